@@ -1,0 +1,27 @@
+# Thin wrapper around CMake: `make run` installs, builds (Release) and runs the main job;
+# `make test` builds and runs the whole test suite through CTest.
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: deps build run test bench clean
+deps:
+	bash scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/podperf specs cloudmatrix-384 gb200-nvl72
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	./$(BUILD)/bench/podperf_bench
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,49 @@
+// The hardware database: loads hwdb/{chips,systems,clusters,sites}/*.toml (and optional figure
+// sets from hwdb/overlays/), validates every field, and builds spec structs from the records.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "podperf/record.hpp"
+#include "podperf/spec.hpp"
+
+namespace podperf {
+
+// Which value of each sourced number to use: the central value, or the low or high end of its
+// range (numbers without a range use their value). `per_field` overrides one number, keyed
+// "<entity id>:<section.field>", e.g. "ascend-910c:specs.tdp_w" (used by sensitivity analysis).
+struct Pick {
+  enum Mode { central, low, high };
+  Mode all = central;
+  std::map<std::string, Mode> per_field;
+  double get(const Record& r, const std::string& key) const;
+};
+
+struct Hwdb {
+  std::string dir;
+  std::vector<std::string> overlays;  // figure sets applied, in order
+  std::map<std::string, Record> chips, systems, clusters, sites;
+
+  // Any entity by id, or nullptr.
+  const Record* find(const std::string& id) const;
+  const std::map<std::string, Record>& of_kind(const std::string& kind) const;
+
+  Chip chip(const std::string& id, const Pick& pick = {}) const;
+  // A system id, a cluster id, or "NxSYSTEM" / "NxSYSTEM:os=R": N supernodes of SYSTEM over
+  // its own scale-out Clos with oversubscription R (default: the system's).
+  System system(const std::string& id, const Pick& pick = {}) const;
+  Site site(const std::string& id, const Pick& pick = {}) const;
+};
+
+// Loads and validates a hwdb directory; throws InputError naming file, line and field.
+Hwdb load_hwdb(const std::string& dir, const std::vector<std::string>& overlays = {});
+
+// The shipped hwdb: $PODPERF_HWDB, else ../hwdb or ../share/podperf/hwdb next to the binary,
+// else the source tree's hwdb.
+std::string default_hwdb_dir(const char* argv0);
+
+// The schema's unit for a number key ("specs.hbm_tb_s" -> "TB/s"), for display.
+std::string unit_of(const std::string& entity, const std::string& key);
+
+}  // namespace podperf

@@ -1,0 +1,86 @@
+// Plain spec structs: what the model computes on. Built from hwdb records by hwdb.hpp; the core
+// model never reads files. Units are in member names; bandwidths are per direction.
+#pragma once
+#include <array>
+#include <string>
+
+namespace podperf {
+
+enum class Precision { fp4 = 0, fp8 = 1, int8 = 2, bf16 = 3, fp32 = 4 };
+inline constexpr int kPrecisions = 5;
+const char* to_string(Precision p);
+bool parse_precision(const std::string& s, Precision& out);
+double bytes_per_element(Precision p);
+
+struct Chip {
+  std::string id, name, vendor;
+  int dies = 1;
+  // Dense (no 2:4 sparsity) peak per precision; 0 = no native support (the roofline then runs
+  // the operator at the next wider supported precision).
+  std::array<double, kPrecisions> dense_tflops{};
+  double peak(Precision p) const { return dense_tflops[static_cast<int>(p)]; }
+  double hbm_gb = 0;
+  double hbm_tb_s = 0;
+  double tdp_w = 0;
+  double idle_w = 0;
+  double scaleup_gb_s_per_dir = 0;  // the chip's own scale-up ports (0 = not stated)
+  double price_usd = 0;             // 0 = not stated
+  // Global efficiency terms (per chip, never per case).
+  double gemm_eff = 1;      // achievable fraction of peak on large GEMMs
+  double hbm_eff = 1;       // achievable fraction of HBM bandwidth
+  double small_gemm_m = 0;  // GEMM rows (tokens) at which shape efficiency falls to half
+  double launch_us = 0;     // fixed per-operator overhead
+};
+
+enum class Topology { switch1, clos2, fullmesh, clos };
+const char* to_string(Topology t);
+
+inline constexpr int kMaxMeshDims = 4;
+
+struct Fabric {
+  Topology topology = Topology::switch1;
+  bool optical = false;
+  double gb_s_per_dir = 0;   // per chip, per direction
+  double latency_us = 0;     // per step (one hop through the fabric)
+  double coll_eff = 1;       // achievable fraction of link bandwidth in collectives
+  int group_chips = 0;       // clos2: chips under one L1 switch group (a node)
+  int mesh_ndims = 0;        // fullmesh: dimensions and their sizes
+  std::array<int, kMaxMeshDims> mesh_dims{};
+  std::array<double, kMaxMeshDims> mesh_share{};  // share of gb_s_per_dir on each dimension
+  // Parts that draw power.
+  double switch_chips = 0, switch_w = 0;
+  double transceivers = 0, transceiver_w = 0;
+  // Scale-out only: NIC and switch ports per chip.
+  double nic_w = 0;
+  int tiers = 0;
+  double switch_ports = 0;
+  double oversubscription = 1;
+};
+
+struct System {
+  std::string id, name, vendor;
+  Chip chip;
+  int chips = 0;        // accelerators in the whole system (all supernodes)
+  int supernodes = 1;   // > 1 for a cluster of supernodes over scale-out
+  int chips_per_supernode = 0;
+  int nodes = 0, cpus = 0;
+  double racks = 0;
+  double cpu_w = 0;
+  double overhead_frac = 0;   // fans, DRAM, PSU losses: fraction of chip + CPU power
+  Fabric scaleup, scaleout;
+  double price_usd = 0;       // 0 = not stated (later built up from parts)
+  double published_all_in_kw = 0;  // reference figure, 0 = none
+};
+
+struct Site {
+  std::string id, name;
+  double electricity_usd_kwh = 0;
+  double pue = 1;
+  double facility_capex_usd_w = 0;
+  double amortization_years = 0;   // IT equipment
+  double facility_years = 0;       // building, power and cooling plant
+  double cost_of_capital = 0;
+  double maintenance_frac = 0;
+};
+
+}  // namespace podperf

@@ -1,0 +1,147 @@
+// podperf hwdb list | show ID | check [DIR]
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "context.hpp"
+#include "podperf/error.hpp"
+#include "podperf/json.hpp"
+#include "table.hpp"
+
+namespace podperf::cli {
+
+namespace {
+const char* kKinds[] = {"chips", "systems", "clusters", "sites"};
+
+Json number_json(const Number& n, const std::string& unit) {
+  Json j = Json::object();
+  if (n.list.empty()) {
+    j["value"] = n.value;
+  } else {
+    Json a = Json::array();
+    for (double x : n.list) a.push(x);
+    j["value"] = a;
+  }
+  j["unit"] = unit;
+  if (n.has_range) {
+    Json r = Json::array();
+    r.push(n.low);
+    r.push(n.high);
+    j["range"] = r;
+  }
+  j["kind"] = to_string(n.kind);
+  j["source"] = n.source;
+  if (!n.note.empty()) j["note"] = n.note;
+  j["file"] = n.file;
+  j["line"] = n.line;
+  return j;
+}
+
+std::string value_text(const Number& n) {
+  if (n.list.empty()) return num(n.value, 6);
+  std::string s = "[";
+  for (std::size_t i = 0; i < n.list.size(); ++i) s += (i ? ", " : "") + num(n.list[i], 6);
+  return s + "]";
+}
+
+void list(Context& ctx, const std::string& kind, bool json) {
+  const Hwdb& db = ctx.db();
+  Json out = Json::object();
+  Table t({"id", "kind", "name"});
+  t.left_align_all();
+  for (const char* k : kKinds) {
+    if (!kind.empty() && kind != k) continue;
+    Json ids = Json::array();
+    for (auto& [id, r] : db.of_kind(k)) {
+      ids.push(id);
+      t.row({id, r.entity, r.str("name")});
+    }
+    out[k] = ids;
+  }
+  if (json) std::cout << out.dump() << '\n';
+  else t.print(std::cout);
+}
+
+void show(Context& ctx, const std::string& id, bool json) {
+  const Hwdb& db = ctx.db();
+  const Record* r = db.find(id);
+  if (!r) {
+    std::string known;
+    for (const char* k : kKinds)
+      for (auto& [i, rec] : db.of_kind(k)) known += (known.empty() ? "" : ", ") + i;
+    throw InputError("unknown id '" + id + "' (known: " + known + ")");
+  }
+  if (json) {
+    Json out = Json::object();
+    out["id"] = r->id;
+    out["kind"] = r->entity;
+    out["file"] = r->file;
+    for (auto& key : r->order) {
+      if (auto t = r->text.find(key); t != r->text.end()) out[key] = t->second;
+      else out[key] = number_json(r->numbers.at(key), unit_of(r->entity, key));
+    }
+    std::cout << out.dump() << '\n';
+    return;
+  }
+  std::cout << r->entity << " " << r->id << " (" << r->file << ")\n";
+  for (auto& key : r->order)
+    if (auto t = r->text.find(key); t != r->text.end()) std::cout << "  " << key << ": " << t->second << '\n';
+  Table t({"field", "value", "unit", "range", "kind", "source"});
+  t.left_align_all();
+  for (auto& key : r->order) {
+    auto it = r->numbers.find(key);
+    if (it == r->numbers.end()) continue;
+    const Number& n = it->second;
+    std::string src = n.source;
+    if (n.file != r->file) src += " [figure set " + n.file + "]";
+    t.row({key, value_text(n), unit_of(r->entity, key),
+           n.has_range ? num(n.low, 6) + " - " + num(n.high, 6) : "", to_string(n.kind), src});
+  }
+  t.print(std::cout);
+}
+
+void check(Context& ctx, const std::string& dir_arg) {
+  const std::string dir = dir_arg.empty() ? ctx.hwdb_dir : dir_arg;
+  Hwdb db = load_hwdb(dir);
+  // Every figure set must apply cleanly on its own.
+  std::vector<std::string> sets;
+  namespace fs = std::filesystem;
+  if (fs::is_directory(fs::path(dir) / "overlays"))
+    for (auto& e : fs::directory_iterator(fs::path(dir) / "overlays"))
+      if (e.path().extension() == ".toml") sets.push_back(e.path().stem().string());
+  for (auto& s : sets) load_hwdb(dir, {s});
+  std::size_t numbers = 0;
+  for (const char* k : kKinds)
+    for (auto& [id, r] : db.of_kind(k)) numbers += r.numbers.size();
+  std::cout << "hwdb OK: " << db.chips.size() << " chips, " << db.systems.size() << " systems, "
+            << db.clusters.size() << " clusters, " << db.sites.size() << " sites, " << numbers
+            << " sourced numbers, " << sets.size() << " figure sets (" << dir << ")\n";
+}
+}  // namespace
+
+void add_hwdb_commands(CLI::App& app, Context& ctx) {
+  struct Opts {
+    std::string kind, id, dir;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* hwdb = app.add_subcommand("hwdb", "inspect and validate the hardware database");
+  hwdb->require_subcommand(1);
+
+  auto* l = hwdb->add_subcommand("list", "list ids by kind");
+  l->add_option("--kind", o->kind, "chips | systems | clusters | sites")
+      ->check(CLI::IsMember({"chips", "systems", "clusters", "sites"}));
+  l->add_flag("--json", o->json, "machine-readable output");
+  l->callback([&ctx, o] { list(ctx, o->kind, o->json); });
+
+  auto* s = hwdb->add_subcommand("show", "every field of one entry: value, unit, range, kind, source");
+  s->add_option("id", o->id, "chip, system, cluster or site id")->required();
+  s->add_flag("--json", o->json, "machine-readable output");
+  s->callback([&ctx, o] { show(ctx, o->id, o->json); });
+
+  auto* c = hwdb->add_subcommand("check", "validate a whole hwdb directory and its figure sets (exit 0 when valid)");
+  c->add_option("dir", o->dir, "hwdb directory (default: --hwdb)");
+  c->callback([&ctx, o] { check(ctx, o->dir); });
+}
+
+}  // namespace podperf::cli

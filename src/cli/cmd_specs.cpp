@@ -1,0 +1,111 @@
+// podperf specs A B [...]: side-by-side system sheet with ratios of the first system to each other.
+#include <functional>
+#include <iostream>
+#include <memory>
+
+#include "context.hpp"
+#include "podperf/json.hpp"
+#include "podperf/system_specs.hpp"
+#include "table.hpp"
+
+namespace podperf::cli {
+
+namespace {
+struct Row {
+  const char* key;    // JSON key
+  const char* label;  // table label
+  std::function<double(const System&, const SystemSpecs&)> get;
+};
+
+const std::vector<Row>& rows() {
+  static const std::vector<Row> r = {
+      {"chips", "accelerators", [](auto&, auto& s) { return s.chips; }},
+      {"bf16_dense_pflops", "BF16 dense PFLOPS", [](auto&, auto& s) { return s.dense_pflops[3]; }},
+      {"fp8_dense_pflops", "FP8 dense PFLOPS", [](auto&, auto& s) { return s.dense_pflops[1]; }},
+      {"int8_dense_pops", "INT8 dense POPS", [](auto&, auto& s) { return s.dense_pflops[2]; }},
+      {"fp4_dense_pflops", "FP4 dense PFLOPS", [](auto&, auto& s) { return s.dense_pflops[0]; }},
+      {"hbm_tb", "HBM capacity TB", [](auto&, auto& s) { return s.hbm_tb; }},
+      {"hbm_tb_s", "HBM bandwidth TB/s", [](auto&, auto& s) { return s.hbm_tb_s; }},
+      {"scaleup_tb_s_per_dir", "scale-up TB/s per direction", [](auto&, auto& s) { return s.scaleup_tb_s_per_dir; }},
+      {"scaleout_tbit_s_per_dir", "scale-out Tb/s per direction", [](auto&, auto& s) { return s.scaleout_tbit_s_per_dir; }},
+      {"racks", "racks", [](auto&, auto& s) { return s.racks; }},
+      {"all_in_power_kw", "all-in IT power kW (peak, modelled)", [](auto&, auto& s) { return s.all_in_kw(); }},
+      {"published_all_in_kw", "all-in power kW (published)", [](auto& sys, auto&) { return sys.published_all_in_kw; }},
+  };
+  return r;
+}
+}  // namespace
+
+void add_specs_command(CLI::App& app, Context& ctx) {
+  struct Opts {
+    std::vector<std::string> ids;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("specs", "side-by-side system table with ratios to the first system");
+  cmd->add_option("systems", o->ids, "system or cluster ids (or NxSYSTEM)")->required()->expected(1, -1);
+  cmd->add_flag("--json", o->json, "machine-readable output");
+  cmd->callback([&ctx, o] {
+    const Hwdb& db = ctx.db();
+    std::vector<System> sys;
+    std::vector<SystemSpecs> spec;
+    for (auto& id : o->ids) {
+      sys.push_back(db.system(id));
+      spec.push_back(system_specs(sys.back()));
+    }
+    if (o->json) {
+      Json out = Json::object();
+      Json list = Json::array();
+      for (std::size_t i = 0; i < sys.size(); ++i) {
+        Json j = Json::object();
+        j["id"] = sys[i].id;
+        j["name"] = sys[i].name;
+        j["chip"] = sys[i].chip.id;
+        for (auto& r : rows()) j[r.key] = r.get(sys[i], spec[i]);
+        list.push(j);
+      }
+      out["systems"] = list;
+      Json ratios = Json::array();
+      for (std::size_t i = 1; i < sys.size(); ++i) {
+        Json j = Json::object();
+        j["numerator"] = sys[0].id;
+        j["denominator"] = sys[i].id;
+        for (auto& r : rows()) {
+          const double a = r.get(sys[0], spec[0]), b = r.get(sys[i], spec[i]);
+          j[r.key] = (a > 0 && b > 0) ? Json(a / b) : Json();
+        }
+        ratios.push(j);
+      }
+      out["ratios"] = ratios;
+      if (!db.overlays.empty()) {
+        Json f = Json::array();
+        for (auto& s : db.overlays) f.push(s);
+        out["figure_sets"] = f;
+      }
+      std::cout << out.dump() << '\n';
+      return;
+    }
+    std::vector<std::string> header = {""};
+    for (auto& s : sys) header.push_back(s.id);
+    for (std::size_t i = 1; i < sys.size(); ++i) header.push_back(sys[0].id + " / " + sys[i].id);
+    Table t(header);
+    for (auto& r : rows()) {
+      std::vector<std::string> cells = {r.label};
+      for (std::size_t i = 0; i < sys.size(); ++i) {
+        const double v = r.get(sys[i], spec[i]);
+        cells.push_back(v > 0 ? num(v) : "-");
+      }
+      for (std::size_t i = 1; i < sys.size(); ++i)
+        cells.push_back(ratio(r.get(sys[0], spec[0]), r.get(sys[i], spec[i])));
+      t.row(cells);
+    }
+    t.print(std::cout);
+    if (!db.overlays.empty()) {
+      std::cout << "figure sets applied:";
+      for (auto& s : db.overlays) std::cout << ' ' << s;
+      std::cout << '\n';
+    }
+  });
+}
+
+}  // namespace podperf::cli

@@ -1,0 +1,43 @@
+// podperf: analytic performance, power and cost model of AI supernodes.
+// Exit codes: 0 success, 2 bad input (one line on stderr naming file, line and field), 1 bug.
+#include <iostream>
+
+#include "context.hpp"
+#include "podperf/error.hpp"
+
+int main(int argc, char** argv) {
+  using namespace podperf;
+  cli::Context ctx;
+  CLI::App app{"podperf " PODPERF_VERSION
+               ": performance, power and cost of AI supernodes (CloudMatrix / Atlas SuperPoD vs NVL72)"};
+  app.set_version_flag("--version", std::string(PODPERF_VERSION) + " (" + PODPERF_GIT_REV + ")");
+  app.require_subcommand(1);
+  ctx.hwdb_dir = default_hwdb_dir(argc > 0 ? argv[0] : nullptr);
+  app.add_option("--hwdb", ctx.hwdb_dir, "hardware database directory (default: the shipped hwdb, or $PODPERF_HWDB)")
+      ->capture_default_str();
+  app.add_option("--figures", ctx.figures,
+                 "apply a figure set from hwdb/overlays (e.g. semianalysis); repeatable");
+  cli::add_hwdb_commands(app, ctx);
+  cli::add_specs_command(app, ctx);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+    std::cerr << "podperf: " << msg << " (see --help)\n";
+    return 2;
+  } catch (const InputError& e) {
+    std::cerr << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "podperf: internal error: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,340 @@
+// Loading the hwdb directory: one file per entity, validated against hwdb_schema, cross-checked
+// (unique ids, references, topology shapes), optionally overridden by figure sets (overlays).
+#include "podperf/hwdb.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+
+#include "hwdb_schema.hpp"
+
+namespace fs = std::filesystem;
+
+namespace podperf {
+
+namespace {
+using io::FieldType;
+
+
+bool is_kebab(const std::string& s) {
+  static const std::regex re("^[a-z0-9]+(-[a-z0-9]+)*$");
+  return std::regex_match(s, re);
+}
+
+std::string known_ids(const std::map<std::string, Record>& m) {
+  std::string s;
+  for (auto& [id, r] : m) s += (s.empty() ? "" : ", ") + id;
+  return s.empty() ? "none" : s;
+}
+
+// Cross-field checks that one field at a time cannot make.
+void check_shape(const Record& r) {
+  auto num = [&](const std::string& k) { return r.numbers.at(k).value; };
+  auto fail = [&](const std::string& key, const std::string& shown, const std::string& msg) {
+    int line = r.numbers.count(key) ? r.numbers.at(key).line
+               : r.text_line.count(key) ? r.text_line.at(key) : r.id_line;
+    throw InputError(r.file, line, shown, msg);
+  };
+  if (r.entity != "system") return;
+  const double chips = num("specs.chips");
+  if (std::fmod(chips, num("specs.nodes")) != 0)
+    fail("specs.nodes", "nodes", "chips (" + io::fmt_num(chips) + ") must divide evenly into nodes");
+  const std::string topo = r.str("scaleup.topology");
+  if (topo == "clos2") {
+    if (!r.has("scaleup.group_chips"))
+      fail("scaleup.topology", "scaleup.group_chips", "missing (required by topology 'clos2')");
+    if (std::fmod(chips, num("scaleup.group_chips")) != 0)
+      fail("scaleup.group_chips", "scaleup.group_chips", "must divide chips (" + io::fmt_num(chips) + ")");
+  }
+  if (topo == "fullmesh") {
+    if (!r.has("scaleup.mesh_dims"))
+      fail("scaleup.topology", "scaleup.mesh_dims", "missing (required by topology 'fullmesh')");
+    const Number& d = r.numbers.at("scaleup.mesh_dims");
+    if (d.list.size() > static_cast<std::size_t>(kMaxMeshDims))
+      fail("scaleup.mesh_dims", "scaleup.mesh_dims", "at most " + std::to_string(kMaxMeshDims) + " dimensions");
+    if (!r.has("scaleup.mesh_share") || r.numbers.at("scaleup.mesh_share").list.size() != d.list.size())
+      fail("scaleup.mesh_dims", "scaleup.mesh_share", "must give one bandwidth share per mesh dimension");
+    if (d.value != chips)
+      fail("scaleup.mesh_dims", "scaleup.mesh_dims", "product of dimensions (" + io::fmt_num(d.value) +
+                                                        ") must equal chips (" + io::fmt_num(chips) + ")");
+  }
+  if (r.str("scaleup.medium") == "copper" && num("scaleup.transceivers") > 0)
+    fail("scaleup.transceivers", "scaleup.transceivers", "a copper scale-up fabric has no transceivers");
+}
+
+void apply_overlay(Hwdb& db, const std::string& path) {
+  const toml::table root = io::parse_toml_file(path);
+  const toml::table* sources = root.get_as<toml::table>("sources");
+  for (auto&& [k, v] : root) {
+    const std::string folder(k.str());
+    if (folder == "id" || folder == "description" || folder == "sources") continue;
+    const io::EntityKind* kind = nullptr;
+    for (auto& ek : io::entity_kinds())
+      if (ek.folder == folder) kind = &ek;
+    if (!kind || !v.is_table())
+      throw InputError(path, io::line_of(v), folder, "unknown section (chips | systems | clusters | sites)");
+    for (auto&& [idk, entity] : *v.as_table()) {
+      const std::string id(idk.str());
+      auto& records = const_cast<std::map<std::string, Record>&>(db.of_kind(kind->schema.entity));
+      auto it = records.find(id);
+      if (it == records.end())
+        throw InputError(path, io::line_of(entity), folder + "." + id,
+                         "unknown " + kind->schema.entity + " id (known: " + known_ids(records) + ")");
+      if (!entity.is_table()) throw InputError(path, io::line_of(entity), id, "must be a table");
+      for (auto&& [seck, sec] : *entity.as_table()) {
+        const std::string section(seck.str());
+        if (!sec.is_table()) io::unknown_key(path, io::line_of(sec), kind->schema, "", section, true);
+        for (auto&& [fk, fv] : *sec.as_table()) {
+          const io::FieldRule* rule = kind->schema.find(section, std::string(fk.str()));
+          if (!rule || !rule->is_number())
+            io::unknown_key(path, io::line_of(fv), kind->schema, section, std::string(fk.str()), false);
+          it->second.numbers[rule->path()] = io::read_number(fv, path, *rule, sources);
+        }
+      }
+      check_shape(it->second);
+    }
+  }
+}
+
+const Record& need(const std::map<std::string, Record>& m, const std::string& id, const char* what) {
+  auto it = m.find(id);
+  if (it == m.end()) throw InputError("unknown " + std::string(what) + " '" + id + "' (known: " + known_ids(m) + ")");
+  return it->second;
+}
+
+Fabric build_scaleout(const Record& r, const Pick& p) {
+  Fabric f;
+  f.topology = Topology::clos;
+  f.optical = true;
+  f.gb_s_per_dir = p.get(r, "scaleout.gb_s_per_dir");
+  f.latency_us = p.get(r, "scaleout.latency_us");
+  f.coll_eff = p.get(r, "scaleout.coll_eff");
+  f.oversubscription = p.get(r, "scaleout.oversubscription");
+  f.tiers = static_cast<int>(p.get(r, "scaleout.tiers"));
+  f.nic_w = p.get(r, "scaleout.nic_w");
+  f.switch_ports = p.get(r, "scaleout.switch_ports");
+  f.switch_w = p.get(r, "scaleout.switch_w");
+  f.transceivers = p.get(r, "scaleout.transceivers_per_port");
+  f.transceiver_w = p.get(r, "scaleout.transceiver_w");
+  return f;
+}
+}  // namespace
+
+double Pick::get(const Record& r, const std::string& key) const {
+  auto it = r.numbers.find(key);
+  if (it == r.numbers.end()) return 0;
+  Mode m = all;
+  if (!per_field.empty())
+    if (auto o = per_field.find(r.id + ":" + key); o != per_field.end()) m = o->second;
+  const Number& n = it->second;
+  return m == low ? n.low : m == high ? n.high : n.value;
+}
+
+const std::map<std::string, Record>& Hwdb::of_kind(const std::string& kind) const {
+  if (kind == "chip" || kind == "chips") return chips;
+  if (kind == "system" || kind == "systems") return systems;
+  if (kind == "cluster" || kind == "clusters") return clusters;
+  if (kind == "site" || kind == "sites") return sites;
+  throw InputError("unknown kind '" + kind + "' (chips | systems | clusters | sites)");
+}
+
+const Record* Hwdb::find(const std::string& id) const {
+  for (auto* m : {&chips, &systems, &clusters, &sites})
+    if (auto it = m->find(id); it != m->end()) return &it->second;
+  return nullptr;
+}
+
+Chip Hwdb::chip(const std::string& id, const Pick& p) const {
+  const Record& r = need(chips, id, "chip");
+  Chip c;
+  c.id = r.id;
+  c.name = r.str("name");
+  c.vendor = r.str("vendor");
+  c.dies = static_cast<int>(p.get(r, "specs.dies"));
+  c.dense_tflops[static_cast<int>(Precision::fp4)] = p.get(r, "specs.fp4_dense_tflops");
+  c.dense_tflops[static_cast<int>(Precision::fp8)] = p.get(r, "specs.fp8_dense_tflops");
+  c.dense_tflops[static_cast<int>(Precision::int8)] = p.get(r, "specs.int8_dense_tops");
+  c.dense_tflops[static_cast<int>(Precision::bf16)] = p.get(r, "specs.bf16_dense_tflops");
+  c.dense_tflops[static_cast<int>(Precision::fp32)] = p.get(r, "specs.fp32_dense_tflops");
+  c.hbm_gb = p.get(r, "specs.hbm_gb");
+  c.hbm_tb_s = p.get(r, "specs.hbm_tb_s");
+  c.tdp_w = p.get(r, "specs.tdp_w");
+  c.idle_w = p.get(r, "specs.idle_w");
+  c.scaleup_gb_s_per_dir = p.get(r, "specs.scaleup_gb_s_per_dir");
+  c.price_usd = p.get(r, "specs.price_usd");
+  c.gemm_eff = p.get(r, "efficiency.gemm_eff");
+  c.hbm_eff = p.get(r, "efficiency.hbm_eff");
+  c.small_gemm_m = p.get(r, "efficiency.small_gemm_m");
+  c.launch_us = p.get(r, "efficiency.launch_us");
+  return c;
+}
+
+System Hwdb::system(const std::string& id, const Pick& p) const {
+  // "NxSYSTEM[:os=R]": N supernodes of SYSTEM over its scale-out Clos.
+  static const std::regex multi("^([0-9]+)x([a-z0-9-]+)(:os=([0-9.]+))?$");
+  std::smatch m;
+  if (std::regex_match(id, m, multi) && !systems.count(id)) {
+    const long n = std::strtol(m[1].str().c_str(), nullptr, 10);
+    if (n < 1 || n > 100000) throw InputError("system '" + id + "': supernode count must be 1..100000");
+    System s = system(m[2].str(), p);
+    if (s.supernodes != 1) throw InputError("system '" + id + "': '" + m[2].str() + "' is already a cluster");
+    if (m[4].matched) {
+      const double os = std::strtod(m[4].str().c_str(), nullptr);
+      if (!(os >= 1 && os <= 64)) throw InputError("system '" + id + "': oversubscription must be in [1, 64]");
+      s.scaleout.oversubscription = os;
+    }
+    s.id = id;
+    s.name = std::to_string(n) + " x " + s.name;
+    s.supernodes = static_cast<int>(n);
+    s.chips *= s.supernodes;
+    s.nodes *= s.supernodes;
+    s.cpus *= s.supernodes;
+    s.racks *= s.supernodes;
+    s.price_usd *= s.supernodes;
+    s.published_all_in_kw = 0;
+    return s;
+  }
+  if (auto c = clusters.find(id); c != clusters.end()) {
+    const Record& r = c->second;
+    System s = system(r.str("system"), p);
+    s.id = r.id;
+    s.name = r.str("name");
+    s.supernodes = static_cast<int>(p.get(r, "specs.supernodes"));
+    s.chips *= s.supernodes;
+    s.nodes *= s.supernodes;
+    s.cpus *= s.supernodes;
+    s.racks *= s.supernodes;
+    s.price_usd = r.has("specs.price_usd") ? p.get(r, "specs.price_usd") : s.price_usd * s.supernodes;
+    s.published_all_in_kw = 0;
+    s.scaleout = build_scaleout(r, p);
+    return s;
+  }
+  const Record& r = need(systems, id, "system");
+  System s;
+  s.id = r.id;
+  s.name = r.str("name");
+  s.vendor = r.str("vendor");
+  s.chip = chip(r.str("chip"), p);
+  s.chips = static_cast<int>(p.get(r, "specs.chips"));
+  s.chips_per_supernode = s.chips;
+  s.nodes = static_cast<int>(p.get(r, "specs.nodes"));
+  s.cpus = static_cast<int>(p.get(r, "specs.cpus"));
+  s.cpu_w = p.get(r, "specs.cpu_w");
+  s.racks = p.get(r, "specs.racks");
+  s.price_usd = p.get(r, "specs.price_usd");
+  s.published_all_in_kw = p.get(r, "specs.published_all_in_kw");
+  s.overhead_frac = p.get(r, "power.overhead_frac");
+  Fabric& u = s.scaleup;
+  const std::string topo = r.str("scaleup.topology");
+  u.topology = topo == "switch" ? Topology::switch1 : topo == "clos2" ? Topology::clos2 : Topology::fullmesh;
+  u.optical = r.str("scaleup.medium") == "optical";
+  u.gb_s_per_dir = p.get(r, "scaleup.gb_s_per_dir");
+  u.latency_us = p.get(r, "scaleup.latency_us");
+  u.coll_eff = p.get(r, "scaleup.coll_eff");
+  u.group_chips = static_cast<int>(p.get(r, "scaleup.group_chips"));
+  if (r.has("scaleup.mesh_dims")) {
+    const auto& dims = r.numbers.at("scaleup.mesh_dims").list;
+    u.mesh_ndims = static_cast<int>(dims.size());
+    const auto& share = r.numbers.at("scaleup.mesh_share").list;
+    for (std::size_t i = 0; i < dims.size(); ++i) {
+      u.mesh_dims[i] = static_cast<int>(dims[i]);
+      u.mesh_share[i] = share[i];
+    }
+  }
+  u.switch_chips = p.get(r, "scaleup.switch_chips");
+  u.switch_w = p.get(r, "scaleup.switch_w");
+  u.transceivers = p.get(r, "scaleup.transceivers");
+  u.transceiver_w = p.get(r, "scaleup.transceiver_w");
+  s.scaleout = build_scaleout(r, p);
+  return s;
+}
+
+Site Hwdb::site(const std::string& id, const Pick& p) const {
+  const Record& r = need(sites, id, "site");
+  Site s;
+  s.id = r.id;
+  s.name = r.str("name");
+  s.electricity_usd_kwh = p.get(r, "specs.electricity_usd_kwh");
+  s.pue = p.get(r, "specs.pue");
+  s.facility_capex_usd_w = p.get(r, "specs.facility_capex_usd_w");
+  s.amortization_years = p.get(r, "specs.amortization_years");
+  s.cost_of_capital = p.get(r, "specs.cost_of_capital");
+  s.maintenance_frac = p.get(r, "specs.maintenance_frac");
+  s.facility_years = p.get(r, "specs.facility_years");
+  return s;
+}
+
+Hwdb load_hwdb(const std::string& dir, const std::vector<std::string>& overlays) {
+  if (!fs::is_directory(dir)) throw InputError(dir + ": not a hwdb directory");
+  Hwdb db;
+  db.dir = dir;
+  for (auto& kind : io::entity_kinds()) {
+    const fs::path folder = fs::path(dir) / kind.folder;
+    if (!fs::is_directory(folder)) continue;
+    std::vector<fs::path> files;
+    for (auto& e : fs::directory_iterator(folder))
+      if (e.path().extension() == ".toml") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (auto& path : files) {
+      const std::string file = path.lexically_normal().string();
+      Record r = io::read_record(io::parse_toml_file(file), file, kind.schema);
+      if (!is_kebab(r.id)) throw InputError(file, r.id_line, "id", "must be kebab-case (got '" + r.id + "')");
+      if (r.id != path.stem().string())
+        throw InputError(file, r.id_line, "id", "'" + r.id + "' does not match the file name '" +
+                                                     path.filename().string() + "'");
+      if (const Record* other = db.find(r.id))
+        throw InputError(file, r.id_line, "id", "duplicate id '" + r.id + "' (also in " + other->file + ")");
+      check_shape(r);
+      const_cast<std::map<std::string, Record>&>(db.of_kind(kind.folder)).emplace(r.id, std::move(r));
+    }
+  }
+  // References: system -> chip, cluster -> system.
+  auto check_ref = [&](const std::map<std::string, Record>& from, const char* key,
+                       const std::map<std::string, Record>& to, const char* what) {
+    for (auto& [id, r] : from) {
+      const std::string& ref = r.str(key);
+      if (!to.count(ref))
+        throw InputError(r.file, r.text_line.at(key), key,
+                         "unknown " + std::string(what) + " '" + ref + "' (known: " + known_ids(to) + ")");
+    }
+  };
+  check_ref(db.systems, "chip", db.chips, "chip");
+  check_ref(db.clusters, "system", db.systems, "system");
+  for (auto& name : overlays) {
+    const fs::path path = fs::path(dir) / "overlays" / (name + ".toml");
+    if (!fs::exists(path)) {
+      std::string known;
+      if (fs::is_directory(fs::path(dir) / "overlays"))
+        for (auto& e : fs::directory_iterator(fs::path(dir) / "overlays"))
+          known += (known.empty() ? "" : ", ") + e.path().stem().string();
+      throw InputError("unknown figure set '" + name + "' (known: " + (known.empty() ? "none" : known) + ")");
+    }
+    apply_overlay(db, path.lexically_normal().string());
+    db.overlays.push_back(name);
+  }
+  return db;
+}
+
+std::string default_hwdb_dir(const char* argv0) {
+  if (const char* env = std::getenv("PODPERF_HWDB"); env && *env) return env;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec && argv0) exe = fs::absolute(argv0, ec);
+  for (const char* rel : {"../hwdb", "../share/podperf/hwdb", "hwdb"}) {
+    fs::path p = (exe.parent_path() / rel).lexically_normal();
+    if (fs::is_directory(p / "chips")) return p.string();
+  }
+  return std::string(PODPERF_SOURCE_DIR) + "/hwdb";
+}
+
+std::string unit_of(const std::string& entity, const std::string& key) {
+  const auto& schema = io::schema_of(entity);
+  const auto dot = key.find('.');
+  const auto* rule = dot == std::string::npos ? schema.find("", key)
+                                              : schema.find(key.substr(0, dot), key.substr(dot + 1));
+  return rule ? rule->unit : "";
+}
+
+}  // namespace podperf

@@ -1,0 +1,139 @@
+// The hwdb schema: every field each entity kind may carry, its type, unit and plausibility limit.
+// Units live in key names; bandwidths are per direction unless the key says otherwise.
+#include "hwdb_schema.hpp"
+
+namespace podperf::io {
+
+namespace {
+using T = FieldType;
+const std::vector<std::string> kTopologyUp = {"switch", "clos2", "fullmesh"};
+const std::vector<std::string> kTopologyOut = {"clos"};
+const std::vector<std::string> kMedium = {"copper", "optical"};
+
+// Scale-out fabric fields, shared by systems (per supernode) and clusters (between supernodes).
+std::vector<FieldRule> scaleout_fields() {
+  return {
+      {"scaleout", "topology", T::choice, true, "", 0, kTopologyOut},
+      {"scaleout", "gb_s_per_dir", T::positive, true, "GB/s per chip per direction", 2000},
+      {"scaleout", "latency_us", T::positive, true, "us per hop", 1000},
+      {"scaleout", "coll_eff", T::fraction, true, "fraction of link bandwidth"},
+      {"scaleout", "oversubscription", T::at_least_one, true, "ratio", 64},
+      {"scaleout", "tiers", T::count, true, "switch tiers", 4},
+      {"scaleout", "nic_w", T::nonneg, true, "W per chip", 500},
+      {"scaleout", "switch_ports", T::count, true, "ports per switch", 4096},
+      {"scaleout", "switch_w", T::nonneg, true, "W per switch", 100000},
+      {"scaleout", "transceivers_per_port", T::nonneg, true, "modules per switch port", 4},
+      {"scaleout", "transceiver_w", T::nonneg, true, "W per module", 100},
+  };
+}
+
+FileSchema chip_schema() {
+  return {"chip",
+          {
+              {"", "id", T::text, true, ""},
+              {"", "name", T::text, true, ""},
+              {"", "vendor", T::text, true, ""},
+              {"", "process", T::text, false, ""},
+              {"", "notes", T::text, false, ""},
+              {"specs", "dies", T::count, true, "dies per package", 16},
+              {"specs", "bf16_dense_tflops", T::positive, true, "TFLOPS", 100000},
+              {"specs", "fp32_dense_tflops", T::positive, false, "TFLOPS", 100000},
+              {"specs", "fp8_dense_tflops", T::positive, false, "TFLOPS", 200000},
+              {"specs", "int8_dense_tops", T::positive, false, "TOPS", 200000},
+              {"specs", "fp4_dense_tflops", T::positive, false, "TFLOPS", 400000},
+              {"specs", "hbm_gb", T::positive, true, "GB", 4096},
+              {"specs", "hbm_tb_s", T::positive, true, "TB/s", 100},
+              {"specs", "tdp_w", T::positive, true, "W", 10000},
+              {"specs", "idle_w", T::positive, true, "W", 10000},
+              {"specs", "scaleup_gb_s_per_dir", T::positive, false, "GB/s per direction", 20000},
+              {"specs", "price_usd", T::positive, false, "USD", 1e6},
+              {"efficiency", "gemm_eff", T::fraction, true, "fraction of peak"},
+              {"efficiency", "hbm_eff", T::fraction, true, "fraction of peak"},
+              {"efficiency", "small_gemm_m", T::positive, true, "GEMM rows at half efficiency", 1e5},
+              {"efficiency", "launch_us", T::nonneg, true, "us per operator", 1000},
+          }};
+}
+
+FileSchema system_schema() {
+  FileSchema s{
+      "system",
+      {
+          {"", "id", T::text, true, ""},
+          {"", "name", T::text, true, ""},
+          {"", "vendor", T::text, true, ""},
+          {"", "chip", T::ref, true, "", 0, {}, "chip"},
+          {"", "notes", T::text, false, ""},
+          {"specs", "chips", T::count, true, "accelerators", 1e6},
+          {"specs", "nodes", T::count, true, "servers", 1e6},
+          {"specs", "cpus", T::nonneg_count, true, "host CPUs", 1e6},
+          {"specs", "cpu_w", T::nonneg, true, "W per CPU", 2000},
+          {"specs", "racks", T::positive, true, "racks", 1e5},
+          {"specs", "price_usd", T::positive, false, "USD", 1e11},
+          {"specs", "published_all_in_kw", T::positive, false, "kW", 1e6},
+          {"power", "overhead_frac", T::nonneg_frac, true, "fraction of chip + CPU power"},
+          {"scaleup", "topology", T::choice, true, "", 0, kTopologyUp},
+          {"scaleup", "medium", T::choice, true, "", 0, kMedium},
+          {"scaleup", "gb_s_per_dir", T::positive, true, "GB/s per chip per direction", 20000},
+          {"scaleup", "latency_us", T::positive, true, "us per hop", 1000},
+          {"scaleup", "coll_eff", T::fraction, true, "fraction of link bandwidth"},
+          {"scaleup", "group_chips", T::count, false, "chips per L1 group", 1e5},
+          {"scaleup", "mesh_dims", T::int_list, false, "chips per dimension", 1e6},
+          {"scaleup", "mesh_share", T::frac_list, false, "share of gb_s_per_dir per dimension"},
+          {"scaleup", "switch_chips", T::nonneg_count, true, "switch ASICs", 1e6},
+          {"scaleup", "switch_w", T::nonneg, true, "W per switch ASIC", 10000},
+          {"scaleup", "transceivers", T::nonneg_count, true, "optical modules", 1e7},
+          {"scaleup", "transceiver_w", T::nonneg, true, "W per module", 100},
+      }};
+  for (auto& f : scaleout_fields()) s.fields.push_back(f);
+  return s;
+}
+
+FileSchema cluster_schema() {
+  FileSchema s{"cluster",
+               {
+                   {"", "id", T::text, true, ""},
+                   {"", "name", T::text, true, ""},
+                   {"", "vendor", T::text, true, ""},
+                   {"", "system", T::ref, true, "", 0, {}, "system"},
+                   {"", "notes", T::text, false, ""},
+                   {"specs", "supernodes", T::count, true, "systems", 1e5},
+                   {"specs", "price_usd", T::positive, false, "USD", 1e12},
+               }};
+  for (auto& f : scaleout_fields()) s.fields.push_back(f);
+  return s;
+}
+
+FileSchema site_schema() {
+  return {"site",
+          {
+              {"", "id", T::text, true, ""},
+              {"", "name", T::text, true, ""},
+              {"", "notes", T::text, false, ""},
+              {"specs", "electricity_usd_kwh", T::positive, true, "USD/kWh", 5},
+              {"specs", "pue", T::at_least_one, true, "ratio", 5},
+              {"specs", "facility_capex_usd_w", T::nonneg, true, "USD/W", 100},
+              {"specs", "amortization_years", T::positive, true, "years (IT equipment)", 50},
+              {"specs", "facility_years", T::positive, true, "years (building, power, cooling)", 100},
+              {"specs", "cost_of_capital", T::nonneg_frac, true, "per year"},
+              {"specs", "maintenance_frac", T::nonneg_frac, true, "of capex per year"},
+          }};
+}
+}  // namespace
+
+const std::vector<EntityKind>& entity_kinds() {
+  static const std::vector<EntityKind> kinds = {
+      {"chips", chip_schema()},
+      {"systems", system_schema()},
+      {"clusters", cluster_schema()},
+      {"sites", site_schema()},
+  };
+  return kinds;
+}
+
+const FileSchema& schema_of(const std::string& entity) {
+  for (auto& k : entity_kinds())
+    if (k.schema.entity == entity) return k.schema;
+  throw InputError("unknown entity kind '" + entity + "'");
+}
+
+}  // namespace podperf::io

@@ -1,0 +1,74 @@
+// Reading sourced numbers out of TOML with file:line errors. Shared by the hwdb loader and the
+// config loaders (models, workloads, sweeps, validation cases).
+#pragma once
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "podperf/error.hpp"
+#include "podperf/record.hpp"
+
+namespace podperf::io {
+
+enum class FieldType {
+  positive,      // > 0
+  nonneg,        // >= 0
+  fraction,      // 0 < x <= 1
+  nonneg_frac,   // 0 <= x < 1
+  at_least_one,  // >= 1 (PUE, oversubscription)
+  count,         // integer >= 1
+  nonneg_count,  // integer >= 0
+  int_list,      // list of integers >= 1
+  frac_list,     // list of fractions in (0, 1] summing to at most 1
+  text,          // free string
+  choice,        // one of `choices`
+  ref,           // id of an entity of kind `ref_kind`
+};
+
+struct FieldRule {
+  std::string section;  // "" = top level
+  std::string key;
+  FieldType type;
+  bool required;
+  std::string unit;
+  double absurd_max = std::numeric_limits<double>::infinity();
+  std::vector<std::string> choices = {};
+  std::string ref_kind = {};
+
+  bool is_number() const { return type != FieldType::text && type != FieldType::choice && type != FieldType::ref; }
+  std::string path() const { return section.empty() ? key : section + "." + key; }
+  // How the field is named in messages: the bare key in [specs] and at top level.
+  std::string shown() const { return section.empty() || section == "specs" ? key : path(); }
+};
+
+struct FileSchema {
+  std::string entity;
+  std::vector<FieldRule> fields;
+  const FieldRule* find(const std::string& section, const std::string& key) const;
+  bool has_section(const std::string& section) const;
+};
+
+// Reads and parses a TOML file: size limits, UTF-8 and syntax errors become InputError.
+toml::table parse_toml_file(const std::string& path);
+
+int line_of(const toml::node& n);
+
+// Reads a whole file against a schema into a Record (text fields, sourced numbers, the [sources]
+// table), checking types, constraints, ranges, unknown keys and required fields.
+Record read_record(const toml::table& root, const std::string& file, const FileSchema& schema);
+
+// One sourced number `{ value = .., kind = "..", source = "..", range = [lo, hi], note = ".." }`.
+// `sources` resolves "@name" references. Checks the rule's constraint on value and range.
+Number read_number(const toml::node& node, const std::string& file, const FieldRule& rule,
+                   const toml::table* sources);
+
+// The error for a key the schema does not know: a unit mismatch when a known key shares its
+// stem (hbm_gb_s vs hbm_tb_s), else a suggestion of the nearest known key.
+[[noreturn]] void unknown_key(const std::string& file, int line, const FileSchema& schema,
+                              const std::string& section, const std::string& key, bool is_table);
+
+std::string fmt_num(double v);
+
+}  // namespace podperf::io

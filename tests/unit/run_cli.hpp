@@ -1,0 +1,40 @@
+// Runs the podperf binary from tests and captures stdout, stderr and the exit code.
+#pragma once
+#include <sys/wait.h>
+
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+struct CliResult {
+  int rc = -1;
+  std::string out, err;
+};
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// `args` is a shell-quoted argument string; `cwd` the directory to run in ("" = current).
+inline CliResult run_podperf(const std::string& args, const std::string& cwd = "") {
+  static int counter = 0;
+  const std::string tag = "/tmp/podperf_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+  std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + std::string(PODPERF_BINARY) + " " + args +
+                    " >" + tag + ".out 2>" + tag + ".err";
+  CliResult r;
+  const int status = std::system(cmd.c_str());
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(tag + ".out");
+  r.err = slurp(tag + ".err");
+  std::remove((tag + ".out").c_str());
+  std::remove((tag + ".err").c_str());
+  return r;
+}

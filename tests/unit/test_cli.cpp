@@ -1,0 +1,63 @@
+// The command line: hwdb list / show / check, specs, and errors for bad flags.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "run_cli.hpp"
+
+TEST_CASE("podperf hwdb check passes on the shipped hwdb") {
+  const CliResult r = run_podperf("hwdb check");
+  CHECK(r.rc == 0);
+  CHECK(r.out.find("hwdb OK: 14 chips, 8 systems, 1 clusters, 2 sites") == 0);
+}
+
+TEST_CASE("podperf hwdb list --json lists every id") {
+  const CliResult r = run_podperf("hwdb list --json");
+  REQUIRE(r.rc == 0);
+  for (auto id : {"\"ascend-910c\"", "\"rubin-gpu\"", "\"cloudmatrix-384\"", "\"hgx-h800\"",
+                  "\"atlas-950-supercluster\"", "\"china\"", "\"us\""})
+    CHECK_MESSAGE(r.out.find(id) != std::string::npos, id);
+  const CliResult sites = run_podperf("hwdb list --kind sites --json");
+  CHECK(sites.out.find("\"cloudmatrix-384\"") == std::string::npos);
+  CHECK(sites.out.find("\"china\"") != std::string::npos);
+}
+
+TEST_CASE("podperf hwdb show gives value, unit, range, kind and source") {
+  const CliResult r = run_podperf("hwdb show ascend-910c --json");
+  REQUIRE(r.rc == 0);
+  CHECK(r.out.find("\"specs.bf16_dense_tflops\": {\n    \"value\": 752,\n    \"unit\": \"TFLOPS\",\n"
+                   "    \"range\": [\n      752,\n      800\n    ],\n    \"kind\": \"vendor\"") != std::string::npos);
+  const CliResult t = run_podperf("hwdb show gb200-nvl72");
+  CHECK(t.rc == 0);
+  CHECK(t.out.find("scaleup.gb_s_per_dir") != std::string::npos);
+  const CliResult bad = run_podperf("hwdb show nosuch");
+  CHECK(bad.rc == 2);
+  CHECK(bad.err.find("unknown id 'nosuch'") == 0);
+}
+
+TEST_CASE("podperf specs --json: sums of chip entries with ratios") {
+  const CliResult r = run_podperf("specs cloudmatrix-384 gb200-nvl72 --json");
+  REQUIRE(r.rc == 0);
+  CHECK(r.out.find("\"bf16_dense_pflops\": 288.768") != std::string::npos);
+  CHECK(r.out.find("\"hbm_tb\": 49.152") != std::string::npos);
+  CHECK(r.out.find("\"hbm_tb_s\": 1228.8") != std::string::npos);
+  CHECK(r.out.find("\"bf16_dense_pflops\": 180") != std::string::npos);
+  CHECK(r.out.find("\"hbm_tb_s\": 576") != std::string::npos);
+  // Ratio block: 288.768 / 180 = 1.6043, 49.152 / 13.392 = 3.670, 1228.8 / 576 = 2.1333.
+  CHECK(r.out.find("\"numerator\": \"cloudmatrix-384\",\n      \"denominator\": \"gb200-nvl72\"") != std::string::npos);
+  CHECK(r.out.find("\"bf16_dense_pflops\": 1.604266667") != std::string::npos);
+  CHECK(r.out.find("\"hbm_tb_s\": 2.133333333") != std::string::npos);
+}
+
+TEST_CASE("bad flags and unknown ids exit 2 with one line") {
+  const CliResult a = run_podperf("specs nosuch-system");
+  CHECK(a.rc == 2);
+  CHECK(a.err.find("unknown system 'nosuch-system'") == 0);
+  const CliResult b = run_podperf("specs");
+  CHECK(b.rc == 2);
+  const CliResult c = run_podperf("--hwdb /nonexistent hwdb check");
+  CHECK(c.rc == 2);
+  CHECK(c.err == "/nonexistent: not a hwdb directory\n");
+  const CliResult d = run_podperf("hwdb list --kind gadgets");
+  CHECK(d.rc == 2);
+}
