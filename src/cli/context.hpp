@@ -23,5 +23,6 @@ struct Context {
 
 void add_hwdb_commands(CLI::App& app, Context& ctx);
 void add_specs_command(CLI::App& app, Context& ctx);
+void add_engine_commands(CLI::App& app, Context& ctx);
 
 }  // namespace podperf::cli

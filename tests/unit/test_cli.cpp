@@ -61,3 +61,36 @@ TEST_CASE("bad flags and unknown ids exit 2 with one line") {
   const CliResult d = run_podperf("hwdb list --kind gadgets");
   CHECK(d.rc == 2);
 }
+
+TEST_CASE("podperf roofline and collective --json on every chip and system") {
+  for (auto chip : {"ascend-910b", "ascend-910c", "ascend-950pr", "ascend-950dt", "ascend-960", "ascend-970",
+                    "h100-sxm", "h800", "h20", "h200", "b200", "gb200-gpu", "gb300-gpu", "rubin-gpu"}) {
+    const CliResult r = run_podperf(std::string("roofline --chip ") + chip + " --flops 1T --bytes 1GB --json");
+    CAPTURE(chip);
+    CHECK(r.rc == 0);
+    CHECK(r.out.find("\"time_s\": ") != std::string::npos);
+    CHECK(r.out.find("\"bound\": \"compute\"") != std::string::npos);
+  }
+  for (auto sys : {"cloudmatrix-384", "atlas-950-superpod", "atlas-960-superpod", "gb200-nvl72", "gb300-nvl72",
+                   "vera-rubin-nvl144", "hgx-h100", "hgx-h800", "atlas-950-supercluster", "2xhgx-h800"}) {
+    const CliResult r = run_podperf(std::string("collective --system ") + sys + " --op all-to-all --bytes 64MiB --json");
+    CAPTURE(sys);
+    CHECK(r.rc == 0);
+    for (auto key : {"\"time_s\"", "\"algorithm\"", "\"bus_bandwidth_gb_s\"", "\"bottleneck\""})
+      CHECK(r.out.find(key) != std::string::npos);
+  }
+  // Roofline of a decode-like step: 1 GB from HBM on an H100: 1e9 / (3.35e12 x 0.896) + 3 us = 336.16 us.
+  const CliResult m = run_podperf("roofline --chip h100-sxm --bytes 1GB --json");
+  CHECK(m.out.find("\"bound\": \"memory\"") != std::string::npos);
+  CHECK(m.out.find("\"time_s\": 0.0003361556") != std::string::npos);
+}
+
+TEST_CASE("podperf collective rejects impossible requests") {
+  CHECK(run_podperf("collective --system gb200-nvl72 --ranks 73 --bytes 1MiB").rc == 2);
+  CHECK(run_podperf("collective --system gb200-nvl72 --bytes 1XB").err ==
+        "flag --bytes: unknown unit 'XB' in '1XB' (use K, M, G, T, P or KiB, MiB, GiB, TiB)\n");
+  CHECK(run_podperf("collective --system gb200-nvl72 --bytes -5").rc == 2);
+  CHECK(run_podperf("collective --system gb200-nvl72 --bytes 1MB --op gossip").rc == 2);
+  CHECK(run_podperf("roofline --chip h100-sxm").rc == 2);
+  CHECK(run_podperf("roofline --chip h100-sxm --flops 1T --precision fp6").rc == 2);
+}

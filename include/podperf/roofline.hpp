@@ -1,0 +1,38 @@
+// Roofline time of one operator on one chip (Williams, Waterman & Patterson, CACM 2009):
+//   t = max( flops / (peak[precision] x eff(m)),  bytes / (hbm_tb_s x hbm_eff) ) + launch_us
+// eff(m) = gemm_eff x m / (m + small_gemm_m) for a GEMM with m rows (tokens), so a GEMM of
+// small_gemm_m rows reaches half the large-GEMM efficiency; non-GEMM operators (m = 0) use gemm_eff.
+#pragma once
+#include "podperf/spec.hpp"
+
+namespace podperf {
+
+enum class Bound { compute, memory, overhead };
+const char* to_string(Bound b);
+
+struct Op {
+  double flops = 0;
+  double bytes = 0;  // HBM traffic: weights + activations + KV cache
+  Precision precision = Precision::bf16;
+  double gemm_m = 0;  // rows of the GEMM (tokens); 0 = not a GEMM
+};
+
+struct OpTime {
+  double time_s = 0;
+  double compute_s = 0;
+  double memory_s = 0;
+  double overhead_s = 0;
+  Bound bound = Bound::compute;
+};
+
+// Peak dense rate used for a precision: the chip's own, else the next wider precision it has
+// (an FP8 operator on a chip without FP8 runs at its BF16 rate). TFLOPS; 0 if none.
+double peak_tflops(const Chip& c, Precision p) noexcept;
+// Achieved fraction of peak for a GEMM with m rows (m = 0: gemm_eff).
+double compute_efficiency(const Chip& c, double gemm_m) noexcept;
+OpTime roofline(const Chip& c, const Op& op) noexcept;
+
+// Adds op times: sums the parts, the bound of the largest part.
+OpTime& operator+=(OpTime& a, const OpTime& b) noexcept;
+
+}  // namespace podperf

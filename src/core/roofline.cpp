@@ -1,0 +1,59 @@
+#include "podperf/roofline.hpp"
+
+#include <algorithm>
+
+namespace podperf {
+
+const char* to_string(Bound b) {
+  switch (b) {
+    case Bound::compute: return "compute";
+    case Bound::memory: return "memory";
+    case Bound::overhead: return "overhead";
+  }
+  return "?";
+}
+
+double peak_tflops(const Chip& c, Precision p) noexcept {
+  // Wider precisions to fall back to, in order: fp4 -> fp8 -> int8 -> bf16 -> fp32.
+  static constexpr Precision order[] = {Precision::fp4, Precision::fp8, Precision::int8, Precision::bf16,
+                                        Precision::fp32};
+  bool from = false;
+  for (Precision q : order) {
+    if (q == p) from = true;
+    // Integer units run only integer operators: a float operator never falls back to int8.
+    if (!from || (q == Precision::int8 && p != Precision::int8)) continue;
+    if (c.peak(q) > 0) return c.peak(q);
+  }
+  return 0;
+}
+
+double compute_efficiency(const Chip& c, double m) noexcept {
+  if (m <= 0) return c.gemm_eff;
+  return c.gemm_eff * m / (m + c.small_gemm_m);
+}
+
+OpTime roofline(const Chip& c, const Op& op) noexcept {
+  OpTime t;
+  const double rate = peak_tflops(c, op.precision) * 1e12 * compute_efficiency(c, op.gemm_m);
+  t.compute_s = op.flops > 0 && rate > 0 ? op.flops / rate : 0;
+  t.memory_s = op.bytes > 0 ? op.bytes / (c.hbm_tb_s * 1e12 * c.hbm_eff) : 0;
+  t.overhead_s = c.launch_us * 1e-6;
+  t.time_s = std::max(t.compute_s, t.memory_s) + t.overhead_s;
+  t.bound = t.overhead_s > std::max(t.compute_s, t.memory_s) ? Bound::overhead
+            : t.compute_s >= t.memory_s                      ? Bound::compute
+                                                             : Bound::memory;
+  return t;
+}
+
+OpTime& operator+=(OpTime& a, const OpTime& b) noexcept {
+  a.time_s += b.time_s;
+  a.compute_s += b.compute_s;
+  a.memory_s += b.memory_s;
+  a.overhead_s += b.overhead_s;
+  a.bound = a.overhead_s > std::max(a.compute_s, a.memory_s) ? Bound::overhead
+            : a.compute_s >= a.memory_s                      ? Bound::compute
+                                                             : Bound::memory;
+  return a;
+}
+
+}  // namespace podperf
