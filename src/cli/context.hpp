@@ -7,22 +7,30 @@
 #include <CLI/CLI.hpp>
 
 #include "podperf/hwdb.hpp"
+#include "podperf/models.hpp"
 
 namespace podperf::cli {
 
 struct Context {
   std::string hwdb_dir;
   std::vector<std::string> figures;  // figure sets (hwdb/overlays) to apply
+  std::string configs_dir;
   std::unique_ptr<Hwdb> loaded;
+  std::unique_ptr<ModelDb> models_loaded;
 
   const Hwdb& db() {
     if (!loaded) loaded = std::make_unique<Hwdb>(load_hwdb(hwdb_dir, figures));
     return *loaded;
+  }
+  const ModelDb& models() {
+    if (!models_loaded) models_loaded = std::make_unique<ModelDb>(load_models(configs_dir));
+    return *models_loaded;
   }
 };
 
 void add_hwdb_commands(CLI::App& app, Context& ctx);
 void add_specs_command(CLI::App& app, Context& ctx);
 void add_engine_commands(CLI::App& app, Context& ctx);
+void add_estimate_command(CLI::App& app, Context& ctx);
 
 }  // namespace podperf::cli

@@ -15,11 +15,15 @@ int main(int argc, char** argv) {
   ctx.hwdb_dir = default_hwdb_dir(argc > 0 ? argv[0] : nullptr);
   app.add_option("--hwdb", ctx.hwdb_dir, "hardware database directory (default: the shipped hwdb, or $PODPERF_HWDB)")
       ->capture_default_str();
+  ctx.configs_dir = default_configs_dir(argc > 0 ? argv[0] : nullptr);
+  app.add_option("--configs", ctx.configs_dir, "configs directory with models/ (default: the shipped configs)")
+      ->capture_default_str();
   app.add_option("--figures", ctx.figures,
                  "apply a figure set from hwdb/overlays (e.g. semianalysis); repeatable");
   cli::add_hwdb_commands(app, ctx);
   cli::add_specs_command(app, ctx);
   cli::add_engine_commands(app, ctx);
+  cli::add_estimate_command(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

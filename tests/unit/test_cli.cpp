@@ -94,3 +94,35 @@ TEST_CASE("podperf collective rejects impossible requests") {
   CHECK(run_podperf("roofline --chip h100-sxm").rc == 2);
   CHECK(run_podperf("roofline --chip h100-sxm --flops 1T --precision fp6").rc == 2);
 }
+
+TEST_CASE("podperf estimate: DeepSeek-R1 on CloudMatrix 384, GB200 NVL72 and H800, JSON fields") {
+  const CliResult cm = run_podperf(
+      "estimate --system cloudmatrix-384 --model deepseek-v3 --mode decode --weights int8 --kv int8 --tpot-ms 50 --json");
+  REQUIRE(cm.rc == 0);
+  for (auto key : {"\"tokens_per_s_per_chip\"", "\"tokens_per_s\"", "\"tpot_ms\"", "\"ttft_ms\"", "\"step_time_s\"",
+                   "\"mfu\"", "\"memory_gb_per_chip\"", "\"fits\": true", "\"bound\"", "\"breakdown\""})
+    CHECK_MESSAGE(cm.out.find(key) != std::string::npos, key);
+  CHECK(run_podperf("estimate --system gb200-nvl72 --model deepseek-v3 --weights fp8 --kv fp8 --tpot-ms 50").rc == 0);
+  // One HGX H800 cannot hold the model: a clear 'does not fit', with no throughput.
+  const CliResult one = run_podperf("estimate --system hgx-h800 --model deepseek-v3 --mode decode --weights fp8 --json");
+  CHECK(one.rc == 0);
+  CHECK(one.out.find("\"fits\": false") != std::string::npos);
+  CHECK(one.out.find("\"reason\": \"does not fit in HBM\"") != std::string::npos);
+  CHECK(one.out.find("\"tokens_per_s_per_chip\": null") != std::string::npos);
+  const CliResult dsk = run_podperf("estimate --system 18xhgx-h800 --model deepseek-v3 --mode decode --weights fp8 --kv fp8 --tpot-ms 50");
+  CHECK(dsk.rc == 0);
+  CHECK(dsk.out.find("tokens/s per chip") != std::string::npos);
+}
+
+TEST_CASE("podperf estimate rejects impossible plans with the flag named") {
+  const CliResult a = run_podperf("estimate --system gb200-nvl72 --model llama3-70b --mode decode --tp 128");
+  CHECK(a.rc == 2);
+  CHECK(a.err.find("flag --tp/--dp/--pp/--cp: the parallel plan needs more chips than the system has") == 0);
+  const CliResult b = run_podperf("estimate --system gb200-nvl72 --model deepseek-v3 --mode decode --dp 72 --ep 72 --redundant-experts 0");
+  CHECK(b.rc == 2);
+  CHECK(b.err.find("flag --ep: experts (plus redundant experts) must divide evenly over EP") == 0);
+  CHECK(run_podperf("estimate --system gb200-nvl72 --model llama3-70b --tp 3").rc == 2);
+  CHECK(run_podperf("estimate --system gb200-nvl72 --model nosuch").err.find("unknown model 'nosuch'") == 0);
+  CHECK(run_podperf("estimate --system gb200-nvl72 --model llama3-70b --weights fp6").rc == 2);
+  CHECK(run_podperf("estimate --system gb200-nvl72 --model llama3-70b --mtp 1").rc == 2);  // no MTP module
+}

@@ -1,0 +1,123 @@
+// Workloads: LLM inference (prefill, decode, PD-disaggregated serving, latency targets) and
+// training, composed from the roofline and the collectives. Pure functions, no heap use per call
+// beyond the result struct.
+#pragma once
+#include <array>
+
+#include "podperf/collectives.hpp"
+#include "podperf/model.hpp"
+#include "podperf/roofline.hpp"
+#include "podperf/spec.hpp"
+
+namespace podperf {
+
+enum class Mode { prefill, decode, serve, train };
+const char* to_string(Mode m);
+
+struct Parallel {
+  int tp = 1, dp = 1, ep = 1, pp = 1, cp = 1;
+  int chips() const { return tp * dp * pp * cp; }
+};
+
+// Why an estimate has no number. Every code has a one-line message (reason_text).
+enum class Reason {
+  ok,
+  too_many_chips,      // the parallel plan needs more chips than the system has
+  tp_beyond_scaleup,   // TP must stay inside one supernode's scale-up fabric
+  tp_heads,            // TP must divide the attention heads
+  ep_dense,            // EP > 1 on a dense model
+  ep_group,            // EP must divide TP x DP (the chips of one pipeline stage)
+  ep_experts,          // experts (+ redundant) must divide evenly over EP
+  pp_layers,           // more pipeline stages than layers
+  cp_seq,              // context parallelism must divide the sequence
+  batch_small,         // fewer sequences than DP ranks
+  batch_divides,       // training batch must divide into DP x micro-batch
+  no_precision,        // the chip has no unit for this precision or wider
+  memory,              // does not fit in HBM
+  tpot_unreachable,    // no batch meets the TPOT target
+  ttft_unreachable,    // the TTFT target cannot be met
+};
+const char* reason_text(Reason r);
+
+// Time components of an estimate (seconds, exposed time per step).
+enum class Part { compute, memory, overhead, tp_comm, ep_comm, pp_comm, dp_comm, cp_comm, bubble, kv_transfer, count };
+inline constexpr int kParts = static_cast<int>(Part::count);
+const char* to_string(Part p);
+
+struct MemoryUse {  // GB per chip
+  double weights = 0, kv_cache = 0, activations = 0, gradients = 0, optimizer = 0, reserve = 0;
+  double capacity = 0;
+  double used() const { return weights + kv_cache + activations + gradients + optimizer; }
+};
+
+struct InferenceSetup {
+  Parallel par;                 // decode instance (prefill instance too unless `prefill` given)
+  Parallel prefill;             // serve mode: the prefill instance (chips() == 1 and tp == 1: same as par)
+  int batch = 0;                // decode: concurrent sequences per instance; prefill: prompts; 0 = auto
+  int seq_in = 2048, seq_out = 256;
+  int context = 0;              // KV length seen by decode; 0 = seq_in + seq_out / 2
+  Precision weights = Precision::bf16, kv = Precision::bf16, act = Precision::bf16;
+  Precision attn = Precision::bf16;  // attention core precision
+  int redundant_experts = 0;    // EPLB replicas added to the routed experts
+  int mtp_tokens = 0;           // draft tokens per step (multi-token prediction)
+  double mtp_accept = 0;        // acceptance rate of each draft token
+  double overlap = 0.7;         // fraction of communication hidden behind compute
+  double expert_imbalance = 1;  // busiest chip's expert load / mean (1 = perfect EPLB)
+  double reserve_frac = 0.1;    // HBM kept free (runtime, fragmentation)
+  int prefill_tokens_per_chip = 16384;  // prefill batch when batch = 0
+  double tpot_target_ms = 0, ttft_target_ms = 0;
+};
+
+struct TrainingSetup {
+  Parallel par;
+  int global_batch = 0;     // sequences per step
+  int seq = 4096;
+  int micro_batch = 1;      // sequences per micro-batch
+  int interleave = 1;       // virtual pipeline stages per device (1 = plain 1F1B)
+  int zero = 1;             // ZeRO stage 0-3 over DP
+  bool recompute = false;   // full activation recomputation
+  Precision precision = Precision::bf16;
+  double overlap = 0.7;     // fraction of DP/EP communication hidden behind compute
+  double tokens = 0;        // tokens to train (for time and chip-hours); 0 = none
+  int redundant_experts = 0;
+};
+
+struct Estimate {
+  Mode mode = Mode::decode;
+  Reason reason = Reason::ok;
+  bool fits() const { return reason == Reason::ok; }
+  Parallel par;
+  int batch = 0;                 // decode: sequences per instance; prefill: prompts; train: sequences per step
+  int instance_chips = 0;
+  double step_time_s = 0;        // one decode step / one prefill batch / one training step
+  double tpot_s = 0, ttft_s = 0;
+  double tokens_per_s = 0;       // whole system (instances replicated over its chips)
+  double tokens_per_s_per_chip = 0;
+  double tokens_per_s_per_user = 0;  // decode: 1 / TPOT
+  double mfu = 0;                // model FLOPs / (chips x dense peak at the compute precision)
+  double compute_util = 0;       // busy fraction of the tensor units (for power)
+  Bound bound = Bound::compute;
+  std::array<double, kParts> breakdown{};
+  MemoryUse mem;
+  // serve mode: the decode pool's share of chips and the KV bytes moved per request
+  double decode_chip_share = 0, kv_transfer_bytes = 0;
+  double prefill_tokens_per_s_per_chip = 0, decode_tokens_per_s_per_chip = 0;
+  // train mode
+  double bubble_frac = 0, train_time_s = 0, chip_hours = 0;
+  int max_batch = 0;             // decode: largest batch that fits in memory
+};
+
+// Validity of a parallel plan for a model on a system (Reason::ok when usable).
+Reason check_parallel(const System& s, const Model& m, const Parallel& p, int seq = 0);
+
+Estimate estimate_prefill(const System& s, const Model& m, const InferenceSetup& x);
+Estimate estimate_decode(const System& s, const Model& m, const InferenceSetup& x);
+// Prefill and decode pools (disaggregated), KV transfer between them, and the output tokens per
+// second per chip of the whole deployment at the seq_in / seq_out mix.
+Estimate estimate_serve(const System& s, const Model& m, const InferenceSetup& x);
+Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x);
+
+// Model FLOPs per token of a forward pass at context `seq` (GEMMs 2 x active + causal attention).
+double forward_flops_per_token(const Model& m, double seq);
+
+}  // namespace podperf

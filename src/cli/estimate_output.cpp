@@ -1,0 +1,139 @@
+#include "estimate_output.hpp"
+
+#include "table.hpp"
+
+namespace podperf::cli {
+
+namespace {
+std::string plan_text(const Parallel& p) {
+  return "TP" + std::to_string(p.tp) + " DP" + std::to_string(p.dp) + " EP" + std::to_string(p.ep) + " PP" +
+         std::to_string(p.pp) + (p.cp > 1 ? " CP" + std::to_string(p.cp) : "");
+}
+Json plan_json(const Parallel& p) {
+  Json j = Json::object();
+  j["tp"] = p.tp;
+  j["dp"] = p.dp;
+  j["ep"] = p.ep;
+  j["pp"] = p.pp;
+  j["cp"] = p.cp;
+  return j;
+}
+}  // namespace
+
+Json estimate_json(const System& sys, const Model& m, const WorkloadRequest& r, const Estimate& e) {
+  Json j = Json::object();
+  j["system"] = sys.id;
+  j["model"] = m.id;
+  j["mode"] = to_string(e.mode);
+  j["fits"] = e.fits();
+  j["reason"] = e.fits() ? "" : reason_text(e.reason);
+  j["parallel"] = plan_json(e.par);
+  j["instance_chips"] = e.instance_chips;
+  j["batch"] = e.batch;
+  if (e.mode == Mode::train) {
+    j["seq"] = r.train.seq;
+    j["precision"] = to_string(r.train.precision);
+  } else {
+    j["seq_in"] = r.infer.seq_in;
+    j["seq_out"] = r.infer.seq_out;
+    j["weights"] = to_string(r.infer.weights);
+    j["kv"] = to_string(r.infer.kv);
+    j["redundant_experts"] = r.infer.redundant_experts;
+    j["mtp_tokens"] = r.infer.mtp_tokens;
+    j["overlap"] = r.infer.overlap;
+  }
+  // Numbers only where the configuration fits: a 'does not fit' result carries no throughput.
+  auto val = [&](double v) { return e.fits() ? Json(v) : Json(); };
+  j["tokens_per_s"] = val(e.tokens_per_s);
+  j["tokens_per_s_per_chip"] = val(e.tokens_per_s_per_chip);
+  j["tokens_per_s_per_user"] = val(e.tokens_per_s_per_user);
+  j["tpot_ms"] = val(e.tpot_s * 1e3);
+  j["ttft_ms"] = val(e.ttft_s * 1e3);
+  j["step_time_s"] = val(e.step_time_s);
+  j["mfu"] = val(e.mfu);
+  j["memory_gb_per_chip"] = e.mem.used();
+  Json mem = Json::object();
+  mem["weights"] = e.mem.weights;
+  mem["kv_cache"] = e.mem.kv_cache;
+  mem["activations"] = e.mem.activations;
+  mem["gradients"] = e.mem.gradients;
+  mem["optimizer"] = e.mem.optimizer;
+  mem["reserve"] = e.mem.reserve;
+  mem["capacity"] = e.mem.capacity;
+  j["memory"] = mem;
+  j["bound"] = to_string(e.bound);
+  Json b = Json::object();
+  for (int i = 0; i < kParts; ++i) b[to_string(static_cast<Part>(i))] = e.breakdown[i];
+  j["breakdown"] = b;
+  if (e.mode == Mode::decode || e.mode == Mode::serve) j["max_batch"] = e.max_batch;
+  if (e.mode == Mode::serve) {
+    j["prefill_tokens_per_s_per_chip"] = e.prefill_tokens_per_s_per_chip;
+    j["decode_tokens_per_s_per_chip"] = e.decode_tokens_per_s_per_chip;
+    j["decode_chip_share"] = e.decode_chip_share;
+    j["kv_transfer_bytes"] = e.kv_transfer_bytes;
+  }
+  if (e.mode == Mode::train) {
+    j["bubble_fraction"] = e.bubble_frac;
+    j["train_time_days"] = val(e.train_time_s / 86400);
+    j["chip_hours"] = val(e.chip_hours);
+  }
+  return j;
+}
+
+void print_estimate(std::ostream& os, const System& sys, const Model& m, const WorkloadRequest& r, const Estimate& e) {
+  os << m.name << " on " << sys.name << ", " << to_string(e.mode) << "\n  plan: " << plan_text(e.par) << " ("
+     << e.instance_chips << " chips per instance";
+  if (e.mode == Mode::train) {
+    os << "), global batch " << e.batch << " x " << r.train.seq << " tokens, " << to_string(r.train.precision)
+       << ", ZeRO-" << r.train.zero << (r.train.recompute ? ", recompute" : "") << '\n';
+  } else {
+    const InferenceSetup& x = r.infer;
+    os << "), batch " << e.batch << ", in " << x.seq_in << " / out " << x.seq_out << " tokens, weights "
+       << to_string(x.weights) << ", KV " << to_string(x.kv) << ", attention " << to_string(x.attn);
+    if (x.redundant_experts) os << ", " << x.redundant_experts << " redundant experts";
+    if (x.mtp_tokens) os << ", MTP " << x.mtp_tokens << " @ " << num(x.mtp_accept, 2);
+    os << ", overlap " << num(x.overlap, 2) << '\n';
+    if (e.mode == Mode::serve && (x.prefill.chips() > 1 || x.prefill.tp > 1))
+      os << "  prefill plan: " << plan_text(x.prefill) << '\n';
+  }
+  if (!e.fits()) {
+    os << "  DOES NOT FIT: " << reason_text(e.reason) << '\n';
+  } else {
+    Table t({"result", "value"});
+    t.row({"tokens/s (system, " + std::to_string(sys.chips) + " chips)", num(e.tokens_per_s)});
+    t.row({"tokens/s per chip", num(e.tokens_per_s_per_chip)});
+    if (e.mode != Mode::train) {
+      if (e.mode != Mode::prefill) {
+        t.row({"TPOT ms", num(e.tpot_s * 1e3)});
+        t.row({"tokens/s per user", num(e.tokens_per_s_per_user)});
+      }
+      if (e.mode != Mode::decode) t.row({"TTFT ms", num(e.ttft_s * 1e3)});
+      if (e.mode == Mode::serve) {
+        t.row({"prefill tokens/s per chip", num(e.prefill_tokens_per_s_per_chip)});
+        t.row({"decode tokens/s per chip", num(e.decode_tokens_per_s_per_chip)});
+        t.row({"decode share of chips", num(e.decode_chip_share, 3)});
+      }
+    } else {
+      t.row({"step time s", num(e.step_time_s)});
+      t.row({"pipeline bubble", num(e.bubble_frac, 3)});
+      if (e.chip_hours > 0) {
+        t.row({"days to train", num(e.train_time_s / 86400)});
+        t.row({"chip-hours", num(e.chip_hours)});
+      }
+    }
+    t.row({"MFU", num(e.mfu, 3)});
+    t.row({"bound", to_string(e.bound)});
+    t.print(os);
+  }
+  os << "  time per step (" << (e.mode == Mode::serve ? "decode pool" : "per chip") << "):";
+  for (int i = 0; i < kParts; ++i)
+    if (e.breakdown[i] > 0) os << ' ' << to_string(static_cast<Part>(i)) << ' ' << num(e.breakdown[i] * 1e3) << " ms;";
+  os << "\n  memory per chip GB: weights " << num(e.mem.weights) << ", KV " << num(e.mem.kv_cache) << ", activations "
+     << num(e.mem.activations);
+  if (e.mode == Mode::train) os << ", gradients " << num(e.mem.gradients) << ", optimizer " << num(e.mem.optimizer);
+  os << "; used " << num(e.mem.used()) << " of " << num(e.mem.capacity) << " (reserve " << num(e.mem.reserve) << ")";
+  if (e.max_batch > 0) os << "; max batch " << e.max_batch;
+  os << '\n';
+}
+
+}  // namespace podperf::cli

@@ -1,0 +1,44 @@
+// Workload flags shared by estimate, compare and breakeven, and the estimate's table and JSON.
+#pragma once
+#include <ostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "podperf/json.hpp"
+#include "podperf/workload.hpp"
+
+namespace podperf::cli {
+
+struct WorkloadFlags {
+  std::string mode = "serve";
+  int tp = 0, dp = 0, ep = 0, pp = 0, cp = 0;
+  int prefill_tp = 0, prefill_dp = 0, prefill_ep = 0;
+  int batch = 0, seq_in = 2048, seq_out = 256, seq = 4096, context = 0;
+  double tpot_ms = 0, ttft_ms = 0;
+  std::string weights = "bf16", kv = "bf16", attn = "bf16", precision = "bf16";
+  int mtp = 0;
+  double mtp_accept = 0.7;
+  double overlap = 0.7;
+  int redundant = -1;
+  double imbalance = 1.0;
+  int micro_batch = 1, interleave = 1, zero = 1;
+  bool recompute = false, search = false;
+  double tokens = 0;
+};
+
+struct WorkloadRequest {
+  Mode mode = Mode::serve;
+  InferenceSetup infer;
+  TrainingSetup train;
+  bool search = false;
+};
+
+void add_workload_flags(CLI::App* cmd, WorkloadFlags& f);
+WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& f);
+Estimate run_request(const System& sys, const Model& m, const WorkloadRequest& r);
+
+Json estimate_json(const System& sys, const Model& m, const WorkloadRequest& r, const Estimate& e);
+void print_estimate(std::ostream& os, const System& sys, const Model& m, const WorkloadRequest& r, const Estimate& e);
+
+}  // namespace podperf::cli

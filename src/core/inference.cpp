@@ -1,0 +1,399 @@
+// LLM inference on a system: prefill, decode, and prefill/decode-disaggregated serving.
+//
+// An instance of tp x dp x pp chips serves `batch` sequences: attention runs data-parallel over dp
+// groups of tp chips (each TP rank holds heads / tp), MoE experts are spread over ep chips with
+// all-to-all dispatch and combine (DeepSeek-V3 report sec. 3.4; Zuo et al. arXiv 2506.12708 sec. 4),
+// and pp pipeline stages each hold layers / pp with pp micro-batches in flight. Each operator is
+// timed by the roofline of the chip; each collective by the fabric. A fraction `overlap` of the
+// communication hides behind compute, as two-micro-batch overlap does in DeepSeek's and SGLang's
+// serving systems (DeepSeek open-infra-index, day 6 "one more thing"; LMSYS 2025-05-05 large-scale EP).
+#include <algorithm>
+#include <cmath>
+
+#include "podperf/operators.hpp"
+#include "podperf/workload.hpp"
+
+namespace podperf {
+
+const char* to_string(Mode m) {
+  switch (m) {
+    case Mode::prefill: return "prefill";
+    case Mode::decode: return "decode";
+    case Mode::serve: return "serve";
+    case Mode::train: return "train";
+  }
+  return "?";
+}
+
+const char* reason_text(Reason r) {
+  switch (r) {
+    case Reason::ok: return "ok";
+    case Reason::too_many_chips: return "the parallel plan needs more chips than the system has";
+    case Reason::tp_beyond_scaleup: return "TP must stay inside one supernode's scale-up fabric";
+    case Reason::tp_heads: return "TP must divide the number of attention heads";
+    case Reason::ep_dense: return "EP > 1 needs a mixture-of-experts model";
+    case Reason::ep_group: return "EP must divide TP x DP (the chips of one pipeline stage)";
+    case Reason::ep_experts: return "experts (plus redundant experts) must divide evenly over EP";
+    case Reason::pp_layers: return "more pipeline stages than layers";
+    case Reason::cp_seq: return "context parallelism must divide the sequence length";
+    case Reason::batch_small: return "fewer sequences than data-parallel groups";
+    case Reason::batch_divides: return "the global batch must divide into DP x micro-batch";
+    case Reason::no_precision: return "the chip has no unit for this precision or a wider one";
+    case Reason::memory: return "does not fit in HBM";
+    case Reason::tpot_unreachable: return "no batch meets the TPOT target";
+    case Reason::ttft_unreachable: return "the TTFT target cannot be met";
+  }
+  return "?";
+}
+
+const char* to_string(Part p) {
+  switch (p) {
+    case Part::compute: return "compute";
+    case Part::memory: return "memory";
+    case Part::overhead: return "overhead";
+    case Part::tp_comm: return "tp_comm";
+    case Part::ep_comm: return "ep_comm";
+    case Part::pp_comm: return "pp_comm";
+    case Part::dp_comm: return "dp_comm";
+    case Part::cp_comm: return "cp_comm";
+    case Part::bubble: return "bubble";
+    case Part::kv_transfer: return "kv_transfer";
+    case Part::count: break;
+  }
+  return "?";
+}
+
+Reason check_parallel(const System& s, const Model& m, const Parallel& p, int seq) {
+  if (p.tp < 1 || p.dp < 1 || p.ep < 1 || p.pp < 1 || p.cp < 1) return Reason::too_many_chips;
+  if (p.chips() > s.chips) return Reason::too_many_chips;
+  if (p.tp > s.chips_per_supernode) return Reason::tp_beyond_scaleup;
+  if (m.heads % p.tp != 0) return Reason::tp_heads;
+  if (!m.moe() && p.ep > 1) return Reason::ep_dense;
+  if ((p.tp * p.dp) % p.ep != 0) return Reason::ep_group;
+  if (p.pp > m.layers) return Reason::pp_layers;
+  if (seq > 0 && seq % p.cp != 0) return Reason::cp_seq;
+  return Reason::ok;
+}
+
+namespace {
+
+double B(Precision p) { return bytes_per_element(p); }
+
+// Accumulates op times into the breakdown: an op's roofline time goes to compute or memory by its
+// bound, its fixed overhead to overhead.
+struct Acc {
+  std::array<double, kParts> part{};
+  double busy_s = 0;   // operator time (compute or memory bound) excluding overhead
+  double flops = 0;    // per chip
+  void op(const Chip& c, const Op& o, double times = 1) {
+    const OpTime t = roofline(c, o);
+    const double body = std::max(t.compute_s, t.memory_s) * times;
+    part[static_cast<int>(t.compute_s >= t.memory_s ? Part::compute : Part::memory)] += body;
+    part[static_cast<int>(Part::overhead)] += t.overhead_s * times;
+    busy_s += body + t.overhead_s * times;
+    flops += o.flops * times;
+  }
+  double total() const {
+    double s = 0;
+    for (double x : part) s += x;
+    return s;
+  }
+};
+
+// Exposed communication when a fraction f of it can hide behind `compute` seconds of work.
+double exposed(double comm, double compute, double f) { return comm * (1 - f) + std::max(0.0, comm * f - compute); }
+
+double experts_per_chip(const Model& m, const Parallel& p, int redundant) {
+  return m.moe() ? double(m.experts + redundant) / p.ep : 0;
+}
+
+// GQA KV heads held per TP rank (replicated once TP exceeds the KV heads).
+double kv_elems_per_chip(const Model& m, int tp) {
+  if (m.attention == Attention::mla) return kv_elements_per_token_layer(m);  // latent replicated over TP
+  return 2.0 * std::max(1.0, double(m.kv_heads) / tp) * m.head_dim;
+}
+
+// One transformer layer on one chip for T tokens of `seqs` sequences (per DP group); decode reads a
+// KV cache of `ctx` tokens, prefill attends causally over `ctx` = the prompt length.
+void layer(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, bool moe_layer,
+           bool decode, double T, double seqs, double ctx, double draft, Acc& acc) {
+  const Chip& c = s.chip;
+  const Precision w = x.weights, a = x.act;
+  const double h = m.hidden;
+  Acc comp;
+  // Attention block: norm, projections (all of W_Q, W_K, W_V, W_O or MLA's down/up projections),
+  // the attention core over the cache, the TP all-reduce.
+  comp.op(c, ops::elementwise(T * h, 1, 1, 4, a));
+  comp.op(c, ops::gemm(T, attention_params(m) / (p.tp * h), h, w, a, w));
+  if (m.attention == Attention::mla) {
+    const ops::MlaShape sh{double(m.heads) / p.tp, double(m.kv_lora_rank), double(m.qk_rope_dim),
+                           double(m.qk_nope_dim), double(m.v_head_dim)};
+    Op core = decode ? ops::mla_decode(seqs, ctx, sh, x.attn, x.kv) : ops::mla_prefill(seqs, ctx, sh, x.attn);
+    core.flops *= decode ? 1 + draft : 1;
+    comp.op(c, core);
+  } else {
+    const ops::AttnShape sh{double(m.heads) / p.tp, std::max(1.0, double(m.kv_heads) / p.tp), double(m.head_dim)};
+    Op core = decode ? ops::attention_decode(seqs, ctx, sh, x.attn, x.kv) : ops::attention_prefill(seqs, ctx, sh, x.attn);
+    core.flops *= decode ? 1 + draft : 1;
+    comp.op(c, core);
+  }
+  if (!decode) comp.op(c, ops::elementwise(T * kv_elems_per_chip(m, p.tp), 0, 1, 0, x.kv));  // KV cache write
+  double tp_s = 0, ep_s = 0;
+  if (p.tp > 1) tp_s += collective(s, Coll::all_reduce, p.tp, T * h * B(a)).time_s;
+  // FFN block.
+  comp.op(c, ops::elementwise(T * h, 1, 1, 4, a));
+  if (!moe_layer) {
+    comp.op(c, ops::gemm(T, 3.0 * m.ffn / p.tp, h, w, a, w));
+    if (p.tp > 1) tp_s += collective(s, Coll::all_reduce, p.tp, T * h * B(a)).time_s;
+  } else {
+    const double tc = T / p.tp;  // tokens this chip dispatches
+    const double k = m.experts_per_token;
+    const double e = experts_per_chip(m, p, x.redundant_experts);
+    const double slots = tc * k * x.expert_imbalance;  // expert token-slots on the busiest chip
+    const Precision disp = B(w) <= 1 ? w : a;          // 8-bit weights: quantised dispatch
+    comp.op(c, ops::gemm(tc, m.experts, h, Precision::bf16, a, Precision::bf16));  // router
+    comp.op(c, ops::grouped_gemm(std::ceil(e), slots / std::ceil(e), 3.0 * m.expert_ffn, h, w, a, w));
+    if (m.shared_experts > 0) comp.op(c, ops::gemm(tc, 3.0 * m.expert_ffn * m.shared_experts, h, w, a, w));
+    if (p.ep > 1) {
+      ep_s += collective(s, Coll::all_to_all, p.ep, tc * k * h * B(disp)).time_s;  // dispatch
+      ep_s += collective(s, Coll::all_to_all, p.ep, tc * k * h * B(a)).time_s;     // combine
+    }
+    if (p.tp > 1) tp_s += collective(s, Coll::all_gather, p.tp, T * h * B(a)).time_s;
+  }
+  for (int i = 0; i < kParts; ++i) acc.part[i] += comp.part[i];
+  acc.busy_s += comp.busy_s;
+  acc.flops += comp.flops;
+  const double t_comp = comp.total();
+  const double comm = tp_s + ep_s;
+  const double hidden_comm = comm > 0 ? exposed(comm, t_comp, x.overlap) / comm : 0;
+  acc.part[static_cast<int>(Part::tp_comm)] += tp_s * hidden_comm;
+  acc.part[static_cast<int>(Part::ep_comm)] += ep_s * hidden_comm;
+}
+
+// A forward pass of the whole model (all pp stages, one micro-batch each) on one chip's share.
+Acc forward(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, bool decode, double T,
+            double seqs, double ctx, double draft) {
+  Acc acc;
+  const Chip& c = s.chip;
+  acc.op(c, ops::embedding(T, m.hidden, x.act));
+  if (m.dense_layers > 0) {
+    Acc one;
+    layer(s, m, x, p, false, decode, T, seqs, ctx, draft, one);
+    for (int i = 0; i < kParts; ++i) acc.part[i] += one.part[i] * m.dense_layers;
+    acc.busy_s += one.busy_s * m.dense_layers;
+    acc.flops += one.flops * m.dense_layers;
+  }
+  if (m.moe_layers() > 0) {
+    Acc one;
+    layer(s, m, x, p, true, decode, T, seqs, ctx, draft, one);
+    for (int i = 0; i < kParts; ++i) acc.part[i] += one.part[i] * m.moe_layers();
+    acc.busy_s += one.busy_s * m.moe_layers();
+    acc.flops += one.flops * m.moe_layers();
+    // Multi-token prediction: each draft token runs one extra (MoE) block on `seqs` tokens.
+    if (decode && draft > 0) {
+      Acc mtp;
+      layer(s, m, x, p, true, true, seqs, seqs, ctx, 0, mtp);
+      for (int i = 0; i < kParts; ++i) acc.part[i] += mtp.part[i] * draft;
+      acc.busy_s += mtp.busy_s * draft;
+      acc.flops += mtp.flops * draft;
+    }
+  }
+  // LM head: every token in decode, the last token of each prompt in prefill (plus the draft heads).
+  const double head_rows = decode ? T + seqs * draft : seqs;
+  acc.op(c, ops::gemm(head_rows, double(m.vocab) / p.tp, m.hidden, x.weights, x.act, x.weights));
+  // Pipeline: activations cross pp - 1 stage boundaries per micro-batch.
+  if (p.pp > 1)
+    acc.part[static_cast<int>(Part::pp_comm)] +=
+        (p.pp - 1) * collective(s, Coll::p2p, 2, T * m.hidden * B(x.act)).time_s;
+  return acc;
+}
+
+// Weights per chip (bytes): attention and dense FFN split over TP, experts over EP, all over PP.
+double weight_bytes(const Model& m, const Parallel& p, Precision w, int redundant) {
+  double params = m.layers * attention_params(m) / p.tp + m.dense_layers * dense_ffn_params(m) / p.tp;
+  if (m.moe())
+    params += m.moe_layers() * (experts_per_chip(m, p, redundant) * expert_params(m) +
+                                m.shared_experts * expert_params(m) + router_params(m));
+  params /= p.pp;
+  params += 2 * embedding_params(m) / p.tp;  // embedding and head (on the first and last stage)
+  return params * B(w);
+}
+
+// KV cache per sequence held on one chip (bytes).
+double kv_bytes_per_seq(const Model& m, const Parallel& p, double ctx, Precision kv) {
+  return ctx * kv_elems_per_chip(m, p.tp) * m.layers / p.pp * B(kv);
+}
+
+void fill_memory(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, double seqs_per_chip,
+                 double ctx, double act_tokens, Estimate& e) {
+  const double gb = 1e-9;
+  e.mem.capacity = s.chip.hbm_gb;
+  e.mem.reserve = s.chip.hbm_gb * x.reserve_frac;
+  e.mem.weights = weight_bytes(m, p, x.weights, x.redundant_experts) * gb;
+  e.mem.kv_cache = seqs_per_chip * kv_bytes_per_seq(m, p, ctx, x.kv) * gb;
+  e.mem.activations = act_tokens * 8.0 * m.hidden * B(x.act) * gb;  // transient buffers of a few layers
+  if (e.mem.used() > e.mem.capacity - e.mem.reserve && e.reason == Reason::ok) e.reason = Reason::memory;
+}
+
+void finish(Estimate& e, const Acc& acc, double step, double peak_tflops_compute) {
+  e.breakdown = acc.part;
+  e.step_time_s = step;
+  const int big = static_cast<int>(std::max_element(acc.part.begin(), acc.part.end()) - acc.part.begin());
+  e.bound = big == static_cast<int>(Part::compute) ? Bound::compute
+            : big == static_cast<int>(Part::memory) ? Bound::memory
+            : big == static_cast<int>(Part::overhead) ? Bound::overhead
+                                                       : Bound::memory;
+  e.compute_util = step > 0 ? std::min(1.0, acc.flops / (peak_tflops_compute * 1e12 * step)) : 0;
+}
+
+Reason check_setup(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p) {
+  Reason r = check_parallel(s, m, p);
+  if (r != Reason::ok) return r;
+  if (m.moe()) {
+    const int copies = m.experts + x.redundant_experts;
+    if (p.ep > copies || copies % p.ep != 0) return Reason::ep_experts;
+  }
+  if (peak_tflops(s.chip, x.weights) <= 0 || peak_tflops(s.chip, x.attn) <= 0) return Reason::no_precision;
+  return Reason::ok;
+}
+
+double draft_yield(const InferenceSetup& x) {  // expected tokens per sequence per step
+  double y = 1, pa = 1;
+  for (int i = 0; i < x.mtp_tokens; ++i) y += (pa *= x.mtp_accept);
+  return y;
+}
+
+// Decode at a given batch (sequences per instance).
+Estimate decode_at(const System& s, const Model& m, const InferenceSetup& x, int batch) {
+  Estimate e;
+  e.mode = Mode::decode;
+  e.par = x.par;
+  e.batch = batch;
+  e.instance_chips = x.par.chips();
+  e.reason = check_setup(s, m, x, x.par);
+  if (batch < x.par.dp * x.par.pp && e.reason == Reason::ok) e.reason = Reason::batch_small;
+  const Parallel& p = x.par;
+  const double ctx = x.context > 0 ? x.context : x.seq_in + x.seq_out / 2.0;
+  const double seqs = double(batch) / (p.dp * p.pp);  // per DP group per micro-batch
+  const double T = seqs * (1 + x.mtp_tokens);
+  const Acc acc = forward(s, m, x, p, true, T, seqs, ctx, x.mtp_tokens);
+  // pp micro-batches each pass every stage once per cycle; a stage holds layers / pp.
+  const double cycle = acc.total();
+  fill_memory(s, m, x, p, double(batch) / p.dp, ctx, T, e);
+  const double y = draft_yield(x);
+  e.tpot_s = cycle / y;
+  e.tokens_per_s_per_user = 1 / e.tpot_s;
+  const double instance_tps = batch * y / cycle;
+  e.tokens_per_s_per_chip = instance_tps / e.instance_chips;
+  e.tokens_per_s = e.tokens_per_s_per_chip * s.chips;
+  const double peak = peak_tflops(s.chip, x.weights);
+  finish(e, acc, cycle, peak);
+  e.mfu = 2 * active_params(m) * e.tokens_per_s_per_chip / (peak * 1e12);
+  // Largest batch that fits: weights fixed, KV and buffers per sequence.
+  const double free_b = (s.chip.hbm_gb * (1 - x.reserve_frac) - e.mem.weights) * 1e9;
+  const double per_seq = kv_bytes_per_seq(m, p, ctx, x.kv) + (1 + x.mtp_tokens) * 8.0 * m.hidden * B(x.act) / p.pp;
+  e.max_batch = free_b > 0 ? static_cast<int>(std::floor(free_b / per_seq)) * p.dp : 0;
+  return e;
+}
+
+}  // namespace
+
+Estimate estimate_prefill(const System& s, const Model& m, const InferenceSetup& x) {
+  Estimate e;
+  e.mode = Mode::prefill;
+  e.par = x.par;
+  e.instance_chips = x.par.chips();
+  e.reason = check_setup(s, m, x, x.par);
+  const Parallel& p = x.par;
+  const int batch = x.batch > 0 ? x.batch
+                                : std::max(p.dp * p.pp, x.prefill_tokens_per_chip * p.tp * p.dp * p.pp / x.seq_in);
+  e.batch = batch;
+  if (batch < p.dp * p.pp && e.reason == Reason::ok) e.reason = Reason::batch_small;
+  const double seqs = double(batch) / (p.dp * p.pp);
+  const double T = seqs * x.seq_in;
+  const Acc acc = forward(s, m, x, p, false, T, seqs, x.seq_in, 0);
+  const double t = acc.total();
+  fill_memory(s, m, x, p, double(batch) / p.dp, x.seq_in, T / p.tp, e);
+  e.ttft_s = t;  // every prompt of the batch finishes at the end of the pass
+  e.tokens_per_s_per_chip = batch * double(x.seq_in) / t / e.instance_chips;
+  e.tokens_per_s = e.tokens_per_s_per_chip * s.chips;
+  const double peak = peak_tflops(s.chip, x.weights);
+  finish(e, acc, t, peak);
+  e.mfu = forward_flops_per_token(m, x.seq_in) * e.tokens_per_s_per_chip / (peak * 1e12);
+  if (e.fits() && x.ttft_target_ms > 0 && e.ttft_s * 1e3 > x.ttft_target_ms) e.reason = Reason::ttft_unreachable;
+  return e;
+}
+
+Estimate estimate_decode(const System& s, const Model& m, const InferenceSetup& x) {
+  if (x.batch > 0) {
+    Estimate e = decode_at(s, m, x, x.batch);
+    if (e.fits() && x.tpot_target_ms > 0 && e.tpot_s * 1e3 > x.tpot_target_ms) e.reason = Reason::tpot_unreachable;
+    return e;
+  }
+  // Auto batch: the largest that fits and meets the TPOT target (TPOT grows with batch).
+  const int unit = x.par.dp * x.par.pp;
+  Estimate probe = decode_at(s, m, x, unit);
+  if (!probe.fits()) return probe;
+  int hi = std::max(unit, probe.max_batch / unit * unit);
+  auto ok = [&](int b) {
+    const Estimate e = decode_at(s, m, x, b);
+    return e.fits() && (x.tpot_target_ms <= 0 || e.tpot_s * 1e3 <= x.tpot_target_ms);
+  };
+  if (!ok(unit)) {
+    probe.reason = Reason::tpot_unreachable;
+    return probe;
+  }
+  int lo = 1;  // in units
+  int hi_u = hi / unit;
+  while (lo < hi_u) {
+    const int mid = (lo + hi_u + 1) / 2;
+    if (ok(mid * unit)) lo = mid;
+    else hi_u = mid - 1;
+  }
+  return decode_at(s, m, x, lo * unit);
+}
+
+Estimate estimate_serve(const System& s, const Model& m, const InferenceSetup& x) {
+  InferenceSetup px = x;
+  if (x.prefill.chips() > 1 || x.prefill.tp > 1) px.par = x.prefill;
+  px.batch = 0;
+  const Estimate pre = estimate_prefill(s, m, px);
+  Estimate dec = estimate_decode(s, m, x);
+  Estimate e = dec;
+  e.mode = Mode::serve;
+  if (!pre.fits()) {
+    e.reason = pre.reason;
+    return e;
+  }
+  // KV cache of one prompt moves from a prefill chip to a decode chip: over scale-up when both
+  // pools sit in one supernode, else over scale-out.
+  e.kv_transfer_bytes = x.seq_in * kv_elements_per_token_layer(m) * m.layers * B(x.kv);
+  const bool same_pod = px.par.chips() + x.par.chips() <= s.chips_per_supernode;
+  const Fabric& f = same_pod ? s.scaleup : s.scaleout;
+  const double kv_s = f.latency_us * 1e-6 + e.kv_transfer_bytes / (f.gb_s_per_dir * 1e9 * f.coll_eff);
+  e.ttft_s = pre.ttft_s + kv_s;
+  e.breakdown[static_cast<int>(Part::kv_transfer)] = kv_s;
+  e.prefill_tokens_per_s_per_chip = pre.tokens_per_s_per_chip;
+  e.decode_tokens_per_s_per_chip = dec.tokens_per_s_per_chip;
+  if (!dec.fits()) return e;
+  // Chips per (output token / s): 1 / r_decode + (seq_in / seq_out) / r_prefill.
+  const double rho = double(x.seq_in) / x.seq_out;
+  const double per_out = 1 / dec.tokens_per_s_per_chip + rho / pre.tokens_per_s_per_chip;
+  e.decode_chip_share = (1 / dec.tokens_per_s_per_chip) / per_out;
+  e.tokens_per_s_per_chip = 1 / per_out;
+  e.tokens_per_s = e.tokens_per_s_per_chip * s.chips;
+  e.mfu = dec.mfu * e.decode_chip_share + pre.mfu * (1 - e.decode_chip_share);
+  e.compute_util = dec.compute_util * e.decode_chip_share + pre.compute_util * (1 - e.decode_chip_share);
+  if (x.ttft_target_ms > 0 && e.ttft_s * 1e3 > x.ttft_target_ms) e.reason = Reason::ttft_unreachable;
+  return e;
+}
+
+double forward_flops_per_token(const Model& m, double seq) {
+  // Causal attention at average context seq / 2: QK^T and PV per layer.
+  const double per_layer = m.attention == Attention::mla
+                               ? seq * m.heads * double(m.qk_nope_dim + m.qk_rope_dim + m.v_head_dim)
+                               : 2 * seq * double(m.heads) * m.head_dim;
+  return 2 * active_params(m) + m.layers * per_layer;
+}
+
+}  // namespace podperf

@@ -1,0 +1,155 @@
+#include "podperf/models.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include "toml_fields.hpp"
+
+namespace fs = std::filesystem;
+
+namespace podperf {
+
+namespace {
+using io::FieldType;
+using T = FieldType;
+
+io::FileSchema model_schema() {
+  return {"model",
+          {
+              {"", "id", T::text, true, ""},
+              {"", "name", T::text, true, ""},
+              {"", "notes", T::text, false, ""},
+              {"arch", "attention", T::choice, true, "", 0, {"gqa", "mla"}},
+              {"arch", "layers", T::count, true, "layers", 1000},
+              {"arch", "dense_layers", T::nonneg_count, false, "leading dense-FFN layers", 1000},
+              {"arch", "hidden", T::count, true, "model width", 1e5},
+              {"arch", "vocab", T::count, true, "tokens", 1e7},
+              {"arch", "heads", T::count, true, "query heads", 1024},
+              {"arch", "kv_heads", T::count, false, "KV heads", 1024},
+              {"arch", "head_dim", T::count, false, "per head", 1024},
+              {"arch", "q_lora_rank", T::nonneg_count, false, "MLA query rank", 1e5},
+              {"arch", "kv_lora_rank", T::count, false, "MLA latent rank", 1e5},
+              {"arch", "qk_nope_dim", T::count, false, "per head", 1024},
+              {"arch", "qk_rope_dim", T::count, false, "per head", 1024},
+              {"arch", "v_head_dim", T::count, false, "per head", 1024},
+              {"arch", "ffn", T::count, false, "dense FFN width", 1e6},
+              {"arch", "experts", T::count, false, "routed experts", 1e5},
+              {"arch", "experts_per_token", T::count, false, "routed experts per token", 1024},
+              {"arch", "shared_experts", T::nonneg_count, false, "shared experts", 64},
+              {"arch", "expert_ffn", T::count, false, "expert FFN width", 1e6},
+              {"arch", "mtp_layers", T::nonneg_count, false, "MTP modules", 16},
+              {"published", "total_params_b", T::positive, true, "billion parameters", 1e5},
+              {"published", "active_params_b", T::positive, true, "billion parameters", 1e5},
+          }};
+}
+
+int as_int(const Record& r, const std::string& k) {
+  auto it = r.numbers.find(k);
+  return it == r.numbers.end() ? 0 : static_cast<int>(it->second.value);
+}
+
+void check_model(const Record& r) {
+  auto fail = [&](const std::string& key, const std::string& msg) {
+    const std::string path = "arch." + key;
+    const int line = r.numbers.count(path) ? r.numbers.at(path).line : r.text_line.at("arch.attention");
+    throw InputError(r.file, line, path, msg);
+  };
+  auto need = [&](const char* key, const char* why) {
+    if (!r.has(std::string("arch.") + key)) fail(key, std::string("missing (required by ") + why + ")");
+  };
+  if (r.str("arch.attention") == "gqa") {
+    need("kv_heads", "attention 'gqa'");
+    need("head_dim", "attention 'gqa'");
+    if (as_int(r, "arch.heads") % as_int(r, "arch.kv_heads") != 0) fail("kv_heads", "must divide heads");
+  } else {
+    for (auto k : {"kv_lora_rank", "qk_nope_dim", "qk_rope_dim", "v_head_dim"}) need(k, "attention 'mla'");
+  }
+  const int layers = as_int(r, "arch.layers");
+  if (r.has("arch.experts")) {
+    for (auto k : {"experts_per_token", "expert_ffn"}) need(k, "experts");
+    if (as_int(r, "arch.experts_per_token") > as_int(r, "arch.experts"))
+      fail("experts_per_token", "must not exceed experts");
+    if (as_int(r, "arch.dense_layers") > layers) fail("dense_layers", "must not exceed layers");
+    if (as_int(r, "arch.dense_layers") > 0) need("ffn", "dense_layers > 0");
+  } else {
+    need("ffn", "a dense model (no experts)");
+    for (auto k : {"experts_per_token", "shared_experts", "expert_ffn"})
+      if (r.has(std::string("arch.") + k)) fail(k, "given without 'experts'");
+  }
+}
+}  // namespace
+
+Model ModelDb::model(const std::string& id) const {
+  auto it = records.find(id);
+  if (it == records.end()) {
+    std::string known;
+    for (auto& [k, v] : records) known += (known.empty() ? "" : ", ") + k;
+    throw InputError("unknown model '" + id + "' (known: " + (known.empty() ? "none" : known) + ")");
+  }
+  const Record& r = it->second;
+  Model m;
+  m.id = r.id;
+  m.name = r.str("name");
+  m.attention = r.str("arch.attention") == "mla" ? Attention::mla : Attention::gqa;
+  m.layers = as_int(r, "arch.layers");
+  m.hidden = as_int(r, "arch.hidden");
+  m.vocab = as_int(r, "arch.vocab");
+  m.heads = as_int(r, "arch.heads");
+  m.kv_heads = as_int(r, "arch.kv_heads");
+  m.head_dim = as_int(r, "arch.head_dim");
+  m.q_lora_rank = as_int(r, "arch.q_lora_rank");
+  m.kv_lora_rank = as_int(r, "arch.kv_lora_rank");
+  m.qk_nope_dim = as_int(r, "arch.qk_nope_dim");
+  m.qk_rope_dim = as_int(r, "arch.qk_rope_dim");
+  m.v_head_dim = as_int(r, "arch.v_head_dim");
+  m.ffn = as_int(r, "arch.ffn");
+  m.experts = as_int(r, "arch.experts");
+  m.experts_per_token = as_int(r, "arch.experts_per_token");
+  m.shared_experts = as_int(r, "arch.shared_experts");
+  m.expert_ffn = as_int(r, "arch.expert_ffn");
+  m.mtp_layers = as_int(r, "arch.mtp_layers");
+  m.dense_layers = m.moe() ? as_int(r, "arch.dense_layers") : m.layers;
+  const Number& t = r.numbers.at("published.total_params_b");
+  const Number& a = r.numbers.at("published.active_params_b");
+  m.published_total_b = t.value, m.published_total_low_b = t.low, m.published_total_high_b = t.high;
+  m.published_active_b = a.value, m.published_active_low_b = a.low, m.published_active_high_b = a.high;
+  return m;
+}
+
+ModelDb load_models(const std::string& dir) {
+  ModelDb db;
+  db.dir = dir;
+  const fs::path folder = fs::path(dir) / "models";
+  if (!fs::is_directory(folder)) throw InputError(folder.string() + ": not a models directory");
+  std::vector<fs::path> files;
+  for (auto& e : fs::directory_iterator(folder))
+    if (e.path().extension() == ".toml") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  static const io::FileSchema schema = model_schema();
+  for (auto& path : files) {
+    const std::string file = path.lexically_normal().string();
+    Record r = io::read_record(io::parse_toml_file(file), file, schema);
+    if (r.id != path.stem().string())
+      throw InputError(file, r.id_line, "id", "'" + r.id + "' does not match the file name '" +
+                                                   path.filename().string() + "'");
+    check_model(r);
+    db.records.emplace(r.id, std::move(r));
+  }
+  return db;
+}
+
+std::string default_configs_dir(const char* argv0) {
+  if (const char* env = std::getenv("PODPERF_CONFIGS"); env && *env) return env;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec && argv0) exe = fs::absolute(argv0, ec);
+  for (const char* rel : {"../configs", "../share/podperf/configs", "configs"}) {
+    fs::path p = (exe.parent_path() / rel).lexically_normal();
+    if (fs::is_directory(p / "models")) return p.string();
+  }
+  return std::string(PODPERF_SOURCE_DIR) + "/configs";
+}
+
+}  // namespace podperf
