@@ -15,7 +15,7 @@ build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	./$(BUILD)/podperf specs cloudmatrix-384 gb200-nvl72
+	./$(BUILD)/podperf compare cloudmatrix-384 gb200-nvl72
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -17,6 +17,7 @@ struct Pick {
   enum Mode { central, low, high };
   Mode all = central;
   std::map<std::string, Mode> per_field;
+  std::map<std::string, double> per_value;  // explicit values (Monte Carlo draws), same keys
   double get(const Record& r, const std::string& key) const;
 };
 

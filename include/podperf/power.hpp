@@ -29,4 +29,8 @@ double scaleout_ports_per_chip(const Fabric& f);
 PowerBreakdown it_power(const System& s, double chip_w);
 inline PowerBreakdown peak_power(const System& s) { return it_power(s, s.chip.tdp_w); }
 
+// A chip's power when its units are busy a fraction `activity` of the time (0..1): linear between
+// the idle floor and TDP. Hosts, switches and optics stay on whatever the load.
+inline double chip_power_w(const Chip& c, double activity) { return c.idle_w + (c.tdp_w - c.idle_w) * activity; }
+
 }  // namespace podperf

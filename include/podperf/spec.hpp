@@ -57,6 +57,13 @@ struct Fabric {
   double oversubscription = 1;
 };
 
+// Capital cost inputs: the scale-out network is always built from parts; the rest comes from the
+// system's price when the hwdb gives one, else from these parts.
+struct CostParts {
+  double scaleout_port_usd = 0, scaleout_transceiver_usd = 0;
+  double chip_usd = 0, node_usd = 0, switch_usd = 0, scaleup_transceiver_usd = 0, rack_usd = 0;
+};
+
 struct System {
   std::string id, name, vendor;
   Chip chip;
@@ -68,7 +75,8 @@ struct System {
   double cpu_w = 0;
   double overhead_frac = 0;   // fans, DRAM, PSU losses: fraction of chip + CPU power
   Fabric scaleup, scaleout;
-  double price_usd = 0;       // 0 = not stated (later built up from parts)
+  double price_usd = 0;       // per the whole system; 0 = not stated (built up from `cost`)
+  CostParts cost;
   double published_all_in_kw = 0;  // reference figure, 0 = none
 };
 

@@ -95,6 +95,7 @@ struct Estimate {
   double tokens_per_s_per_chip = 0;
   double tokens_per_s_per_user = 0;  // decode: 1 / TPOT
   double mfu = 0;                // model FLOPs / (chips x dense peak at the compute precision)
+  double activity = 0;           // fraction of the step the chips run operators (for power)
   double compute_util = 0;       // busy fraction of the tensor units (for power)
   Bound bound = Bound::compute;
   std::array<double, kParts> breakdown{};
@@ -107,6 +108,14 @@ struct Estimate {
   int max_batch = 0;             // decode: largest batch that fits in memory
 };
 
+// A workload request: the mode and its setup; `search` also searches the parallel plan.
+struct Workload {
+  Mode mode = Mode::serve;
+  InferenceSetup infer;
+  TrainingSetup train;
+  bool search = false;
+};
+
 // Validity of a parallel plan for a model on a system (Reason::ok when usable).
 Reason check_parallel(const System& s, const Model& m, const Parallel& p, int seq = 0);
 
@@ -116,6 +125,9 @@ Estimate estimate_decode(const System& s, const Model& m, const InferenceSetup& 
 // second per chip of the whole deployment at the seq_in / seq_out mix.
 Estimate estimate_serve(const System& s, const Model& m, const InferenceSetup& x);
 Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x);
+
+// Runs the workload's mode (and the plan search when asked).
+Estimate run_workload(const System& s, const Model& m, const Workload& w);
 
 // Model FLOPs per token of a forward pass at context `seq` (GEMMs 2 x active + causal attention).
 double forward_flops_per_token(const Model& m, double seq);

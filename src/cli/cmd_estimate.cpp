@@ -12,7 +12,13 @@
 namespace podperf::cli {
 
 namespace {
-Precision precision_flag(const std::string& v, const char* flag) {
+// "auto": the narrowest 8-bit format the chip runs natively (FP8, else INT8, else BF16).
+Precision precision_flag(const std::string& v, const char* flag, const Chip& chip) {
+  if (v == "auto") {
+    if (chip.peak(Precision::fp8) > 0) return Precision::fp8;
+    if (chip.peak(Precision::int8) > 0) return Precision::int8;
+    return Precision::bf16;
+  }
   Precision p;
   if (!parse_precision(v, p))
     throw InputError(std::string("flag ") + flag + ": unknown precision '" + v + "' (fp4 | fp8 | int8 | bf16 | fp32)");
@@ -41,8 +47,8 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_option("--tpot-ms", f.tpot_ms, "TPOT target: the batch that maximises tokens/s per chip under it")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--ttft-ms", f.ttft_ms, "TTFT target")->check(CLI::PositiveNumber);
-  cmd->add_option("--weights", f.weights, "weight precision: int8 | fp8 | fp4 | bf16")->capture_default_str();
-  cmd->add_option("--kv", f.kv, "KV-cache precision")->capture_default_str();
+  cmd->add_option("--weights", f.weights, "weight precision: auto (FP8, else INT8, else BF16) | int8 | fp8 | fp4 | bf16")->capture_default_str();
+  cmd->add_option("--kv", f.kv, "KV-cache precision (auto as --weights)")->capture_default_str();
   cmd->add_option("--attn", f.attn, "attention-core precision")->capture_default_str();
   cmd->add_option("--precision", f.precision, "training compute precision (bf16 | fp8)")->capture_default_str();
   cmd->add_option("--mtp", f.mtp, "multi-token-prediction draft tokens per step")->check(CLI::NonNegativeNumber);
@@ -68,9 +74,9 @@ WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& 
   WorkloadRequest r;
   r.mode = f.mode == "prefill" ? Mode::prefill : f.mode == "decode" ? Mode::decode : f.mode == "serve" ? Mode::serve : Mode::train;
   InferenceSetup& x = r.infer;
-  x.weights = precision_flag(f.weights, "--weights");
-  x.kv = precision_flag(f.kv, "--kv");
-  x.attn = precision_flag(f.attn, "--attn");
+  x.weights = precision_flag(f.weights, "--weights", sys.chip);
+  x.kv = precision_flag(f.kv, "--kv", sys.chip);
+  x.attn = precision_flag(f.attn, "--attn", sys.chip);
   x.seq_in = f.seq_in;
   x.seq_out = f.seq_out;
   x.context = f.context;
@@ -115,7 +121,7 @@ WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& 
   t.interleave = f.interleave;
   t.zero = f.zero;
   t.recompute = f.recompute;
-  t.precision = precision_flag(f.precision, "--precision");
+  t.precision = precision_flag(f.precision, "--precision", sys.chip);
   t.overlap = f.overlap;
   t.tokens = f.tokens;
   t.redundant_experts = f.redundant >= 0 ? f.redundant : 0;
@@ -156,13 +162,7 @@ void reject_impossible(const System& sys, const Model& m, const WorkloadRequest&
 
 Estimate run_request(const System& sys, const Model& m, const WorkloadRequest& r) {
   reject_impossible(sys, m, r);
-  if (r.mode == Mode::train) return r.search ? search_training(sys, m, r.train) : estimate_train(sys, m, r.train);
-  if (r.search) return search_inference(sys, m, r.infer, r.mode);
-  switch (r.mode) {
-    case Mode::prefill: return estimate_prefill(sys, m, r.infer);
-    case Mode::decode: return estimate_decode(sys, m, r.infer);
-    default: return estimate_serve(sys, m, r.infer);
-  }
+  return run_workload(sys, m, r);
 }
 
 void add_estimate_command(CLI::App& app, Context& ctx) {

@@ -108,4 +108,68 @@ void add_specs_command(CLI::App& app, Context& ctx) {
   });
 }
 
+void add_power_command(CLI::App& app, Context& ctx) {
+  struct Opts {
+    std::vector<std::string> ids;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("power", "all-in peak IT power term by term, against the published figure");
+  cmd->add_option("systems", o->ids, "system or cluster ids")->required()->expected(1, -1);
+  cmd->add_flag("--json", o->json, "machine-readable output");
+  cmd->callback([&ctx, o] {
+    const Hwdb& db = ctx.db();
+    struct Term {
+      const char* key;
+      const char* label;
+      double PowerBreakdown::*w;
+    };
+    static const Term terms[] = {
+        {"chips_kw", "accelerators at TDP", &PowerBreakdown::chips_w},
+        {"cpus_kw", "host CPUs", &PowerBreakdown::cpus_w},
+        {"node_overhead_kw", "node overhead (fans, DRAM, PSU)", &PowerBreakdown::node_overhead_w},
+        {"scaleup_switch_kw", "scale-up switches", &PowerBreakdown::scaleup_switch_w},
+        {"scaleup_optics_kw", "scale-up optics", &PowerBreakdown::scaleup_optics_w},
+        {"scaleout_nic_kw", "scale-out NICs", &PowerBreakdown::scaleout_nic_w},
+        {"scaleout_switch_kw", "scale-out switch share", &PowerBreakdown::scaleout_switch_w},
+        {"scaleout_optics_kw", "scale-out optics", &PowerBreakdown::scaleout_optics_w},
+    };
+    std::vector<System> sys;
+    for (auto& id : o->ids) sys.push_back(db.system(id));
+    if (o->json) {
+      Json out = Json::array();
+      for (auto& s : sys) {
+        const PowerBreakdown p = peak_power(s);
+        Json j = Json::object();
+        j["id"] = s.id;
+        for (auto& t : terms) j[t.key] = p.*(t.w) / 1000;
+        j["total_kw"] = p.total_w() / 1000;
+        j["published_all_in_kw"] = s.published_all_in_kw > 0 ? Json(s.published_all_in_kw) : Json();
+        out.push(j);
+      }
+      std::cout << out.dump() << '\n';
+      return;
+    }
+    std::vector<std::string> header = {"kW"};
+    for (auto& s : sys) header.push_back(s.id);
+    Table t(header);
+    for (auto& term : terms) {
+      std::vector<std::string> row = {term.label};
+      for (auto& s : sys) row.push_back(num(peak_power(s).*(term.w) / 1000));
+      t.row(row);
+    }
+    std::vector<std::string> total = {"all-in IT power (modelled)"}, pub = {"published all-in"}, gap = {"gap (modelled - published)"};
+    for (auto& s : sys) {
+      const double kw = peak_power(s).total_w() / 1000;
+      total.push_back(num(kw));
+      pub.push_back(s.published_all_in_kw > 0 ? num(s.published_all_in_kw) : "-");
+      gap.push_back(s.published_all_in_kw > 0 ? num(kw - s.published_all_in_kw) : "-");
+    }
+    t.row(total);
+    t.row(pub);
+    t.row(gap);
+    t.print(std::cout);
+  });
+}
+
 }  // namespace podperf::cli

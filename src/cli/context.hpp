@@ -30,7 +30,9 @@ struct Context {
 
 void add_hwdb_commands(CLI::App& app, Context& ctx);
 void add_specs_command(CLI::App& app, Context& ctx);
+void add_power_command(CLI::App& app, Context& ctx);
 void add_engine_commands(CLI::App& app, Context& ctx);
 void add_estimate_command(CLI::App& app, Context& ctx);
+void add_compare_commands(CLI::App& app, Context& ctx);
 
 }  // namespace podperf::cli

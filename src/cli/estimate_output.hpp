@@ -16,7 +16,7 @@ struct WorkloadFlags {
   int prefill_tp = 0, prefill_dp = 0, prefill_ep = 0;
   int batch = 0, seq_in = 2048, seq_out = 256, seq = 4096, context = 0;
   double tpot_ms = 0, ttft_ms = 0;
-  std::string weights = "bf16", kv = "bf16", attn = "bf16", precision = "bf16";
+  std::string weights = "auto", kv = "auto", attn = "bf16", precision = "bf16";
   int mtp = 0;
   double mtp_accept = 0.7;
   double overlap = 0.7;
@@ -27,15 +27,11 @@ struct WorkloadFlags {
   double tokens = 0;
 };
 
-struct WorkloadRequest {
-  Mode mode = Mode::serve;
-  InferenceSetup infer;
-  TrainingSetup train;
-  bool search = false;
-};
+using WorkloadRequest = Workload;
 
 void add_workload_flags(CLI::App* cmd, WorkloadFlags& f);
 WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& f);
+// Rejects a plan that cannot exist (InputError naming the flag), then runs the workload.
 Estimate run_request(const System& sys, const Model& m, const WorkloadRequest& r);
 
 Json estimate_json(const System& sys, const Model& m, const WorkloadRequest& r, const Estimate& e);

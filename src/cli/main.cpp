@@ -22,8 +22,10 @@ int main(int argc, char** argv) {
                  "apply a figure set from hwdb/overlays (e.g. semianalysis); repeatable");
   cli::add_hwdb_commands(app, ctx);
   cli::add_specs_command(app, ctx);
+  cli::add_power_command(app, ctx);
   cli::add_engine_commands(app, ctx);
   cli::add_estimate_command(app, ctx);
+  cli::add_compare_commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -244,6 +244,7 @@ void finish(Estimate& e, const Acc& acc, double step, double peak_tflops_compute
             : big == static_cast<int>(Part::overhead) ? Bound::overhead
                                                        : Bound::memory;
   e.compute_util = step > 0 ? std::min(1.0, acc.flops / (peak_tflops_compute * 1e12 * step)) : 0;
+  e.activity = step > 0 ? std::min(1.0, acc.busy_s / step) : 0;
 }
 
 Reason check_setup(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p) {
@@ -384,6 +385,7 @@ Estimate estimate_serve(const System& s, const Model& m, const InferenceSetup& x
   e.tokens_per_s = e.tokens_per_s_per_chip * s.chips;
   e.mfu = dec.mfu * e.decode_chip_share + pre.mfu * (1 - e.decode_chip_share);
   e.compute_util = dec.compute_util * e.decode_chip_share + pre.compute_util * (1 - e.decode_chip_share);
+  e.activity = dec.activity * e.decode_chip_share + pre.activity * (1 - e.decode_chip_share);
   if (x.ttft_target_ms > 0 && e.ttft_s * 1e3 > x.ttft_target_ms) e.reason = Reason::ttft_unreachable;
   return e;
 }

@@ -102,4 +102,10 @@ Estimate search_training(const System& s, const Model& m, TrainingSetup x) {
   return best;
 }
 
+Estimate run_workload(const System& sys, const Model& m, const Workload& w) {
+  if (w.mode == Mode::train) return w.search ? search_training(sys, m, w.train) : estimate_train(sys, m, w.train);
+  if (w.search) return search_inference(sys, m, w.infer, w.mode);
+  return run(sys, m, w.infer, w.mode);
+}
+
 }  // namespace podperf

@@ -100,6 +100,7 @@ Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x)
   const double peak = peak_tflops(s.chip, x.precision);
   e.mfu = fwd * 3 * e.tokens_per_s_per_chip / (peak * 1e12);
   e.compute_util = std::min(1.0, flops_chip / (peak * 1e12 * e.step_time_s));
+  e.activity = std::min(1.0, (compute + e.breakdown[static_cast<int>(Part::overhead)]) / e.step_time_s);
   const int big = static_cast<int>(std::max_element(e.breakdown.begin(), e.breakdown.end()) - e.breakdown.begin());
   e.bound = big == static_cast<int>(Part::compute) ? Bound::compute : Bound::memory;
   if (x.tokens > 0) {

@@ -60,6 +60,10 @@ void check_shape(const Record& r) {
       fail("scaleup.mesh_dims", "scaleup.mesh_dims", "product of dimensions (" + io::fmt_num(d.value) +
                                                         ") must equal chips (" + io::fmt_num(chips) + ")");
   }
+  if (!r.has("specs.price_usd"))
+    for (auto k : {"chip_usd", "node_usd", "switch_usd", "scaleup_transceiver_usd", "rack_usd"})
+      if (!r.has(std::string("cost.") + k))
+        fail("specs.chips", std::string("cost.") + k, "missing (required without specs.price_usd: capex is built from parts)");
   if (r.str("scaleup.medium") == "copper" && num("scaleup.transceivers") > 0)
     fail("scaleup.transceivers", "scaleup.transceivers", "a copper scale-up fabric has no transceivers");
 }
@@ -126,6 +130,8 @@ double Pick::get(const Record& r, const std::string& key) const {
   auto it = r.numbers.find(key);
   if (it == r.numbers.end()) return 0;
   Mode m = all;
+  if (!per_value.empty())
+    if (auto v = per_value.find(r.id + ":" + key); v != per_value.end()) return v->second;
   if (!per_field.empty())
     if (auto o = per_field.find(r.id + ":" + key); o != per_field.end()) m = o->second;
   const Number& n = it->second;
@@ -226,6 +232,13 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
   s.price_usd = p.get(r, "specs.price_usd");
   s.published_all_in_kw = p.get(r, "specs.published_all_in_kw");
   s.overhead_frac = p.get(r, "power.overhead_frac");
+  s.cost.scaleout_port_usd = p.get(r, "cost.scaleout_port_usd");
+  s.cost.scaleout_transceiver_usd = p.get(r, "cost.scaleout_transceiver_usd");
+  s.cost.chip_usd = p.get(r, "cost.chip_usd");
+  s.cost.node_usd = p.get(r, "cost.node_usd");
+  s.cost.switch_usd = p.get(r, "cost.switch_usd");
+  s.cost.scaleup_transceiver_usd = p.get(r, "cost.scaleup_transceiver_usd");
+  s.cost.rack_usd = p.get(r, "cost.rack_usd");
   Fabric& u = s.scaleup;
   const std::string topo = r.str("scaleup.topology");
   u.topology = topo == "switch" ? Topology::switch1 : topo == "clos2" ? Topology::clos2 : Topology::fullmesh;

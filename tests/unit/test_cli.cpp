@@ -126,3 +126,21 @@ TEST_CASE("podperf estimate rejects impossible plans with the flag named") {
   CHECK(run_podperf("estimate --system gb200-nvl72 --model llama3-70b --weights fp6").rc == 2);
   CHECK(run_podperf("estimate --system gb200-nvl72 --model llama3-70b --mtp 1").rc == 2);  // no MTP module
 }
+
+TEST_CASE("podperf compare and breakeven") {
+  const CliResult c = run_podperf("--figures semianalysis compare cloudmatrix-384 gb200-nvl72 --samples 20 --json");
+  REQUIRE(c.rc == 0);
+  for (auto key : {"\"key\": \"bf16_dense_pflops\"", "\"key\": \"all_in_power_kw\"", "\"key\": \"usd_per_mtok\"",
+                   "\"ratio_low\"", "\"better\": \"cloudmatrix-384\"", "\"better\": \"gb200-nvl72\""})
+    CHECK_MESSAGE(c.out.find(key) != std::string::npos, key);
+  const CliResult t = run_podperf("compare cloudmatrix-384 gb200-nvl72 --samples 10 --sensitivity");
+  CHECK(t.rc == 0);
+  CHECK(t.out.find("TCO USD per million tokens") != std::string::npos);
+  CHECK(t.out.find("inputs that move the cost-per-token ratio") != std::string::npos);
+  const CliResult b = run_podperf("breakeven cloudmatrix-384 gb200-nvl72 --samples 20 --json");
+  REQUIRE(b.rc == 0);
+  CHECK(b.out.find("\"breakeven_capex_usd\": ") != std::string::npos);
+  CHECK(b.out.find("\"breakeven_electricity_unclipped\": ") != std::string::npos);
+  CHECK(run_podperf("compare cloudmatrix-384 gb200-nvl72 --site mars").rc == 2);
+  CHECK(run_podperf("compare cloudmatrix-384 gb200-nvl72 --sites china").rc == 2);
+}

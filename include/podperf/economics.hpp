@@ -1,0 +1,27 @@
+// A workload's throughput turned into power and money at a site: cost per million tokens,
+// tokens per kWh and per dollar, and the break-even electricity price and system price.
+#pragma once
+#include "podperf/cost.hpp"
+#include "podperf/workload.hpp"
+
+namespace podperf {
+
+struct Economics {
+  Estimate est;
+  Tco tco;
+  double usd_per_mtok = 0;        // TCO per million tokens (output tokens for serve/decode)
+  double tokens_per_kwh = 0;      // per facility kWh (IT x PUE)
+  double tokens_per_usd = 0;
+  double tokens_per_s_per_kw = 0; // per kW of average facility power
+  double train_run_usd = 0;       // train mode with --tokens: TCO over the run
+};
+
+Economics economics(const System& s, const Site& site, const Model& m, const Workload& w);
+
+// Electricity price (USD/kWh) at which A's cost per million tokens equals `target_usd_per_mtok`,
+// everything else fixed; <= 0 when no positive price does.
+double breakeven_electricity(const Economics& a, double target_usd_per_mtok);
+// System price (USD, capex of A) at which A's cost per million tokens equals the target; <= 0 when none.
+double breakeven_capex(const Economics& a, const Site& site_a, double target_usd_per_mtok);
+
+}  // namespace podperf

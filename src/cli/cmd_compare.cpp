@@ -1,0 +1,347 @@
+// podperf compare A B: the SemiAnalysis-style side-by-side (specs, power, cost and a workload), each
+// system at its own site, ratios A/B with their 5-95% range over the hwdb's uncertainties.
+// podperf breakeven A B: the electricity price and the system price at which A's cost per million
+// tokens equals B's.
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "context.hpp"
+#include "estimate_output.hpp"
+#include "podperf/economics.hpp"
+#include "podperf/error.hpp"
+#include "podperf/system_specs.hpp"
+#include "podperf/uncertainty.hpp"
+#include "table.hpp"
+
+namespace podperf::cli {
+
+namespace {
+struct Side {
+  std::string id, site_id;
+  Workload w;
+};
+
+// Huawei systems default to the China site, the others to the US one.
+std::string default_site(const Hwdb& db, const std::string& system_id) {
+  const System s = db.system(system_id);
+  return s.vendor == "Huawei" ? "china" : "us";
+}
+
+struct Row {
+  std::string key, label;
+  int better = 0;  // +1 higher is better, -1 lower is better, 0 neither
+  bool workload = false;
+};
+
+const std::vector<Row>& rows() {
+  static const std::vector<Row> r = {
+      {"chips", "accelerators", 0},
+      {"bf16_dense_pflops", "BF16 dense PFLOPS", +1},
+      {"eight_bit_dense_pops", "8-bit dense P(FL)OPS (FP8 or INT8)", +1},
+      {"hbm_tb", "HBM capacity TB", +1},
+      {"hbm_tb_s", "HBM bandwidth TB/s", +1},
+      {"scaleup_tb_s_per_dir", "scale-up TB/s per direction", +1},
+      {"scaleout_tbit_s_per_dir", "scale-out Tb/s per direction", +1},
+      {"racks", "racks", -1},
+      {"transceivers", "optical transceivers", -1},
+      {"all_in_power_kw", "all-in IT power kW (peak)", -1},
+      {"w_per_bf16_tflop", "W per dense BF16 TFLOPS", -1},
+      {"w_per_hbm_tb_s", "W per TB/s of HBM bandwidth", -1},
+      {"w_per_hbm_tb", "W per TB of HBM", -1},
+      {"bf16_pflops_per_kw", "dense BF16 PFLOPS per kW", +1},
+      {"capex_musd", "capex M USD (system + scale-out share)", -1},
+      {"tokens_per_s", "tokens/s per system", +1, true},
+      {"tokens_per_s_per_chip", "tokens/s per chip", +1, true},
+      {"tokens_per_s_per_kw", "tokens/s per kW (facility)", +1, true},
+      {"tokens_per_usd", "tokens per USD", +1, true},
+      {"usd_per_mtok", "TCO USD per million tokens", -1, true},
+      {"tokens_per_kwh", "tokens per kWh", +1, true},
+      {"avg_facility_kw", "average facility power kW", -1, true},
+      {"tco_usd_per_h", "TCO USD per hour", -1, true},
+      {"electricity_usd_kwh", "electricity USD/kWh (site)", -1, true},
+  };
+  return r;
+}
+
+// Every row's value for one system at one site, at the given pick.
+std::vector<double> values(const Hwdb& db, const Model& m, const Side& side, const Pick& pick, Economics* keep = nullptr) {
+  const System s = db.system(side.id, pick);
+  const Site site = db.site(side.site_id, pick);
+  const SystemSpecs sp = system_specs(s);
+  const Economics ec = economics(s, site, m, side.w);
+  if (keep) *keep = ec;
+  const double nan = std::nan("");
+  const double kw = sp.all_in_kw();
+  const double eight = std::max(sp.dense_pflops[static_cast<int>(Precision::fp8)], sp.dense_pflops[static_cast<int>(Precision::int8)]);
+  const double modules = s.supernodes * s.scaleup.transceivers +
+                         s.chips * (scaleout_ports_per_chip(s.scaleout) + 1) * s.scaleout.transceivers;
+  const bool ok = ec.est.fits();
+  auto w = [&](double v) { return ok ? v : nan; };
+  return {double(sp.chips), sp.dense_pflops[static_cast<int>(Precision::bf16)], eight, sp.hbm_tb, sp.hbm_tb_s,
+          sp.scaleup_tb_s_per_dir, sp.scaleout_tbit_s_per_dir, sp.racks, modules, kw,
+          kw * 1000 / (sp.dense_pflops[static_cast<int>(Precision::bf16)] * 1000), kw * 1000 / sp.hbm_tb_s,
+          kw * 1000 / sp.hbm_tb, sp.dense_pflops[static_cast<int>(Precision::bf16)] / kw, ec.tco.capex_usd / 1e6,
+          w(ec.est.tokens_per_s), w(ec.est.tokens_per_s_per_chip), w(ec.tokens_per_s_per_kw), w(ec.tokens_per_usd),
+          w(ec.usd_per_mtok), w(ec.tokens_per_kwh), ec.tco.facility_avg_w / 1000, ec.tco.per_h(),
+          site.electricity_usd_kwh};
+}
+
+std::string range_text(const Interval& r, int digits = 3) {
+  if (!std::isfinite(r.central)) return "-";
+  std::string s = num(r.central, digits) + "x";
+  if (r.high > r.low * (1 + 1e-9)) s += " (" + num(r.low, digits) + "-" + num(r.high, digits) + ")";
+  return s;
+}
+
+struct Setup {
+  std::string a, b, model, site, sites;
+  WorkloadFlags f;
+  int samples = 200;
+  unsigned long seed = 1;
+  bool sensitivity = false, json = false;
+};
+
+void add_setup_flags(CLI::App* cmd, Setup& o) {
+  cmd->add_option("a", o.a, "first system (numerator of the ratios)")->required();
+  cmd->add_option("b", o.b, "second system")->required();
+  cmd->add_option("--model", o.model, "model id")->capture_default_str();
+  cmd->add_option("--site", o.site, "site for both systems (default: Huawei in china, others in us)");
+  cmd->add_option("--sites", o.sites, "sites for A and B, e.g. china,us");
+  cmd->add_option("--samples", o.samples, "Monte Carlo draws over the hwdb ranges (0 = none)")
+      ->check(CLI::Range(0, 100000))->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Monte Carlo seed")->capture_default_str();
+  cmd->add_flag("--sensitivity", o.sensitivity, "list the inputs that move the result most (tornado)");
+  cmd->add_flag("--json", o.json, "machine-readable output");
+  add_workload_flags(cmd, o.f);
+}
+
+struct Prepared {
+  Model model;
+  Side a, b;
+  std::vector<RangedInput> inputs;
+};
+
+Prepared prepare(Context& ctx, const Setup& o) {
+  const Hwdb& db = ctx.db();
+  Prepared p;
+  p.model = ctx.models().model(o.model);
+  p.a.id = o.a;
+  p.b.id = o.b;
+  if (!o.sites.empty()) {
+    const auto comma = o.sites.find(',');
+    if (comma == std::string::npos) throw InputError("flag --sites: give two sites, e.g. china,us (got '" + o.sites + "')");
+    p.a.site_id = o.sites.substr(0, comma);
+    p.b.site_id = o.sites.substr(comma + 1);
+  } else {
+    p.a.site_id = o.site.empty() ? default_site(db, o.a) : o.site;
+    p.b.site_id = o.site.empty() ? default_site(db, o.b) : o.site;
+  }
+  for (Side* s : {&p.a, &p.b}) {
+    db.site(s->site_id);  // unknown site: error now
+    const System sys = db.system(s->id);
+    s->w = resolve(sys, p.model, o.f);
+    run_request(sys, p.model, s->w);  // rejects impossible plans with the flag named
+  }
+  std::vector<std::string> ids = entities_of_system(db, o.a);
+  for (auto& id : entities_of_system(db, o.b)) ids.push_back(id);
+  ids.push_back(p.a.site_id);
+  if (p.b.site_id != p.a.site_id) ids.push_back(p.b.site_id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  p.inputs = ranged_inputs(db, ids);
+  return p;
+}
+
+std::string plan_line(const Estimate& e) {
+  std::ostringstream s;
+  s << "TP" << e.par.tp << " DP" << e.par.dp << " EP" << e.par.ep << " PP" << e.par.pp << ", batch " << e.batch;
+  return s.str();
+}
+}  // namespace
+
+void add_compare_commands(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<Setup>();
+  o->model = "deepseek-v3";
+  o->f.tpot_ms = 50;
+  auto* cmd = app.add_subcommand("compare", "side-by-side specs, power, cost and workload of two systems, with ratios");
+  add_setup_flags(cmd, *o);
+  cmd->callback([&ctx, o] {
+    const Hwdb& db = ctx.db();
+    const Prepared p = prepare(ctx, *o);
+    Economics ea, eb;
+    const std::vector<double> va = values(db, p.model, p.a, Pick{}, &ea), vb = values(db, p.model, p.b, Pick{}, &eb);
+    // Ratios A/B over the same draws.
+    auto ratios = [&](const Pick& pick) {
+      const std::vector<double> x = values(db, p.model, p.a, pick), y = values(db, p.model, p.b, pick);
+      std::vector<double> r(x.size());
+      for (std::size_t i = 0; i < x.size(); ++i) r[i] = x[i] / y[i];
+      return r;
+    };
+    const std::vector<Interval> iv = monte_carlo(p.inputs, o->samples, o->seed, ratios);
+    std::vector<Swing> tornado;
+    const std::size_t cost_row = 19;  // usd_per_mtok
+    if (o->sensitivity)
+      tornado = sensitivity(p.inputs, [&](const Pick& pick) { return ratios(pick)[cost_row]; });
+    if (o->json) {
+      Json j = Json::object();
+      j["a"] = p.a.id;
+      j["b"] = p.b.id;
+      j["site_a"] = p.a.site_id;
+      j["site_b"] = p.b.site_id;
+      j["model"] = p.model.id;
+      j["mode"] = to_string(ea.est.mode);
+      j["samples"] = o->samples;
+      j["seed"] = static_cast<double>(o->seed);
+      Json rowsj = Json::array();
+      for (std::size_t i = 0; i < rows().size(); ++i) {
+        const Row& r = rows()[i];
+        Json x = Json::object();
+        x["key"] = r.key;
+        x["label"] = r.label;
+        x["a"] = va[i];
+        x["b"] = vb[i];
+        x["ratio"] = iv[i].central;
+        x["ratio_low"] = iv[i].low;
+        x["ratio_high"] = iv[i].high;
+        const bool a_better = r.better * (va[i] - vb[i]) > 0;
+        x["better"] = r.better == 0 || !std::isfinite(iv[i].central) ? "" : a_better ? p.a.id : p.b.id;
+        rowsj.push(x);
+      }
+      j["rows"] = rowsj;
+      j["estimate_a"] = estimate_json(db.system(p.a.id), p.model, p.a.w, ea.est);
+      j["estimate_b"] = estimate_json(db.system(p.b.id), p.model, p.b.w, eb.est);
+      if (o->sensitivity) {
+        Json t = Json::array();
+        for (auto& s : tornado) {
+          Json x = Json::object();
+          x["input"] = s.input.key;
+          x["low"] = s.input.low;
+          x["high"] = s.input.high;
+          x["ratio_at_low"] = s.at_low;
+          x["ratio_at_high"] = s.at_high;
+          t.push(x);
+        }
+        j["sensitivity_usd_per_mtok_ratio"] = t;
+      }
+      std::cout << j.dump() << '\n';
+      return;
+    }
+    const System sa = db.system(p.a.id), sb = db.system(p.b.id);
+    std::cout << sa.name << " (" << p.a.site_id << ") vs " << sb.name << " (" << p.b.site_id << "): " << p.model.name
+              << ", " << to_string(ea.est.mode);
+    if (o->f.tpot_ms > 0 && ea.est.mode != Mode::train && ea.est.mode != Mode::prefill)
+      std::cout << ", TPOT <= " << num(o->f.tpot_ms) << " ms";
+    std::cout << "\nratios A/B with the 5-95% range over " << o->samples << " draws of the hwdb ranges (seed " << o->seed
+              << ")\n";
+    Table t({"", p.a.id, p.b.id, "A/B", "better"});
+    bool work = false;
+    for (std::size_t i = 0; i < rows().size(); ++i) {
+      const Row& r = rows()[i];
+      if (r.workload && !work) {
+        work = true;
+        t.section("workload: A " + plan_line(ea.est) + "; B " + plan_line(eb.est));
+      }
+      std::string better;
+      if (r.better != 0 && std::isfinite(iv[i].central) && va[i] != vb[i]) {
+        const bool a_better = r.better * (va[i] - vb[i]) > 0;
+        const double f = r.better > 0 ? (a_better ? va[i] / vb[i] : vb[i] / va[i]) : (a_better ? vb[i] / va[i] : va[i] / vb[i]);
+        better = (a_better ? p.a.id : p.b.id) + " " + num(f, 3) + "x";
+      }
+      t.row({r.label, std::isfinite(va[i]) ? num(va[i]) : "does not fit", std::isfinite(vb[i]) ? num(vb[i]) : "does not fit",
+             range_text(iv[i]), better});
+    }
+    t.print(std::cout);
+    for (auto* e : {&ea, &eb})
+      if (!e->est.fits()) std::cout << "  " << (e == &ea ? p.a.id : p.b.id) << ": " << reason_text(e->est.reason) << '\n';
+    std::cout << "  A: " << to_string(p.a.w.infer.weights) << " weights; B: " << to_string(p.b.w.infer.weights)
+              << " weights; TPOT A " << num(ea.est.tpot_s * 1e3) << " ms, B " << num(eb.est.tpot_s * 1e3) << " ms\n";
+    if (o->sensitivity) {
+      std::cout << "\ninputs that move the cost-per-token ratio A/B most (each at its low and high end):\n";
+      Table s({"input", "range", "kind", "A/B at low", "A/B at high"});
+      int shown = 0;
+      for (auto& w : tornado) {
+        if (shown++ >= 12) break;
+        s.row({w.input.key, num(w.input.low) + " - " + num(w.input.high) + " " + w.input.unit, w.input.source_kind,
+               num(w.at_low, 3), num(w.at_high, 3)});
+      }
+      s.print(std::cout);
+    }
+  });
+
+  auto ob = std::make_shared<Setup>();
+  ob->model = "deepseek-v3";
+  ob->f.tpot_ms = 50;
+  auto* be = app.add_subcommand("breakeven", "electricity and system price at which A's cost per token equals B's");
+  add_setup_flags(be, *ob);
+  be->callback([&ctx, ob] {
+    const Hwdb& db = ctx.db();
+    const Prepared p = prepare(ctx, *ob);
+    auto solve = [&](const Pick& pick) {
+      const System sa = db.system(p.a.id, pick), sb = db.system(p.b.id, pick);
+      const Site ta = db.site(p.a.site_id, pick), tb = db.site(p.b.site_id, pick);
+      const Economics ea = economics(sa, ta, p.model, p.a.w), eb = economics(sb, tb, p.model, p.b.w);
+      const double nan = std::nan("");
+      if (!ea.est.fits() || !eb.est.fits()) return std::vector<double>{nan, nan, nan, nan};
+      return std::vector<double>{breakeven_electricity(ea, eb.usd_per_mtok), breakeven_capex(ea, ta, eb.usd_per_mtok),
+                                 ea.usd_per_mtok, eb.usd_per_mtok};
+    };
+    const std::vector<Interval> iv = monte_carlo(p.inputs, ob->samples, ob->seed, solve);
+    const Site ta = db.site(p.a.site_id);
+    const System sa = db.system(p.a.id);
+    const double capex_now = capex_usd(sa);
+    auto in_range = [](double v) { return std::isfinite(v) && v > 0; };
+    if (ob->json) {
+      Json j = Json::object();
+      j["a"] = p.a.id;
+      j["b"] = p.b.id;
+      j["site_a"] = p.a.site_id;
+      j["site_b"] = p.b.site_id;
+      j["model"] = p.model.id;
+      j["usd_per_mtok_a"] = iv[2].central;
+      j["usd_per_mtok_b"] = iv[3].central;
+      j["site_a_electricity_usd_kwh"] = ta.electricity_usd_kwh;
+      j["breakeven_electricity_usd_kwh"] = in_range(iv[0].central) ? Json(iv[0].central) : Json();
+      j["breakeven_electricity_low"] = iv[0].low;
+      j["breakeven_electricity_high"] = iv[0].high;
+      j["breakeven_electricity_unclipped"] = iv[0].central;
+      j["breakeven_electricity_positive_share"] = iv[0].positive;
+      j["system_capex_usd"] = capex_now;
+      j["breakeven_capex_usd"] = in_range(iv[1].central) ? Json(iv[1].central) : Json();
+      j["breakeven_capex_low"] = iv[1].low;
+      j["breakeven_capex_high"] = iv[1].high;
+      j["samples"] = ob->samples;
+      std::cout << j.dump() << '\n';
+      return;
+    }
+    std::cout << "break-even of " << p.a.id << " (" << p.a.site_id << ") against " << p.b.id << " (" << p.b.site_id
+              << "), " << p.model.name << ", " << ob->f.mode << "\n";
+    if (!std::isfinite(iv[2].central) || !std::isfinite(iv[3].central)) {
+      std::cout << "  no break-even: a system does not fit this workload\n";
+      return;
+    }
+    std::cout << "  cost per million tokens: A " << num(iv[2].central) << " USD (" << num(iv[2].low) << "-" << num(iv[2].high)
+              << "), B " << num(iv[3].central) << " USD (" << num(iv[3].low) << "-" << num(iv[3].high) << ")\n";
+    std::cout << "  electricity price at which A costs what B costs: ";
+    if (in_range(iv[0].central))
+      std::cout << num(iv[0].central, 3) << " USD/kWh (5-95%: " << num(iv[0].low, 3) << "-" << num(iv[0].high, 3)
+                << "); " << p.a.site_id << " pays " << num(ta.electricity_usd_kwh, 3) << " USD/kWh\n";
+    else
+      std::cout << "none in range (A costs more than B even with free electricity; the line crosses at "
+                << num(iv[0].central, 3) << " USD/kWh)\n";
+    if (ob->samples > 0)
+      std::cout << "    a positive break-even price in " << num(100 * iv[0].positive, 3) << "% of " << ob->samples
+                << " draws (5-95%: " << num(iv[0].low, 3) << " to " << num(iv[0].high, 3) << " USD/kWh)\n";
+    std::cout << "  system price of A at which the costs are equal: ";
+    if (in_range(iv[1].central))
+      std::cout << num(iv[1].central / 1e6) << " M USD (5-95%: " << num(iv[1].low / 1e6) << "-" << num(iv[1].high / 1e6)
+                << "); modelled capex " << num(capex_now / 1e6) << " M USD\n";
+    else
+      std::cout << "none in range (A costs more than B even if it were free)\n";
+  });
+}
+
+}  // namespace podperf::cli

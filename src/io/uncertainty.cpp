@@ -1,0 +1,101 @@
+#include "podperf/uncertainty.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+namespace podperf {
+
+std::vector<std::string> entities_of_system(const Hwdb& db, const std::string& id) {
+  std::string sys = id;
+  std::vector<std::string> out;
+  if (auto c = db.clusters.find(id); c != db.clusters.end()) {
+    out.push_back(id);
+    sys = c->second.str("system");
+  } else if (!db.systems.count(id)) {
+    // "NxSYSTEM[:os=R]"
+    const auto x = id.find('x');
+    if (x != std::string::npos) sys = id.substr(x + 1, id.find(':') == std::string::npos ? std::string::npos : id.find(':') - x - 1);
+  }
+  if (auto s = db.systems.find(sys); s != db.systems.end()) {
+    out.push_back(sys);
+    out.push_back(s->second.str("chip"));
+  }
+  return out;
+}
+
+std::vector<RangedInput> ranged_inputs(const Hwdb& db, const std::vector<std::string>& ids) {
+  std::vector<RangedInput> out;
+  for (auto& id : ids) {
+    const Record* r = db.find(id);
+    if (!r) continue;
+    for (auto& [key, n] : r->numbers)
+      if (n.has_range && n.high > n.low)
+        out.push_back({id + ":" + key, n.low, n.value, n.high, unit_of(r->entity, key), to_string(n.kind)});
+  }
+  return out;
+}
+
+namespace {
+// Inverse CDF of the triangular distribution on [a, b] with mode c.
+double triangular(double u, double a, double c, double b) {
+  const double f = (c - a) / (b - a);
+  return u < f ? a + std::sqrt(u * (b - a) * (c - a)) : b - std::sqrt((1 - u) * (b - a) * (b - c));
+}
+}  // namespace
+
+std::vector<Interval> monte_carlo(const std::vector<RangedInput>& inputs, int samples, std::uint64_t seed,
+                                  const std::function<std::vector<double>(const Pick&)>& f) {
+  const std::vector<double> central = f(Pick{});
+  std::vector<Interval> out(central.size());
+  std::vector<std::vector<double>> draws(central.size());
+  for (std::size_t k = 0; k < out.size(); ++k) out[k].central = central[k];
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> uni(0.0, 1.0);
+  for (int i = 0; i < samples; ++i) {
+    Pick p;
+    for (auto& in : inputs) p.per_value[in.key] = triangular(uni(rng), in.low, in.central, in.high);
+    const std::vector<double> v = f(p);
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      ++out[k].samples;
+      if (k < v.size() && std::isfinite(v[k])) draws[k].push_back(v[k]);
+      else ++out[k].failed;
+    }
+  }
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    auto& d = draws[k];
+    if (d.empty()) {
+      out[k].low = out[k].high = out[k].central;
+      continue;
+    }
+    std::sort(d.begin(), d.end());
+    auto pct = [&](double q) { return d[static_cast<std::size_t>(q * (d.size() - 1) + 0.5)]; };
+    out[k].positive = double(d.end() - std::upper_bound(d.begin(), d.end(), 0.0)) / d.size();
+    out[k].low = pct(0.05);
+    out[k].high = pct(0.95);
+  }
+  return out;
+}
+
+Interval monte_carlo(const std::vector<RangedInput>& inputs, int samples, std::uint64_t seed, const Metric& f) {
+  return monte_carlo(inputs, samples, seed, [&](const Pick& p) { return std::vector<double>{f(p)}; })[0];
+}
+
+double Swing::span() const { return std::abs(at_high - at_low); }
+
+std::vector<Swing> sensitivity(const std::vector<RangedInput>& inputs, const Metric& f) {
+  std::vector<Swing> out;
+  for (auto& in : inputs) {
+    Pick lo, hi;
+    lo.per_value[in.key] = in.low;
+    hi.per_value[in.key] = in.high;
+    out.push_back({in, f(lo), f(hi)});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Swing& a, const Swing& b) {
+    const double sa = std::isfinite(a.span()) ? a.span() : 0, sb = std::isfinite(b.span()) ? b.span() : 0;
+    return sa > sb;
+  });
+  return out;
+}
+
+}  // namespace podperf
