@@ -45,7 +45,7 @@ double ring_gather(int n, double bytes, double bw, double alpha) noexcept;      
 double tree_gather(int n, double bytes, double bw, double alpha) noexcept;            // ceil(log2 n) a + (n-1)/n S/B
 double direct_gather(int n, double bytes, double bw, double alpha) noexcept;          // a + (n-1)/n S/B
 double direct_all_to_all(int n, double bytes, double bw, double alpha) noexcept;      // a + (n-1)/n S/B
-double ring_all_to_all(int n, double bytes, double bw, double alpha) noexcept;        // (n-1) a + (n-1)/n S/B... see .cpp
+double ring_all_to_all(int n, double bytes, double bw, double alpha) noexcept;        // (n-1)(a + S/(nB))
 double tree_broadcast(int n, double bytes, double bw, double alpha) noexcept;         // ceil(log2 n) a + S/B (pipelined)
 }  // namespace algo
 

@@ -27,6 +27,7 @@ struct Chip {
   double price_usd = 0;             // 0 = not stated
   // Global efficiency terms (per chip, never per case).
   double gemm_eff = 1;      // achievable fraction of peak on large GEMMs
+  double attn_eff = 1;      // achievable fraction of peak in attention kernels
   double hbm_eff = 1;       // achievable fraction of HBM bandwidth
   double small_gemm_m = 0;  // GEMM rows (tokens) at which shape efficiency falls to half
   double launch_us = 0;     // fixed per-operator overhead
@@ -42,6 +43,7 @@ struct Fabric {
   bool optical = false;
   double gb_s_per_dir = 0;   // per chip, per direction
   double latency_us = 0;     // per step (one hop through the fabric)
+  double a2a_latency_us = 0; // fixed cost of one all-to-all (dispatch/combine kernel), replaces the step latency
   double coll_eff = 1;       // achievable fraction of link bandwidth in collectives
   int group_chips = 0;       // clos2: chips under one L1 switch group (a node)
   int mesh_ndims = 0;        // fullmesh: dimensions and their sizes

@@ -18,7 +18,8 @@ struct TierTime {
 
 // The fastest applicable algorithm (or `forced`, where it applies) on one non-blocking tier with
 // per-rank bandwidth B (bytes/s per direction) and per-step latency a (s).
-TierTime on_nonblocking_tier(Coll c, int n, double S, double B, double a, Algo forced) noexcept;
+// An all-to-all pays `a2a` once (the dispatch/combine kernel's fixed cost) instead of per step.
+TierTime on_nonblocking_tier(Coll c, int n, double S, double B, double a, double a2a, Algo forced) noexcept;
 
 // Non-blocking single-tier switch (NVSwitch): every rank injects at its full link bandwidth.
 TierTime switch_collective(const Fabric& f, Coll c, int n, double bytes, Algo algo) noexcept;

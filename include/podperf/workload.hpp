@@ -77,6 +77,7 @@ struct TrainingSetup {
   int zero = 1;             // ZeRO stage 0-3 over DP
   bool recompute = false;   // full activation recomputation
   Precision precision = Precision::bf16;
+  Precision activations = Precision::bf16;  // stored activations (DeepSeek-V3 caches many in FP8)
   double overlap = 0.7;     // fraction of DP/EP communication hidden behind compute
   double tokens = 0;        // tokens to train (for time and chip-hours); 0 = none
   int redundant_experts = 0;

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "podperf/error.hpp"
 #include "podperf/hwdb.hpp"
 #include "podperf/models.hpp"
 
@@ -34,5 +35,12 @@ void add_power_command(CLI::App& app, Context& ctx);
 void add_engine_commands(CLI::App& app, Context& ctx);
 void add_estimate_command(CLI::App& app, Context& ctx);
 void add_compare_commands(CLI::App& app, Context& ctx);
+void add_validate_command(CLI::App& app, Context& ctx);
+std::string default_cases_dir(const Context& ctx);
+
+// Thrown by a command that finished its output but must exit non-zero (e.g. a failed validation).
+struct ExitCode {
+  int code;
+};
 
 }  // namespace podperf::cli

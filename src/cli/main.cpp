@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   cli::add_engine_commands(app, ctx);
   cli::add_estimate_command(app, ctx);
   cli::add_compare_commands(app, ctx);
+  cli::add_validate_command(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
     while (!msg.empty() && msg.back() == '\n') msg.pop_back();
     std::cerr << "podperf: " << msg << " (see --help)\n";
     return 2;
+  } catch (const cli::ExitCode& e) {
+    return e.code;
   } catch (const InputError& e) {
     std::cerr << e.what() << '\n';
     return 2;

@@ -101,7 +101,7 @@ double tree_broadcast(int n, double S, double B, double a) noexcept {
 namespace topo {
 
 // The fastest applicable algorithm on one non-blocking tier (or the forced one, if it applies).
-TierTime on_nonblocking_tier(Coll c, int n, double S, double B, double a, Algo forced) noexcept {
+TierTime on_nonblocking_tier(Coll c, int n, double S, double B, double a, double a2a, Algo forced) noexcept {
   TierTime best{0, Algo::direct};
   if (n <= 1) return best;
   struct Cand {
@@ -123,8 +123,8 @@ TierTime on_nonblocking_tier(Coll c, int n, double S, double B, double a, Algo f
       cands[k++] = {Algo::direct, algo::direct_gather(n, S, B, a)};
       break;
     case Coll::all_to_all:
-      cands[k++] = {Algo::ring, algo::ring_all_to_all(n, S, B, a)};
-      cands[k++] = {Algo::direct, algo::direct_all_to_all(n, S, B, a)};
+      cands[k++] = {Algo::ring, a2a + algo::ring_all_to_all(n, S, B, a)};
+      cands[k++] = {Algo::direct, algo::direct_all_to_all(n, S, B, a2a)};
       break;
     case Coll::broadcast:
       cands[k++] = {Algo::tree, algo::tree_broadcast(n, S, B, a)};
@@ -185,7 +185,7 @@ CollResult collective(const System& s, Coll c, int n, double S, Algo algo) noexc
         // Peers inside the supernode over scale-up, the rest over scale-out, concurrently.
         r.scaleup_s = scaleup(s.scaleup, c, m, S * m / n, inner).time_s;
         const double bw = out.gb_s_per_dir * 1e9 * out.coll_eff / out.oversubscription;
-        r.scaleout_s = out.latency_us * 1e-6 + S * (n - m) / n / bw;
+        r.scaleout_s = out.a2a_latency_us * 1e-6 + S * (n - m) / n / bw;
         break;
       }
       case Coll::broadcast:

@@ -113,6 +113,22 @@ double kv_elems_per_chip(const Model& m, int tp) {
   return 2.0 * std::max(1.0, double(m.kv_heads) / tp) * m.head_dim;
 }
 
+// MoE dispatch or combine: `tokens` tokens leave each chip, each for k experts spread over ep chips,
+// `bytes` per copy. Inside one supernode this is one all-to-all. Across g supernodes the dispatch is
+// hierarchical (DeepEP; DeepSeek-V3 report sec. 3.2.2): a token crosses scale-out once per distinct
+// remote supernode it targets, (g - 1)(1 - (1 - 1/g)^k) on average for uniform routing, and fans out
+// to its experts over scale-up; both phases run at once.
+double moe_all_to_all(const System& s, int ep, double tokens, double k, double bytes) {
+  const int cps = s.chips_per_supernode;
+  if (ep <= cps) return collective(s, Coll::all_to_all, ep, tokens * k * bytes).time_s;
+  const double g = std::ceil(double(ep) / cps);
+  const double remote = (g - 1) * (1 - std::pow(1 - 1 / g, k));
+  const Fabric& o = s.scaleout;
+  const double out = o.a2a_latency_us * 1e-6 + tokens * remote * bytes / (o.gb_s_per_dir * 1e9 * o.coll_eff / o.oversubscription);
+  const double up = collective(s, Coll::all_to_all, cps, tokens * k * bytes).time_s;
+  return std::max(out, up);
+}
+
 // One transformer layer on one chip for T tokens of `seqs` sequences (per DP group); decode reads a
 // KV cache of `ctx` tokens, prefill attends causally over `ctx` = the prompt length.
 void layer(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, bool moe_layer,
@@ -121,10 +137,14 @@ void layer(const System& s, const Model& m, const InferenceSetup& x, const Paral
   const Precision w = x.weights, a = x.act;
   const double h = m.hidden;
   Acc comp;
-  // Attention block: norm, projections (all of W_Q, W_K, W_V, W_O or MLA's down/up projections),
-  // the attention core over the cache, the TP all-reduce.
+  // Attention block: residual add, norm, projections (all of W_Q, W_K, W_V, W_O or MLA's down/up
+  // projections), RoPE, the attention core over the cache, the TP all-reduce.
+  comp.op(c, ops::elementwise(T * h, 2, 1, 1, a));
   comp.op(c, ops::elementwise(T * h, 1, 1, 4, a));
   comp.op(c, ops::gemm(T, attention_params(m) / (p.tp * h), h, w, a, w));
+  const double rope = m.attention == Attention::mla ? m.heads / p.tp * m.qk_rope_dim + m.qk_rope_dim
+                                                    : (m.heads + m.kv_heads) / p.tp * double(m.head_dim);
+  comp.op(c, ops::elementwise(T * rope, 1, 1, 6, a));
   if (m.attention == Attention::mla) {
     const ops::MlaShape sh{double(m.heads) / p.tp, double(m.kv_lora_rank), double(m.qk_rope_dim),
                            double(m.qk_nope_dim), double(m.v_head_dim)};
@@ -140,10 +160,12 @@ void layer(const System& s, const Model& m, const InferenceSetup& x, const Paral
   if (!decode) comp.op(c, ops::elementwise(T * kv_elems_per_chip(m, p.tp), 0, 1, 0, x.kv));  // KV cache write
   double tp_s = 0, ep_s = 0;
   if (p.tp > 1) tp_s += collective(s, Coll::all_reduce, p.tp, T * h * B(a)).time_s;
-  // FFN block.
+  // FFN block: residual add, norm, then the FFN; SwiGLU reads gate and up, writes one (3 FLOPs).
+  comp.op(c, ops::elementwise(T * h, 2, 1, 1, a));
   comp.op(c, ops::elementwise(T * h, 1, 1, 4, a));
   if (!moe_layer) {
     comp.op(c, ops::gemm(T, 3.0 * m.ffn / p.tp, h, w, a, w));
+    comp.op(c, ops::elementwise(T * m.ffn / p.tp, 2, 1, 3, a));
     if (p.tp > 1) tp_s += collective(s, Coll::all_reduce, p.tp, T * h * B(a)).time_s;
   } else {
     const double tc = T / p.tp;  // tokens this chip dispatches
@@ -152,11 +174,17 @@ void layer(const System& s, const Model& m, const InferenceSetup& x, const Paral
     const double slots = tc * k * x.expert_imbalance;  // expert token-slots on the busiest chip
     const Precision disp = B(w) <= 1 ? w : a;          // 8-bit weights: quantised dispatch
     comp.op(c, ops::gemm(tc, m.experts, h, Precision::bf16, a, Precision::bf16));  // router
+    comp.op(c, ops::elementwise(slots * h, 1, 1, 0, a));  // permute tokens into expert order
     comp.op(c, ops::grouped_gemm(std::ceil(e), slots / std::ceil(e), 3.0 * m.expert_ffn, h, w, a, w));
-    if (m.shared_experts > 0) comp.op(c, ops::gemm(tc, 3.0 * m.expert_ffn * m.shared_experts, h, w, a, w));
+    comp.op(c, ops::elementwise(slots * m.expert_ffn, 2, 1, 3, a));  // SwiGLU
+    comp.op(c, ops::elementwise(slots * h, 1, 1, 2, a));             // unpermute and weight
+    if (m.shared_experts > 0) {
+      comp.op(c, ops::gemm(tc, 3.0 * m.expert_ffn * m.shared_experts, h, w, a, w));
+      comp.op(c, ops::elementwise(tc * m.expert_ffn * m.shared_experts, 2, 1, 3, a));
+    }
     if (p.ep > 1) {
-      ep_s += collective(s, Coll::all_to_all, p.ep, tc * k * h * B(disp)).time_s;  // dispatch
-      ep_s += collective(s, Coll::all_to_all, p.ep, tc * k * h * B(a)).time_s;     // combine
+      ep_s += moe_all_to_all(s, p.ep, tc, k, h * B(disp));  // dispatch
+      ep_s += moe_all_to_all(s, p.ep, tc, k, h * B(a));     // combine
     }
     if (p.tp > 1) tp_s += collective(s, Coll::all_gather, p.tp, T * h * B(a)).time_s;
   }

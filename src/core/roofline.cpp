@@ -27,14 +27,15 @@ double peak_tflops(const Chip& c, Precision p) noexcept {
   return 0;
 }
 
-double compute_efficiency(const Chip& c, double m) noexcept {
+double compute_efficiency(const Chip& c, double m, bool attention) noexcept {
+  if (attention) return c.attn_eff;
   if (m <= 0) return c.gemm_eff;
   return c.gemm_eff * m / (m + c.small_gemm_m);
 }
 
 OpTime roofline(const Chip& c, const Op& op) noexcept {
   OpTime t;
-  const double rate = peak_tflops(c, op.precision) * 1e12 * compute_efficiency(c, op.gemm_m);
+  const double rate = peak_tflops(c, op.precision) * 1e12 * compute_efficiency(c, op.gemm_m, op.attention);
   t.compute_s = op.flops > 0 && rate > 0 ? op.flops / rate : 0;
   t.memory_s = op.bytes > 0 ? op.bytes / (c.hbm_tb_s * 1e12 * c.hbm_eff) : 0;
   t.overhead_s = c.launch_us * 1e-6;

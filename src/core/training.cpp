@@ -10,7 +10,8 @@
 // Memory: bf16 weights and gradients, fp32 master weights and Adam moments (12 bytes per parameter),
 // sharded over DP by ZeRO stage 1 (optimizer), 2 (+ gradients), 3 (+ weights) (Rajbhandari et al.,
 // SC20); activations per layer and token 34 h bytes over TP with sequence parallelism, or 2 h with full
-// recomputation (Korthikanti et al., MLSys 2023, sec. 4; their 5 a s attention-score term is gone
+// recomputation, scaled by the stored activation precision, and a 5% reserve
+// (Korthikanti et al., MLSys 2023, sec. 4; their 5 a s attention-score term is gone
 // with fused (flash) attention), with pp micro-batches in flight on the first stage.
 #include <algorithm>
 #include <cmath>
@@ -115,9 +116,11 @@ Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x)
   e.mem.weights = params_chip * 2 / (x.zero >= 3 ? zdp : 1) * gb;
   e.mem.gradients = params_chip * 2 / (x.zero >= 2 ? zdp : 1) * gb;
   e.mem.optimizer = params_chip * 12 / (x.zero >= 1 ? zdp : 1) * gb;
-  const double per_token_layer = x.recompute ? 2 * h : 34 * h / p.tp;
+  // Korthikanti's 34 h bytes assume 2-byte activations (and 2 h with full recomputation).
+  const double act_scale = bytes_per_element(x.activations) / 2;
+  const double per_token_layer = (x.recompute ? 2 * h : 34 * h / p.tp) * act_scale;
   e.mem.activations = per_token_layer * tok_mb * layers_stage * std::min<double>(p.pp, micro) * gb;
-  e.mem.reserve = 0.1 * s.chip.hbm_gb;
+  e.mem.reserve = 0.05 * s.chip.hbm_gb;  // no KV cache to fragment: framework buffers only
   if (e.reason == Reason::ok && e.mem.used() > e.mem.capacity - e.mem.reserve) e.reason = Reason::memory;
   return e;
 }

@@ -114,6 +114,7 @@ Fabric build_scaleout(const Record& r, const Pick& p) {
   f.optical = true;
   f.gb_s_per_dir = p.get(r, "scaleout.gb_s_per_dir");
   f.latency_us = p.get(r, "scaleout.latency_us");
+  f.a2a_latency_us = p.get(r, "scaleout.a2a_latency_us");
   f.coll_eff = p.get(r, "scaleout.coll_eff");
   f.oversubscription = p.get(r, "scaleout.oversubscription");
   f.tiers = static_cast<int>(p.get(r, "scaleout.tiers"));
@@ -172,6 +173,7 @@ Chip Hwdb::chip(const std::string& id, const Pick& p) const {
   c.price_usd = p.get(r, "specs.price_usd");
   c.gemm_eff = p.get(r, "efficiency.gemm_eff");
   c.hbm_eff = p.get(r, "efficiency.hbm_eff");
+  c.attn_eff = p.get(r, "efficiency.attn_eff");
   c.small_gemm_m = p.get(r, "efficiency.small_gemm_m");
   c.launch_us = p.get(r, "efficiency.launch_us");
   return c;
@@ -245,6 +247,7 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
   u.optical = r.str("scaleup.medium") == "optical";
   u.gb_s_per_dir = p.get(r, "scaleup.gb_s_per_dir");
   u.latency_us = p.get(r, "scaleup.latency_us");
+  u.a2a_latency_us = p.get(r, "scaleup.a2a_latency_us");
   u.coll_eff = p.get(r, "scaleup.coll_eff");
   u.group_chips = static_cast<int>(p.get(r, "scaleup.group_chips"));
   if (r.has("scaleup.mesh_dims")) {

@@ -16,6 +16,7 @@ std::vector<FieldRule> scaleout_fields() {
       {"scaleout", "topology", T::choice, true, "", 0, kTopologyOut},
       {"scaleout", "gb_s_per_dir", T::positive, true, "GB/s per chip per direction", 2000},
       {"scaleout", "latency_us", T::positive, true, "us per hop", 1000},
+      {"scaleout", "a2a_latency_us", T::positive, true, "us per all-to-all kernel", 10000},
       {"scaleout", "coll_eff", T::fraction, true, "fraction of link bandwidth"},
       {"scaleout", "oversubscription", T::at_least_one, true, "ratio", 64},
       {"scaleout", "tiers", T::count, true, "switch tiers", 4},
@@ -49,6 +50,7 @@ FileSchema chip_schema() {
               {"specs", "price_usd", T::positive, false, "USD", 1e6},
               {"efficiency", "gemm_eff", T::fraction, true, "fraction of peak"},
               {"efficiency", "hbm_eff", T::fraction, true, "fraction of peak"},
+              {"efficiency", "attn_eff", T::fraction, true, "fraction of peak in attention kernels"},
               {"efficiency", "small_gemm_m", T::positive, true, "GEMM rows at half efficiency", 1e5},
               {"efficiency", "launch_us", T::nonneg, true, "us per operator", 1000},
           }};
@@ -82,6 +84,7 @@ FileSchema system_schema() {
           {"scaleup", "medium", T::choice, true, "", 0, kMedium},
           {"scaleup", "gb_s_per_dir", T::positive, true, "GB/s per chip per direction", 20000},
           {"scaleup", "latency_us", T::positive, true, "us per hop", 1000},
+          {"scaleup", "a2a_latency_us", T::positive, true, "us per all-to-all kernel", 10000},
           {"scaleup", "coll_eff", T::fraction, true, "fraction of link bandwidth"},
           {"scaleup", "group_chips", T::count, false, "chips per L1 group", 1e5},
           {"scaleup", "mesh_dims", T::int_list, false, "chips per dimension", 1e6},

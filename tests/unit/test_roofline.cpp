@@ -14,6 +14,7 @@ Chip test_chip() {
   c.dense_tflops[static_cast<int>(Precision::bf16)] = 1000;
   c.hbm_tb_s = 2;
   c.gemm_eff = 0.5;
+  c.attn_eff = 0.25;
   c.hbm_eff = 0.5;
   c.small_gemm_m = 32;
   c.launch_us = 1;
@@ -94,6 +95,15 @@ TEST_CASE("operator FLOP and byte counts, small shapes by hand") {
   CHECK(ew.flops == 400);
   CHECK(ew.bytes == 400);
   CHECK(ops::embedding(10, 8, P::bf16).bytes == 320);
+}
+
+TEST_CASE("attention kernels run at attn_eff") {
+  const Chip c = test_chip();
+  // 2 x 1 x 4096^2 x 8 x 128 = 34.36 GFLOP at 1000 TFLOPS x 0.25 = 137.4 us.
+  const Op ap = ops::attention_prefill(1, 4096, {8, 8, 128}, Precision::bf16);
+  CHECK(ap.attention);
+  CHECK(roofline(c, ap).compute_s == Approx(2.0 * 4096 * 4096 * 8 * 128 / 250e12));
+  CHECK_FALSE(ops::gemm(8, 8, 8, Precision::bf16, Precision::bf16, Precision::bf16).attention);
 }
 
 TEST_CASE("op times add up with the bound of the largest part") {

@@ -31,6 +31,7 @@ System one_chip(double tflops, double hbm_tb_s, double hbm_gb = 1e6) {
   c.hbm_tb_s = hbm_tb_s;
   c.hbm_gb = hbm_gb;
   c.gemm_eff = 1;
+  c.attn_eff = 1;
   c.hbm_eff = 1;
   c.small_gemm_m = 1e-9;
   c.launch_us = 0;

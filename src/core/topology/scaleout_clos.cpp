@@ -7,7 +7,7 @@ namespace podperf::topo {
 
 TierTime scaleout_collective(const Fabric& f, Coll c, int groups, double bytes, Algo algo) noexcept {
   const double bw = f.gb_s_per_dir * 1e9 * f.coll_eff / f.oversubscription;
-  return on_nonblocking_tier(c, groups, bytes, bw, f.latency_us * 1e-6, algo);
+  return on_nonblocking_tier(c, groups, bytes, bw, f.latency_us * 1e-6, f.a2a_latency_us * 1e-6, algo);
 }
 
 }  // namespace podperf::topo

@@ -82,7 +82,7 @@ TierTime mesh_collective(const Fabric& f, Coll c, int n, double S, Algo) noexcep
       for (int i = 0; i < k; ++i) box *= d[i];
       for (int i = 0; i < k; ++i)
         if (d[i] > 1) worst_t = std::max(worst_t, (S / n) * box * (d[i] - 1) / (d[i] * Bi[i]));
-      r.time_s = k * a + worst_t;
+      r.time_s = f.a2a_latency_us * 1e-6 + worst_t;
       break;
     }
     case Coll::all_reduce:

@@ -1,0 +1,46 @@
+// Validation against published measurements: cases (validation/cases/*.toml), their evaluation with
+// the model, and the calibration of the global efficiency terms by least squares.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "podperf/hwdb.hpp"
+#include "podperf/models.hpp"
+#include "podperf/workload.hpp"
+
+namespace podperf {
+
+struct ValidationCase {
+  std::string id, group, title, source, file;
+  std::string system, model;
+  std::string mode;          // prefill | decode | serve | train | gemm | stream
+  Workload w;                // the published setup
+  bool default_eplb = false; // the run used the framework's default expert balancing
+  double gemm_m = 0;         // gemm: rows (square GEMM m = n = k)
+  Precision precision = Precision::bf16;
+  std::string metric;        // tokens_per_s_per_chip | mfu | achieved_tflops | achieved_tb_s
+  double measured = 0;
+  std::string unit;
+  double tolerance = 0.3;    // relative
+  std::string tolerance_reason;
+};
+
+std::vector<ValidationCase> load_cases(const std::string& dir);
+
+// Global terms that are not per chip: the expert-load imbalance of default (non-ideal) EPLB.
+struct GlobalTerms {
+  double default_eplb_imbalance = 1.18;
+};
+
+struct CaseResult {
+  double predicted = 0;
+  double error = 0;          // predicted / measured - 1
+  std::string dominant;      // compute | memory | overhead | fabric | bubble
+  bool within = false;
+  std::string note;          // why there is no prediction
+};
+
+CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase& c, const Pick& pick,
+                    const GlobalTerms& g);
+
+}  // namespace podperf

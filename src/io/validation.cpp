@@ -1,0 +1,213 @@
+#include "podperf/validation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "podperf/operators.hpp"
+#include "toml_fields.hpp"
+
+namespace fs = std::filesystem;
+
+namespace podperf {
+
+namespace {
+// Strict reading of a case file: every key known, every type right, errors with file:line.
+struct Reader {
+  const std::string& file;
+  const toml::table& t;
+  std::string section;
+  std::set<std::string> allowed;
+
+  std::string field(const std::string& k) const { return section.empty() ? k : section + "." + k; }
+  const toml::node* get(const std::string& k) {
+    allowed.insert(k);
+    return t.get(k);
+  }
+  std::string str(const std::string& k, bool required = true) {
+    const toml::node* n = get(k);
+    if (!n) {
+      if (required) throw InputError(file, io::line_of(t), field(k), "missing (required)");
+      return "";
+    }
+    if (!n->is_string() || n->as_string()->get().empty())
+      throw InputError(file, io::line_of(*n), field(k), "must be a non-empty string");
+    return n->as_string()->get();
+  }
+  double number(const std::string& k, double fallback, bool required = false, bool integer = false) {
+    const toml::node* n = get(k);
+    if (!n) {
+      if (required) throw InputError(file, io::line_of(t), field(k), "missing (required)");
+      return fallback;
+    }
+    double v;
+    if (auto d = n->value_exact<double>()) v = *d;
+    else if (auto i = n->value_exact<int64_t>()) v = static_cast<double>(*i);
+    else throw InputError(file, io::line_of(*n), field(k), "must be a number");
+    if (!std::isfinite(v) || v <= 0) throw InputError(file, io::line_of(*n), field(k), "must be > 0 (got " + io::fmt_num(v) + ")");
+    if (integer && std::floor(v) != v) throw InputError(file, io::line_of(*n), field(k), "must be an integer (got " + io::fmt_num(v) + ")");
+    return v;
+  }
+  int integer(const std::string& k, int fallback) { return static_cast<int>(number(k, fallback, false, true)); }
+  int integer0(const std::string& k, int fallback) {  // allows 0
+    const toml::node* n = get(k);
+    if (!n) return fallback;
+    auto i = n->value_exact<int64_t>();
+    if (!i || *i < 0) throw InputError(file, io::line_of(*n), field(k), "must be an integer >= 0");
+    return static_cast<int>(*i);
+  }
+  Precision prec(const std::string& k, Precision fallback) {
+    const std::string s = str(k, false);
+    if (s.empty()) return fallback;
+    Precision p;
+    if (!parse_precision(s, p))
+      throw InputError(file, io::line_of(*t.get(k)), field(k), "unknown precision '" + s + "' (fp4 | fp8 | int8 | bf16 | fp32)");
+    return p;
+  }
+  void done() {
+    for (auto&& [k, v] : t)
+      if (!allowed.count(std::string(k.str())))
+        throw InputError(file, io::line_of(v), field(std::string(k.str())), "unknown field");
+  }
+};
+
+const toml::table& table(const toml::table& root, const std::string& file, const char* name) {
+  const toml::table* t = root.get_as<toml::table>(name);
+  if (!t) throw InputError(file, 1, name, "missing table [" + std::string(name) + "]");
+  return *t;
+}
+}  // namespace
+
+std::vector<ValidationCase> load_cases(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw InputError(dir + ": not a validation cases directory");
+  std::vector<fs::path> files;
+  for (auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".toml") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<ValidationCase> out;
+  std::set<std::string> ids;
+  for (auto& path : files) {
+    const std::string file = path.lexically_normal().string();
+    const toml::table root = io::parse_toml_file(file);
+    ValidationCase c;
+    c.file = file;
+    Reader top{file, root, "", {"setup", "measured"}};
+    c.id = top.str("id");
+    if (c.id != path.stem().string())
+      throw InputError(file, io::line_of(*root.get("id")), "id", "'" + c.id + "' does not match the file name");
+    if (!ids.insert(c.id).second) throw InputError(file, io::line_of(*root.get("id")), "id", "duplicate id");
+    c.group = top.str("group");
+    static const std::set<std::string> groups = {"huawei-serving", "huawei-training", "huawei-micro", "nvidia-serving",
+                                                 "nvidia-training", "nvidia-micro"};
+    if (!groups.count(c.group))
+      throw InputError(file, io::line_of(*root.get("group")), "group", "unknown group '" + c.group +
+                       "' (huawei|nvidia - serving|training|micro)");
+    c.title = top.str("title");
+    c.source = top.str("source");
+    top.done();
+
+    Reader s{file, table(root, file, "setup"), "setup", {}};
+    c.system = s.str("system");
+    c.mode = s.str("mode");
+    static const std::set<std::string> modes = {"prefill", "decode", "serve", "train", "gemm", "stream"};
+    if (!modes.count(c.mode))
+      throw InputError(file, io::line_of(*s.t.get("mode")), "setup.mode", "unknown mode '" + c.mode + "'");
+    Workload& w = c.w;
+    if (c.mode == "gemm" || c.mode == "stream") {
+      c.gemm_m = s.number("gemm_m", 8192);
+      c.precision = s.prec("precision", Precision::bf16);
+    } else {
+      c.model = s.str("model");
+      Parallel p{s.integer("tp", 1), s.integer("dp", 1), s.integer("ep", 1), s.integer("pp", 1), s.integer("cp", 1)};
+      w.mode = c.mode == "prefill" ? Mode::prefill : c.mode == "decode" ? Mode::decode : c.mode == "serve" ? Mode::serve : Mode::train;
+      if (w.mode == Mode::train) {
+        w.train.par = p;
+        w.train.global_batch = s.integer("batch", 0);
+        w.train.seq = s.integer("seq", 4096);
+        w.train.micro_batch = s.integer("micro_batch", 1);
+        w.train.interleave = s.integer("interleave", 1);
+        w.train.zero = s.integer0("zero", 1);
+        w.train.recompute = false;
+        w.train.precision = s.prec("precision", Precision::bf16);
+        w.train.activations = s.prec("activations", Precision::bf16);
+        w.train.redundant_experts = s.integer0("redundant_experts", 0);
+      } else {
+        InferenceSetup& x = w.infer;
+        x.par = p;
+        x.batch = s.integer0("batch", 0);
+        x.seq_in = s.integer("seq_in", 2048);
+        x.seq_out = s.integer("seq_out", 256);
+        x.context = s.integer0("context", 0);
+        x.tpot_target_ms = s.number("tpot_ms", 0);
+        x.weights = s.prec("weights", Precision::bf16);
+        x.kv = s.prec("kv", Precision::bf16);
+        x.attn = s.prec("attn", Precision::bf16);
+        x.redundant_experts = s.integer0("redundant_experts", 0);
+        x.mtp_tokens = s.integer0("mtp", 0);
+        if (s.t.get("mtp_accept")) {
+          x.mtp_accept = s.number("mtp_accept", 0);
+          if (x.mtp_accept > 1) throw InputError(file, io::line_of(*s.t.get("mtp_accept")), "setup.mtp_accept", "must be in (0, 1]");
+        }
+      }
+      const std::string eplb = s.str("eplb", false);
+      if (!eplb.empty() && eplb != "default" && eplb != "perfect")
+        throw InputError(file, io::line_of(*s.t.get("eplb")), "setup.eplb", "must be 'default' or 'perfect'");
+      c.default_eplb = eplb == "default";
+    }
+    s.done();
+
+    Reader m{file, table(root, file, "measured"), "measured", {}};
+    c.metric = m.str("metric");
+    static const std::set<std::string> metrics = {"tokens_per_s_per_chip", "mfu", "achieved_tflops", "achieved_tb_s"};
+    if (!metrics.count(c.metric))
+      throw InputError(file, io::line_of(*m.t.get("metric")), "measured.metric", "unknown metric '" + c.metric + "'");
+    c.measured = m.number("value", 0, true);
+    c.unit = m.str("unit");
+    c.tolerance = m.number("tolerance", 0.3);
+    c.tolerance_reason = m.str("tolerance_reason", false);
+    m.done();
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase& c, const Pick& pick, const GlobalTerms& g) {
+  CaseResult r;
+  const System sys = db.system(c.system, pick);
+  if (c.mode == "gemm" || c.mode == "stream") {
+    const double n = c.gemm_m;
+    const Op op = c.mode == "gemm" ? ops::gemm(n, n, n, c.precision, c.precision, c.precision)
+                                   : Op{0, 1e10, Precision::bf16, 0};
+    const OpTime t = roofline(sys.chip, op);
+    const double body = std::max(t.compute_s, t.memory_s);  // a benchmark loop hides the launch
+    r.predicted = c.mode == "gemm" ? op.flops / body / 1e12 : op.bytes / body / 1e12;
+    r.dominant = to_string(t.bound);
+  } else {
+    const Model m = models.model(c.model);
+    Workload w = c.w;
+    if (c.default_eplb) w.infer.expert_imbalance = g.default_eplb_imbalance;
+    const Estimate e = run_workload(sys, m, w);
+    if (!e.fits()) {
+      r.note = reason_text(e.reason);
+      r.predicted = std::nan("");
+      r.error = std::nan("");
+      return r;
+    }
+    r.predicted = c.metric == "mfu" ? e.mfu : e.tokens_per_s_per_chip;
+    // Dominant term: compute, memory, overhead, fabric (all communication) or bubble.
+    const auto& b = e.breakdown;
+    auto at = [&](Part p) { return b[static_cast<int>(p)]; };
+    const double fabric = at(Part::tp_comm) + at(Part::ep_comm) + at(Part::pp_comm) + at(Part::dp_comm) +
+                          at(Part::cp_comm) + at(Part::kv_transfer);
+    const std::pair<const char*, double> terms[] = {{"compute", at(Part::compute)}, {"memory", at(Part::memory)},
+                                                    {"overhead", at(Part::overhead)}, {"fabric", fabric},
+                                                    {"bubble", at(Part::bubble)}};
+    r.dominant = std::max_element(std::begin(terms), std::end(terms), [](auto& x, auto& y) { return x.second < y.second; })->first;
+  }
+  r.error = r.predicted / c.measured - 1;
+  r.within = std::abs(r.error) <= c.tolerance;
+  return r;
+}
+
+}  // namespace podperf
