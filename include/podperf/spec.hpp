@@ -31,6 +31,8 @@ struct Chip {
   double hbm_eff = 1;       // achievable fraction of HBM bandwidth
   double small_gemm_m = 0;  // GEMM rows (tokens) at which shape efficiency falls to half
   double launch_us = 0;     // fixed per-operator overhead
+  double overlap = 0;       // fraction of communication the serving/training stack hides behind compute
+  double eplb_imbalance = 1;  // busiest chip's expert load / mean under the stack's default EPLB
 };
 
 enum class Topology { switch1, clos2, fullmesh, clos };

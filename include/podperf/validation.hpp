@@ -27,11 +27,6 @@ struct ValidationCase {
 
 std::vector<ValidationCase> load_cases(const std::string& dir);
 
-// Global terms that are not per chip: the expert-load imbalance of default (non-ideal) EPLB.
-struct GlobalTerms {
-  double default_eplb_imbalance = 1.18;
-};
-
 struct CaseResult {
   double predicted = 0;
   double error = 0;          // predicted / measured - 1
@@ -40,7 +35,6 @@ struct CaseResult {
   std::string note;          // why there is no prediction
 };
 
-CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase& c, const Pick& pick,
-                    const GlobalTerms& g);
+CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase& c, const Pick& pick);
 
 }  // namespace podperf

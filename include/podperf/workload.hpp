@@ -61,8 +61,9 @@ struct InferenceSetup {
   int redundant_experts = 0;    // EPLB replicas added to the routed experts
   int mtp_tokens = 0;           // draft tokens per step (multi-token prediction)
   double mtp_accept = 0;        // acceptance rate of each draft token
-  double overlap = 0.7;         // fraction of communication hidden behind compute
+  double overlap = -1;          // fraction of communication hidden behind compute; < 0: the chip's
   double expert_imbalance = 1;  // busiest chip's expert load / mean (1 = perfect EPLB)
+  bool default_eplb = false;    // use the chip's default-EPLB imbalance instead
   double reserve_frac = 0.1;    // HBM kept free (runtime, fragmentation)
   int prefill_tokens_per_chip = 16384;  // prefill batch when batch = 0
   double tpot_target_ms = 0, ttft_target_ms = 0;
@@ -78,7 +79,7 @@ struct TrainingSetup {
   bool recompute = false;   // full activation recomputation
   Precision precision = Precision::bf16;
   Precision activations = Precision::bf16;  // stored activations (DeepSeek-V3 caches many in FP8)
-  double overlap = 0.7;     // fraction of DP/EP communication hidden behind compute
+  double overlap = -1;      // fraction of DP/EP communication hidden behind compute; < 0: the chip's
   double tokens = 0;        // tokens to train (for time and chip-hours); 0 = none
   int redundant_experts = 0;
 };

@@ -54,8 +54,10 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_option("--mtp", f.mtp, "multi-token-prediction draft tokens per step")->check(CLI::NonNegativeNumber);
   cmd->add_option("--mtp-accept", f.mtp_accept, "acceptance rate of each draft token")->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
-  cmd->add_option("--overlap", f.overlap, "fraction of communication hidden behind compute")
-      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--overlap", f.overlap, "fraction of communication hidden behind compute (default: the chip's)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--eplb", f.eplb, "expert balancing: perfect, or default (the chip's measured imbalance)")
+      ->check(CLI::IsMember({"perfect", "default"}))->capture_default_str();
   cmd->add_option("--redundant-experts", f.redundant, "EPLB replicas added to the routed experts (default: the fewest that spread evenly)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--imbalance", f.imbalance, "busiest chip's expert load over the mean (1 = perfect EPLB)")
@@ -87,6 +89,7 @@ WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& 
   x.mtp_accept = f.mtp_accept;
   x.overlap = f.overlap;
   x.expert_imbalance = f.imbalance;
+  x.default_eplb = f.eplb == "default";
   if (f.mtp > 0 && m.mtp_layers == 0)
     throw InputError("flag --mtp: model '" + m.id + "' has no multi-token-prediction module");
   if (r.mode != Mode::train) {

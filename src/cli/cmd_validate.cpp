@@ -41,7 +41,6 @@ void add_validate_command(CLI::App& app, Context& ctx) {
     const std::vector<ValidationCase> cases = load_cases(o->dir.empty() ? default_cases_dir(ctx) : o->dir);
     const Hwdb& db = ctx.db();
     const ModelDb& models = ctx.models();
-    const GlobalTerms g;
     std::map<std::string, std::vector<double>> groups;
     std::vector<double> all;
     int failed = 0, run = 0;
@@ -50,7 +49,7 @@ void add_validate_command(CLI::App& app, Context& ctx) {
     for (auto& c : cases) {
       if (!o->only.empty() && c.id != o->only) continue;
       ++run;
-      const CaseResult r = evaluate(db, models, c, Pick{}, g);
+      const CaseResult r = evaluate(db, models, c, Pick{});
       if (!r.within) ++failed;
       if (std::isfinite(r.error)) {
         groups[c.group].push_back(std::abs(r.error));

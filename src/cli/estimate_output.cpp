@@ -40,7 +40,7 @@ Json estimate_json(const System& sys, const Model& m, const WorkloadRequest& r, 
     j["kv"] = to_string(r.infer.kv);
     j["redundant_experts"] = r.infer.redundant_experts;
     j["mtp_tokens"] = r.infer.mtp_tokens;
-    j["overlap"] = r.infer.overlap;
+    j["overlap"] = r.infer.overlap >= 0 ? r.infer.overlap : sys.chip.overlap;
   }
   // Numbers only where the configuration fits: a 'does not fit' result carries no throughput.
   auto val = [&](double v) { return e.fits() ? Json(v) : Json(); };
@@ -92,7 +92,7 @@ void print_estimate(std::ostream& os, const System& sys, const Model& m, const W
        << to_string(x.weights) << ", KV " << to_string(x.kv) << ", attention " << to_string(x.attn);
     if (x.redundant_experts) os << ", " << x.redundant_experts << " redundant experts";
     if (x.mtp_tokens) os << ", MTP " << x.mtp_tokens << " @ " << num(x.mtp_accept, 2);
-    os << ", overlap " << num(x.overlap, 2) << '\n';
+    os << ", overlap " << num(x.overlap >= 0 ? x.overlap : sys.chip.overlap, 2) << (x.default_eplb ? ", default EPLB" : "") << '\n';
     if (e.mode == Mode::serve && (x.prefill.chips() > 1 || x.prefill.tp > 1))
       os << "  prefill plan: " << plan_text(x.prefill) << '\n';
   }

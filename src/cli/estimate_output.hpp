@@ -19,7 +19,8 @@ struct WorkloadFlags {
   std::string weights = "auto", kv = "auto", attn = "bf16", precision = "bf16";
   int mtp = 0;
   double mtp_accept = 0.7;
-  double overlap = 0.7;
+  double overlap = -1;
+  std::string eplb = "perfect";
   int redundant = -1;
   double imbalance = 1.0;
   int micro_batch = 1, interleave = 1, zero = 1;

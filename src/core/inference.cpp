@@ -171,7 +171,8 @@ void layer(const System& s, const Model& m, const InferenceSetup& x, const Paral
     const double tc = T / p.tp;  // tokens this chip dispatches
     const double k = m.experts_per_token;
     const double e = experts_per_chip(m, p, x.redundant_experts);
-    const double slots = tc * k * x.expert_imbalance;  // expert token-slots on the busiest chip
+    const double imbalance = x.default_eplb ? c.eplb_imbalance : x.expert_imbalance;
+    const double slots = tc * k * imbalance;  // expert token-slots on the busiest chip
     const Precision disp = B(w) <= 1 ? w : a;          // 8-bit weights: quantised dispatch
     comp.op(c, ops::gemm(tc, m.experts, h, Precision::bf16, a, Precision::bf16));  // router
     comp.op(c, ops::elementwise(slots * h, 1, 1, 0, a));  // permute tokens into expert order
@@ -193,7 +194,8 @@ void layer(const System& s, const Model& m, const InferenceSetup& x, const Paral
   acc.flops += comp.flops;
   const double t_comp = comp.total();
   const double comm = tp_s + ep_s;
-  const double hidden_comm = comm > 0 ? exposed(comm, t_comp, x.overlap) / comm : 0;
+  const double f = x.overlap >= 0 ? x.overlap : c.overlap;
+  const double hidden_comm = comm > 0 ? exposed(comm, t_comp, f) / comm : 0;
   acc.part[static_cast<int>(Part::tp_comm)] += tp_s * hidden_comm;
   acc.part[static_cast<int>(Part::ep_comm)] += ep_s * hidden_comm;
 }

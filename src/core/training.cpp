@@ -82,7 +82,7 @@ Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x)
                              collective(s, Coll::all_gather, p.dp, grad).time_s
                        : collective(s, Coll::all_reduce, p.dp, grad).time_s;
   }
-  const double f = x.overlap;
+  const double f = x.overlap >= 0 ? x.overlap : s.chip.overlap;
   auto hide = [&](double comm) { return comm * (1 - f) + std::max(0.0, comm * f - compute); };
   e.breakdown[static_cast<int>(Part::tp_comm)] = tp_s;  // on the critical path of each layer
   e.breakdown[static_cast<int>(Part::ep_comm)] = hide(ep_s);

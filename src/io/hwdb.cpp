@@ -176,6 +176,8 @@ Chip Hwdb::chip(const std::string& id, const Pick& p) const {
   c.attn_eff = p.get(r, "efficiency.attn_eff");
   c.small_gemm_m = p.get(r, "efficiency.small_gemm_m");
   c.launch_us = p.get(r, "efficiency.launch_us");
+  c.overlap = p.get(r, "efficiency.overlap");
+  c.eplb_imbalance = p.get(r, "efficiency.eplb_imbalance");
   return c;
 }
 

@@ -53,6 +53,8 @@ FileSchema chip_schema() {
               {"efficiency", "attn_eff", T::fraction, true, "fraction of peak in attention kernels"},
               {"efficiency", "small_gemm_m", T::positive, true, "GEMM rows at half efficiency", 1e5},
               {"efficiency", "launch_us", T::nonneg, true, "us per operator", 1000},
+              {"efficiency", "overlap", T::nonneg_frac, true, "fraction of communication hidden behind compute"},
+              {"efficiency", "eplb_imbalance", T::at_least_one, true, "busiest chip's expert load / mean, default EPLB", 8},
           }};
 }
 

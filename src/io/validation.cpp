@@ -172,7 +172,7 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
   return out;
 }
 
-CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase& c, const Pick& pick, const GlobalTerms& g) {
+CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase& c, const Pick& pick) {
   CaseResult r;
   const System sys = db.system(c.system, pick);
   if (c.mode == "gemm" || c.mode == "stream") {
@@ -186,7 +186,7 @@ CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase&
   } else {
     const Model m = models.model(c.model);
     Workload w = c.w;
-    if (c.default_eplb) w.infer.expert_imbalance = g.default_eplb_imbalance;
+    w.infer.default_eplb = c.default_eplb;
     const Estimate e = run_workload(sys, m, w);
     if (!e.fits()) {
       r.note = reason_text(e.reason);

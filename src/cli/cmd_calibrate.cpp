@@ -1,0 +1,136 @@
+// podperf calibrate: fits the global efficiency terms on the validation cases, reports in-sample and
+// leave-one-out errors, and with --write stores the fitted values in the chip entries of the hwdb
+// (kind measured-fit, the cases as source, the leave-one-out spread as range).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "context.hpp"
+#include "podperf/calibration.hpp"
+#include "podperf/json.hpp"
+#include "table.hpp"
+
+namespace podperf::cli {
+
+namespace {
+std::string fmt(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.4g", v);
+  return b;
+}
+
+void write_back(const Hwdb& db, const CalibResult& r, const std::vector<ValidationCase>& cases) {
+  for (std::size_t i = 0; i < r.params.size(); ++i) {
+    const CalibParam& p = r.params[i];
+    std::string ids;
+    for (auto& c : cases)
+      if (db.system(c.system).vendor == p.family) ids += (ids.empty() ? "" : ", ") + c.id;
+    const std::string key = p.field.substr(p.field.find('.') + 1);
+    const double lo = std::min(r.loo_low[i], r.fitted[i]), hi = std::max(r.loo_high[i], r.fitted[i]);
+    std::string line = key + " = { value = " + fmt(r.fitted[i]);
+    if (hi > lo) line += ", range = [" + fmt(lo) + ", " + fmt(hi) + "]";
+    line += ", kind = \"measured-fit\", source = \"podperf calibrate (bounded least squares on log error, validation/cases): " +
+            ids + "\", note = \"range: the leave-one-out fits\" }";
+    for (auto& chip : p.chips) {
+      const Number& n = db.chips.at(chip).numbers.at(p.field);
+      std::ifstream in(n.file);
+      std::vector<std::string> lines;
+      for (std::string l; std::getline(in, l);) lines.push_back(l);
+      if (n.line < 1 || static_cast<std::size_t>(n.line) > lines.size() || lines[n.line - 1].rfind(key + " ", 0) != 0)
+        throw InputError(n.file, n.line, p.field, "cannot write the fitted value: the line does not hold the field");
+      lines[static_cast<std::size_t>(n.line - 1)] = line;
+      const std::string tmp = n.file + ".tmp";
+      {
+        std::ofstream out(tmp);
+        for (auto& l : lines) out << l << '\n';
+        if (!out) throw InputError(tmp + ": cannot write");
+      }
+      if (std::rename(tmp.c_str(), n.file.c_str()) != 0) throw InputError(n.file + ": cannot replace");
+    }
+  }
+}
+}  // namespace
+
+void add_calibrate_command(CLI::App& app, Context& ctx) {
+  struct Opts {
+    std::string dir;
+    std::vector<std::string> only;
+    bool no_loo = false, write = false, json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("calibrate", "fit the global efficiency terms on validation cases (least squares)");
+  cmd->add_option("--cases", o->dir, "validation cases directory (default: the shipped validation/cases)");
+  cmd->add_option("--fit-on", o->only, "fit on these case ids only (default: all)")->delimiter(',');
+  cmd->add_flag("--no-loo", o->no_loo, "skip the leave-one-out refits");
+  cmd->add_flag("--write", o->write, "store the fitted values in the hwdb chip entries (kind measured-fit)");
+  cmd->add_flag("--json", o->json, "machine-readable output");
+  cmd->callback([&ctx, o] {
+    if (!ctx.figures.empty()) throw InputError("flag --figures: calibrate works on the hwdb itself, without figure sets");
+    std::vector<ValidationCase> cases = load_cases(o->dir.empty() ? default_cases_dir(ctx) : o->dir);
+    if (!o->only.empty()) {
+      std::vector<ValidationCase> keep;
+      for (auto& id : o->only) {
+        auto it = std::find_if(cases.begin(), cases.end(), [&](auto& c) { return c.id == id; });
+        if (it == cases.end()) throw InputError("flag --fit-on: unknown case '" + id + "'");
+        keep.push_back(*it);
+      }
+      cases = keep;
+    }
+    const Hwdb& db = ctx.db();
+    const CalibResult r = calibrate(db, ctx.models(), cases, !o->no_loo);
+    if (o->json) {
+      Json j = Json::object();
+      Json ps = Json::array();
+      for (std::size_t i = 0; i < r.params.size(); ++i) {
+        Json p = Json::object();
+        p["family"] = r.params[i].family;
+        p["field"] = r.params[i].field;
+        p["start"] = r.params[i].start;
+        p["fitted"] = r.fitted[i];
+        p["loo_low"] = r.loo_low[i];
+        p["loo_high"] = r.loo_high[i];
+        ps.push(p);
+      }
+      j["params"] = ps;
+      Json cs = Json::array();
+      for (std::size_t i = 0; i < r.case_ids.size(); ++i) {
+        Json c = Json::object();
+        c["id"] = r.case_ids[i];
+        c["error"] = r.error[i];
+        if (i < r.loo_error.size()) c["loo_error"] = r.loo_error[i];
+        cs.push(c);
+      }
+      j["cases"] = cs;
+      j["rms_log_error"] = r.rms_log;
+      std::cout << j.dump() << '\n';
+    } else {
+      Table t({"family", "parameter", "hwdb now", "fitted", "leave-one-out range"});
+      for (std::size_t i = 0; i < r.params.size(); ++i)
+        t.row({r.params[i].family, r.params[i].field, fmt(r.params[i].start), fmt(r.fitted[i]),
+               o->no_loo ? "-" : fmt(r.loo_low[i]) + " - " + fmt(r.loo_high[i])});
+      t.print(std::cout);
+      std::cout << '\n';
+      Table c({"case", "error (fitted)", "leave-one-out error"});
+      auto pct = [](double e) {
+        if (!std::isfinite(e)) return std::string("-");
+        char b[32];
+        std::snprintf(b, sizeof b, "%+.1f%%", 100 * e);
+        return std::string(b);
+      };
+      for (std::size_t i = 0; i < r.case_ids.size(); ++i)
+        c.row({r.case_ids[i], pct(r.error[i]), i < r.loo_error.size() ? pct(r.loo_error[i]) : "-"});
+      c.print(std::cout);
+      std::cout << "rms log error " << fmt(r.rms_log) << '\n';
+    }
+    if (o->write) {
+      write_back(db, r, cases);
+      std::cerr << "wrote the fitted values into " << db.dir << "/chips\n";
+    }
+  });
+}
+
+}  // namespace podperf::cli

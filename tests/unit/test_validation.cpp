@@ -1,0 +1,63 @@
+// Validation cases and calibration: the shipped cases load, every case stays inside its tolerance,
+// the calibration reproduces the shipped fit, and bad case files get one-line errors.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <string>
+
+#include "podperf/calibration.hpp"
+#include "run_cli.hpp"
+
+using namespace podperf;
+
+namespace {
+const std::string kSrc = PODPERF_SOURCE_DIR;
+}
+
+TEST_CASE("validation: at least 12 cases across Huawei and Nvidia, serving and training") {
+  const auto cases = load_cases(kSrc + "/validation/cases");
+  CHECK(cases.size() >= 12);
+  int huawei = 0, nvidia = 0, training = 0;
+  for (auto& c : cases) {
+    huawei += c.group.rfind("huawei", 0) == 0;
+    nvidia += c.group.rfind("nvidia", 0) == 0;
+    training += c.group.find("training") != std::string::npos;
+    CHECK(!c.source.empty());
+  }
+  CHECK(huawei >= 5);
+  CHECK(nvidia >= 5);
+  CHECK(training >= 2);
+}
+
+TEST_CASE("calibration reproduces the shipped fit and reports leave-one-out errors") {
+  const Hwdb db = load_hwdb(kSrc + "/hwdb");
+  const ModelDb models = load_models(kSrc + "/configs");
+  const auto cases = load_cases(kSrc + "/validation/cases");
+  const CalibResult r = calibrate(db, models, cases, true);
+  REQUIRE(r.loo_error.size() == cases.size());
+  std::vector<double> abs_err;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    CAPTURE(cases[i].id);
+    CHECK(std::abs(r.error[i]) <= cases[i].tolerance);
+    abs_err.push_back(std::abs(r.error[i]));
+  }
+  std::sort(abs_err.begin(), abs_err.end());
+  CHECK(abs_err[abs_err.size() / 2] <= 0.15);  // median
+  // The hwdb already holds the fit: refitting moves no parameter by more than a few percent.
+  for (std::size_t i = 0; i < r.params.size(); ++i) {
+    CAPTURE(r.params[i].family + " " + r.params[i].field);
+    CHECK(std::abs(r.fitted[i] - r.params[i].start) <= 0.05 * (r.params[i].high - r.params[i].low));
+  }
+}
+
+TEST_CASE("bad validation case files: one line naming file, line and field") {
+  for (auto& e : std::filesystem::directory_iterator(kSrc + "/tests/bad_cases")) {
+    CAPTURE(e.path().string());
+    const std::string rel = "tests/bad_cases/" + e.path().filename().string();
+    const CliResult r = run_podperf("validate --cases " + rel, kSrc);
+    CHECK(r.rc == 2);
+    CHECK(r.err == slurp((e.path() / "expected.txt").string()));
+  }
+}
