@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   cli::add_compare_commands(app, ctx);
   cli::add_validate_command(app, ctx);
   cli::add_calibrate_command(app, ctx);
+  cli::add_sweep_command(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,37 @@
+// The sweep's HDF5 file (layout in docs/hdf5-layout.md): one chunked, compressed dataset per axis,
+// metric, reason code and point index, units and label tables as attributes, and root attributes
+// that trace the file (podperf version, git revision, hwdb hash, the full spec text, creation time,
+// progress). Rows are appended chunk by chunk; progress attributes make a partial file resumable.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "podperf/sweep.hpp"
+
+namespace podperf {
+
+class SweepFile {
+ public:
+  // A new file at `path` (truncated).
+  static SweepFile create(const std::string& path, const SweepSpec& spec, const std::string& hwdb_hash,
+                          const std::string& created_utc, std::uint64_t chunk_rows);
+  // An existing, incomplete file written by the same spec: appending continues after its last point.
+  static SweepFile reopen(const std::string& path, const SweepSpec& spec);
+  SweepFile(SweepFile&&) noexcept;
+  ~SweepFile();
+
+  void append(const ChunkBuffers& rows);
+  // Records progress (points evaluated, rows written, complete or not) and flushes to disk.
+  void checkpoint(std::uint64_t points_done, bool complete);
+  std::uint64_t points_done() const;
+  std::uint64_t rows() const;
+  void close();
+
+ private:
+  struct Impl;
+  explicit SweepFile(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace podperf

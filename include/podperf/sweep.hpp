@@ -1,0 +1,54 @@
+// Evaluating a sweep: points are numbered in the Cartesian product (the last axis fastest) and
+// evaluated in chunks, in parallel with OpenMP, into columnar buffers; the order of rows never
+// depends on the thread count. Invalid points carry a reason code (or are skipped and counted).
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#pragma once
+#include "podperf/hwdb.hpp"
+#include "podperf/models.hpp"
+#include "podperf/sweep_spec.hpp"
+#include "podperf/workload.hpp"
+
+namespace podperf {
+
+// Reason codes written per row: 0 ok, the workload's Reason values, and these.
+inline constexpr std::int8_t kReasonConstraint = 60;  // a spec constraint excludes the point
+inline constexpr std::int8_t kReasonPlanShape = 61;   // TP x PP does not divide the instance
+const char* sweep_reason_text(std::int8_t code);
+std::vector<std::int8_t> sweep_reason_codes();
+
+// Specs resolved once per sweep: ids to structs, so that points allocate nothing.
+struct SweepContext {
+  const SweepSpec* spec = nullptr;
+  std::vector<System> systems;
+  std::vector<Model> models;
+  std::vector<Site> sites;          // the site axis, or one default site per system
+  std::vector<int> default_site;    // per system: index into sites (no site axis)
+  std::array<int, kAxes> axis_pos{};  // position of each axis in spec->axes, -1 if absent
+  std::array<std::uint64_t, kAxes> stride{};
+};
+
+SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb& models);
+
+struct ChunkBuffers {
+  std::uint64_t first = 0, count = 0;   // points [first, first + count)
+  std::vector<std::uint64_t> point;     // global point index per kept row
+  std::vector<std::vector<double>> axis;    // per spec axis: value, or label index for text axes
+  std::vector<std::vector<double>> metric;  // per spec metric
+  std::vector<std::int8_t> reason;
+  std::vector<std::uint8_t> kept;       // per point in the chunk
+  std::size_t rows = 0;
+  std::array<std::uint64_t, 128> skipped{};  // by reason code, when invalid points are skipped
+  void reserve(const SweepSpec& s, std::size_t n);
+};
+
+// Evaluates points [first, first + count) into `out` (whose buffers are reused between chunks).
+void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t count, ChunkBuffers& out);
+
+// FNV-1a over the hwdb's files (sorted paths and contents): identifies the data a sweep used.
+std::string hwdb_content_hash(const std::string& dir);
+
+}  // namespace podperf

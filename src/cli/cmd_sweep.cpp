@@ -1,0 +1,130 @@
+// podperf sweep SPEC -o out.h5: evaluates every point of a sweep spec into an HDF5 file.
+// The file is written as out.h5.part and renamed when done; SIGINT/SIGTERM stop after the chunk in
+// hand, leaving a valid file marked incomplete that --resume continues.
+#include <omp.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "context.hpp"
+#include "podperf/h5_output.hpp"
+#include "podperf/sweep.hpp"
+#include "table.hpp"
+
+namespace podperf::cli {
+
+namespace {
+std::atomic<int> g_stop{0};
+extern "C" void on_signal(int sig) { g_stop.store(sig); }
+
+std::string created_utc() {
+  // SOURCE_DATE_EPOCH (reproducible-builds convention) pins the timestamp for bit-identical files.
+  std::time_t t = std::time(nullptr);
+  if (const char* e = std::getenv("SOURCE_DATE_EPOCH")) t = static_cast<std::time_t>(std::strtoll(e, nullptr, 10));
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string fmt_time(double s) {
+  char b[32];
+  if (s < 120) std::snprintf(b, sizeof b, "%.0fs", s);
+  else if (s < 7200) std::snprintf(b, sizeof b, "%.0fm%02.0fs", std::floor(s / 60), std::fmod(s, 60));
+  else std::snprintf(b, sizeof b, "%.1fh", s / 3600);
+  return b;
+}
+}  // namespace
+
+void add_sweep_command(CLI::App& app, Context& ctx) {
+  struct Opts {
+    std::string spec, out;
+    int threads = 0;
+    std::uint64_t chunk = 65536, max_points = 50'000'000;
+    bool resume = false, force = false, quiet = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("sweep", "evaluate a design-space sweep (configs/sweeps/*.toml) into HDF5");
+  cmd->add_option("spec", o->spec, "sweep spec file")->required();
+  cmd->add_option("-o,--output", o->out, "output HDF5 file")->required();
+  cmd->add_option("--threads", o->threads, "OpenMP threads (default: all cores)")->check(CLI::Range(1, 4096));
+  cmd->add_option("--chunk", o->chunk, "points per chunk (memory stays flat at this size)")
+      ->check(CLI::Range(1, 10'000'000))->capture_default_str();
+  cmd->add_option("--max-points", o->max_points, "refuse larger sweeps unless --force")->capture_default_str();
+  cmd->add_flag("--force", o->force, "run a sweep above --max-points");
+  cmd->add_flag("--resume", o->resume, "continue an interrupted sweep of the same spec");
+  cmd->add_flag("--quiet", o->quiet, "no progress bar");
+  cmd->callback([&ctx, o] {
+    const SweepSpec spec = load_sweep_spec(o->spec);
+    const std::uint64_t total = spec.points();
+    if (total > o->max_points && !o->force)
+      throw InputError(spec.file + ": " + std::to_string(total) + " points exceed --max-points " + std::to_string(o->max_points) +
+                       " (use --force to run it)");
+    const SweepContext sc = prepare_sweep(spec, ctx.db(), ctx.models());
+    if (o->threads > 0) omp_set_num_threads(o->threads);
+    namespace fs = std::filesystem;
+    const std::string part = o->out + ".part";
+    std::unique_ptr<SweepFile> file;
+    if (o->resume) {
+      if (fs::exists(o->out) && !fs::exists(part)) fs::rename(o->out, part);
+      if (!fs::exists(part)) throw InputError(o->out + ": nothing to resume (no such file)");
+      file = std::make_unique<SweepFile>(SweepFile::reopen(part, spec));
+    } else {
+      file = std::make_unique<SweepFile>(
+          SweepFile::create(part, spec, hwdb_content_hash(ctx.db().dir), created_utc(), o->chunk));
+    }
+    g_stop.store(0);
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    const bool bar = !o->quiet && isatty(STDERR_FILENO);
+    ChunkBuffers buf;
+    buf.reserve(spec, static_cast<std::size_t>(std::min<std::uint64_t>(o->chunk, total)));
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::uint64_t start = file->points_done();
+    std::uint64_t done = start;
+    while (done < total && !g_stop.load()) {
+      const std::uint64_t n = std::min<std::uint64_t>(o->chunk, total - done);
+      evaluate_chunk(sc, done, n, buf);
+      file->append(buf);
+      done += n;
+      file->checkpoint(done, done == total);
+      if (bar) {
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double rate = (done - start) / std::max(s, 1e-9);
+        const int width = 30, fill = static_cast<int>(width * double(done) / total);
+        std::fprintf(stderr, "\r[%s%s] %llu/%llu points  %.3g points/s  ETA %s   ", std::string(fill, '#').c_str(),
+                     std::string(width - fill, ' ').c_str(), static_cast<unsigned long long>(done),
+                     static_cast<unsigned long long>(total), rate, fmt_time((total - done) / std::max(rate, 1e-9)).c_str());
+      }
+    }
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    if (bar) std::fprintf(stderr, "\n");
+    const std::uint64_t rows = file->rows();
+    file->close();
+    fs::rename(part, o->out);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::string skipped;
+    std::uint64_t nskip = 0;
+    for (std::size_t c = 0; c < buf.skipped.size(); ++c)
+      if (buf.skipped[c]) {
+        nskip += buf.skipped[c];
+        skipped += (skipped.empty() ? "" : ", ") + std::to_string(buf.skipped[c]) + " " +
+                   sweep_reason_text(static_cast<std::int8_t>(c));
+      }
+    std::printf("%s: %llu points (%llu rows, %llu skipped%s%s%s) in %.2f s, %.4g points/s, %d threads%s\n", o->out.c_str(),
+                static_cast<unsigned long long>(done - start), static_cast<unsigned long long>(rows),
+                static_cast<unsigned long long>(nskip), skipped.empty() ? "" : ": ", skipped.c_str(), "", secs,
+                (done - start) / std::max(secs, 1e-9), omp_get_max_threads(),
+                done < total ? " - INTERRUPTED, file marked incomplete; continue with --resume" : "");
+    if (done < total) throw ExitCode(128 + g_stop.load());
+  });
+}
+
+}  // namespace podperf::cli

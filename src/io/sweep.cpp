@@ -1,0 +1,310 @@
+#include "podperf/sweep.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "podperf/economics.hpp"
+#include "podperf/error.hpp"
+#include "podperf/plan.hpp"
+
+namespace fs = std::filesystem;
+
+namespace podperf {
+
+const char* sweep_reason_text(std::int8_t code) {
+  if (code == kReasonConstraint) return "excluded by a constraint";
+  if (code == kReasonPlanShape) return "TP x PP does not divide the instance";
+  if (code >= 0 && code <= static_cast<int>(Reason::ttft_unreachable)) return reason_text(static_cast<Reason>(code));
+  return "?";
+}
+
+std::vector<std::int8_t> sweep_reason_codes() {
+  std::vector<std::int8_t> c;
+  for (int i = 0; i <= static_cast<int>(Reason::ttft_unreachable); ++i) c.push_back(static_cast<std::int8_t>(i));
+  c.push_back(kReasonConstraint);
+  c.push_back(kReasonPlanShape);
+  return c;
+}
+
+void ChunkBuffers::reserve(const SweepSpec& s, std::size_t n) {
+  point.resize(n);
+  axis.resize(s.axes.size());
+  for (auto& a : axis) a.resize(n);
+  metric.resize(s.metrics.size());
+  for (auto& m : metric) m.resize(n);
+  reason.resize(n);
+  kept.resize(n);
+}
+
+SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb& models) {
+  SweepContext c;
+  c.spec = &spec;
+  c.axis_pos.fill(-1);
+  for (std::size_t i = 0; i < spec.axes.size(); ++i) c.axis_pos[static_cast<int>(spec.axes[i].id)] = static_cast<int>(i);
+  std::uint64_t stride = 1;
+  for (int i = static_cast<int>(spec.axes.size()) - 1; i >= 0; --i) {
+    c.stride[static_cast<int>(spec.axes[static_cast<std::size_t>(i)].id)] = stride;
+    stride *= spec.axes[static_cast<std::size_t>(i)].size();
+  }
+  auto err = [&](AxisId a, const std::string& what) {
+    return InputError(spec.file, 0, std::string("axes.") + to_string(a), what);
+  };
+  for (auto& id : spec.axis(AxisId::system)->labels) {
+    try {
+      c.systems.push_back(db.system(id));
+    } catch (const InputError& e) {
+      throw err(AxisId::system, e.what());
+    }
+  }
+  for (auto& id : spec.axis(AxisId::model)->labels) {
+    try {
+      c.models.push_back(models.model(id));
+    } catch (const InputError& e) {
+      throw err(AxisId::model, e.what());
+    }
+  }
+  if (const Axis* s = spec.axis(AxisId::site)) {
+    for (auto& id : s->labels) {
+      try {
+        c.sites.push_back(db.site(id));
+      } catch (const InputError& e) {
+        throw err(AxisId::site, e.what());
+      }
+    }
+  } else {
+    for (auto& sys : c.systems) {
+      const std::string id = sys.vendor == "Huawei" ? "china" : "us";
+      c.sites.push_back(db.site(id));
+      c.default_site.push_back(static_cast<int>(c.sites.size()) - 1);
+    }
+  }
+  for (AxisId a : {AxisId::weights, AxisId::kv})
+    if (const Axis* ax = spec.axis(a))
+      for (auto& l : ax->labels) {
+        Precision p;
+        if (!parse_precision(l, p)) throw err(a, "unknown precision '" + l + "' (fp4 | fp8 | int8 | bf16 | fp32)");
+      }
+  if (const Axis* ax = spec.axis(AxisId::mode))
+    for (auto& l : ax->labels)
+      if (l != "prefill" && l != "decode" && l != "serve" && l != "train")
+        throw err(AxisId::mode, "unknown mode '" + l + "' (prefill | decode | serve | train)");
+  for (AxisId a : {AxisId::tp, AxisId::ep, AxisId::pp, AxisId::batch, AxisId::seq_in, AxisId::seq_out})
+    if (const Axis* ax = spec.axis(a))
+      for (double v : ax->values)
+        if (v < 1 || std::floor(v) != v) throw err(a, "values must be integers >= 1 (got " + std::to_string(v) + ")");
+  for (AxisId a : {AxisId::overlap})
+    if (const Axis* ax = spec.axis(a))
+      for (double v : ax->values)
+        if (v > 1) throw err(a, "values must be in [0, 1]");
+  return c;
+}
+
+namespace {
+// Everything a point's performance depends on (not the site, the price or the TPOT target): when it
+// repeats, the estimate is reused. Consecutive points share it because those axes vary fastest.
+struct PerfKey {
+  std::array<int, kAxes> idx;
+  bool operator==(const PerfKey& o) const { return idx == o.idx; }
+};
+
+Precision precision_of(const std::string& s) {
+  Precision p = Precision::bf16;
+  parse_precision(s, p);
+  return p;
+}
+
+Precision native_8bit(const Chip& c) {
+  return c.peak(Precision::fp8) > 0 ? Precision::fp8 : c.peak(Precision::int8) > 0 ? Precision::int8 : Precision::bf16;
+}
+}  // namespace
+
+void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t count, ChunkBuffers& out) {
+  const SweepSpec& spec = *ctx.spec;
+  out.first = first;
+  out.count = count;
+  if (out.kept.size() < count) out.reserve(spec, count);
+  const int n = static_cast<int>(count);
+#pragma omp parallel
+  {
+    PerfKey last{};
+    last.idx.fill(-2);
+    Estimate est;
+    int est_sys = -1;
+#pragma omp for schedule(static)
+    for (int k = 0; k < n; ++k) {
+      const std::uint64_t point = first + static_cast<std::uint64_t>(k);
+      std::array<int, kAxes> idx;
+      idx.fill(-1);
+      for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+        const int id = static_cast<int>(spec.axes[a].id);
+        idx[id] = static_cast<int>((point / ctx.stride[id]) % spec.axes[a].size());
+        out.axis[a][static_cast<std::size_t>(k)] =
+            spec.axes[a].labels.empty() ? spec.axes[a].values[static_cast<std::size_t>(idx[id])] : idx[id];
+      }
+      auto num = [&](AxisId a, double fallback) {
+        const int i = idx[static_cast<int>(a)];
+        return i < 0 ? fallback : spec.axes[static_cast<std::size_t>(ctx.axis_pos[static_cast<int>(a)])].values[static_cast<std::size_t>(i)];
+      };
+      auto label = [&](AxisId a) -> const std::string* {
+        const int i = idx[static_cast<int>(a)];
+        return i < 0 ? nullptr : &spec.axes[static_cast<std::size_t>(ctx.axis_pos[static_cast<int>(a)])].labels[static_cast<std::size_t>(i)];
+      };
+      const int si = idx[static_cast<int>(AxisId::system)];
+      const System& sys = ctx.systems[static_cast<std::size_t>(si)];
+      const Model& model = ctx.models[static_cast<std::size_t>(idx[static_cast<int>(AxisId::model)])];
+      const Site& site = ctx.default_site.empty() ? ctx.sites[static_cast<std::size_t>(idx[static_cast<int>(AxisId::site)])]
+                                                   : ctx.sites[static_cast<std::size_t>(ctx.default_site[static_cast<std::size_t>(si)])];
+      std::int8_t reason = 0;
+      // Resolve the workload (no allocation: plain structs).
+      Workload w;
+      const std::string* mode = label(AxisId::mode);
+      w.mode = !mode ? Mode::decode
+               : *mode == "prefill" ? Mode::prefill
+               : *mode == "serve"   ? Mode::serve
+               : *mode == "train"   ? Mode::train
+                                    : Mode::decode;
+      InferenceSetup& x = w.infer;
+      const std::string* wl = label(AxisId::weights);
+      const std::string* kl = label(AxisId::kv);
+      x.weights = wl ? precision_of(*wl) : native_8bit(sys.chip);
+      x.kv = kl ? precision_of(*kl) : x.weights;
+      Parallel p = default_inference_plan(sys, model, x.weights);
+      const int instance = p.chips();
+      p.tp = static_cast<int>(num(AxisId::tp, p.tp));
+      p.pp = static_cast<int>(num(AxisId::pp, 1));
+      if (instance % (p.tp * p.pp) != 0) reason = kReasonPlanShape;
+      p.dp = std::max(1, instance / (p.tp * p.pp));
+      p.ep = static_cast<int>(num(AxisId::ep, model.moe() ? p.tp * p.dp : 1));
+      x.par = p;
+      x.redundant_experts = default_redundant_experts(model, p.ep);
+      const double batch = num(AxisId::batch, 0);
+      x.batch = batch > 0 ? static_cast<int>(batch * p.chips() / p.tp) : 0;  // per chip -> per instance
+      x.seq_in = static_cast<int>(num(AxisId::seq_in, 2048));
+      x.seq_out = static_cast<int>(num(AxisId::seq_out, 256));
+      x.context = static_cast<int>(num(AxisId::context, 0));
+      x.mtp_tokens = model.mtp_layers > 0 ? static_cast<int>(num(AxisId::mtp, 0)) : 0;
+      x.mtp_accept = 0.7;
+      x.overlap = num(AxisId::overlap, -1);
+      const double tpot_target = num(AxisId::tpot_ms, 0);
+      if (w.mode == Mode::train) {
+        // Training over every chip of the system: DP is what TP x PP leave; `batch` is sequences
+        // per DP replica per step, `seq_in` the sequence length, `weights` the compute precision.
+        TrainingSetup& t = w.train;
+        t.par.tp = static_cast<int>(num(AxisId::tp, 1));
+        t.par.pp = static_cast<int>(num(AxisId::pp, 1));
+        t.par.ep = static_cast<int>(num(AxisId::ep, 1));
+        reason = sys.chips % (t.par.tp * t.par.pp) == 0 ? 0 : kReasonPlanShape;  // the inference plan does not apply
+        t.par.dp = std::max(1, sys.chips / (t.par.tp * t.par.pp));
+        t.global_batch = static_cast<int>(num(AxisId::batch, 16)) * t.par.dp;
+        t.seq = static_cast<int>(num(AxisId::seq_in, 4096));
+        t.precision = wl ? x.weights : Precision::bf16;
+        t.overlap = num(AxisId::overlap, -1);
+        p = t.par;
+      }
+      // Constraints see the numeric axes as resolved, and the chip counts.
+      double vars[kVars];
+      vars[static_cast<int>(AxisId::tp)] = p.tp;
+      vars[static_cast<int>(AxisId::ep)] = p.ep;
+      vars[static_cast<int>(AxisId::pp)] = p.pp;
+      for (AxisId a : {AxisId::batch, AxisId::seq_in, AxisId::seq_out, AxisId::context, AxisId::tpot_ms, AxisId::mtp,
+                       AxisId::electricity_usd_kwh, AxisId::overlap})
+        vars[static_cast<int>(a)] = num(a, 0);
+      vars[kVarChips] = sys.chips;
+      vars[kVarChipsPerSupernode] = sys.chips_per_supernode;
+      for (auto& c : spec.constraints)
+        if (reason == 0 && !holds(c, vars)) reason = kReasonConstraint;
+      // The estimate, reused while the performance key repeats.
+      PerfKey key{idx};
+      key.idx[static_cast<int>(AxisId::site)] = key.idx[static_cast<int>(AxisId::electricity_usd_kwh)] =
+          key.idx[static_cast<int>(AxisId::tpot_ms)] = -1;
+      if (reason == 0) {
+        if (!(key == last) || est_sys != si) {
+          est = run_workload(sys, model, w);
+          last = key;
+          est_sys = si;
+        }
+        if (!est.fits()) reason = static_cast<std::int8_t>(est.reason);
+      }
+      out.reason[static_cast<std::size_t>(k)] = reason;
+      out.point[static_cast<std::size_t>(k)] = point;
+      // Metrics (NaN where the point has no number).
+      const double nan = std::nan("");
+      Tco t;
+      double usd_mtok = nan, price = site.electricity_usd_kwh;
+      if (reason == 0) {
+        t = tco(sys, site, est.activity);
+        price = num(AxisId::electricity_usd_kwh, site.electricity_usd_kwh);
+        t.energy_per_h = t.energy_per_h_per_usd_kwh * price;
+        usd_mtok = t.per_h() / (est.tokens_per_s * 3600) * 1e6;
+      }
+      for (std::size_t m = 0; m < spec.metrics.size(); ++m) {
+        double v = nan;
+        if (reason == 0) switch (spec.metrics[m]) {
+            case MetricId::tokens_per_s_per_chip: v = est.tokens_per_s_per_chip; break;
+            case MetricId::tokens_per_s: v = est.tokens_per_s; break;
+            case MetricId::tokens_per_s_per_user: v = est.tokens_per_s_per_user; break;
+            case MetricId::tpot_ms: v = est.tpot_s * 1e3; break;
+            case MetricId::ttft_ms: v = est.ttft_s * 1e3; break;
+            case MetricId::step_time_s: v = est.step_time_s; break;
+            case MetricId::mfu: v = est.mfu; break;
+            case MetricId::memory_gb_per_chip: v = est.mem.used(); break;
+            case MetricId::meets_target: v = tpot_target <= 0 || est.tpot_s * 1e3 <= tpot_target ? 1 : 0; break;
+            case MetricId::usd_per_mtok: v = usd_mtok; break;
+            case MetricId::tokens_per_kwh: v = est.tokens_per_s * 3600 / (t.facility_avg_w / 1000); break;
+            case MetricId::tokens_per_usd: v = est.tokens_per_s * 3600 / t.per_h(); break;
+            case MetricId::avg_facility_kw: v = t.facility_avg_w / 1000; break;
+            case MetricId::capex_usd: v = t.capex_usd; break;
+            case MetricId::tco_usd_per_h: v = t.per_h(); break;
+            case MetricId::instance_chips: v = est.instance_chips; break;
+            case MetricId::batch_per_instance: v = est.batch; break;
+            case MetricId::count: break;
+          }
+        out.metric[m][static_cast<std::size_t>(k)] = v;
+      }
+      out.kept[static_cast<std::size_t>(k)] = spec.keep_invalid || reason == 0;
+    }
+  }
+  // Compact kept rows in point order (a single pass, so the order never depends on threads).
+  std::size_t rows = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    if (!out.kept[k]) {
+      ++out.skipped[static_cast<std::size_t>(out.reason[k])];
+      continue;
+    }
+    if (rows != k) {
+      out.point[rows] = out.point[k];
+      out.reason[rows] = out.reason[k];
+      for (auto& a : out.axis) a[rows] = a[k];
+      for (auto& m : out.metric) m[rows] = m[k];
+    }
+    ++rows;
+  }
+  out.rows = rows;
+}
+
+std::string hwdb_content_hash(const std::string& dir) {
+  std::vector<fs::path> files;
+  for (auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file() && e.path().extension() == ".toml") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::uint64_t h = 1469598103934665603ull;
+  auto mix = [&](const std::string& s) {
+    for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
+  };
+  for (auto& f : files) {
+    mix(fs::relative(f, dir).string());
+    std::ifstream in(f, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    mix(ss.str());
+  }
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+}  // namespace podperf
