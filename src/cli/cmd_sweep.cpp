@@ -4,6 +4,7 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -17,6 +18,10 @@
 #include "podperf/h5_output.hpp"
 #include "podperf/sweep.hpp"
 #include "table.hpp"
+
+#ifdef PODPERF_HAVE_MPI
+#include <mpi.h>
+#endif
 
 namespace podperf::cli {
 
@@ -32,6 +37,62 @@ std::string created_utc() {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return buf;
 }
+
+// MPI: rank 0 writes the file; chunk c (counted from the first point still to do) is evaluated by
+// rank c % size and sent to rank 0, which takes the chunks in order: the file is the same as a
+// single-process run. A chunk travels as doubles: rows, 128 skip counters, then per row the point,
+// the reason, the axes and the metrics.
+struct Ranks {
+  int rank = 0, size = 1;
+};
+
+Ranks mpi_ranks() {
+  Ranks r;
+#ifdef PODPERF_HAVE_MPI
+  int init = 0;
+  MPI_Initialized(&init);
+  if (init) {
+    MPI_Comm_rank(MPI_COMM_WORLD, &r.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &r.size);
+  }
+#endif
+  return r;
+}
+
+#ifdef PODPERF_HAVE_MPI
+void send_chunk(const ChunkBuffers& b, std::vector<double>& msg) {
+  const std::size_t width = 2 + b.axis.size() + b.metric.size();
+  msg.assign(1 + b.skipped.size() + b.rows * width, 0.0);
+  msg[0] = double(b.rows);
+  for (std::size_t i = 0; i < b.skipped.size(); ++i) msg[1 + i] = double(b.skipped[i]);
+  double* p = msg.data() + 1 + b.skipped.size();
+  for (std::size_t r = 0; r < b.rows; ++r) {
+    *p++ = double(b.point[r]);
+    *p++ = b.reason[r];
+    for (auto& a : b.axis) *p++ = a[r];
+    for (auto& m : b.metric) *p++ = m[r];
+  }
+  MPI_Send(msg.data(), static_cast<int>(msg.size()), MPI_DOUBLE, 0, 0, MPI_COMM_WORLD);
+}
+
+void recv_chunk(int from, ChunkBuffers& b, std::vector<double>& msg) {
+  MPI_Status st;
+  MPI_Probe(from, 0, MPI_COMM_WORLD, &st);
+  int n = 0;
+  MPI_Get_count(&st, MPI_DOUBLE, &n);
+  msg.resize(static_cast<std::size_t>(n));
+  MPI_Recv(msg.data(), n, MPI_DOUBLE, from, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  b.rows = static_cast<std::size_t>(msg[0]);
+  for (std::size_t i = 0; i < b.skipped.size(); ++i) b.skipped[i] = static_cast<std::uint64_t>(msg[1 + i]);
+  const double* p = msg.data() + 1 + b.skipped.size();
+  for (std::size_t r = 0; r < b.rows; ++r) {
+    b.point[r] = static_cast<std::uint64_t>(*p++);
+    b.reason[r] = static_cast<std::int8_t>(*p++);
+    for (auto& a : b.axis) a[r] = *p++;
+    for (auto& m : b.metric) m[r] = *p++;
+  }
+}
+#endif
 
 std::string fmt_time(double s) {
   char b[32];
@@ -68,6 +129,25 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
                        " (use --force to run it)");
     const SweepContext sc = prepare_sweep(spec, ctx.db(), ctx.models());
     if (o->threads > 0) omp_set_num_threads(o->threads);
+    const Ranks ranks = mpi_ranks();
+#ifdef PODPERF_HAVE_MPI
+    if (ranks.rank > 0) {
+      // A worker: learn where rank 0 starts, evaluate its share of the chunks, send them.
+      unsigned long long from = 0;
+      MPI_Bcast(&from, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD);
+      ChunkBuffers wb;
+      wb.reserve(spec, static_cast<std::size_t>(std::min<std::uint64_t>(o->chunk, total)));
+      std::vector<double> msg;
+      std::uint64_t c = 0;
+      for (std::uint64_t at = from; at < total; at += o->chunk, ++c) {
+        if (static_cast<int>(c % static_cast<std::uint64_t>(ranks.size)) != ranks.rank) continue;
+        wb.skipped.fill(0);
+        evaluate_chunk(sc, at, std::min<std::uint64_t>(o->chunk, total - at), wb);
+        send_chunk(wb, msg);
+      }
+      return;
+    }
+#endif
     namespace fs = std::filesystem;
     const std::string part = o->out + ".part";
     std::unique_ptr<SweepFile> file;
@@ -88,9 +168,26 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::uint64_t start = file->points_done();
     std::uint64_t done = start;
-    while (done < total && !g_stop.load()) {
+#ifdef PODPERF_HAVE_MPI
+    std::vector<double> msg;
+    if (ranks.size > 1) {
+      unsigned long long from = start;
+      MPI_Bcast(&from, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD);
+    }
+#endif
+    std::uint64_t chunk_no = 0;
+    while (done < total && (!g_stop.load() || ranks.size > 1)) {
       const std::uint64_t n = std::min<std::uint64_t>(o->chunk, total - done);
-      evaluate_chunk(sc, done, n, buf);
+      const int owner = static_cast<int>(chunk_no++ % static_cast<std::uint64_t>(ranks.size));
+      if (owner == 0) {
+        evaluate_chunk(sc, done, n, buf);
+      } else {
+#ifdef PODPERF_HAVE_MPI
+        const auto before = buf.skipped;
+        recv_chunk(owner, buf, msg);
+        for (std::size_t i = 0; i < before.size(); ++i) buf.skipped[i] += before[i];
+#endif
+      }
       file->append(buf);
       done += n;
       file->checkpoint(done, done == total);

@@ -5,7 +5,28 @@
 #include "context.hpp"
 #include "podperf/error.hpp"
 
+#ifdef PODPERF_HAVE_MPI
+#include <mpi.h>
+#endif
+
+namespace {
+int run(int argc, char** argv);
+}
+
 int main(int argc, char** argv) {
+#ifdef PODPERF_HAVE_MPI
+  MPI_Init(&argc, &argv);
+  const int rc = run(argc, argv);
+  if (rc != 0) MPI_Abort(MPI_COMM_WORLD, rc);
+  MPI_Finalize();
+  return rc;
+#else
+  return run(argc, argv);
+#endif
+}
+
+namespace {
+int run(int argc, char** argv) {
   using namespace podperf;
   cli::Context ctx;
   CLI::App app{"podperf " PODPERF_VERSION
@@ -53,3 +74,4 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+}  // namespace

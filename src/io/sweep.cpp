@@ -92,7 +92,10 @@ SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb&
     for (auto& l : ax->labels)
       if (l != "prefill" && l != "decode" && l != "serve" && l != "train")
         throw err(AxisId::mode, "unknown mode '" + l + "' (prefill | decode | serve | train)");
-  for (AxisId a : {AxisId::tp, AxisId::ep, AxisId::pp, AxisId::batch, AxisId::seq_in, AxisId::seq_out})
+  if (const Axis* ax = spec.axis(AxisId::ep))
+    for (double v : ax->values)
+      if (std::floor(v) != v) throw err(AxisId::ep, "values must be integers (0 = every chip of a stage)");
+  for (AxisId a : {AxisId::tp, AxisId::pp, AxisId::batch, AxisId::seq_in, AxisId::seq_out})
     if (const Axis* ax = spec.axis(a))
       for (double v : ax->values)
         if (v < 1 || std::floor(v) != v) throw err(a, "values must be integers >= 1 (got " + std::to_string(v) + ")");
@@ -178,7 +181,8 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
       p.pp = static_cast<int>(num(AxisId::pp, 1));
       if (instance % (p.tp * p.pp) != 0) reason = kReasonPlanShape;
       p.dp = std::max(1, instance / (p.tp * p.pp));
-      p.ep = static_cast<int>(num(AxisId::ep, model.moe() ? p.tp * p.dp : 1));
+      const int ep = static_cast<int>(num(AxisId::ep, 0));  // 0: every chip of a stage (MoE), 1 for dense
+      p.ep = ep > 0 ? ep : (model.moe() ? p.tp * p.dp : 1);
       x.par = p;
       x.redundant_experts = default_redundant_experts(model, p.ep);
       const double batch = num(AxisId::batch, 0);
@@ -196,7 +200,7 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
         TrainingSetup& t = w.train;
         t.par.tp = static_cast<int>(num(AxisId::tp, 1));
         t.par.pp = static_cast<int>(num(AxisId::pp, 1));
-        t.par.ep = static_cast<int>(num(AxisId::ep, 1));
+        t.par.ep = std::max(1, static_cast<int>(num(AxisId::ep, 1)));
         reason = sys.chips % (t.par.tp * t.par.pp) == 0 ? 0 : kReasonPlanShape;  // the inference plan does not apply
         t.par.dp = std::max(1, sys.chips / (t.par.tp * t.par.pp));
         t.global_batch = static_cast<int>(num(AxisId::batch, 16)) * t.par.dp;
