@@ -9,7 +9,9 @@
 
 #include "podperf/collectives.hpp"
 #include "podperf/hwdb.hpp"
+#include "podperf/models.hpp"
 #include "podperf/operators.hpp"
+#include "podperf/plan.hpp"
 
 namespace {
 std::atomic<long> g_allocs{0};
@@ -56,6 +58,31 @@ int main(int argc, char** argv) {
     bench(a2a.c_str(), N, [&](long i) { return collective(s, Coll::all_to_all, 2 + i % (s.chips - 1), 7.5e3 * (1 + i % 64)).time_s; });
     const std::string ar = std::string("collective: all-reduce on ") + id;
     bench(ar.c_str(), N, [&](long i) { return collective(s, Coll::all_reduce, 2 + i % (s.chips - 1), 1e6 * (1 + i % 64)).time_s; });
+  }
+  // Whole estimates, every call a different batch (no reuse): the rate a plan search sees.
+  const ModelDb models = load_models(std::string(PODPERF_SOURCE_DIR) + "/configs");
+  const Model ds = models.model("deepseek-v3");
+  const Model llama = models.model("llama3-405b");
+  for (auto id : {"cloudmatrix-384", "gb200-nvl72"}) {
+    const System s = db.system(id);
+    InferenceSetup x;
+    x.weights = x.kv = Precision::fp8;
+    x.par = default_inference_plan(s, ds, x.weights);
+    x.redundant_experts = default_redundant_experts(ds, x.par.ep);
+    const std::string d = std::string("estimate: DeepSeek-V3 decode on ") + id;
+    bench(d.c_str(), 200000, [&](long i) {
+      InferenceSetup y = x;
+      y.batch = static_cast<int>(x.par.chips() * (1 + i % 256));
+      return estimate_decode(s, ds, y).tpot_s;
+    });
+    TrainingSetup t;
+    t.par = default_training_plan(s, llama);
+    const std::string tr = std::string("estimate: Llama 3.1 405B training step on ") + id;
+    bench(tr.c_str(), 200000, [&](long i) {
+      TrainingSetup u = t;
+      u.global_batch = t.par.dp * static_cast<int>(1 + i % 64);
+      return estimate_train(s, llama, u).step_time_s;
+    });
   }
   return 0;
 }

@@ -94,6 +94,18 @@ void recv_chunk(int from, ChunkBuffers& b, std::vector<double>& msg) {
 }
 #endif
 
+// Peak resident memory of this process (Linux VmHWM), in MiB; 0 where unknown.
+double peak_rss_mib() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  double kib = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "VmHWM: %lf", &kib) == 1) break;
+  std::fclose(f);
+  return kib / 1024;
+}
+
 std::string fmt_time(double s) {
   char b[32];
   if (s < 120) std::snprintf(b, sizeof b, "%.0fs", s);
@@ -215,10 +227,11 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
         skipped += (skipped.empty() ? "" : ", ") + std::to_string(buf.skipped[c]) + " " +
                    sweep_reason_text(static_cast<std::int8_t>(c));
       }
-    std::printf("%s: %llu points (%llu rows, %llu skipped%s%s%s) in %.2f s, %.4g points/s, %d threads%s\n", o->out.c_str(),
+    std::printf("%s: %llu points (%llu rows, %llu skipped%s%s%s) in %.2f s, %.4g points/s, %d threads, peak RSS %.0f MiB%s\n",
+                o->out.c_str(),
                 static_cast<unsigned long long>(done - start), static_cast<unsigned long long>(rows),
                 static_cast<unsigned long long>(nskip), skipped.empty() ? "" : ": ", skipped.c_str(), "", secs,
-                (done - start) / std::max(secs, 1e-9), omp_get_max_threads(),
+                (done - start) / std::max(secs, 1e-9), omp_get_max_threads() * ranks.size, peak_rss_mib(),
                 done < total ? " - INTERRUPTED, file marked incomplete; continue with --resume" : "");
     if (done < total) throw ExitCode(128 + g_stop.load());
   });

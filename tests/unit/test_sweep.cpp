@@ -1,0 +1,151 @@
+// Sweeps: spec parsing and errors, determinism across threads, skipped points, interrupt and resume.
+#include <doctest/doctest.h>
+
+#include <H5Cpp.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+
+#include "podperf/error.hpp"
+#include "podperf/sweep.hpp"
+#include "run_cli.hpp"
+
+using namespace podperf;
+namespace fs = std::filesystem;
+
+namespace {
+const std::string kSrc = PODPERF_SOURCE_DIR;
+std::string tmpdir() {
+  const fs::path p = fs::temp_directory_path() / ("podperf_sweep_test_" + std::to_string(::getpid()));
+  fs::create_directories(p);
+  return p.string();
+}
+std::uint64_t attr_u64(const std::string& file, const char* name) {
+  H5::H5File f(file, H5F_ACC_RDONLY);
+  std::uint64_t v = 0;
+  f.openGroup("/").openAttribute(name).read(H5::PredType::NATIVE_UINT64, &v);
+  return v;
+}
+std::string write_spec(const std::string& dir, const std::string& text) {
+  const std::string p = dir + "/spec.toml";
+  std::FILE* f = std::fopen(p.c_str(), "w");
+  std::fputs(text.c_str(), f);
+  std::fclose(f);
+  return p;
+}
+}  // namespace
+
+TEST_CASE("sweep spec: axes in file order, ranges, constraints") {
+  const SweepSpec s = load_sweep_spec(kSrc + "/tests/sweeps/small.toml");
+  REQUIRE(s.axes.size() == 7);
+  CHECK(s.axes[0].id == AxisId::system);
+  CHECK(s.axes[6].id == AxisId::electricity_usd_kwh);
+  CHECK(s.axis(AxisId::batch)->values == std::vector<double>{1, 2, 4, 8, 16, 32, 64});
+  CHECK(s.axis(AxisId::electricity_usd_kwh)->values.size() == 5);
+  CHECK(s.points() == 2 * 1 * 2 * 7 * 2 * 2 * 5);
+  REQUIRE(s.constraints.size() == 1);
+  double vars[kVars] = {};
+  vars[static_cast<int>(AxisId::batch)] = 64;
+  CHECK_FALSE(holds(s.constraints[0], vars));
+  vars[static_cast<int>(AxisId::batch)] = 8;
+  CHECK(holds(s.constraints[0], vars));
+  // Precedence and parentheses: 2 + 3 * 4 = 14, (2 + 3) * 4 = 20.
+  Constraint c;
+  const std::string dir = tmpdir();
+  const SweepSpec e = load_sweep_spec(write_spec(dir, R"(id = "e"
+description = "d"
+constraints = ["2 + 3 * tp == 14", "(2 + 3) * tp == 20", "chips / chips_per_supernode >= 1"]
+[axes]
+system = ["gb200-nvl72"]
+model = ["llama3-70b"]
+tp = [4]
+)"));
+  vars[static_cast<int>(AxisId::tp)] = 4;
+  vars[kVarChips] = 72;
+  vars[kVarChipsPerSupernode] = 72;
+  for (auto& k : e.constraints) CHECK_MESSAGE(holds(k, vars), k.text);
+}
+
+TEST_CASE("sweep spec errors name file, line and field") {
+  const std::string dir = tmpdir();
+  auto err = [&](const std::string& text) {
+    try {
+      load_sweep_spec(write_spec(dir, text));
+    } catch (const InputError& x) {
+      return std::string(x.what()).substr(dir.size() + 1);
+    }
+    return std::string("no error");
+  };
+  const std::string head = "id = \"e\"\ndescription = \"d\"\n";
+  CHECK(err(head + "[axes]\nsystem = [\"a\"]\nmodel = [\"b\"]\nbatchsize = [1]\n") ==
+        "spec.toml:6: field 'axes.batchsize': unknown axis (system, model, mode, site, weights, kv, tp, ep, pp, batch, "
+        "seq_in, seq_out, context, tpot_ms, mtp, electricity_usd_kwh, overlap)");
+  CHECK(err(head + "[axes]\nsystem = [\"a\"]\nmodel = [\"b\"]\nbatch = { from = 8, to = 1, scale = \"log2\" }\n") ==
+        "spec.toml:6: field 'axes.batch': range from > to (8 > 1)");
+  CHECK(err(head + "constraints = [\"tp * foo <= 4\"]\n[axes]\nsystem = [\"a\"]\nmodel = [\"b\"]\n") ==
+        "spec.toml:3: field 'constraints': unknown variable 'foo' (numeric axes, chips, chips_per_supernode) in 'tp * foo '");
+  CHECK(err(head + "[axes]\nsystem = [\"a\"]\nmodel = [\"b\"]\n[output]\nmetrics = [\"speed\"]\n") ==
+        "spec.toml:7: field 'output.metrics': unknown metric 'speed'");
+  CHECK(err(head + "[axes]\nsystem = [\"a\"]\nmodel = [\"b\"]\nbatch = [1, nan]\n") ==
+        "spec.toml:6: field 'axes.batch': values must be finite and >= 0");
+  // Unknown ids are found when the sweep is prepared.
+  const CliResult r = run_podperf("sweep " + write_spec(dir, head + "[axes]\nsystem = [\"nvl999\"]\nmodel = [\"deepseek-v3\"]\n") +
+                                  " -o " + dir + "/x.h5");
+  CHECK(r.rc == 2);
+  CHECK(r.err.find("field 'axes.system': unknown system 'nvl999'") != std::string::npos);
+}
+
+TEST_CASE("sweep output is the same whatever the thread count; skipped points are counted") {
+  const std::string dir = tmpdir();
+  const std::string env = "SOURCE_DATE_EPOCH=1700000000 ";
+  const std::string spec = kSrc + "/tests/sweeps/small.toml";
+  const CliResult a = run_podperf("sweep " + spec + " -o " + dir + "/a.h5 --threads 1 --chunk 100", "");
+  const CliResult b = run_podperf("sweep " + spec + " -o " + dir + "/b.h5 --threads 2 --chunk 100", "");
+  REQUIRE(a.rc == 0);
+  REQUIRE(b.rc == 0);
+  CHECK(a.out.find("1120 points") != std::string::npos);
+  // batch 64 fails the constraint: 2 x 2 x 1 x 2 x 2 x 5 = 80 points skipped and counted by reason.
+  CHECK(a.out.find("80 excluded by a constraint") != std::string::npos);
+  const bool same = std::system(("h5diff -q " + dir + "/a.h5 " + dir + "/b.h5").c_str()) == 0;
+  CHECK(same);
+  CHECK(attr_u64(dir + "/a.h5", "complete") == 1);
+  CHECK(attr_u64(dir + "/a.h5", "points_done") == 1120);
+  CHECK(!fs::exists(dir + "/a.h5.part"));
+  (void)env;
+}
+
+TEST_CASE("an interrupted sweep leaves a valid file marked incomplete; --resume finishes it identically") {
+  const std::string dir = tmpdir();
+  const std::string spec = kSrc + "/configs/sweeps/cm384-vs-nvl72-deepseek.toml";
+  const std::string bin = PODPERF_BINARY;
+  const std::string ref = dir + "/ref.h5", out = dir + "/int.h5";
+  REQUIRE(std::system((bin + " sweep " + spec + " -o " + ref + " --quiet --chunk 2000 > /dev/null").c_str()) == 0);
+  for (int trial = 0; trial < 3; ++trial) {
+    fs::remove(out);
+    const std::string cmd = "(" + bin + " sweep " + spec + " -o " + out + " --quiet --threads 1 --chunk 2000 > /dev/null & pid=$!; sleep 0." +
+                            std::to_string(1 + trial) + "; kill -" + (trial == 1 ? "TERM" : "INT") + " $pid; wait $pid) 2>/dev/null";
+    const int rc = std::system(cmd.c_str());
+    CAPTURE(trial);
+    REQUIRE(fs::exists(out));
+    if (WEXITSTATUS(rc) == 0) continue;  // finished before the signal: nothing to resume
+    CHECK(attr_u64(out, "complete") == 0);
+    const std::uint64_t done = attr_u64(out, "points_done");
+    CHECK(done > 0);
+    CHECK(attr_u64(out, "rows_written") == done);
+    REQUIRE(std::system((bin + " sweep " + spec + " -o " + out + " --quiet --chunk 2000 --resume > /dev/null").c_str()) == 0);
+    CHECK(attr_u64(out, "complete") == 1);
+    CHECK(std::system(("h5diff -q " + ref + " " + out).c_str()) == 0);
+  }
+  // Resuming a complete file, or with another spec, is refused.
+  CHECK(run_podperf("sweep " + spec + " -o " + ref + " --resume").rc == 2);
+  CHECK(run_podperf("sweep " + kSrc + "/tests/sweeps/small.toml -o " + out + " --resume").rc == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a sweep above the point limit needs --force") {
+  const CliResult r = run_podperf("sweep " + kSrc + "/configs/sweeps/cm384-vs-nvl72-deepseek.toml -o /tmp/never.h5 --max-points 1000");
+  CHECK(r.rc == 2);
+  CHECK(r.err.find("points exceed --max-points 1000 (use --force to run it)") != std::string::npos);
+  CHECK(!fs::exists("/tmp/never.h5.part"));
+}
