@@ -82,6 +82,7 @@ struct System {
   double price_usd = 0;       // per the whole system; 0 = not stated (built up from `cost`)
   CostParts cost;
   double published_all_in_kw = 0;  // reference figure, 0 = none
+  double host_memory_tb = 0;       // CPU-attached memory of the whole system (0 = not stated)
 };
 
 struct Site {

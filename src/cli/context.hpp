@@ -38,6 +38,7 @@ void add_compare_commands(CLI::App& app, Context& ctx);
 void add_validate_command(CLI::App& app, Context& ctx);
 void add_calibrate_command(CLI::App& app, Context& ctx);
 void add_sweep_command(CLI::App& app, Context& ctx);
+void add_claims_command(CLI::App& app, Context& ctx);
 std::string default_cases_dir(const Context& ctx);
 
 // Thrown by a command that finished its output but must exit non-zero (e.g. a failed validation).

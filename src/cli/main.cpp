@@ -50,6 +50,7 @@ int run(int argc, char** argv) {
   cli::add_validate_command(app, ctx);
   cli::add_calibrate_command(app, ctx);
   cli::add_sweep_command(app, ctx);
+  cli::add_claims_command(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

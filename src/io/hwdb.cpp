@@ -203,6 +203,7 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
     s.cpus *= s.supernodes;
     s.racks *= s.supernodes;
     s.price_usd *= s.supernodes;
+    s.host_memory_tb *= s.supernodes;
     s.published_all_in_kw = 0;
     return s;
   }
@@ -216,6 +217,7 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
     s.nodes *= s.supernodes;
     s.cpus *= s.supernodes;
     s.racks *= s.supernodes;
+    s.host_memory_tb *= s.supernodes;
     s.price_usd = r.has("specs.price_usd") ? p.get(r, "specs.price_usd") : s.price_usd * s.supernodes;
     s.published_all_in_kw = 0;
     s.scaleout = build_scaleout(r, p);
@@ -235,6 +237,7 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
   s.racks = p.get(r, "specs.racks");
   s.price_usd = p.get(r, "specs.price_usd");
   s.published_all_in_kw = p.get(r, "specs.published_all_in_kw");
+  s.host_memory_tb = p.get(r, "specs.host_memory_tb");
   s.overhead_frac = p.get(r, "power.overhead_frac");
   s.cost.scaleout_port_usd = p.get(r, "cost.scaleout_port_usd");
   s.cost.scaleout_transceiver_usd = p.get(r, "cost.scaleout_transceiver_usd");

@@ -74,6 +74,7 @@ FileSchema system_schema() {
           {"specs", "racks", T::positive, true, "racks", 1e5},
           {"specs", "price_usd", T::positive, false, "USD", 1e11},
           {"specs", "published_all_in_kw", T::positive, false, "kW", 1e6},
+          {"specs", "host_memory_tb", T::positive, false, "TB of CPU-attached memory (LPDDR, DDR)", 1e5},
           {"power", "overhead_frac", T::nonneg_frac, true, "fraction of chip + CPU power"},
           {"cost", "scaleout_port_usd", T::nonneg, true, "USD per scale-out switch port", 1e5},
           {"cost", "scaleout_transceiver_usd", T::nonneg, true, "USD per scale-out module", 1e5},

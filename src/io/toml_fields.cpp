@@ -144,6 +144,12 @@ bool FileSchema::has_section(const std::string& section) const {
   return std::any_of(fields.begin(), fields.end(), [&](auto& f) { return f.section == section; });
 }
 
+const toml::table& required_table(const toml::table& root, const std::string& file, const char* name) {
+  const toml::table* t = root.get_as<toml::table>(name);
+  if (!t) throw InputError(file, 1, name, "missing table [" + std::string(name) + "]");
+  return *t;
+}
+
 int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
 
 toml::table parse_toml_file(const std::string& path) {

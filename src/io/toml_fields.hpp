@@ -1,7 +1,10 @@
 // Reading sourced numbers out of TOML with file:line errors. Shared by the hwdb loader and the
 // config loaders (models, workloads, sweeps, validation cases).
 #pragma once
+#include <cmath>
+#include <cstdint>
 #include <limits>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -9,6 +12,7 @@
 
 #include "podperf/error.hpp"
 #include "podperf/record.hpp"
+#include "podperf/spec.hpp"
 
 namespace podperf::io {
 
@@ -70,5 +74,67 @@ Number read_number(const toml::node& node, const std::string& file, const FieldR
                               const std::string& section, const std::string& key, bool is_table);
 
 std::string fmt_num(double v);
+
+// Strict reading of a hand-written table (validation cases, claims): every key must be asked for,
+// every type right, errors with file:line. `done()` rejects the keys nobody asked for.
+struct StrictReader {
+  const std::string& file;
+  const toml::table& t;
+  std::string section;
+  std::set<std::string> allowed;
+
+  std::string field(const std::string& k) const { return section.empty() ? k : section + "." + k; }
+  const toml::node* get(const std::string& k) {
+    allowed.insert(k);
+    return t.get(k);
+  }
+  std::string str(const std::string& k, bool required = true) {
+    const toml::node* n = get(k);
+    if (!n) {
+      if (required) throw InputError(file, line_of(t), field(k), "missing (required)");
+      return "";
+    }
+    if (!n->is_string() || n->as_string()->get().empty())
+      throw InputError(file, line_of(*n), field(k), "must be a non-empty string");
+    return n->as_string()->get();
+  }
+  double number(const std::string& k, double fallback, bool required = false, bool integer = false) {
+    const toml::node* n = get(k);
+    if (!n) {
+      if (required) throw InputError(file, line_of(t), field(k), "missing (required)");
+      return fallback;
+    }
+    double v;
+    if (auto d = n->value_exact<double>()) v = *d;
+    else if (auto i = n->value_exact<int64_t>()) v = static_cast<double>(*i);
+    else throw InputError(file, line_of(*n), field(k), "must be a number");
+    if (!std::isfinite(v) || v <= 0) throw InputError(file, line_of(*n), field(k), "must be > 0 (got " + fmt_num(v) + ")");
+    if (integer && std::floor(v) != v) throw InputError(file, line_of(*n), field(k), "must be an integer (got " + fmt_num(v) + ")");
+    return v;
+  }
+  int integer(const std::string& k, int fallback) { return static_cast<int>(number(k, fallback, false, true)); }
+  int integer0(const std::string& k, int fallback) {  // allows 0
+    const toml::node* n = get(k);
+    if (!n) return fallback;
+    auto i = n->value_exact<int64_t>();
+    if (!i || *i < 0) throw InputError(file, line_of(*n), field(k), "must be an integer >= 0");
+    return static_cast<int>(*i);
+  }
+  Precision prec(const std::string& k, Precision fallback) {
+    const std::string s = str(k, false);
+    if (s.empty()) return fallback;
+    Precision p;
+    if (!parse_precision(s, p))
+      throw InputError(file, line_of(*t.get(k)), field(k), "unknown precision '" + s + "' (fp4 | fp8 | int8 | bf16 | fp32)");
+    return p;
+  }
+  void done() {
+    for (auto&& [k, v] : t)
+      if (!allowed.count(std::string(k.str())))
+        throw InputError(file, line_of(v), field(std::string(k.str())), "unknown field");
+  }
+};
+
+const toml::table& required_table(const toml::table& root, const std::string& file, const char* name);
 
 }  // namespace podperf::io

@@ -13,70 +13,6 @@ namespace fs = std::filesystem;
 namespace podperf {
 
 namespace {
-// Strict reading of a case file: every key known, every type right, errors with file:line.
-struct Reader {
-  const std::string& file;
-  const toml::table& t;
-  std::string section;
-  std::set<std::string> allowed;
-
-  std::string field(const std::string& k) const { return section.empty() ? k : section + "." + k; }
-  const toml::node* get(const std::string& k) {
-    allowed.insert(k);
-    return t.get(k);
-  }
-  std::string str(const std::string& k, bool required = true) {
-    const toml::node* n = get(k);
-    if (!n) {
-      if (required) throw InputError(file, io::line_of(t), field(k), "missing (required)");
-      return "";
-    }
-    if (!n->is_string() || n->as_string()->get().empty())
-      throw InputError(file, io::line_of(*n), field(k), "must be a non-empty string");
-    return n->as_string()->get();
-  }
-  double number(const std::string& k, double fallback, bool required = false, bool integer = false) {
-    const toml::node* n = get(k);
-    if (!n) {
-      if (required) throw InputError(file, io::line_of(t), field(k), "missing (required)");
-      return fallback;
-    }
-    double v;
-    if (auto d = n->value_exact<double>()) v = *d;
-    else if (auto i = n->value_exact<int64_t>()) v = static_cast<double>(*i);
-    else throw InputError(file, io::line_of(*n), field(k), "must be a number");
-    if (!std::isfinite(v) || v <= 0) throw InputError(file, io::line_of(*n), field(k), "must be > 0 (got " + io::fmt_num(v) + ")");
-    if (integer && std::floor(v) != v) throw InputError(file, io::line_of(*n), field(k), "must be an integer (got " + io::fmt_num(v) + ")");
-    return v;
-  }
-  int integer(const std::string& k, int fallback) { return static_cast<int>(number(k, fallback, false, true)); }
-  int integer0(const std::string& k, int fallback) {  // allows 0
-    const toml::node* n = get(k);
-    if (!n) return fallback;
-    auto i = n->value_exact<int64_t>();
-    if (!i || *i < 0) throw InputError(file, io::line_of(*n), field(k), "must be an integer >= 0");
-    return static_cast<int>(*i);
-  }
-  Precision prec(const std::string& k, Precision fallback) {
-    const std::string s = str(k, false);
-    if (s.empty()) return fallback;
-    Precision p;
-    if (!parse_precision(s, p))
-      throw InputError(file, io::line_of(*t.get(k)), field(k), "unknown precision '" + s + "' (fp4 | fp8 | int8 | bf16 | fp32)");
-    return p;
-  }
-  void done() {
-    for (auto&& [k, v] : t)
-      if (!allowed.count(std::string(k.str())))
-        throw InputError(file, io::line_of(v), field(std::string(k.str())), "unknown field");
-  }
-};
-
-const toml::table& table(const toml::table& root, const std::string& file, const char* name) {
-  const toml::table* t = root.get_as<toml::table>(name);
-  if (!t) throw InputError(file, 1, name, "missing table [" + std::string(name) + "]");
-  return *t;
-}
 }  // namespace
 
 std::vector<ValidationCase> load_cases(const std::string& dir) {
@@ -92,7 +28,7 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
     const toml::table root = io::parse_toml_file(file);
     ValidationCase c;
     c.file = file;
-    Reader top{file, root, "", {"setup", "measured"}};
+    io::StrictReader top{file, root, "", {"setup", "measured"}};
     c.id = top.str("id");
     if (c.id != path.stem().string())
       throw InputError(file, io::line_of(*root.get("id")), "id", "'" + c.id + "' does not match the file name");
@@ -107,7 +43,7 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
     c.source = top.str("source");
     top.done();
 
-    Reader s{file, table(root, file, "setup"), "setup", {}};
+    io::StrictReader s{file, io::required_table(root, file, "setup"), "setup", {}};
     c.system = s.str("system");
     c.mode = s.str("mode");
     static const std::set<std::string> modes = {"prefill", "decode", "serve", "train", "gemm", "stream"};
@@ -157,7 +93,7 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
     }
     s.done();
 
-    Reader m{file, table(root, file, "measured"), "measured", {}};
+    io::StrictReader m{file, io::required_table(root, file, "measured"), "measured", {}};
     c.metric = m.str("metric");
     static const std::set<std::string> metrics = {"tokens_per_s_per_chip", "mfu", "achieved_tflops", "achieved_tb_s"};
     if (!metrics.count(c.metric))

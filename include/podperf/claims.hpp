@@ -1,0 +1,65 @@
+// Public claims about quantity-for-quality, shipped as data (configs/claims/*.toml) and checked
+// against the hwdb and the model. A claim states a quantity (a ratio A/B, or a break-even price
+// against a site's price) and the relation the sentence implies; each of its readings (precision,
+// dies vs packages, figure set, workload) computes that quantity. Nothing is hard-coded: change an
+// hwdb figure and the verdict follows.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "podperf/hwdb.hpp"
+#include "podperf/models.hpp"
+#include "podperf/uncertainty.hpp"
+#include "podperf/workload.hpp"
+
+namespace podperf {
+
+enum class Relation { about, at_least, at_most };
+
+struct ClaimReading {
+  std::string label;
+  std::string metric;       // see docs/claims.md
+  std::string a, b;         // overrides of the claim's A and B
+  std::string figures;      // figure set to apply ("" = the shipped hwdb)
+  double b_factor = 1;      // multiplies B's figure (e.g. 2 for a 2:4-sparse rate)
+  // Workload readings (tokens_per_s_per_chip, breakeven_electricity, energy_cost_ratio) run each
+  // system with podperf's default plan.
+  std::string model, mode = "decode";
+  std::string weights_a, weights_b;
+  double tpot_ms = 0;
+  int seq_in = 2048, seq_out = 256, seq = 4096;
+  std::string site_a, site_b;
+};
+
+struct Claim {
+  std::string id, sentence, source, file, quantity;
+  std::string a, b;
+  double claimed = 1;
+  Relation relation = Relation::about;
+  double tolerance = 0.15;
+  std::vector<ClaimReading> readings;
+};
+
+std::vector<Claim> load_claims(const std::string& dir);
+
+struct ReadingResult {
+  std::string label;
+  double value = 0;         // the quantity this reading computes
+  Interval range;           // over the hwdb ranges
+  bool holds = false;
+  std::string note;         // why there is no value
+};
+
+struct ClaimResult {
+  std::vector<ReadingResult> readings;
+  std::string verdict;      // holds | holds only under ... | does not hold
+  std::string reason;       // one line
+};
+
+// `hwdb_for(figures)` returns the hwdb with a figure set applied ("" = the shipped one); `pick`
+// overrides hwdb values (tests make a claim flip with it); `samples` Monte Carlo draws (0 = none).
+ClaimResult evaluate_claim(const Claim& c, const std::function<const Hwdb&(const std::string&)>& hwdb_for,
+                           const ModelDb& models, const Pick& pick, int samples, unsigned long seed);
+
+}  // namespace podperf

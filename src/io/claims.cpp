@@ -1,0 +1,269 @@
+#include "podperf/claims.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "podperf/economics.hpp"
+#include "podperf/plan.hpp"
+#include "podperf/system_specs.hpp"
+#include "toml_fields.hpp"
+
+namespace fs = std::filesystem;
+
+namespace podperf {
+
+namespace {
+Relation parse_relation(const std::string& s, const std::string& file, int line, const std::string& field) {
+  if (s == "about") return Relation::about;
+  if (s == "at_least") return Relation::at_least;
+  if (s == "at_most") return Relation::at_most;
+  throw InputError(file, line, field, "unknown relation '" + s + "' (about | at_least | at_most)");
+}
+
+const std::set<std::string>& metrics() {
+  static const std::set<std::string> m = {"chip_hbm_gb", "chip_hbm_tb_s", "chips", "dies", "hbm_tb", "memory_tb",
+                                          "hbm_tb_s", "scaleup_tb_s_bidir", "power_kw", "tokens_per_s_per_chip",
+                                          "breakeven_electricity", "energy_cost_ratio"};
+  return m;
+}
+
+bool known_metric(const std::string& m) {
+  if (metrics().count(m)) return true;
+  for (const char* p : {"chip_dense_tflops:", "dense_pflops:", "w_per_tflops:"})
+    if (m.rfind(p, 0) == 0) {
+      Precision x;
+      return parse_precision(m.substr(std::string(p).size()), x);
+    }
+  return false;
+}
+
+Precision prec_of(const std::string& metric) {
+  Precision p = Precision::bf16;
+  parse_precision(metric.substr(metric.find(':') + 1), p);
+  return p;
+}
+
+Precision native_8bit(const Chip& c) {
+  return c.peak(Precision::fp8) > 0 ? Precision::fp8 : c.peak(Precision::int8) > 0 ? Precision::int8 : Precision::bf16;
+}
+
+// The workload of a reading on one system: podperf's default plan (as `estimate` would choose it),
+// the chip's native 8-bit format unless the reading names a precision.
+Workload workload_for(const System& s, const Model& m, const ClaimReading& r, bool a) {
+  Workload w;
+  w.mode = r.mode == "prefill" ? Mode::prefill : r.mode == "serve" ? Mode::serve : r.mode == "train" ? Mode::train : Mode::decode;
+  const std::string& wp = a ? r.weights_a : r.weights_b;
+  Precision prec = native_8bit(s.chip);
+  if (!wp.empty()) parse_precision(wp, prec);
+  if (w.mode == Mode::train) {
+    TrainingSetup& t = w.train;
+    t.par = default_training_plan(s, m);
+    t.seq = r.seq;
+    t.precision = wp.empty() ? Precision::bf16 : prec;
+    t.global_batch = std::max(t.par.dp, 4'194'304 / r.seq / t.par.dp * t.par.dp);
+    return w;
+  }
+  InferenceSetup& x = w.infer;
+  x.weights = x.kv = prec;
+  x.par = default_inference_plan(s, m, prec);
+  x.redundant_experts = default_redundant_experts(m, x.par.ep);
+  x.seq_in = r.seq_in;
+  x.seq_out = r.seq_out;
+  x.tpot_target_ms = r.tpot_ms;
+  return w;
+}
+
+std::string site_of(const System& s, const std::string& given) {
+  return !given.empty() ? given : s.vendor == "Huawei" ? "china" : "us";
+}
+
+// The reading's quantity at one pick.
+double quantity(const Hwdb& db, const ModelDb& models, const Claim& c, const ClaimReading& r, const Pick& pick) {
+  const std::string& ida = r.a.empty() ? c.a : r.a;
+  const std::string& idb = r.b.empty() ? c.b : r.b;
+  const std::string& m = r.metric;
+  const double nan = std::nan("");
+  if (m.rfind("chip_", 0) == 0) {
+    const Chip a = db.chip(ida, pick), b = db.chip(idb, pick);
+    auto get = [&](const Chip& x) {
+      if (m == "chip_hbm_gb") return x.hbm_gb;
+      if (m == "chip_hbm_tb_s") return x.hbm_tb_s;
+      return x.peak(prec_of(m));  // native units only: a chip without the precision scores 0
+    };
+    return get(a) / (get(b) * r.b_factor);
+  }
+  const System a = db.system(ida, pick), b = db.system(idb, pick);
+  if (m == "tokens_per_s_per_chip" || m == "breakeven_electricity" || m == "energy_cost_ratio") {
+    const Model model = models.model(r.model);
+    const Workload wa = workload_for(a, model, r, true), wb = workload_for(b, model, r, false);
+    const Site sa = db.site(site_of(a, r.site_a), pick), sb = db.site(site_of(b, r.site_b), pick);
+    const Economics ea = economics(a, sa, model, wa), eb = economics(b, sb, model, wb);
+    if (!ea.est.fits() || !eb.est.fits()) return nan;
+    if (m == "tokens_per_s_per_chip") return ea.est.tokens_per_s_per_chip / (eb.est.tokens_per_s_per_chip * r.b_factor);
+    if (m == "breakeven_electricity") return breakeven_electricity(ea, eb.usd_per_mtok);
+    const double energy_a = ea.tco.energy_per_h / ea.est.tokens_per_s, energy_b = eb.tco.energy_per_h / eb.est.tokens_per_s;
+    return energy_a / energy_b;
+  }
+  auto get = [&](const System& x) {
+    const SystemSpecs sp = system_specs(x);
+    if (m == "chips") return double(x.chips);
+    if (m == "dies") return double(x.chips) * x.chip.dies;
+    if (m == "hbm_tb") return sp.hbm_tb;
+    if (m == "memory_tb") return sp.hbm_tb + x.host_memory_tb;
+    if (m == "hbm_tb_s") return sp.hbm_tb_s;
+    if (m == "scaleup_tb_s_bidir") return 2 * sp.scaleup_tb_s_per_dir;
+    if (m == "power_kw") return sp.all_in_kw();
+    const double pf = x.chips * peak_tflops(x.chip, prec_of(m)) / 1000;  // the next wider unit where absent
+    if (m.rfind("dense_pflops:", 0) == 0) return pf;
+    return sp.all_in_kw() * 1000 / (pf * 1000);  // w_per_tflops
+  };
+  return get(a) / (get(b) * r.b_factor);
+}
+
+bool satisfies(double v, Relation rel, double claimed, double tol) {
+  if (!std::isfinite(v)) return false;
+  switch (rel) {
+    case Relation::about: return std::abs(v / claimed - 1) <= tol;
+    case Relation::at_least: return v >= claimed * (1 - tol);
+    case Relation::at_most: return v <= claimed * (1 + tol);
+  }
+  return false;
+}
+
+const char* relation_text(Relation r) {
+  return r == Relation::about ? "about" : r == Relation::at_least ? "at least" : "at most";
+}
+}  // namespace
+
+std::vector<Claim> load_claims(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw InputError(dir + ": not a claims directory");
+  std::vector<fs::path> files;
+  for (auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".toml") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<Claim> out;
+  for (auto& path : files) {
+    const std::string file = path.lexically_normal().string();
+    const toml::table root = io::parse_toml_file(file);
+    Claim c;
+    c.file = file;
+    io::StrictReader top{file, root, "", {"reading"}};
+    c.id = top.str("id");
+    if (c.id != path.stem().string()) throw InputError(file, io::line_of(*root.get("id")), "id", "'" + c.id + "' does not match the file name");
+    c.sentence = top.str("sentence");
+    c.source = top.str("source");
+    c.quantity = top.str("quantity");
+    c.a = top.str("a");
+    c.b = top.str("b");
+    c.claimed = top.number("claimed", 1, true);
+    c.relation = parse_relation(top.str("relation"), file, io::line_of(*root.get("relation")), "relation");
+    if (root.get("tolerance")) {
+      const toml::node* t = root.get("tolerance");
+      auto v = t->value<double>();
+      if (!v || *v < 0 || *v >= 1) throw InputError(file, io::line_of(*t), "tolerance", "must be in [0, 1)");
+      c.tolerance = *v;
+    }
+    top.allowed.insert("tolerance");
+    top.done();
+    const toml::array* rs = root.get_as<toml::array>("reading");
+    if (!rs || rs->empty()) throw InputError(file, 1, "reading", "missing: at least one [[reading]]");
+    for (auto& n : *rs) {
+      const toml::table* t = n.as_table();
+      if (!t) throw InputError(file, io::line_of(n), "reading", "must be a table [[reading]]");
+      io::StrictReader r{file, *t, "reading", {}};
+      ClaimReading x;
+      x.label = r.str("label");
+      x.metric = r.str("metric");
+      if (!known_metric(x.metric)) throw InputError(file, io::line_of(*t->get("metric")), "reading.metric", "unknown metric '" + x.metric + "'");
+      x.a = r.str("a", false);
+      x.b = r.str("b", false);
+      x.figures = r.str("figures", false);
+      x.b_factor = r.number("b_factor", 1);
+      x.model = r.str("model", false);
+      const std::string mode = r.str("mode", false);
+      if (!mode.empty()) x.mode = mode;
+      if (x.mode != "decode" && x.mode != "prefill" && x.mode != "serve" && x.mode != "train")
+        throw InputError(file, io::line_of(*t->get("mode")), "reading.mode", "unknown mode '" + x.mode + "'");
+      const bool workload = x.metric == "tokens_per_s_per_chip" || x.metric == "breakeven_electricity" || x.metric == "energy_cost_ratio";
+      if (workload && x.model.empty()) throw InputError(file, io::line_of(n), "reading.model", "missing (required by metric '" + x.metric + "')");
+      x.weights_a = r.str("weights_a", false);
+      x.weights_b = r.str("weights_b", false);
+      x.tpot_ms = r.number("tpot_ms", 0);
+      x.seq_in = r.integer("seq_in", 2048);
+      x.seq_out = r.integer("seq_out", 256);
+      x.seq = r.integer("seq", 4096);
+      x.site_a = r.str("site_a", false);
+      x.site_b = r.str("site_b", false);
+      r.done();
+      c.readings.push_back(x);
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+ClaimResult evaluate_claim(const Claim& c, const std::function<const Hwdb&(const std::string&)>& hwdb_for,
+                           const ModelDb& models, const Pick& pick, int samples, unsigned long seed) {
+  ClaimResult res;
+  std::vector<std::string> held, all;
+  for (auto& r : c.readings) {
+    const Hwdb& db = hwdb_for(r.figures);
+    ReadingResult out;
+    out.label = r.label;
+    const bool price = r.metric == "breakeven_electricity";
+    // A break-even price is judged against the electricity price at A's site: the power differential
+    // is offset when A is no dearer per token at the price it actually pays.
+    const std::string& ida = r.a.empty() ? c.a : r.a;
+    const double site_price = price ? db.site(site_of(db.system(ida), r.site_a), pick).electricity_usd_kwh : 0;
+    auto f = [&](const Pick& p) {
+      Pick merged = p;
+      for (auto& [k, v] : pick.per_value) merged.per_value[k] = v;
+      return quantity(db, models, c, r, merged);
+    };
+    out.value = f(Pick{});
+    if (samples > 0) {
+      std::vector<std::string> ids;
+      for (const std::string* id : {&ida, r.b.empty() ? &c.b : &r.b}) {
+        if (db.chips.count(*id)) ids.push_back(*id);
+        else
+          for (auto& e : entities_of_system(db, *id)) ids.push_back(e);
+      }
+      out.range = monte_carlo(ranged_inputs(db, ids), samples, seed, f);
+    } else {
+      out.range.central = out.range.low = out.range.high = out.value;
+    }
+    out.holds = price ? std::isfinite(out.value) && out.value >= site_price
+                      : satisfies(out.value, c.relation, c.claimed, c.tolerance);
+    if (!std::isfinite(out.value)) out.note = "a system does not fit this workload";
+    (out.holds ? held : all).push_back(r.label);
+    res.readings.push_back(out);
+  }
+  if (all.empty()) {
+    res.verdict = "holds";
+  } else if (held.empty()) {
+    res.verdict = "does not hold";
+  } else {
+    res.verdict = "holds only under ";
+    for (std::size_t i = 0; i < held.size(); ++i) res.verdict += (i ? ", " : "") + held[i];
+  }
+  // One line: every reading's figure against the claim.
+  auto fmt = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.3g", v);
+    return std::string(b);
+  };
+  for (std::size_t i = 0; i < res.readings.size(); ++i) {
+    const ReadingResult& r = res.readings[i];
+    const bool price = c.readings[i].metric == "breakeven_electricity";
+    res.reason += (i ? "; " : "") + r.label + ": " +
+                  (!std::isfinite(r.value) ? std::string("no value") : price ? fmt(r.value) + " USD/kWh" : fmt(r.value) + "x");
+  }
+  if (c.readings.front().metric != "breakeven_electricity")
+    res.reason += std::string(" (claimed ") + relation_text(c.relation) + " " + fmt(c.claimed) + "x" +
+                  (c.relation == Relation::about ? " within " + fmt(100 * c.tolerance) + "%" : "") + ")";
+  return res;
+}
+
+}  // namespace podperf
