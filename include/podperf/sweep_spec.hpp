@@ -22,6 +22,7 @@ struct Axis {
   AxisId id;
   std::vector<std::string> labels;  // text axes
   std::vector<double> values;       // numeric axes
+  int line = 0;                     // where the spec gives it
   std::size_t size() const { return labels.empty() ? values.size() : labels.size(); }
 };
 

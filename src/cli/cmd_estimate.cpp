@@ -30,23 +30,23 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_option("--mode", f.mode, "prefill | decode | serve | train")
       ->check(CLI::IsMember({"prefill", "decode", "serve", "train"}))
       ->capture_default_str();
-  cmd->add_option("--tp", f.tp, "tensor parallel")->check(CLI::PositiveNumber);
-  cmd->add_option("--dp", f.dp, "data parallel (attention DP in serving)")->check(CLI::PositiveNumber);
-  cmd->add_option("--ep", f.ep, "expert parallel")->check(CLI::PositiveNumber);
-  cmd->add_option("--pp", f.pp, "pipeline stages")->check(CLI::PositiveNumber);
-  cmd->add_option("--cp", f.cp, "context parallel (training)")->check(CLI::PositiveNumber);
-  cmd->add_option("--prefill-tp", f.prefill_tp, "serve: TP of the prefill instance")->check(CLI::PositiveNumber);
-  cmd->add_option("--prefill-dp", f.prefill_dp, "serve: DP of the prefill instance")->check(CLI::PositiveNumber);
-  cmd->add_option("--prefill-ep", f.prefill_ep, "serve: EP of the prefill instance")->check(CLI::PositiveNumber);
+  cmd->add_option("--tp", f.tp, "tensor parallel")->check(CLI::Range(1, 100000000));
+  cmd->add_option("--dp", f.dp, "data parallel (attention DP in serving)")->check(CLI::Range(1, 100000000));
+  cmd->add_option("--ep", f.ep, "expert parallel")->check(CLI::Range(1, 100000000));
+  cmd->add_option("--pp", f.pp, "pipeline stages")->check(CLI::Range(1, 100000000));
+  cmd->add_option("--cp", f.cp, "context parallel (training)")->check(CLI::Range(1, 100000000));
+  cmd->add_option("--prefill-tp", f.prefill_tp, "serve: TP of the prefill instance")->check(CLI::Range(1, 100000000));
+  cmd->add_option("--prefill-dp", f.prefill_dp, "serve: DP of the prefill instance")->check(CLI::Range(1, 100000000));
+  cmd->add_option("--prefill-ep", f.prefill_ep, "serve: EP of the prefill instance")->check(CLI::Range(1, 100000000));
   cmd->add_option("--batch", f.batch, "decode: concurrent sequences per instance; prefill: prompts; train: global batch (sequences)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--seq-in", f.seq_in, "prompt tokens")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--seq-out", f.seq_out, "output tokens")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--seq", f.seq, "training sequence length")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--context", f.context, "decode KV length (default seq-in + seq-out/2)")->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 100000000));
+  cmd->add_option("--seq-in", f.seq_in, "prompt tokens")->check(CLI::Range(1, 100000000))->capture_default_str();
+  cmd->add_option("--seq-out", f.seq_out, "output tokens")->check(CLI::Range(1, 100000000))->capture_default_str();
+  cmd->add_option("--seq", f.seq, "training sequence length")->check(CLI::Range(1, 100000000))->capture_default_str();
+  cmd->add_option("--context", f.context, "decode KV length (default seq-in + seq-out/2)")->check(CLI::Range(1, 100000000));
   cmd->add_option("--tpot-ms", f.tpot_ms, "TPOT target: the batch that maximises tokens/s per chip under it")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--ttft-ms", f.ttft_ms, "TTFT target")->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 100000000));
+  cmd->add_option("--ttft-ms", f.ttft_ms, "TTFT target")->check(CLI::Range(1, 100000000));
   cmd->add_option("--weights", f.weights, "weight precision: auto (FP8, else INT8, else BF16) | int8 | fp8 | fp4 | bf16")->capture_default_str();
   cmd->add_option("--kv", f.kv, "KV-cache precision (auto as --weights)")->capture_default_str();
   cmd->add_option("--attn", f.attn, "attention-core precision")->capture_default_str();
@@ -62,9 +62,9 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--imbalance", f.imbalance, "busiest chip's expert load over the mean (1 = perfect EPLB)")
       ->check(CLI::Range(1.0, 64.0))->capture_default_str();
-  cmd->add_option("--micro-batch", f.micro_batch, "training micro-batch (sequences)")->check(CLI::PositiveNumber)
+  cmd->add_option("--micro-batch", f.micro_batch, "training micro-batch (sequences)")->check(CLI::Range(1, 100000000))
       ->capture_default_str();
-  cmd->add_option("--interleave", f.interleave, "training: virtual pipeline stages per chip")->check(CLI::PositiveNumber)
+  cmd->add_option("--interleave", f.interleave, "training: virtual pipeline stages per chip")->check(CLI::Range(1, 100000000))
       ->capture_default_str();
   cmd->add_option("--zero", f.zero, "ZeRO stage 0-3")->check(CLI::Range(0, 3))->capture_default_str();
   cmd->add_flag("--recompute", f.recompute, "training: full activation recomputation");

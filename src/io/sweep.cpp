@@ -51,7 +51,13 @@ SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb&
     stride *= spec.axes[static_cast<std::size_t>(i)].size();
   }
   auto err = [&](AxisId a, const std::string& what) {
-    return InputError(spec.file, 0, std::string("axes.") + to_string(a), what);
+    const Axis* ax = spec.axis(a);
+    return InputError(spec.file, ax ? ax->line : 0, std::string("axes.") + to_string(a), what);
+  };
+  auto fmt = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.10g", v);
+    return std::string(b);
   };
   for (auto& id : spec.axis(AxisId::system)->labels) {
     try {
@@ -98,7 +104,7 @@ SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb&
   for (AxisId a : {AxisId::tp, AxisId::pp, AxisId::batch, AxisId::seq_in, AxisId::seq_out})
     if (const Axis* ax = spec.axis(a))
       for (double v : ax->values)
-        if (v < 1 || std::floor(v) != v) throw err(a, "values must be integers >= 1 (got " + std::to_string(v) + ")");
+        if (v < 1 || std::floor(v) != v) throw err(a, "values must be integers >= 1 (got " + fmt(v) + ")");
   for (AxisId a : {AxisId::overlap})
     if (const Axis* ax = spec.axis(a))
       for (double v : ax->values)

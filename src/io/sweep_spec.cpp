@@ -246,7 +246,7 @@ SweepSpec load_sweep_spec(const std::string& path) {
       for (auto& a : kAxisInfo) all += (all.empty() ? "" : ", ") + std::string(a.name);
       throw InputError(path, line, "axes." + name, "unknown axis (" + all + ")");
     }
-    Axis ax{static_cast<AxisId>(id), {}, {}};
+    Axis ax{static_cast<AxisId>(id), {}, {}, line};
     if (kAxisInfo[id].text) {
       const toml::array* arr = v.as_array();
       if (!arr || arr->empty()) throw InputError(path, line, "axes." + name, "must be a non-empty list of strings");
