@@ -5,6 +5,7 @@ set -euo pipefail
 pkgs=(g++ make cmake libeigen3-dev libhdf5-dev hdf5-tools libcli11-dev doctest-dev
       libtomlplusplus-dev python3-h5py python3-matplotlib)
 if [[ "${PODPERF_MPI:-OFF}" == "ON" ]]; then pkgs+=(libopenmpi-dev openmpi-bin); fi
+if [[ "${PODPERF_FUZZ:-OFF}" == "ON" ]]; then pkgs+=(clang libclang-rt-14-dev libomp-14-dev); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -233,7 +233,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
                 static_cast<unsigned long long>(nskip), skipped.empty() ? "" : ": ", skipped.c_str(), "", secs,
                 (done - start) / std::max(secs, 1e-9), omp_get_max_threads() * ranks.size, peak_rss_mib(),
                 done < total ? " - INTERRUPTED, file marked incomplete; continue with --resume" : "");
-    if (done < total) throw ExitCode(128 + g_stop.load());
+    if (done < total) throw ExitCode{128 + g_stop.load()};
   });
 }
 

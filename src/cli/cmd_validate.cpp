@@ -104,7 +104,7 @@ void add_validate_command(CLI::App& app, Context& ctx) {
       s.print(std::cout);
       std::cout << (failed ? std::to_string(failed) + " case(s) outside their tolerance\n" : "all cases within tolerance\n");
     }
-    if (failed) throw ExitCode(1);
+    if (failed) throw ExitCode{1};
   });
 }
 

@@ -323,7 +323,7 @@ Estimate decode_at(const System& s, const Model& m, const InferenceSetup& x, int
   // Largest batch that fits: weights fixed, KV and buffers per sequence.
   const double free_b = (s.chip.hbm_gb * (1 - x.reserve_frac) - e.mem.weights) * 1e9;
   const double per_seq = kv_bytes_per_seq(m, p, ctx, x.kv) + (1 + x.mtp_tokens) * 8.0 * m.hidden * B(x.act) / p.pp;
-  e.max_batch = free_b > 0 ? static_cast<int>(std::floor(free_b / per_seq)) * p.dp : 0;
+  e.max_batch = free_b > 0 ? static_cast<int>(std::min(1e9, std::floor(free_b / per_seq) * p.dp)) : 0;
   return e;
 }
 
@@ -336,8 +336,8 @@ Estimate estimate_prefill(const System& s, const Model& m, const InferenceSetup&
   e.instance_chips = x.par.chips();
   e.reason = check_setup(s, m, x, x.par);
   const Parallel& p = x.par;
-  const int batch = x.batch > 0 ? x.batch
-                                : std::max(p.dp * p.pp, x.prefill_tokens_per_chip * p.tp * p.dp * p.pp / x.seq_in);
+  const double auto_batch = double(x.prefill_tokens_per_chip) * p.tp * p.dp * p.pp / x.seq_in;
+  const int batch = x.batch > 0 ? x.batch : std::max(p.dp * p.pp, static_cast<int>(std::min(auto_batch, 1e9)));
   e.batch = batch;
   if (batch < p.dp * p.pp && e.reason == Reason::ok) e.reason = Reason::batch_small;
   const double seqs = double(batch) / (p.dp * p.pp);

@@ -192,7 +192,9 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
       x.par = p;
       x.redundant_experts = default_redundant_experts(model, p.ep);
       const double batch = num(AxisId::batch, 0);
-      x.batch = batch > 0 ? static_cast<int>(batch * p.chips() / p.tp) : 0;  // per chip -> per instance
+      const double instance_batch = batch * p.chips() / p.tp;  // per chip -> per instance
+      if (instance_batch > 1e9 && reason == 0) reason = static_cast<std::int8_t>(Reason::memory);  // no HBM holds it
+      x.batch = batch > 0 ? static_cast<int>(std::min(instance_batch, 1e9)) : 0;
       x.seq_in = static_cast<int>(num(AxisId::seq_in, 2048));
       x.seq_out = static_cast<int>(num(AxisId::seq_out, 256));
       x.context = static_cast<int>(num(AxisId::context, 0));
@@ -209,7 +211,7 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
         t.par.ep = std::max(1, static_cast<int>(num(AxisId::ep, 1)));
         reason = sys.chips % (t.par.tp * t.par.pp) == 0 ? 0 : kReasonPlanShape;  // the inference plan does not apply
         t.par.dp = std::max(1, sys.chips / (t.par.tp * t.par.pp));
-        t.global_batch = static_cast<int>(num(AxisId::batch, 16)) * t.par.dp;
+        t.global_batch = static_cast<int>(std::min(1e9, num(AxisId::batch, 16) * t.par.dp));
         t.seq = static_cast<int>(num(AxisId::seq_in, 4096));
         t.precision = wl ? x.weights : Precision::bf16;
         t.overlap = num(AxisId::overlap, -1);

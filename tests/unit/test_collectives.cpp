@@ -173,7 +173,8 @@ TEST_CASE("mesh all-reduce, partial boxes and groups spanning supernodes") {
 TEST_CASE("every collective runs on every shipped system") {
   const Hwdb db = load_hwdb(std::string(PODPERF_SOURCE_DIR) + "/hwdb");
   for (auto* m : {&db.systems, &db.clusters})
-    for (auto& [id, rec] : *m) {
+    for (auto& entry : *m) {
+      const std::string id = entry.first;
       const System s = db.system(id);
       for (Coll c : {Coll::all_reduce, Coll::reduce_scatter, Coll::all_gather, Coll::all_to_all, Coll::broadcast,
                      Coll::p2p})

@@ -205,10 +205,12 @@ TEST_CASE("serving: disaggregated pools and KV transfer") {
 }
 
 TEST_CASE("every model on every system gives finite numbers or a reason") {
-  for (auto& [mid, rec] : models().records) {
+  for (auto& mentry : models().records) {
+    const std::string mid = mentry.first;
     const Model m = models().model(mid);
     for (auto* kind : {&hwdb().systems, &hwdb().clusters})
-      for (auto& [sid, srec] : *kind) {
+      for (auto& sentry : *kind) {
+        const std::string sid = sentry.first;
         const System s = hwdb().system(sid);
         InferenceSetup x;
         x.weights = x.kv = Precision::fp8;
