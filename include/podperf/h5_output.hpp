@@ -21,6 +21,7 @@ class SweepFile {
   SweepFile(SweepFile&&) noexcept;
   ~SweepFile();
 
+  // Write failures (a full disk) become InputError; the rows of the last checkpoint stay valid.
   void append(const ChunkBuffers& rows);
   // Records progress (points evaluated, rows written, complete or not) and flushes to disk.
   void checkpoint(std::uint64_t points_done, bool complete);
@@ -31,6 +32,9 @@ class SweepFile {
  private:
   struct Impl;
   explicit SweepFile(std::unique_ptr<Impl> impl);
+  void append_rows(const ChunkBuffers& rows);
+  void write_checkpoint(std::uint64_t points_done, bool complete);
+  void close_file();
   std::unique_ptr<Impl> impl_;
 };
 

@@ -2,6 +2,8 @@
 // The file is written as out.h5.part and renamed when done; SIGINT/SIGTERM stop after the chunk in
 // hand, leaving a valid file marked incomplete that --resume continues.
 #include <omp.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <array>
@@ -9,6 +11,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -94,6 +97,23 @@ void recv_chunk(int from, ChunkBuffers& b, std::vector<double>& msg) {
 }
 #endif
 
+// Bytes the output file may still grow by: free space of its file system, and the process's
+// file-size limit less what the file holds.
+double room_for(const std::string& path) {
+  namespace fs = std::filesystem;
+  double room = 1e300;
+  struct statvfs v;
+  const fs::path dir = fs::absolute(path).parent_path();
+  if (statvfs(dir.c_str(), &v) == 0) room = double(v.f_bavail) * v.f_frsize;
+  struct rlimit lim;
+  if (getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
+    std::error_code ec;
+    const double size = double(fs::file_size(path, ec));
+    room = std::min(room, double(lim.rlim_cur) - (ec ? 0 : size));
+  }
+  return room;
+}
+
 // Peak resident memory of this process (Linux VmHWM), in MiB; 0 where unknown.
 double peak_rss_mib() {
   std::FILE* f = std::fopen("/proc/self/status", "r");
@@ -174,6 +194,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     g_stop.store(0);
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    std::signal(SIGXFSZ, SIG_IGN);  // a file-size limit: let the write fail and say so
     const bool bar = !o->quiet && isatty(STDERR_FILENO);
     ChunkBuffers buf;
     buf.reserve(spec, static_cast<std::size_t>(std::min<std::uint64_t>(o->chunk, total)));
@@ -188,8 +209,16 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     }
 #endif
     std::uint64_t chunk_no = 0;
+    // A full disk can leave an HDF5 file unreadable, so stop before it fills: a chunk may take at
+    // most its uncompressed size plus 1 MiB of metadata.
+    const double chunk_bytes = double(o->chunk) * (8.0 * (spec.axes.size() + spec.metrics.size()) + 9) + (1 << 20);
+    bool no_room = false;
     while (done < total && (!g_stop.load() || ranks.size > 1)) {
       const std::uint64_t n = std::min<std::uint64_t>(o->chunk, total - done);
+      if (room_for(part) < chunk_bytes && ranks.size == 1) {
+        no_room = true;
+        break;
+      }
       const int owner = static_cast<int>(chunk_no++ % static_cast<std::uint64_t>(ranks.size));
       if (owner == 0) {
         evaluate_chunk(sc, done, n, buf);
@@ -200,9 +229,18 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
         for (std::size_t i = 0; i < before.size(); ++i) buf.skipped[i] += before[i];
 #endif
       }
-      file->append(buf);
+      try {
+        file->append(buf);
+        file->checkpoint(done + n, done + n == total);
+      } catch (const InputError& e) {
+        // The library may be left in an error state where closing crashes: report and leave at once.
+        // The file keeps the rows of its last checkpoint (it may be unreadable if the disk filled
+        // during that checkpoint; the free-space check above exists to avoid this).
+        std::fprintf(stderr, "%s\n", e.what());
+        std::fflush(nullptr);
+        std::_Exit(2);
+      }
       done += n;
-      file->checkpoint(done, done == total);
       if (bar) {
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const double rate = (done - start) / std::max(s, 1e-9);
@@ -232,7 +270,12 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
                 static_cast<unsigned long long>(done - start), static_cast<unsigned long long>(rows),
                 static_cast<unsigned long long>(nskip), skipped.empty() ? "" : ": ", skipped.c_str(), "", secs,
                 (done - start) / std::max(secs, 1e-9), omp_get_max_threads() * ranks.size, peak_rss_mib(),
-                done < total ? " - INTERRUPTED, file marked incomplete; continue with --resume" : "");
+                done < total && !no_room ? " - INTERRUPTED, file marked incomplete; continue with --resume" : "");
+    if (no_room)
+      throw InputError(o->out + ": stopped before the disk fills (" + std::to_string(static_cast<long long>(room_for(o->out))) +
+                       " bytes left, a chunk needs up to " + std::to_string(static_cast<long long>(chunk_bytes)) +
+                       "); it holds " + std::to_string(done) + " of " + std::to_string(total) +
+                       " points, marked incomplete: free space and continue with --resume");
     if (done < total) throw ExitCode{128 + g_stop.load()};
   });
 }

@@ -94,6 +94,7 @@ struct SweepFile::Impl {
   std::vector<bool> axis_is_label;
   std::uint64_t rows = 0, points_done = 0;
   std::vector<std::uint16_t> labels_buf;
+  std::string path;
 };
 
 SweepFile::SweepFile(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -111,6 +112,7 @@ SweepFile SweepFile::create(const std::string& path, const SweepSpec& spec, cons
     H5::Exception::dontPrint();
     auto im = std::make_unique<Impl>();
     im->spec = &spec;
+    im->path = path;
     im->file_ptr = std::make_unique<H5::H5File>(path, H5F_ACC_TRUNC);
     H5::Group root = im->file().openGroup("/");
     put_attr(root, "podperf_version", std::string(PODPERF_VERSION));
@@ -152,6 +154,7 @@ SweepFile SweepFile::reopen(const std::string& path, const SweepSpec& spec) {
     H5::Exception::dontPrint();
     auto im = std::make_unique<Impl>();
     im->spec = &spec;
+    im->path = path;
     im->file_ptr = std::make_unique<H5::H5File>(path, H5F_ACC_RDWR);
     H5::Group root = im->file().openGroup("/");
     if (get_str_attr(root, "sweep_spec") != spec.text)
@@ -178,6 +181,14 @@ SweepFile SweepFile::reopen(const std::string& path, const SweepSpec& spec) {
 }
 
 void SweepFile::append(const ChunkBuffers& b) {
+  try {
+    append_rows(b);
+  } catch (const H5::Exception& e) {
+    throw InputError(impl_->path + ": write failed (" + e.getDetailMsg() + "; disk full?); the file keeps the rows of its last checkpoint");
+  }
+}
+
+void SweepFile::append_rows(const ChunkBuffers& b) {
   Impl& im = *impl_;
   const hsize_t n = b.rows, old = im.rows;
   if (n == 0) return;
@@ -198,6 +209,14 @@ void SweepFile::append(const ChunkBuffers& b) {
 }
 
 void SweepFile::checkpoint(std::uint64_t points_done, bool complete) {
+  try {
+    write_checkpoint(points_done, complete);
+  } catch (const H5::Exception& e) {
+    throw InputError(impl_->path + ": write failed (" + e.getDetailMsg() + "; disk full?); the file keeps the rows of its last checkpoint");
+  }
+}
+
+void SweepFile::write_checkpoint(std::uint64_t points_done, bool complete) {
   Impl& im = *impl_;
   im.points_done = points_done;
   H5::Group root = im.file().openGroup("/");
@@ -212,6 +231,16 @@ std::uint64_t SweepFile::rows() const { return impl_->rows; }
 
 void SweepFile::close() {
   if (!impl_) return;
+  try {
+    close_file();
+  } catch (const H5::Exception& e) {
+    const std::string path = impl_->path;
+    impl_.reset();
+    throw InputError(path + ": closing failed (" + e.getDetailMsg() + "; disk full?)");
+  }
+}
+
+void SweepFile::close_file() {
   impl_->axes.clear();
   impl_->metrics.clear();
   impl_->point.close();

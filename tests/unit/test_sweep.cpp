@@ -143,6 +143,65 @@ TEST_CASE("an interrupted sweep leaves a valid file marked incomplete; --resume 
   fs::remove_all(dir);
 }
 
+TEST_CASE("SIGKILL at random moments leaves a readable file with the rows it claims; --resume completes it") {
+  const std::string dir = tmpdir() + "/kill";
+  fs::create_directories(dir);
+  const std::string spec = kSrc + "/configs/sweeps/cm384-vs-nvl72-deepseek.toml";
+  const std::string bin = PODPERF_BINARY;
+  const std::string ref = dir + "/ref.h5", out = dir + "/k.h5";
+  REQUIRE(std::system((bin + " sweep " + spec + " -o " + ref + " --quiet --chunk 1000 > /dev/null").c_str()) == 0);
+  const char* delays[] = {"0.05", "0.15", "0.3", "0.45", "0.6"};
+  int killed = 0;
+  for (const char* d : delays) {
+    CAPTURE(d);
+    fs::remove(out);
+    fs::remove(out + ".part");
+    std::system(("(" + bin + " sweep " + spec + " -o " + out + " --quiet --threads 1 --chunk 1000 > /dev/null & pid=$!; sleep " +
+                 d + "; kill -9 $pid; wait $pid) 2>/dev/null").c_str());
+    if (!fs::exists(out + ".part")) continue;  // finished before the kill
+    ++killed;
+    // Readable, and holding at least the rows it claims.
+    H5::H5File f(out + ".part", H5F_ACC_RDONLY);
+    std::uint64_t claimed = 0;
+    f.openGroup("/").openAttribute("rows_written").read(H5::PredType::NATIVE_UINT64, &claimed);
+    hsize_t n = 0;
+    f.openDataSet("/point").getSpace().getSimpleExtentDims(&n);
+    CHECK(n >= claimed);
+    f.close();
+    REQUIRE(std::system((bin + " sweep " + spec + " -o " + out + " --quiet --chunk 1000 --resume > /dev/null").c_str()) == 0);
+    CHECK(std::system(("h5diff -q " + ref + " " + out).c_str()) == 0);
+  }
+  CHECK(killed >= 3);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a full disk stops the sweep with a clear error and a valid partial file") {
+  const std::string dir = tmpdir() + "/full";
+  fs::create_directories(dir);
+  const std::string spec = kSrc + "/configs/sweeps/cm384-vs-nvl72-deepseek.toml";
+  const std::string bin = PODPERF_BINARY;
+  const std::string out = dir + "/f.h5";
+  // A 2 MB file-size limit plays the full disk (free space is checked the same way).
+  const int rc = std::system(("prlimit --fsize=2000000 " + bin + " sweep " + spec + " -o " + out + " --quiet --chunk 4096 > " +
+                              dir + "/out.txt 2> " + dir + "/err.txt").c_str());
+  CHECK(WEXITSTATUS(rc) == 2);
+  const std::string err = slurp(dir + "/err.txt");
+  CHECK(err.find("stopped before the disk fills") != std::string::npos);
+  CHECK(err.find("continue with --resume") != std::string::npos);
+  CHECK(attr_u64(out, "complete") == 0);
+  const std::uint64_t rows = attr_u64(out, "rows_written");
+  CHECK(rows > 0);
+  H5::H5File f(out, H5F_ACC_RDONLY);
+  hsize_t n = 0;
+  f.openDataSet("/point").getSpace().getSimpleExtentDims(&n);
+  CHECK(n == rows);
+  f.close();
+  // With room again, --resume finishes it.
+  CHECK(std::system((bin + " sweep " + spec + " -o " + out + " --quiet --chunk 4096 --resume > /dev/null").c_str()) == 0);
+  CHECK(attr_u64(out, "complete") == 1);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("a sweep above the point limit needs --force") {
   const CliResult r = run_podperf("sweep " + kSrc + "/configs/sweeps/cm384-vs-nvl72-deepseek.toml -o /tmp/never.h5 --max-points 1000");
   CHECK(r.rc == 2);
