@@ -62,6 +62,8 @@ const std::vector<Row>& rows() {
       {"tokens_per_kwh", "tokens per kWh", +1, true},
       {"avg_facility_kw", "average facility power kW", -1, true},
       {"tco_usd_per_h", "TCO USD per hour", -1, true},
+      {"tco_usd_per_chip_h", "TCO USD per chip-hour", -1, true},
+      {"train_run_musd", "training run M USD (train with --tokens)", -1, true},
       {"electricity_usd_kwh", "electricity USD/kWh (site)", -1, true},
   };
   return r;
@@ -87,7 +89,7 @@ std::vector<double> values(const Hwdb& db, const Model& m, const Side& side, con
           kw * 1000 / sp.hbm_tb, sp.dense_pflops[static_cast<int>(Precision::bf16)] / kw, ec.tco.capex_usd / 1e6,
           w(ec.est.tokens_per_s), w(ec.est.tokens_per_s_per_chip), w(ec.tokens_per_s_per_kw), w(ec.tokens_per_usd),
           w(ec.usd_per_mtok), w(ec.tokens_per_kwh), ec.tco.facility_avg_w / 1000, ec.tco.per_h(),
-          site.electricity_usd_kwh};
+          ec.tco.per_h() / s.chips, ec.train_run_usd > 0 ? ec.train_run_usd / 1e6 : nan, site.electricity_usd_kwh};
 }
 
 std::string range_text(const Interval& r, int digits = 3) {
@@ -163,10 +165,16 @@ std::string plan_line(const Estimate& e) {
 }
 }  // namespace
 
-void add_compare_commands(CLI::App& app, Context& ctx) {
+// Both commands default to DeepSeek-R1 serving under a 50 ms TPOT target.
+std::shared_ptr<Setup> default_setup() {
   auto o = std::make_shared<Setup>();
   o->model = "deepseek-v3";
   o->f.tpot_ms = 50;
+  return o;
+}
+
+void add_compare_commands(CLI::App& app, Context& ctx) {
+  auto o = default_setup();
   auto* cmd = app.add_subcommand("compare", "side-by-side specs, power, cost and workload of two systems, with ratios");
   add_setup_flags(cmd, *o);
   cmd->callback([&ctx, o] {
@@ -257,8 +265,12 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     t.print(std::cout);
     for (auto* e : {&ea, &eb})
       if (!e->est.fits()) std::cout << "  " << (e == &ea ? p.a.id : p.b.id) << ": " << reason_text(e->est.reason) << '\n';
-    std::cout << "  A: " << to_string(p.a.w.infer.weights) << " weights; B: " << to_string(p.b.w.infer.weights)
-              << " weights; TPOT A " << num(ea.est.tpot_s * 1e3) << " ms, B " << num(eb.est.tpot_s * 1e3) << " ms\n";
+    if (ea.est.mode == Mode::train)
+      std::cout << "  A: " << to_string(p.a.w.train.precision) << "; B: " << to_string(p.b.w.train.precision)
+                << "; MFU A " << num(ea.est.mfu, 3) << ", B " << num(eb.est.mfu, 3) << '\n';
+    else
+      std::cout << "  A: " << to_string(p.a.w.infer.weights) << " weights; B: " << to_string(p.b.w.infer.weights)
+                << " weights; TPOT A " << num(ea.est.tpot_s * 1e3) << " ms, B " << num(eb.est.tpot_s * 1e3) << " ms\n";
     if (o->sensitivity) {
       std::cout << "\ninputs that move the cost-per-token ratio A/B most (each at its low and high end):\n";
       Table s({"input", "range", "kind", "A/B at low", "A/B at high"});
@@ -272,9 +284,7 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     }
   });
 
-  auto ob = std::make_shared<Setup>();
-  ob->model = "deepseek-v3";
-  ob->f.tpot_ms = 50;
+  auto ob = default_setup();
   auto* be = app.add_subcommand("breakeven", "electricity and system price at which A's cost per token equals B's");
   add_setup_flags(be, *ob);
   be->callback([&ctx, ob] {

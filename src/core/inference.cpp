@@ -93,6 +93,12 @@ struct Acc {
     busy_s += body + t.overhead_s * times;
     flops += o.flops * times;
   }
+  // Adds another accumulation `times` over (e.g. one layer for every layer of its kind).
+  void add(const Acc& o, double times = 1) {
+    for (int i = 0; i < kParts; ++i) part[i] += o.part[i] * times;
+    busy_s += o.busy_s * times;
+    flops += o.flops * times;
+  }
   double total() const {
     double s = 0;
     for (double x : part) s += x;
@@ -189,9 +195,7 @@ void layer(const System& s, const Model& m, const InferenceSetup& x, const Paral
     }
     if (p.tp > 1) tp_s += collective(s, Coll::all_gather, p.tp, T * h * B(a)).time_s;
   }
-  for (int i = 0; i < kParts; ++i) acc.part[i] += comp.part[i];
-  acc.busy_s += comp.busy_s;
-  acc.flops += comp.flops;
+  acc.add(comp);
   const double t_comp = comp.total();
   const double comm = tp_s + ep_s;
   const double f = x.overlap >= 0 ? x.overlap : c.overlap;
@@ -209,23 +213,17 @@ Acc forward(const System& s, const Model& m, const InferenceSetup& x, const Para
   if (m.dense_layers > 0) {
     Acc one;
     layer(s, m, x, p, false, decode, T, seqs, ctx, draft, one);
-    for (int i = 0; i < kParts; ++i) acc.part[i] += one.part[i] * m.dense_layers;
-    acc.busy_s += one.busy_s * m.dense_layers;
-    acc.flops += one.flops * m.dense_layers;
+    acc.add(one, m.dense_layers);
   }
   if (m.moe_layers() > 0) {
     Acc one;
     layer(s, m, x, p, true, decode, T, seqs, ctx, draft, one);
-    for (int i = 0; i < kParts; ++i) acc.part[i] += one.part[i] * m.moe_layers();
-    acc.busy_s += one.busy_s * m.moe_layers();
-    acc.flops += one.flops * m.moe_layers();
+    acc.add(one, m.moe_layers());
     // Multi-token prediction: each draft token runs one extra (MoE) block on `seqs` tokens.
     if (decode && draft > 0) {
       Acc mtp;
       layer(s, m, x, p, true, true, seqs, seqs, ctx, 0, mtp);
-      for (int i = 0; i < kParts; ++i) acc.part[i] += mtp.part[i] * draft;
-      acc.busy_s += mtp.busy_s * draft;
-      acc.flops += mtp.flops * draft;
+      acc.add(mtp, draft);
     }
   }
   // LM head: every token in decode, the last token of each prompt in prefill (plus the draft heads).
