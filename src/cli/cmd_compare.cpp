@@ -158,6 +158,17 @@ Prepared prepare(Context& ctx, const Setup& o) {
   return p;
 }
 
+// The pair both commands describe in JSON: systems, sites, model.
+Json pair_json(const Prepared& p) {
+  Json j = Json::object();
+  j["a"] = p.a.id;
+  j["b"] = p.b.id;
+  j["site_a"] = p.a.site_id;
+  j["site_b"] = p.b.site_id;
+  j["model"] = p.model.id;
+  return j;
+}
+
 std::string plan_line(const Estimate& e) {
   std::ostringstream s;
   s << "TP" << e.par.tp << " DP" << e.par.dp << " EP" << e.par.ep << " PP" << e.par.pp << ", batch " << e.batch;
@@ -195,12 +206,7 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     if (o->sensitivity)
       tornado = sensitivity(p.inputs, [&](const Pick& pick) { return ratios(pick)[cost_row]; });
     if (o->json) {
-      Json j = Json::object();
-      j["a"] = p.a.id;
-      j["b"] = p.b.id;
-      j["site_a"] = p.a.site_id;
-      j["site_b"] = p.b.site_id;
-      j["model"] = p.model.id;
+      Json j = pair_json(p);
       j["mode"] = to_string(ea.est.mode);
       j["samples"] = o->samples;
       j["seed"] = static_cast<double>(o->seed);
@@ -305,12 +311,7 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     const double capex_now = capex_usd(sa);
     auto in_range = [](double v) { return std::isfinite(v) && v > 0; };
     if (ob->json) {
-      Json j = Json::object();
-      j["a"] = p.a.id;
-      j["b"] = p.b.id;
-      j["site_a"] = p.a.site_id;
-      j["site_b"] = p.b.site_id;
-      j["model"] = p.model.id;
+      Json j = pair_json(p);
       j["usd_per_mtok_a"] = iv[2].central;
       j["usd_per_mtok_b"] = iv[3].central;
       j["site_a_electricity_usd_kwh"] = ta.electricity_usd_kwh;
