@@ -92,10 +92,19 @@ std::vector<double> values(const Hwdb& db, const Model& m, const Side& side, con
           ec.tco.per_h() / s.chips, ec.train_run_usd > 0 ? ec.train_run_usd / 1e6 : nan, site.electricity_usd_kwh};
 }
 
+// The point puts every input at its central value (the mode of its triangular range); where ranges
+// are skewed, the 5-95 % band of the draws can miss it. Such a band is marked '*' and explained.
+bool has_band(const Interval& r) { return r.high > r.low * (1 + 1e-9); }
+bool point_outside_band(const Interval& r) {
+  return has_band(r) && std::isfinite(r.central) && (r.central < r.low || r.central > r.high);
+}
+// A ratio whose band crosses 1 does not say which system is better.
+bool band_crosses_one(const Interval& r) { return has_band(r) && r.low < 1 && r.high > 1; }
+
 std::string range_text(const Interval& r, int digits = 3) {
   if (!std::isfinite(r.central)) return "-";
   std::string s = num(r.central, digits) + "x";
-  if (r.high > r.low * (1 + 1e-9)) s += " (" + num(r.low, digits) + "-" + num(r.high, digits) + ")";
+  if (has_band(r)) s += " (" + num(r.low, digits) + "-" + num(r.high, digits) + ")" + (point_outside_band(r) ? "*" : "");
   return s;
 }
 
@@ -115,7 +124,7 @@ void add_setup_flags(CLI::App* cmd, Setup& o) {
   cmd->add_option("--sites", o.sites, "sites for A and B, e.g. china,us");
   cmd->add_option("--samples", o.samples, "Monte Carlo draws over the hwdb ranges (0 = none)")
       ->check(CLI::Range(0, 100000))->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Monte Carlo seed")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Monte Carlo seed")->check(CLI::Range(0ul, 1000000000000000000ul))->capture_default_str();
   cmd->add_flag("--sensitivity", o.sensitivity, "list the inputs that move the result most (tornado)");
   cmd->add_flag("--json", o.json, "machine-readable output");
   add_workload_flags(cmd, o.f);
@@ -222,7 +231,8 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
         x["ratio_low"] = iv[i].low;
         x["ratio_high"] = iv[i].high;
         const bool a_better = r.better * (va[i] - vb[i]) > 0;
-        x["better"] = r.better == 0 || !std::isfinite(iv[i].central) ? "" : a_better ? p.a.id : p.b.id;
+        x["better"] = r.better == 0 || !std::isfinite(iv[i].central) || band_crosses_one(iv[i]) ? "" : a_better ? p.a.id : p.b.id;
+        x["point_outside_band"] = point_outside_band(iv[i]);
         rowsj.push(x);
       }
       j["rows"] = rowsj;
@@ -252,7 +262,7 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     std::cout << "\nratios A/B with the 5-95% range over " << o->samples << " draws of the hwdb ranges (seed " << o->seed
               << ")\n";
     Table t({"", p.a.id, p.b.id, "A/B", "better"});
-    bool work = false;
+    bool work = false, outside = false;
     for (std::size_t i = 0; i < rows().size(); ++i) {
       const Row& r = rows()[i];
       if (r.workload && !work) {
@@ -260,7 +270,10 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
         t.section("workload: A " + plan_line(ea.est) + "; B " + plan_line(eb.est));
       }
       std::string better;
-      if (r.better != 0 && std::isfinite(iv[i].central) && va[i] != vb[i]) {
+      outside = outside || point_outside_band(iv[i]);
+      if (r.better != 0 && band_crosses_one(iv[i])) {
+        better = "either (range crosses 1)";
+      } else if (r.better != 0 && std::isfinite(iv[i].central) && va[i] != vb[i]) {
         const bool a_better = r.better * (va[i] - vb[i]) > 0;
         const double f = r.better > 0 ? (a_better ? va[i] / vb[i] : vb[i] / va[i]) : (a_better ? vb[i] / va[i] : va[i] / vb[i]);
         better = (a_better ? p.a.id : p.b.id) + " " + num(f, 3) + "x";
@@ -269,6 +282,9 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
              range_text(iv[i]), better});
     }
     t.print(std::cout);
+    if (outside)
+      std::cout << "  * the ratio at the central values lies outside the 5-95% range of the draws: the hwdb ranges "
+                   "are skewed around their central values, so most draws move the ratio one way\n";
     for (auto* e : {&ea, &eb})
       if (!e->est.fits()) std::cout << "  " << (e == &ea ? p.a.id : p.b.id) << ": " << reason_text(e->est.reason) << '\n';
     if (ea.est.mode == Mode::train)
