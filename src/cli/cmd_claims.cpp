@@ -26,7 +26,7 @@ void add_claims_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--id", o->only, "one claim id");
   cmd->add_option("--samples", o->samples, "Monte Carlo draws over the hwdb ranges (0 = none)")
       ->check(CLI::Range(0, 100000))->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Monte Carlo seed")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Monte Carlo seed")->check(CLI::Range(0ul, 1000000000000000000ul))->capture_default_str();
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([&ctx, o] {
     const std::string dir = o->dir.empty() ? (std::filesystem::path(ctx.configs_dir) / "claims").string() : o->dir;

@@ -1,9 +1,12 @@
 // podperf estimate: tokens/s of a model on a system for prefill, decode, serve or train, with the
 // time breakdown and the memory per chip. Absent flags take defaults that the output shows.
+#include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
 #include "context.hpp"
+#include "podperf/limits.hpp"
 #include "estimate_output.hpp"
 #include "podperf/plan.hpp"
 #include "table.hpp"
@@ -51,7 +54,7 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_option("--kv", f.kv, "KV-cache precision (auto as --weights)")->capture_default_str();
   cmd->add_option("--attn", f.attn, "attention-core precision")->capture_default_str();
   cmd->add_option("--precision", f.precision, "training compute precision (bf16 | fp8)")->capture_default_str();
-  cmd->add_option("--mtp", f.mtp, "multi-token-prediction draft tokens per step")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--mtp", f.mtp, "multi-token-prediction draft tokens per step")->check(CLI::Range(0, static_cast<int>(kMaxMtpTokens)));
   cmd->add_option("--mtp-accept", f.mtp_accept, "acceptance rate of each draft token")->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--overlap", f.overlap, "fraction of communication hidden behind compute (default: the chip's)")
@@ -68,7 +71,15 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
       ->capture_default_str();
   cmd->add_option("--zero", f.zero, "ZeRO stage 0-3")->check(CLI::Range(0, 3))->capture_default_str();
   cmd->add_flag("--recompute", f.recompute, "training: full activation recomputation");
-  cmd->add_option("--tokens", f.tokens, "training: tokens to train (time and chip-hours)");
+  cmd->add_option("--tokens", f.tokens, "training: tokens to train (time and chip-hours)")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            char* end = nullptr;
+            const double x = std::strtod(v.c_str(), &end);
+            return *end == '\0' && std::isfinite(x) && x > 0 && x <= 1e18 ? std::string()
+                                                                         : "must be a number in (0, 1e18] (got " + v + ")";
+          },
+          "TOKENS"));
   cmd->add_flag("--search", f.search, "search the parallel plan for the most tokens/s per chip");
 }
 

@@ -6,6 +6,8 @@
 #include "context.hpp"
 #include "podperf/error.hpp"
 #include "podperf/json.hpp"
+#include "podperf/power.hpp"
+#include "podperf/system_specs.hpp"
 #include "table.hpp"
 
 namespace podperf::cli {
@@ -110,6 +112,21 @@ void check(Context& ctx, const std::string& dir_arg) {
     for (auto& e : fs::directory_iterator(fs::path(dir) / "overlays"))
       if (e.path().extension() == ".toml") sets.push_back(e.path().stem().string());
   for (auto& s : sets) load_hwdb(dir, {s});
+  // Every system and cluster must build into the structs the model reads (with each figure set).
+  auto build_all = [](const Hwdb& h) {
+    for (const char* k : {"systems", "clusters"})
+      for (auto& [id, r] : h.of_kind(k)) {
+        try {
+          const System sys = h.system(id);
+          (void)system_specs(sys);
+          (void)peak_power(sys);
+        } catch (const InputError& e) {
+          throw InputError(r.file, r.id_line, "", e.what());
+        }
+      }
+  };
+  build_all(db);
+  for (auto& s : sets) build_all(load_hwdb(dir, {s}));
   std::size_t numbers = 0;
   for (const char* k : kKinds)
     for (auto& [id, r] : db.of_kind(k)) numbers += r.numbers.size();

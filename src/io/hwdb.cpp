@@ -37,6 +37,9 @@ void check_shape(const Record& r) {
                : r.text_line.count(key) ? r.text_line.at(key) : r.id_line;
     throw InputError(r.file, line, shown, msg);
   };
+  if (r.entity == "chip" && r.has("specs.idle_w") && r.has("specs.tdp_w") && num("specs.idle_w") > num("specs.tdp_w"))
+    fail("specs.idle_w", "specs.idle_w", "idle power (" + io::fmt_num(num("specs.idle_w")) + " W) exceeds tdp_w (" +
+                                             io::fmt_num(num("specs.tdp_w")) + " W)");
   if (r.entity != "system") return;
   const double chips = num("specs.chips");
   if (std::fmod(chips, num("specs.nodes")) != 0)
@@ -48,9 +51,12 @@ void check_shape(const Record& r) {
     if (std::fmod(chips, num("scaleup.group_chips")) != 0)
       fail("scaleup.group_chips", "scaleup.group_chips", "must divide chips (" + io::fmt_num(chips) + ")");
   }
-  if (topo == "fullmesh") {
-    if (!r.has("scaleup.mesh_dims"))
-      fail("scaleup.topology", "scaleup.mesh_dims", "missing (required by topology 'fullmesh')");
+  if (topo == "fullmesh" && !r.has("scaleup.mesh_dims"))
+    fail("scaleup.topology", "scaleup.mesh_dims", "missing (required by topology 'fullmesh')");
+  if (r.has("scaleup.mesh_share") && !r.has("scaleup.mesh_dims"))
+    fail("scaleup.mesh_share", "scaleup.mesh_share", "given without scaleup.mesh_dims");
+  // Any topology: the loader copies the dimensions into fixed arrays of kMaxMeshDims.
+  if (r.has("scaleup.mesh_dims")) {
     const Number& d = r.numbers.at("scaleup.mesh_dims");
     if (d.list.size() > static_cast<std::size_t>(kMaxMeshDims))
       fail("scaleup.mesh_dims", "scaleup.mesh_dims", "at most " + std::to_string(kMaxMeshDims) + " dimensions");
@@ -70,6 +76,11 @@ void check_shape(const Record& r) {
 
 void apply_overlay(Hwdb& db, const std::string& path) {
   const toml::table root = io::parse_toml_file(path);
+  if (const toml::node* idn = root.get("id")) {
+    const std::string stem = fs::path(path).stem().string();
+    if (!idn->is_string() || idn->as_string()->get() != stem)
+      throw InputError(path, io::line_of(*idn), "id", "must match the file name '" + fs::path(path).filename().string() + "'");
+  }
   const toml::table* sources = root.get_as<toml::table>("sources");
   for (auto&& [k, v] : root) {
     const std::string folder(k.str());
@@ -106,6 +117,14 @@ const Record& need(const std::map<std::string, Record>& m, const std::string& id
   auto it = m.find(id);
   if (it == m.end()) throw InputError("unknown " + std::string(what) + " '" + id + "' (known: " + known_ids(m) + ")");
   return it->second;
+}
+
+// Chips of a cluster of supernodes, bounded before the int product can wrap.
+constexpr double kMaxSystemChips = 1e8;
+void check_chip_total(const std::string& id, int chips, long supernodes) {
+  if (double(chips) * double(supernodes) > kMaxSystemChips)
+    throw InputError("system '" + id + "': " + std::to_string(supernodes) + " supernodes of " + std::to_string(chips) +
+                     " chips exceed " + io::fmt_num(kMaxSystemChips) + " chips");
 }
 
 Fabric build_scaleout(const Record& r, const Pick& p) {
@@ -187,12 +206,16 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
   std::smatch m;
   if (std::regex_match(id, m, multi) && !systems.count(id)) {
     const long n = std::strtol(m[1].str().c_str(), nullptr, 10);
-    if (n < 1 || n > 100000) throw InputError("system '" + id + "': supernode count must be 1..100000");
+    if (m[1].length() > 6 || n < 1 || n > 100000) throw InputError("system '" + id + "': supernode count must be 1..100000");
     System s = system(m[2].str(), p);
+    check_chip_total(id, s.chips, n);
     if (s.supernodes != 1) throw InputError("system '" + id + "': '" + m[2].str() + "' is already a cluster");
     if (m[4].matched) {
-      const double os = std::strtod(m[4].str().c_str(), nullptr);
-      if (!(os >= 1 && os <= 64)) throw InputError("system '" + id + "': oversubscription must be in [1, 64]");
+      const std::string text = m[4].str();
+      char* end = nullptr;
+      const double os = std::strtod(text.c_str(), &end);
+      if (end != text.c_str() + text.size() || !(os >= 1 && os <= 64))
+        throw InputError("system '" + id + "': oversubscription must be a number in [1, 64] (got '" + text + "')");
       s.scaleout.oversubscription = os;
     }
     s.id = id;
@@ -213,6 +236,7 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
     s.id = r.id;
     s.name = r.str("name");
     s.supernodes = static_cast<int>(p.get(r, "specs.supernodes"));
+    check_chip_total(id, s.chips, s.supernodes);
     s.chips *= s.supernodes;
     s.nodes *= s.supernodes;
     s.cpus *= s.supernodes;
@@ -259,6 +283,9 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
     const auto& dims = r.numbers.at("scaleup.mesh_dims").list;
     u.mesh_ndims = static_cast<int>(dims.size());
     const auto& share = r.numbers.at("scaleup.mesh_share").list;
+    if (dims.size() > static_cast<std::size_t>(kMaxMeshDims) || share.size() != dims.size())
+      throw InputError(r.file, r.numbers.at("scaleup.mesh_dims").line, "scaleup.mesh_dims",
+                       "must give at most " + std::to_string(kMaxMeshDims) + " dimensions, one mesh_share each");
     for (std::size_t i = 0; i < dims.size(); ++i) {
       u.mesh_dims[i] = static_cast<int>(dims[i]);
       u.mesh_share[i] = share[i];
@@ -293,10 +320,12 @@ Hwdb load_hwdb(const std::string& dir, const std::vector<std::string>& overlays)
   db.dir = dir;
   for (auto& kind : io::entity_kinds()) {
     const fs::path folder = fs::path(dir) / kind.folder;
-    if (!fs::is_directory(folder)) continue;
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec)) continue;
     std::vector<fs::path> files;
-    for (auto& e : fs::directory_iterator(folder))
-      if (e.path().extension() == ".toml") files.push_back(e.path());
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec))
+      if (it->path().extension() == ".toml") files.push_back(it->path());
+    if (ec) throw InputError(folder.lexically_normal().string() + ": cannot read directory (" + ec.message() + ")");
     std::sort(files.begin(), files.end());
     for (auto& path : files) {
       const std::string file = path.lexically_normal().string();
@@ -311,6 +340,8 @@ Hwdb load_hwdb(const std::string& dir, const std::vector<std::string>& overlays)
       const_cast<std::map<std::string, Record>&>(db.of_kind(kind.folder)).emplace(r.id, std::move(r));
     }
   }
+  if (db.chips.empty() && db.systems.empty() && db.clusters.empty() && db.sites.empty())
+    throw InputError(dir + ": empty hwdb (no chips/, systems/, clusters/ or sites/ entries)");
   // References: system -> chip, cluster -> system.
   auto check_ref = [&](const std::map<std::string, Record>& from, const char* key,
                        const std::map<std::string, Record>& to, const char* what) {

@@ -7,6 +7,11 @@
 #include <fstream>
 #include <sstream>
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
 namespace podperf {
 
 const char* to_string(SourceKind k) {
@@ -152,10 +157,25 @@ const toml::table& required_table(const toml::table& root, const std::string& fi
 
 int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
 
-toml::table parse_toml_file(const std::string& path) {
+std::string read_input_file(const std::string& path) {
+  // Only regular files: a FIFO would block on open, a device (or a link to /dev/zero) never ends.
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    throw InputError(path, 0, "", std::string("cannot open file (") + std::strerror(errno) + ")");
+  if (!S_ISREG(st.st_mode)) throw InputError(path, 0, "", "not a regular file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, 0, "", "cannot open file");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in) throw InputError(path, 0, "", std::string("cannot open file (") + std::strerror(errno) + ")");
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxFileBytes)
+    throw InputError(path, 0, "", "file too large (" + std::to_string(st.st_size) + " bytes; limit " +
+                                      std::to_string(kMaxFileBytes) + ")");
+  std::string bytes(kMaxFileBytes + 1, '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<std::size_t>(in.gcount()));
+  return bytes;
+}
+
+toml::table parse_toml_file(const std::string& path) {
+  const std::string bytes = read_input_file(path);
   if (bytes.size() > kMaxFileBytes)
     throw InputError(path, 0, "", "file too large (" + std::to_string(bytes.size()) +
                                       " bytes; limit " + std::to_string(kMaxFileBytes) + ")");

@@ -56,6 +56,8 @@ struct FileSchema {
 
 // Reads and parses a TOML file: size limits, UTF-8 and syntax errors become InputError.
 toml::table parse_toml_file(const std::string& path);
+// The bytes of a regular file of at most 1 MiB (anything else is an InputError naming the file).
+std::string read_input_file(const std::string& path);
 
 int line_of(const toml::node& n);
 
@@ -112,12 +114,18 @@ struct StrictReader {
     if (integer && std::floor(v) != v) throw InputError(file, line_of(*n), field(k), "must be an integer (got " + fmt_num(v) + ")");
     return v;
   }
-  int integer(const std::string& k, int fallback) { return static_cast<int>(number(k, fallback, false, true)); }
-  int integer0(const std::string& k, int fallback) {  // allows 0
+  // Integers stay within the estimate flags' limit (1e8), far from where an int wraps.
+  int integer(const std::string& k, int fallback, double max = 1e8) {
+    const double v = number(k, fallback, false, true);
+    if (v > max) throw InputError(file, line_of(*t.get(k)), field(k), "must be <= " + fmt_num(max) + " (got " + fmt_num(v) + ")");
+    return static_cast<int>(v);
+  }
+  int integer0(const std::string& k, int fallback, double max = 1e8) {  // allows 0
     const toml::node* n = get(k);
     if (!n) return fallback;
     auto i = n->value_exact<int64_t>();
     if (!i || *i < 0) throw InputError(file, line_of(*n), field(k), "must be an integer >= 0");
+    if (double(*i) > max) throw InputError(file, line_of(*n), field(k), "must be <= " + fmt_num(max) + " (got " + std::to_string(*i) + ")");
     return static_cast<int>(*i);
   }
   Precision prec(const std::string& k, Precision fallback) {

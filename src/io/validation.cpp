@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <set>
 
+#include "podperf/limits.hpp"
 #include "podperf/operators.hpp"
 #include "toml_fields.hpp"
 
@@ -80,7 +81,7 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
         x.kv = s.prec("kv", Precision::bf16);
         x.attn = s.prec("attn", Precision::bf16);
         x.redundant_experts = s.integer0("redundant_experts", 0);
-        x.mtp_tokens = s.integer0("mtp", 0);
+        x.mtp_tokens = s.integer0("mtp", 0, kMaxMtpTokens);
         if (s.t.get("mtp_accept")) {
           x.mtp_accept = s.number("mtp_accept", 0);
           if (x.mtp_accept > 1) throw InputError(file, io::line_of(*s.t.get("mtp_accept")), "setup.mtp_accept", "must be in (0, 1]");
