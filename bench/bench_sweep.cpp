@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   {
     // Floor: the same rows and columns written to HDF5, from one evaluated chunk reused.
     evaluate_chunk(sc, 0, std::min(chunk, total), buf);
-    SweepFile f = SweepFile::create(tmp, spec, "bench", "bench", chunk);
+    SweepFile f = SweepFile::create(tmp, spec, {{"hwdb_hash", "hwdb", "bench"}}, "bench", chunk);
     const auto t0 = Clock::now();
     for (std::uint64_t at = 0; at < total; at += chunk) {
       buf.rows = static_cast<std::size_t>(std::min(chunk, total - at));
@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
     std::printf("HDF5 write only (floor): %.3f s, %.3g rows/s\n", s, total / s);
     omp_set_num_threads(2);
-    SweepFile g = SweepFile::create(tmp, spec, "bench", "bench", chunk);
+    SweepFile g = SweepFile::create(tmp, spec, {{"hwdb_hash", "hwdb", "bench"}}, "bench", chunk);
     const auto t1 = Clock::now();
     for (std::uint64_t at = 0; at < total; at += chunk) {
       evaluate_chunk(sc, at, std::min(chunk, total - at), buf);

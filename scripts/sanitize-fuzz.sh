@@ -13,7 +13,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktra
 (cd build-san && ctest --output-on-failure -j "$(nproc)")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for target in fuzz_loaders fuzz_estimate; do
+for target in fuzz_loaders fuzz_estimate fuzz_sweep; do
   cp -r "tests/fuzz/corpus/$target" "$work/$target"
   log="$work/$target.log"
   mkdir -p build-san/fuzz-artifacts
@@ -28,4 +28,4 @@ for target in fuzz_loaders fuzz_estimate; do
     exit 1
   fi
 done
-echo "sanitize-fuzz: 2 passed, 0 failed (ASan/UBSan test suite, libFuzzer targets)"
+echo "sanitize-fuzz: 3 passed, 0 failed (ASan/UBSan test suite, libFuzzer targets)"

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "podperf/sweep.hpp"
 
@@ -13,11 +14,13 @@ namespace podperf {
 
 class SweepFile {
  public:
-  // A new file at `path` (truncated).
-  static SweepFile create(const std::string& path, const SweepSpec& spec, const std::string& hwdb_hash,
+  // A new file at `path` (truncated), stamped with the inputs of the run.
+  static SweepFile create(const std::string& path, const SweepSpec& spec, const std::vector<SweepStamp>& stamps,
                           const std::string& created_utc, std::uint64_t chunk_rows);
-  // An existing, incomplete file written by the same spec: appending continues after its last point.
-  static SweepFile reopen(const std::string& path, const SweepSpec& spec);
+  // An existing, incomplete file written by the same spec and the same inputs (every stamp equal):
+  // appending continues after its last point. Every check runs on a read-only open first, so a
+  // refused resume leaves the file as it was.
+  static SweepFile reopen(const std::string& path, const SweepSpec& spec, const std::vector<SweepStamp>& stamps);
   SweepFile(SweepFile&&) noexcept;
   ~SweepFile();
 

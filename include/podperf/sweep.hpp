@@ -17,6 +17,7 @@ namespace podperf {
 // Reason codes written per row: 0 ok, the workload's Reason values, and these.
 inline constexpr std::int8_t kReasonConstraint = 60;  // a spec constraint excludes the point
 inline constexpr std::int8_t kReasonPlanShape = 61;   // TP x PP does not divide the instance
+inline constexpr std::int8_t kReasonNumeric = 62;     // a metric came out non-finite or negative
 const char* sweep_reason_text(std::int8_t code);
 std::vector<std::int8_t> sweep_reason_codes();
 
@@ -50,5 +51,14 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
 
 // FNV-1a over the hwdb's files (sorted paths and contents): identifies the data a sweep used.
 std::string hwdb_content_hash(const std::string& dir);
+
+// One input a sweep file depends on, stored as a root attribute: `--resume` refuses a file whose
+// stamp differs from the current run's, naming `what` changed.
+struct SweepStamp {
+  std::string attr, what, value;
+};
+// The stamps of a run: podperf version and build, hwdb contents, figure sets, model configs.
+std::vector<SweepStamp> sweep_stamps(const std::string& hwdb_dir, const std::vector<std::string>& figures,
+                                     const std::string& configs_dir);
 
 }  // namespace podperf

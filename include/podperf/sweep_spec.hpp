@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "podperf/limits.hpp"
+
 namespace podperf {
 
 // Axes a sweep may vary. Text axes hold ids; numeric axes hold values.
@@ -29,6 +31,7 @@ struct Axis {
 // A constraint `lhs OP rhs` over numeric axes and `chips`, `chips_per_supernode`, compiled to
 // reverse Polish notation (numbers, variables, + - * /).
 struct Expr {
+  static constexpr int kMaxDepth = 32;  // pending operands during evaluation (the parser checks)
   enum Op : std::uint8_t { num, var, add, sub, mul, div };
   struct Tok {
     Op op;

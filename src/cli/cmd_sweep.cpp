@@ -1,8 +1,12 @@
 // podperf sweep SPEC -o out.h5: evaluates every point of a sweep spec into an HDF5 file.
-// The file is written as out.h5.part and renamed when done; SIGINT/SIGTERM stop after the chunk in
-// hand, leaving a valid file marked incomplete that --resume continues.
+// The file is written as out.h5.part (locked: one writer per output) and renamed to out.h5 only when
+// complete, so out.h5 is always absent, the previous complete file or the new one. SIGINT/SIGTERM
+// stop after the chunk in hand, leaving out.h5.part marked incomplete; --resume continues it when
+// the spec and every input (hwdb, figure sets, model configs, podperf build) are unchanged.
+#include <fcntl.h>
 #include <omp.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -12,6 +16,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -126,6 +131,61 @@ double peak_rss_mib() {
   return kib / 1024;
 }
 
+// The output protocol: rows go to OUT.part in OUT's directory, which this process holds an
+// exclusive lock on (an open-file-description lock, independent of HDF5's own flock), and OUT.part
+// becomes OUT by rename only once complete. A second writer of the same OUT refuses at once.
+// Everything that can be refused is checked before a byte is written.
+void check_output_path(const std::string& out) {
+  namespace fs = std::filesystem;
+  if (out.empty()) throw InputError("-o: empty output path");
+  struct stat st;
+  if (::stat(out.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw InputError(out + ": exists and is not a regular file; -o must name a regular file or a new path");
+  const std::string part = out + ".part";
+  if (::lstat(part.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw InputError(part + ": exists and is not a regular file (the sweep's temporary file)");
+  fs::path dir = fs::path(out).parent_path();
+  if (dir.empty()) dir = ".";
+  if (::stat(dir.c_str(), &st) != 0)
+    throw InputError(out + ": cannot write in directory '" + dir.string() + "' (" + std::strerror(errno) + ")");
+  if (!S_ISDIR(st.st_mode)) throw InputError(out + ": '" + dir.string() + "' is not a directory");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw InputError(out + ": cannot write in directory '" + dir.string() + "' (" + std::strerror(errno) + ")");
+}
+
+// Opens and locks OUT.part (creating it unless resuming); returns the descriptor that holds the lock.
+int lock_part(const std::string& out, bool resume) {
+  const std::string part = out + ".part";
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const int fd = ::open(part.c_str(), O_RDWR | O_CLOEXEC | (resume ? 0 : O_CREAT), 0644);
+    if (fd < 0) {
+      if (resume && errno == ENOENT) {
+        struct stat st;
+        if (::stat(out.c_str(), &st) == 0)
+          throw InputError(out + ": nothing to resume (no " + part + "; a finished sweep file is never reopened)");
+        throw InputError(out + ": nothing to resume (no such file)");
+      }
+      throw InputError(part + ": cannot open (" + std::strerror(errno) + ")");
+    }
+    struct flock lk {};
+    lk.l_type = F_WRLCK;
+    lk.l_whence = SEEK_SET;
+    if (::fcntl(fd, F_OFD_SETLK, &lk) != 0) {
+      const int e = errno;
+      ::close(fd);
+      if (e == EAGAIN || e == EACCES)
+        throw InputError(out + ": another podperf sweep is writing it (" + part + " is locked); wait for it or choose another -o");
+      throw InputError(part + ": cannot lock (" + std::strerror(e) + ")");
+    }
+    // The path may have been renamed away between open and lock: hold the lock on what it names now.
+    struct stat a, b;
+    if (::fstat(fd, &a) == 0 && ::stat(part.c_str(), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) return fd;
+    ::close(fd);
+    if (resume) throw InputError(out + ": nothing to resume (" + part + " was moved by another sweep)");
+  }
+  throw InputError(out + ": another podperf sweep is writing it (" + part + " keeps changing)");
+}
+
 std::string fmt_time(double s) {
   char b[32];
   if (s < 120) std::snprintf(b, sizeof b, "%.0fs", s);
@@ -149,7 +209,8 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--threads", o->threads, "OpenMP threads (default: all cores)")->check(CLI::Range(1, 4096));
   cmd->add_option("--chunk", o->chunk, "points per chunk (memory stays flat at this size)")
       ->check(CLI::Range(1, 10'000'000))->capture_default_str();
-  cmd->add_option("--max-points", o->max_points, "refuse larger sweeps unless --force")->capture_default_str();
+  cmd->add_option("--max-points", o->max_points, "refuse larger sweeps unless --force")
+      ->check(CLI::Range(std::uint64_t{1}, static_cast<std::uint64_t>(kMaxSweepPoints)))->capture_default_str();
   cmd->add_flag("--force", o->force, "run a sweep above --max-points");
   cmd->add_flag("--resume", o->resume, "continue an interrupted sweep of the same spec");
   cmd->add_flag("--quiet", o->quiet, "no progress bar");
@@ -182,14 +243,23 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
 #endif
     namespace fs = std::filesystem;
     const std::string part = o->out + ".part";
+    check_output_path(o->out);
+    // A chunk may take at most its uncompressed size plus 1 MiB of metadata; a full disk can leave
+    // an HDF5 file unreadable, so a sweep starts (and goes on) only with room for the next chunk.
+    const double chunk_bytes = double(o->chunk) * (8.0 * (spec.axes.size() + spec.metrics.size()) + 9) + (1 << 20);
+    if (const double room = room_for(part); room < chunk_bytes)
+      throw InputError(o->out + ": not enough room to write (" + std::to_string(static_cast<long long>(std::max(room, 0.0))) +
+                       " bytes left, a chunk needs up to " + std::to_string(static_cast<long long>(chunk_bytes)) + ")");
+    const std::vector<SweepStamp> stamps = sweep_stamps(ctx.db().dir, ctx.figures, ctx.models().dir);
+    const int lock_fd = lock_part(o->out, o->resume);
     std::unique_ptr<SweepFile> file;
-    if (o->resume) {
-      if (fs::exists(o->out) && !fs::exists(part)) fs::rename(o->out, part);
-      if (!fs::exists(part)) throw InputError(o->out + ": nothing to resume (no such file)");
-      file = std::make_unique<SweepFile>(SweepFile::reopen(part, spec));
-    } else {
-      file = std::make_unique<SweepFile>(
-          SweepFile::create(part, spec, hwdb_content_hash(ctx.db().dir), created_utc(), o->chunk));
+    try {
+      file = std::make_unique<SweepFile>(o->resume ? SweepFile::reopen(part, spec, stamps)
+                                                   : SweepFile::create(part, spec, stamps, created_utc(), o->chunk));
+    } catch (const InputError&) {
+      if (!o->resume) ::unlink(part.c_str());  // ours, and empty or unusable
+      ::close(lock_fd);
+      throw;
     }
     g_stop.store(0);
     std::signal(SIGINT, on_signal);
@@ -209,9 +279,6 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     }
 #endif
     std::uint64_t chunk_no = 0;
-    // A full disk can leave an HDF5 file unreadable, so stop before it fills: a chunk may take at
-    // most its uncompressed size plus 1 MiB of metadata.
-    const double chunk_bytes = double(o->chunk) * (8.0 * (spec.axes.size() + spec.metrics.size()) + 9) + (1 << 20);
     bool no_room = false;
     while (done < total && (!g_stop.load() || ranks.size > 1)) {
       const std::uint64_t n = std::min<std::uint64_t>(o->chunk, total - done);
@@ -255,7 +322,21 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     if (bar) std::fprintf(stderr, "\n");
     const std::uint64_t rows = file->rows();
     file->close();
-    fs::rename(part, o->out);
+    if (done == total) {
+      // Complete: on disk first, then the rename makes OUT the new complete file in one step.
+      if (::fsync(lock_fd) != 0 || ::rename(part.c_str(), o->out.c_str()) != 0) {
+        std::fprintf(stderr, "%s: cannot finish (%s); the complete rows stay in %s\n", o->out.c_str(), std::strerror(errno),
+                     part.c_str());
+        std::fflush(nullptr);
+        std::_Exit(2);
+      }
+      const std::string dir = fs::path(o->out).parent_path().empty() ? "." : fs::path(o->out).parent_path().string();
+      if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+      }
+    }
+    ::close(lock_fd);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::string skipped;
     std::uint64_t nskip = 0;
@@ -270,12 +351,12 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
                 static_cast<unsigned long long>(done - start), static_cast<unsigned long long>(rows),
                 static_cast<unsigned long long>(nskip), skipped.empty() ? "" : ": ", skipped.c_str(), "", secs,
                 (done - start) / std::max(secs, 1e-9), omp_get_max_threads() * ranks.size, peak_rss_mib(),
-                done < total && !no_room ? " - INTERRUPTED, file marked incomplete; continue with --resume" : "");
+                done < total && !no_room ? (" - INTERRUPTED: " + part + " holds the rows so far; continue with --resume").c_str() : "");
     if (no_room)
-      throw InputError(o->out + ": stopped before the disk fills (" + std::to_string(static_cast<long long>(room_for(o->out))) +
+      throw InputError(o->out + ": stopped before the disk fills (" + std::to_string(static_cast<long long>(room_for(part))) +
                        " bytes left, a chunk needs up to " + std::to_string(static_cast<long long>(chunk_bytes)) +
-                       "); it holds " + std::to_string(done) + " of " + std::to_string(total) +
-                       " points, marked incomplete: free space and continue with --resume");
+                       "); " + part + " holds " + std::to_string(done) + " of " + std::to_string(total) +
+                       " points: free space and continue with --resume");
     if (done < total) throw ExitCode{128 + g_stop.load()};
   });
 }

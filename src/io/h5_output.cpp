@@ -106,7 +106,7 @@ SweepFile::~SweepFile() {
   }
 }
 
-SweepFile SweepFile::create(const std::string& path, const SweepSpec& spec, const std::string& hwdb_hash,
+SweepFile SweepFile::create(const std::string& path, const SweepSpec& spec, const std::vector<SweepStamp>& stamps,
                             const std::string& created, std::uint64_t chunk_rows) {
   try {
     H5::Exception::dontPrint();
@@ -115,9 +115,7 @@ SweepFile SweepFile::create(const std::string& path, const SweepSpec& spec, cons
     im->path = path;
     im->file_ptr = std::make_unique<H5::H5File>(path, H5F_ACC_TRUNC);
     H5::Group root = im->file().openGroup("/");
-    put_attr(root, "podperf_version", std::string(PODPERF_VERSION));
-    put_attr(root, "git_revision", std::string(PODPERF_GIT_REV));
-    put_attr(root, "hwdb_hash", hwdb_hash);
+    for (auto& st : stamps) put_attr(root, st.attr, st.value);
     put_attr(root, "sweep_id", spec.id);
     put_attr(root, "sweep_description", spec.description);
     put_attr(root, "sweep_spec", spec.text);
@@ -149,17 +147,30 @@ SweepFile SweepFile::create(const std::string& path, const SweepSpec& spec, cons
   }
 }
 
-SweepFile SweepFile::reopen(const std::string& path, const SweepSpec& spec) {
+SweepFile SweepFile::reopen(const std::string& path, const SweepSpec& spec, const std::vector<SweepStamp>& stamps) {
   try {
     H5::Exception::dontPrint();
+    {
+      // The checks, on a read-only open: nothing is written to a file that is refused.
+      H5::H5File ro(path, H5F_ACC_RDONLY);
+      H5::Group root = ro.openGroup("/");
+      for (const char* a : {"sweep_spec", "complete", "points_done", "rows_written"})
+        if (!root.attrExists(a)) throw InputError(path + ": --resume refused: not a podperf sweep file (no attribute '" + a + "')");
+      if (get_str_attr(root, "sweep_spec") != spec.text)
+        throw InputError(path + ": --resume refused: written by another sweep spec; --resume needs the same spec file");
+      if (get_u64_attr(root, "complete")) throw InputError(path + ": already complete; nothing to resume");
+      for (auto& st : stamps) {
+        const std::string was = root.attrExists(st.attr) ? get_str_attr(root, st.attr) : std::string("(none)");
+        if (was != st.value)
+          throw InputError(path + ": --resume refused: the " + st.what + " changed (file: " + was + ", now: " + st.value +
+                           "); run without --resume to start over");
+      }
+    }
     auto im = std::make_unique<Impl>();
     im->spec = &spec;
     im->path = path;
     im->file_ptr = std::make_unique<H5::H5File>(path, H5F_ACC_RDWR);
     H5::Group root = im->file().openGroup("/");
-    if (get_str_attr(root, "sweep_spec") != spec.text)
-      throw InputError(path + ": written by another sweep spec; --resume needs the same spec file");
-    if (get_u64_attr(root, "complete")) throw InputError(path + ": already complete; nothing to resume");
     im->points_done = get_u64_attr(root, "points_done");
     im->rows = get_u64_attr(root, "rows_written");
     for (auto& a : spec.axes) {

@@ -18,6 +18,7 @@ namespace podperf {
 const char* sweep_reason_text(std::int8_t code) {
   if (code == kReasonConstraint) return "excluded by a constraint";
   if (code == kReasonPlanShape) return "TP x PP does not divide the instance";
+  if (code == kReasonNumeric) return "a metric is not a finite number >= 0 (inputs out of the model's range)";
   if (code >= 0 && code <= static_cast<int>(Reason::ttft_unreachable)) return reason_text(static_cast<Reason>(code));
   return "?";
 }
@@ -27,6 +28,7 @@ std::vector<std::int8_t> sweep_reason_codes() {
   for (int i = 0; i <= static_cast<int>(Reason::ttft_unreachable); ++i) c.push_back(static_cast<std::int8_t>(i));
   c.push_back(kReasonConstraint);
   c.push_back(kReasonPlanShape);
+  c.push_back(kReasonNumeric);
   return c;
 }
 
@@ -183,16 +185,18 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
       x.kv = kl ? precision_of(*kl) : x.weights;
       Parallel p = default_inference_plan(sys, model, x.weights);
       const int instance = p.chips();
+      // Axis values are at most kMaxAxisCount (1e8): products in 64 bits never wrap.
       p.tp = static_cast<int>(num(AxisId::tp, p.tp));
       p.pp = static_cast<int>(num(AxisId::pp, 1));
-      if (instance % (p.tp * p.pp) != 0) reason = kReasonPlanShape;
-      p.dp = std::max(1, instance / (p.tp * p.pp));
+      const std::int64_t shape = std::int64_t{p.tp} * p.pp;
+      if (instance % shape != 0) reason = kReasonPlanShape;
+      p.dp = static_cast<int>(std::max<std::int64_t>(1, instance / shape));
       const int ep = static_cast<int>(num(AxisId::ep, 0));  // 0: every chip of a stage (MoE), 1 for dense
       p.ep = ep > 0 ? ep : (model.moe() ? p.tp * p.dp : 1);
       x.par = p;
       x.redundant_experts = default_redundant_experts(model, p.ep);
       const double batch = num(AxisId::batch, 0);
-      const double instance_batch = batch * p.chips() / p.tp;  // per chip -> per instance
+      const double instance_batch = batch * double(shape) * p.dp * p.cp / p.tp;  // per chip -> per instance
       if (instance_batch > 1e9 && reason == 0) reason = static_cast<std::int8_t>(Reason::memory);  // no HBM holds it
       x.batch = batch > 0 ? static_cast<int>(std::min(instance_batch, 1e9)) : 0;
       x.seq_in = static_cast<int>(num(AxisId::seq_in, 2048));
@@ -209,8 +213,9 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
         t.par.tp = static_cast<int>(num(AxisId::tp, 1));
         t.par.pp = static_cast<int>(num(AxisId::pp, 1));
         t.par.ep = std::max(1, static_cast<int>(num(AxisId::ep, 1)));
-        reason = sys.chips % (t.par.tp * t.par.pp) == 0 ? 0 : kReasonPlanShape;  // the inference plan does not apply
-        t.par.dp = std::max(1, sys.chips / (t.par.tp * t.par.pp));
+        const std::int64_t tshape = std::int64_t{t.par.tp} * t.par.pp;
+        reason = sys.chips % tshape == 0 ? 0 : kReasonPlanShape;  // the inference plan does not apply
+        t.par.dp = static_cast<int>(std::max<std::int64_t>(1, sys.chips / tshape));
         t.global_batch = static_cast<int>(std::min(1e9, num(AxisId::batch, 16) * t.par.dp));
         t.seq = static_cast<int>(num(AxisId::seq_in, 4096));
         t.precision = wl ? x.weights : Precision::bf16;
@@ -276,6 +281,12 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
             case MetricId::count: break;
           }
         out.metric[m][static_cast<std::size_t>(k)] = v;
+        // A point marked ok carries finite, non-negative numbers only.
+        if (reason == 0 && !(std::isfinite(v) && v >= 0)) reason = kReasonNumeric;
+      }
+      if (reason == kReasonNumeric) {
+        for (std::size_t m = 0; m < spec.metrics.size(); ++m) out.metric[m][static_cast<std::size_t>(k)] = nan;
+        out.reason[static_cast<std::size_t>(k)] = reason;
       }
       out.kept[static_cast<std::size_t>(k)] = spec.keep_invalid || reason == 0;
     }
@@ -300,8 +311,11 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
 
 std::string hwdb_content_hash(const std::string& dir) {
   std::vector<fs::path> files;
-  for (auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file() && e.path().extension() == ".toml") files.push_back(e.path());
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end;
+       it.increment(ec))
+    if (it->is_regular_file(ec) && it->path().extension() == ".toml") files.push_back(it->path());
+  if (ec) throw InputError(dir + ": cannot read directory (" + ec.message() + ")");
   std::sort(files.begin(), files.end());
   std::uint64_t h = 1469598103934665603ull;
   auto mix = [&](const std::string& s) {
@@ -317,6 +331,21 @@ std::string hwdb_content_hash(const std::string& dir) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
+}
+
+}  // namespace podperf
+
+namespace podperf {
+
+std::vector<SweepStamp> sweep_stamps(const std::string& hwdb_dir, const std::vector<std::string>& figures,
+                                     const std::string& configs_dir) {
+  std::string sets;
+  for (auto& f : figures) sets += (sets.empty() ? "" : ",") + f;
+  return {{"podperf_version", "podperf version", PODPERF_VERSION},
+          {"git_revision", "podperf build (git revision)", PODPERF_GIT_REV},
+          {"hwdb_hash", "hwdb contents (--hwdb)", hwdb_content_hash(hwdb_dir)},
+          {"figure_sets", "figure sets (--figures)", sets.empty() ? "none" : sets},
+          {"models_hash", "model configs (--configs)", hwdb_content_hash((fs::path(configs_dir) / "models").string())}};
 }
 
 }  // namespace podperf

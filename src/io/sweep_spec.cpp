@@ -12,18 +12,23 @@
 namespace podperf {
 
 namespace {
+// Upper bounds of the numeric axes: the limits of the matching estimate flags (--tp, --batch,
+// --seq-in, --tpot-ms, --mtp, --overlap ... ) and of the hwdb's site electricity price.
 struct AxisInfo {
   const char* name;
   bool text;
   const char* unit;
+  double max;  // numeric axes: largest value accepted
 };
 const AxisInfo kAxisInfo[kAxes] = {
-    {"system", true, "id"},       {"model", true, "id"},         {"mode", true, "prefill | decode | serve | train"},
-    {"site", true, "id"},         {"weights", true, "precision"}, {"kv", true, "precision"},
-    {"tp", false, "chips"},       {"ep", false, "chips"},         {"pp", false, "stages"},
-    {"batch", false, "sequences per chip"}, {"seq_in", false, "tokens"}, {"seq_out", false, "tokens"},
-    {"context", false, "tokens"}, {"tpot_ms", false, "ms (target)"}, {"mtp", false, "draft tokens"},
-    {"electricity_usd_kwh", false, "USD/kWh"}, {"overlap", false, "fraction"}};
+    {"system", true, "id", 0},       {"model", true, "id", 0},  {"mode", true, "prefill | decode | serve | train", 0},
+    {"site", true, "id", 0},         {"weights", true, "precision", 0}, {"kv", true, "precision", 0},
+    {"tp", false, "chips", kMaxAxisCount},       {"ep", false, "chips", kMaxAxisCount},
+    {"pp", false, "stages", kMaxAxisCount},      {"batch", false, "sequences per chip", kMaxAxisCount},
+    {"seq_in", false, "tokens", kMaxAxisCount},  {"seq_out", false, "tokens", kMaxAxisCount},
+    {"context", false, "tokens", kMaxAxisCount}, {"tpot_ms", false, "ms (target)", kMaxAxisCount},
+    {"mtp", false, "draft tokens", kMaxMtpTokens}, {"electricity_usd_kwh", false, "USD/kWh", kMaxElectricityUsdKwh},
+    {"overlap", false, "fraction", 1}};
 
 struct MetricInfo {
   const char* name;
@@ -69,6 +74,7 @@ struct Parser {
         if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') {
           char* end = nullptr;
           const double v = std::strtod(s.c_str() + i, &end);
+          if (end == s.c_str() + i || !std::isfinite(v)) fail("bad number at '" + s.substr(i) + "'");
           i = static_cast<std::size_t>(end - s.c_str());
           e.rpn.push_back({Expr::num, v});
         } else if (std::isalpha(static_cast<unsigned char>(c))) {
@@ -103,16 +109,30 @@ struct Parser {
       }
     }
     if (want_operand) fail("incomplete expression");
+    if (i < s.size()) fail("unexpected '" + s.substr(i) + "' (one comparison per constraint)");
     while (!ops.empty()) {
       if (ops.back() == '(') fail("unbalanced '('");
       emit(ops.back());
       ops.pop_back();
     }
+    // eval() keeps pending operands on a fixed stack of Expr::kMaxDepth.
+    int depth = 0, deepest = 0;
+    for (auto& t : e.rpn) {
+      depth += t.op == Expr::num || t.op == Expr::var ? 1 : -1;
+      deepest = std::max(deepest, depth);
+    }
+    if (deepest > Expr::kMaxDepth)
+      fail("nested too deeply (" + std::to_string(deepest) + " pending operands; at most " + std::to_string(Expr::kMaxDepth) + ")");
     return e;
   }
 };
 
-std::vector<double> numbers_of(const toml::node& n, const std::string& file, const std::string& where) {
+std::vector<double> numbers_of(const toml::node& n, const std::string& file, const std::string& where, double max) {
+  auto bounded = [&](double v, int line, const std::string& field) {
+    if (!std::isfinite(v) || v < 0) throw InputError(file, line, field, "values must be finite and >= 0 (got " + io::fmt_num(v) + ")");
+    if (v > max) throw InputError(file, line, field, "values must be <= " + io::fmt_num(max) + " (got " + io::fmt_num(v) + ")");
+    return v;
+  };
   std::vector<double> out;
   auto num = [&](const toml::node& x) {
     if (auto d = x.value_exact<double>()) return *d;
@@ -130,7 +150,8 @@ std::vector<double> numbers_of(const toml::node& n, const std::string& file, con
     const toml::node* from = t->get("from");
     const toml::node* to = t->get("to");
     if (!from || !to) throw InputError(file, io::line_of(n), where, "a range needs 'from' and 'to'");
-    const double a = num(*from), b = num(*to);
+    const double a = bounded(num(*from), io::line_of(*from), where + ".from");
+    const double b = bounded(num(*to), io::line_of(*to), where + ".to");
     if (a > b) throw InputError(file, io::line_of(n), where, "range from > to (" + io::fmt_num(a) + " > " + io::fmt_num(b) + ")");
     std::string scale = "linear";
     if (auto* sc = t->get("scale")) {
@@ -154,8 +175,7 @@ std::vector<double> numbers_of(const toml::node& n, const std::string& file, con
   } else {
     throw InputError(file, io::line_of(n), where, "must be a list or a range { from, to, step | scale }");
   }
-  for (double v : out)
-    if (!std::isfinite(v) || v < 0) throw InputError(file, io::line_of(n), where, "values must be finite and >= 0");
+  for (double v : out) bounded(v, io::line_of(n), where);
   if (out.empty()) throw InputError(file, io::line_of(n), where, "no values");
   return out;
 }
@@ -168,8 +188,12 @@ const char* to_string(MetricId m) { return kMetricInfo[static_cast<int>(m)].name
 const char* metric_unit(MetricId m) { return kMetricInfo[static_cast<int>(m)].unit; }
 
 std::uint64_t SweepSpec::points() const {
+  // Saturates instead of wrapping (the loader refuses more than kMaxSweepPoints).
   std::uint64_t n = 1;
-  for (auto& a : axes) n *= a.size();
+  for (auto& a : axes) {
+    if (a.size() != 0 && n > UINT64_MAX / a.size()) return UINT64_MAX;
+    n *= a.size();
+  }
   return n;
 }
 
@@ -180,13 +204,17 @@ const Axis* SweepSpec::axis(AxisId id) const {
 }
 
 double eval(const Expr& e, const double* vars) {
-  double st[32];
+  double st[Expr::kMaxDepth];
   int sp = 0;
   for (auto& t : e.rpn) {
     switch (t.op) {
-      case Expr::num: st[sp++] = t.value; break;
-      case Expr::var: st[sp++] = vars[static_cast<int>(t.value)]; break;
+      case Expr::num:
+      case Expr::var:
+        if (sp == Expr::kMaxDepth) return NAN;  // the parser refuses deeper expressions
+        st[sp++] = t.op == Expr::num ? t.value : vars[static_cast<int>(t.value)];
+        break;
       default: {
+        if (sp < 2) return NAN;
         const double b = st[--sp], a = st[--sp];
         st[sp++] = t.op == Expr::add ? a + b : t.op == Expr::sub ? a - b : t.op == Expr::mul ? a * b : (b != 0 ? a / b : NAN);
       }
@@ -250,17 +278,29 @@ SweepSpec load_sweep_spec(const std::string& path) {
     if (kAxisInfo[id].text) {
       const toml::array* arr = v.as_array();
       if (!arr || arr->empty()) throw InputError(path, line, "axes." + name, "must be a non-empty list of strings");
+      // Labels are stored as one HDF5 attribute and indexed as uint16 in the file.
+      if (arr->size() > kMaxAxisLabels)
+        throw InputError(path, line, "axes." + name, std::to_string(arr->size()) + " labels (at most " + std::to_string(kMaxAxisLabels) + ")");
       for (auto& x : *arr) {
         if (!x.is_string()) throw InputError(path, io::line_of(x), "axes." + name, "must be a list of strings");
         ax.labels.push_back(x.as_string()->get());
+        if (ax.labels.back().size() > 256) throw InputError(path, io::line_of(x), "axes." + name, "label longer than 256 characters");
       }
     } else {
-      ax.values = numbers_of(v, path, "axes." + name);
+      ax.values = numbers_of(v, path, "axes." + name, kAxisInfo[id].max);
     }
     s.axes.push_back(std::move(ax));
   }
   if (!s.axis(AxisId::system)) throw InputError(path, io::line_of(*axes), "axes.system", "missing (required)");
   if (!s.axis(AxisId::model)) throw InputError(path, io::line_of(*axes), "axes.model", "missing (required)");
+  {
+    // The point count in overflow-safe arithmetic: a product past kMaxSweepPoints is refused here.
+    double n = 1;
+    for (auto& a : s.axes) n *= double(a.size());
+    if (n > kMaxSweepPoints)
+      throw InputError(path, io::line_of(*axes), "axes", "the axes give " + io::fmt_num(n) + " points (at most " +
+                                                            io::fmt_num(kMaxSweepPoints) + ")");
+  }
   if (auto* cons = root.get("constraints")) {
     const toml::array* arr = cons->as_array();
     if (!arr) throw InputError(path, io::line_of(*cons), "constraints", "must be a list of strings like \"tp * ep <= chips\"");
@@ -304,6 +344,8 @@ SweepSpec load_sweep_spec(const std::string& path) {
           for (int m = 0; m < kMetrics; ++m)
             if (name == kMetricInfo[m].name) id = m;
           if (id < 0) throw InputError(path, io::line_of(x), "output.metrics", "unknown metric '" + name + "'");
+          if (std::find(s.metrics.begin(), s.metrics.end(), static_cast<MetricId>(id)) != s.metrics.end())
+            throw InputError(path, io::line_of(x), "output.metrics", "metric '" + name + "' listed twice");
           s.metrics.push_back(static_cast<MetricId>(id));
         }
       } else {
