@@ -127,12 +127,17 @@ TEST_CASE("an interrupted sweep leaves a valid file marked incomplete; --resume 
                             std::to_string(1 + trial) + "; kill -" + (trial == 1 ? "TERM" : "INT") + " $pid; wait $pid) 2>/dev/null";
     const int rc = std::system(cmd.c_str());
     CAPTURE(trial);
-    REQUIRE(fs::exists(out));
-    if (WEXITSTATUS(rc) == 0) continue;  // finished before the signal: nothing to resume
-    CHECK(attr_u64(out, "complete") == 0);
-    const std::uint64_t done = attr_u64(out, "points_done");
+    if (WEXITSTATUS(rc) == 0) {  // finished before the signal: nothing to resume
+      CHECK(fs::exists(out));
+      continue;
+    }
+    // The target is never an incomplete file: the rows so far stay in OUT.part.
+    CHECK(!fs::exists(out));
+    REQUIRE(fs::exists(out + ".part"));
+    CHECK(attr_u64(out + ".part", "complete") == 0);
+    const std::uint64_t done = attr_u64(out + ".part", "points_done");
     CHECK(done > 0);
-    CHECK(attr_u64(out, "rows_written") == done);
+    CHECK(attr_u64(out + ".part", "rows_written") == done);
     REQUIRE(std::system((bin + " sweep " + spec + " -o " + out + " --quiet --chunk 2000 --resume > /dev/null").c_str()) == 0);
     CHECK(attr_u64(out, "complete") == 1);
     CHECK(std::system(("h5diff -q " + ref + " " + out).c_str()) == 0);
@@ -188,10 +193,11 @@ TEST_CASE("a full disk stops the sweep with a clear error and a valid partial fi
   const std::string err = slurp(dir + "/err.txt");
   CHECK(err.find("stopped before the disk fills") != std::string::npos);
   CHECK(err.find("continue with --resume") != std::string::npos);
-  CHECK(attr_u64(out, "complete") == 0);
-  const std::uint64_t rows = attr_u64(out, "rows_written");
+  CHECK(!fs::exists(out));
+  CHECK(attr_u64(out + ".part", "complete") == 0);
+  const std::uint64_t rows = attr_u64(out + ".part", "rows_written");
   CHECK(rows > 0);
-  H5::H5File f(out, H5F_ACC_RDONLY);
+  H5::H5File f(out + ".part", H5F_ACC_RDONLY);
   hsize_t n = 0;
   f.openDataSet("/point").getSpace().getSimpleExtentDims(&n);
   CHECK(n == rows);
