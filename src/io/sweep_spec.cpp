@@ -23,7 +23,8 @@ const AxisInfo kAxisInfo[kAxes] = {
     {"tp", false, "chips"},       {"ep", false, "chips"},         {"pp", false, "stages"},
     {"batch", false, "sequences per chip"}, {"seq_in", false, "tokens"}, {"seq_out", false, "tokens"},
     {"context", false, "tokens"}, {"tpot_ms", false, "ms (target)"}, {"mtp", false, "draft tokens"},
-    {"electricity_usd_kwh", false, "USD/kWh"}, {"overlap", false, "fraction"}};
+    {"electricity_usd_kwh", false, "USD/kWh"}, {"overlap", false, "fraction"},
+    {"utilization", false, "fraction of hours under load"}, {"yield", false, "fraction of good dies"}};
 
 struct MetricInfo {
   const char* name;
@@ -36,7 +37,9 @@ const MetricInfo kMetricInfo[kMetrics] = {
     {"meets_target", "1 if TPOT <= tpot_ms target"}, {"usd_per_mtok", "USD per million tokens"},
     {"tokens_per_kwh", "tokens per facility kWh"}, {"tokens_per_usd", "tokens per USD"},
     {"avg_facility_kw", "kW"}, {"capex_usd", "USD"}, {"tco_usd_per_h", "USD per hour"},
-    {"instance_chips", "chips"}, {"batch_per_instance", "sequences"}};
+    {"instance_chips", "chips"}, {"batch_per_instance", "sequences"},
+    {"interruptions_per_day", "per day"}, {"mtbf_system_h", "h"}, {"goodput", "fraction left after failures"},
+    {"good_usd_per_mtok", "USD per million tokens after failures"}};
 
 // A tiny shunting-yard parser for constraint sides: numbers, variables, + - * / and parentheses.
 struct Parser {
