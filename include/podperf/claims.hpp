@@ -30,6 +30,8 @@ struct ClaimReading {
   double tpot_ms = 0;
   int seq_in = 2048, seq_out = 256, seq = 4096;
   std::string site_a, site_b;
+  // Operating points of A and B (0 = the hwdb's): utilisation of the site, die yield of the chip.
+  double utilization_a = 0, utilization_b = 0, yield_a = 0, yield_b = 0;
 };
 
 struct Claim {

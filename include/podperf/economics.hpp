@@ -2,6 +2,7 @@
 // tokens per kWh and per dollar, and the break-even electricity price and system price.
 #pragma once
 #include "podperf/cost.hpp"
+#include "podperf/reliability.hpp"
 #include "podperf/workload.hpp"
 
 namespace podperf {
@@ -14,6 +15,9 @@ struct Economics {
   double tokens_per_usd = 0;
   double tokens_per_s_per_kw = 0; // per kW of average facility power
   double train_run_usd = 0;       // train mode with --tokens: TCO over the run
+  // After failures (reliability.hpp): throughput x goodput, at the same power and cost per hour.
+  Reliability rel;
+  double good_tokens_per_s = 0, good_tokens_per_kwh = 0, good_usd_per_mtok = 0;
 };
 
 Economics economics(const System& s, const Site& site, const Model& m, const Workload& w);
@@ -23,5 +27,9 @@ Economics economics(const System& s, const Site& site, const Model& m, const Wor
 double breakeven_electricity(const Economics& a, double target_usd_per_mtok);
 // System price (USD, capex of A) at which A's cost per million tokens equals the target; <= 0 when none.
 double breakeven_capex(const Economics& a, const Site& site_a, double target_usd_per_mtok);
+// Utilisation U (fraction of hours under load) at which A's cost per million tokens equals the target:
+//   (fixed + E_idle + U (E_load - E_idle)) / (U x tokens per hour under load) x 1e6 = target.
+// Returns > 1 when A costs more even at full load, <= 0 (or NaN) when no utilisation does.
+double breakeven_utilization(const Economics& a, double target_usd_per_mtok);
 
 }  // namespace podperf

@@ -40,6 +40,11 @@ struct Hwdb {
 // Loads and validates a hwdb directory; throws InputError naming file, line and field.
 Hwdb load_hwdb(const std::string& dir, const std::vector<std::string>& overlays = {});
 
+// Sets one number for this run: "ENTITY.FIELD=VALUE" (FIELD = KEY or SECTION.KEY), validated like
+// the hwdb (type, constraint, plausibility, cross-field shape); errors name `flag`, field and reason.
+// `shown`: how the flag's argument appears in messages (default: the assignment).
+void apply_set(Hwdb& db, const std::string& assignment, const std::string& flag = "--set", const std::string& shown = "");
+
 // The shipped hwdb: $PODPERF_HWDB, else ../hwdb or ../share/podperf/hwdb next to the binary,
 // else the source tree's hwdb.
 std::string default_hwdb_dir(const char* argv0);

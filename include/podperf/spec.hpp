@@ -12,6 +12,18 @@ const char* to_string(Precision p);
 bool parse_precision(const std::string& s, Precision& out);
 double bytes_per_element(Precision p);
 
+// What a chip costs to make: dies from wafers at a yield, HBM stacks, packaging and test.
+struct ChipMfg {
+  double die_mm2 = 0;          // area of one logic die (0 = no manufacturing data)
+  double wafer_usd = 0;        // processed 300 mm wafer
+  double defect_per_cm2 = 0;   // defect density D0 (used when yield is not given)
+  double yield = 0;            // die yield given directly (0 = from D0 and the yield model)
+  int yield_model = 0;         // 0 Murphy, 1 Poisson
+  double hbm_stacks = 0, hbm_stack_usd = 0;
+  double packaging_usd = 0, test_usd = 0;
+  double package_yield = 1;    // assembly yield of the finished package
+};
+
 struct Chip {
   std::string id, name, vendor;
   int dies = 1;
@@ -33,6 +45,10 @@ struct Chip {
   double launch_us = 0;     // fixed per-operator overhead
   double overlap = 0;       // fraction of communication the serving/training stack hides behind compute
   double eplb_imbalance = 1;  // busiest chip's expert load / mean under the stack's default EPLB
+  // Failures per 1e9 device-hours (FIT): the accelerator (logic, SRAM, links, its processor) and its
+  // HBM (all stacks of one package). 0 = not stated.
+  double fit = 0, hbm_fit = 0;
+  ChipMfg mfg;  // manufacturing inputs (chip_cost.hpp); die_mm2 = 0: not stated
 };
 
 enum class Topology { switch1, clos2, fullmesh, clos };
@@ -68,6 +84,20 @@ struct CostParts {
   double chip_usd = 0, node_usd = 0, switch_usd = 0, scaleup_transceiver_usd = 0, rack_usd = 0;
 };
 
+// Failure rates (FIT: failures per 1e9 part-hours) of a system's parts besides the chip, and how it
+// recovers. Rates of 0 with restart_s = 0: not stated (no reliability figures).
+struct PartFailures {
+  double node_fit = 0;          // per server: CPUs, DRAM, SSD, board, PSU, host faults
+  double switch_fit = 0;        // per switch ASIC (scale-up and scale-out)
+  double transceiver_fit = 0;   // per optical module / cable end
+  double nic_fit = 0;           // per scale-out NIC (one per chip)
+  double software_fit = 0;      // per chip: software and collective-library faults that stop a job
+  double restart_s = 0;         // detection + restart of the stopped job or instance
+  double checkpoint_s = 0;      // writing one training checkpoint (blocking part)
+  double spare_every = 0;       // one hot spare chip per this many chips (0 = none)
+  double spare_switch_s = 0;    // recovery time when a hot spare takes a failed chip's place
+};
+
 struct System {
   std::string id, name, vendor;
   Chip chip;
@@ -82,6 +112,7 @@ struct System {
   double price_usd = 0;       // per the whole system; 0 = not stated (built up from `cost`)
   CostParts cost;
   double published_all_in_kw = 0;  // reference figure, 0 = none
+  PartFailures fail;               // part failure rates and recovery (reliability.hpp)
   double host_memory_tb = 0;       // CPU-attached memory of the whole system (0 = not stated)
 };
 
@@ -94,6 +125,7 @@ struct Site {
   double facility_years = 0;       // building, power and cooling plant
   double cost_of_capital = 0;
   double maintenance_frac = 0;
+  double utilization = 1;          // fraction of hours under load (idle power the rest)
 };
 
 }  // namespace podperf

@@ -13,6 +13,7 @@ namespace podperf {
 enum class AxisId {
   system, model, mode, site, weights, kv,                               // text
   tp, ep, pp, batch, seq_in, seq_out, context, tpot_ms, mtp, electricity_usd_kwh, overlap,  // numeric
+  utilization, yield,  // numeric: the site's utilisation, the chip's die yield (cost from manufacturing)
   count
 };
 inline constexpr int kAxes = static_cast<int>(AxisId::count);
@@ -52,7 +53,9 @@ inline constexpr int kVarChips = kAxes, kVarChipsPerSupernode = kAxes + 1, kVars
 enum class MetricId {
   tokens_per_s_per_chip, tokens_per_s, tokens_per_s_per_user, tpot_ms, ttft_ms, step_time_s, mfu,
   memory_gb_per_chip, meets_target, usd_per_mtok, tokens_per_kwh, tokens_per_usd, avg_facility_kw,
-  capex_usd, tco_usd_per_h, instance_chips, batch_per_instance, count
+  capex_usd, tco_usd_per_h, instance_chips, batch_per_instance,
+  interruptions_per_day, mtbf_system_h, goodput, good_usd_per_mtok,  // after failures (reliability.hpp)
+  count
 };
 inline constexpr int kMetrics = static_cast<int>(MetricId::count);
 const char* to_string(MetricId m);

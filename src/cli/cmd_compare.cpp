@@ -1,5 +1,6 @@
-// podperf compare A B: the SemiAnalysis-style side-by-side (specs, power, cost and a workload), each
-// system at its own site, ratios A/B with their 5-95% range over the hwdb's uncertainties.
+// podperf compare A B: the SemiAnalysis-style side-by-side (specs, power, cost, reliability and a
+// workload), both systems at one site (the hardware alone; --sites A,B splits them), ratios A/B with
+// their 5-95% range over the hwdb's uncertainties, and a second reading with each at its home site.
 // podperf breakeven A B: the electricity price and the system price at which A's cost per million
 // tokens equals B's.
 #include <algorithm>
@@ -54,6 +55,7 @@ const std::vector<Row>& rows() {
       {"w_per_hbm_tb", "W per TB of HBM", -1},
       {"bf16_pflops_per_kw", "dense BF16 PFLOPS per kW", +1},
       {"capex_musd", "capex M USD (system + scale-out share)", -1},
+      {"chip_mfg_usd", "chip cost from manufacturing USD", -1},
       {"tokens_per_s", "tokens/s per system", +1, true},
       {"tokens_per_s_per_chip", "tokens/s per chip", +1, true},
       {"tokens_per_s_per_kw", "tokens/s per kW (facility)", +1, true},
@@ -65,8 +67,22 @@ const std::vector<Row>& rows() {
       {"tco_usd_per_chip_h", "TCO USD per chip-hour", -1, true},
       {"train_run_musd", "training run M USD (train with --tokens)", -1, true},
       {"electricity_usd_kwh", "electricity USD/kWh (site)", -1, true},
+      {"utilization", "utilisation (fraction of hours under load)", 0, true},
+      {"mtbf_supernode_h", "MTBF of one supernode h", +1, true},
+      {"mtbf_system_h", "MTBF of the system h", +1, true},
+      {"interruptions_per_day", "interruptions per day", -1, true},
+      {"goodput", "goodput (fraction left after failures)", +1, true},
+      {"good_tokens_per_s", "tokens/s after failures", +1, true},
+      {"good_tokens_per_kwh", "tokens per kWh after failures", +1, true},
+      {"good_usd_per_mtok", "USD per million tokens after failures", -1, true},
   };
   return r;
+}
+
+std::size_t row_index(const std::string& key) {
+  for (std::size_t i = 0; i < rows().size(); ++i)
+    if (rows()[i].key == key) return i;
+  return 0;
 }
 
 // Every row's value for one system at one site, at the given pick.
@@ -83,13 +99,18 @@ std::vector<double> values(const Hwdb& db, const Model& m, const Side& side, con
                          s.chips * (scaleout_ports_per_chip(s.scaleout) + 1) * s.scaleout.transceivers;
   const bool ok = ec.est.fits();
   auto w = [&](double v) { return ok ? v : nan; };
+  auto r = [&](double v) { return ok && ec.rel.stated ? v : nan; };
+  const ChipCost mfg = chip_cost(s.chip);
   return {double(sp.chips), sp.dense_pflops[static_cast<int>(Precision::bf16)], eight, sp.hbm_tb, sp.hbm_tb_s,
           sp.scaleup_tb_s_per_dir, sp.scaleout_tbit_s_per_dir, sp.racks, modules, kw,
           kw * 1000 / (sp.dense_pflops[static_cast<int>(Precision::bf16)] * 1000), kw * 1000 / sp.hbm_tb_s,
           kw * 1000 / sp.hbm_tb, sp.dense_pflops[static_cast<int>(Precision::bf16)] / kw, ec.tco.capex_usd / 1e6,
+          mfg.stated ? mfg.total_usd : nan,
           w(ec.est.tokens_per_s), w(ec.est.tokens_per_s_per_chip), w(ec.tokens_per_s_per_kw), w(ec.tokens_per_usd),
           w(ec.usd_per_mtok), w(ec.tokens_per_kwh), ec.tco.facility_avg_w / 1000, ec.tco.per_h(),
-          ec.tco.per_h() / s.chips, ec.train_run_usd > 0 ? ec.train_run_usd / 1e6 : nan, site.electricity_usd_kwh};
+          ec.tco.per_h() / s.chips, ec.train_run_usd > 0 ? ec.train_run_usd / 1e6 : nan, site.electricity_usd_kwh,
+          ec.tco.utilization, r(ec.rel.mtbf_supernode_h), r(ec.rel.mtbf_system_h), r(ec.rel.interruptions_per_day),
+          r(ec.rel.goodput), w(ec.good_tokens_per_s), w(ec.good_tokens_per_kwh), w(ec.good_usd_per_mtok)};
 }
 
 // The point puts every input at its central value (the mode of its triangular range); where ranges
@@ -120,8 +141,8 @@ void add_setup_flags(CLI::App* cmd, Setup& o) {
   cmd->add_option("a", o.a, "first system (numerator of the ratios)")->required();
   cmd->add_option("b", o.b, "second system")->required();
   cmd->add_option("--model", o.model, "model id")->capture_default_str();
-  cmd->add_option("--site", o.site, "site for both systems (default: Huawei in china, others in us)");
-  cmd->add_option("--sites", o.sites, "sites for A and B, e.g. china,us");
+  cmd->add_option("--site", o.site, "site for both systems (the hardware alone)")->capture_default_str();
+  cmd->add_option("--sites", o.sites, "sites for A and B, e.g. china,us (default: both at --site)");
   cmd->add_option("--samples", o.samples, "Monte Carlo draws over the hwdb ranges (0 = none)")
       ->check(CLI::Range(0, 100000))->capture_default_str();
   cmd->add_option("--seed", o.seed, "Monte Carlo seed")->check(CLI::Range(0ul, 1000000000000000000ul))->capture_default_str();
@@ -148,8 +169,8 @@ Prepared prepare(Context& ctx, const Setup& o) {
     p.a.site_id = o.sites.substr(0, comma);
     p.b.site_id = o.sites.substr(comma + 1);
   } else {
-    p.a.site_id = o.site.empty() ? default_site(db, o.a) : o.site;
-    p.b.site_id = o.site.empty() ? default_site(db, o.b) : o.site;
+    p.a.site_id = o.site;
+    p.b.site_id = o.site;
   }
   for (Side* s : {&p.a, &p.b}) {
     db.site(s->site_id);  // unknown site: error now
@@ -178,6 +199,34 @@ Json pair_json(const Prepared& p) {
   return j;
 }
 
+// The second reading: each system at its home site (Huawei in china, the others in us).
+struct HomeReading {
+  std::string site_a, site_b;
+  Economics a, b;
+};
+HomeReading home_costs(const Hwdb& db, const Prepared& p) {
+  HomeReading h;
+  h.site_a = default_site(db, p.a.id);
+  h.site_b = default_site(db, p.b.id);
+  h.a = economics(db.system(p.a.id), db.site(h.site_a), p.model, p.a.w);
+  h.b = economics(db.system(p.b.id), db.site(h.site_b), p.model, p.b.w);
+  return h;
+}
+
+std::string home_reading(const Hwdb& db, const Prepared& p) {
+  if (p.a.site_id != p.b.site_id) return "";
+  const HomeReading h = home_costs(db, p);
+  if (h.site_a == p.a.site_id && h.site_b == p.b.site_id) return "";
+  if (!h.a.est.fits() || !h.b.est.fits()) return "";
+  std::ostringstream s;
+  s << "  at home sites (A " << h.site_a << ", B " << h.site_b << "): USD per million tokens A " << num(h.a.usd_per_mtok)
+    << ", B " << num(h.b.usd_per_mtok) << ", A/B " << num(h.a.usd_per_mtok / h.b.usd_per_mtok, 3) << "x";
+  if (std::isfinite(h.a.good_usd_per_mtok) && std::isfinite(h.b.good_usd_per_mtok))
+    s << "; after failures A/B " << num(h.a.good_usd_per_mtok / h.b.good_usd_per_mtok, 3) << "x";
+  s << "\n";
+  return s.str();
+}
+
 std::string plan_line(const Estimate& e) {
   std::ostringstream s;
   s << "TP" << e.par.tp << " DP" << e.par.dp << " EP" << e.par.ep << " PP" << e.par.pp << ", batch " << e.batch;
@@ -189,6 +238,7 @@ std::string plan_line(const Estimate& e) {
 std::shared_ptr<Setup> default_setup() {
   auto o = std::make_shared<Setup>();
   o->model = "deepseek-v3";
+  o->site = "us";
   o->f.tpot_ms = 50;
   return o;
 }
@@ -211,7 +261,7 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     };
     const std::vector<Interval> iv = monte_carlo(p.inputs, o->samples, o->seed, ratios);
     std::vector<Swing> tornado;
-    const std::size_t cost_row = 19;  // usd_per_mtok
+    const std::size_t cost_row = row_index("usd_per_mtok");
     if (o->sensitivity)
       tornado = sensitivity(p.inputs, [&](const Pick& pick) { return ratios(pick)[cost_row]; });
     if (o->json) {
@@ -236,6 +286,17 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
         rowsj.push(x);
       }
       j["rows"] = rowsj;
+      if (p.a.site_id == p.b.site_id) {
+        const HomeReading h = home_costs(db, p);
+        Json x = Json::object();
+        x["site_a"] = h.site_a;
+        x["site_b"] = h.site_b;
+        x["usd_per_mtok_a"] = h.a.usd_per_mtok;
+        x["usd_per_mtok_b"] = h.b.usd_per_mtok;
+        x["good_usd_per_mtok_a"] = h.a.good_usd_per_mtok;
+        x["good_usd_per_mtok_b"] = h.b.good_usd_per_mtok;
+        j["home_sites"] = x;
+      }
       j["estimate_a"] = estimate_json(db.system(p.a.id), p.model, p.a.w, ea.est);
       j["estimate_b"] = estimate_json(db.system(p.b.id), p.model, p.b.w, eb.est);
       if (o->sensitivity) {
@@ -278,8 +339,8 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
         const double f = r.better > 0 ? (a_better ? va[i] / vb[i] : vb[i] / va[i]) : (a_better ? vb[i] / va[i] : va[i] / vb[i]);
         better = (a_better ? p.a.id : p.b.id) + " " + num(f, 3) + "x";
       }
-      t.row({r.label, std::isfinite(va[i]) ? num(va[i]) : "does not fit", std::isfinite(vb[i]) ? num(vb[i]) : "does not fit",
-             range_text(iv[i]), better});
+      auto cell = [](double v, bool fits) { return std::isfinite(v) ? num(v) : fits ? "-" : "does not fit"; };
+      t.row({r.label, cell(va[i], ea.est.fits()), cell(vb[i], eb.est.fits()), range_text(iv[i]), better});
     }
     t.print(std::cout);
     if (outside)
@@ -293,6 +354,7 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     else
       std::cout << "  A: " << to_string(p.a.w.infer.weights) << " weights; B: " << to_string(p.b.w.infer.weights)
                 << " weights; TPOT A " << num(ea.est.tpot_s * 1e3) << " ms, B " << num(eb.est.tpot_s * 1e3) << " ms\n";
+    if (const std::string home = home_reading(db, p); !home.empty()) std::cout << home;
     if (o->sensitivity) {
       std::cout << "\ninputs that move the cost-per-token ratio A/B most (each at its low and high end):\n";
       Table s({"input", "range", "kind", "A/B at low", "A/B at high"});
@@ -317,15 +379,18 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
       const Site ta = db.site(p.a.site_id, pick), tb = db.site(p.b.site_id, pick);
       const Economics ea = economics(sa, ta, p.model, p.a.w), eb = economics(sb, tb, p.model, p.b.w);
       const double nan = std::nan("");
-      if (!ea.est.fits() || !eb.est.fits()) return std::vector<double>{nan, nan, nan, nan};
+      if (!ea.est.fits() || !eb.est.fits()) return std::vector<double>(9, nan);
       return std::vector<double>{breakeven_electricity(ea, eb.usd_per_mtok), breakeven_capex(ea, ta, eb.usd_per_mtok),
-                                 ea.usd_per_mtok, eb.usd_per_mtok};
+                                 ea.usd_per_mtok, eb.usd_per_mtok,
+                                 breakeven_utilization(ea, eb.usd_per_mtok), breakeven_utilization(eb, ea.usd_per_mtok),
+                                 ea.good_usd_per_mtok, eb.good_usd_per_mtok, ea.tco.utilization};
     };
     const std::vector<Interval> iv = monte_carlo(p.inputs, ob->samples, ob->seed, solve);
     const Site ta = db.site(p.a.site_id);
     const System sa = db.system(p.a.id);
     const double capex_now = capex_usd(sa);
     auto in_range = [](double v) { return std::isfinite(v) && v > 0; };
+    auto util_ok = [](double v) { return std::isfinite(v) && v > 0 && v <= 1; };
     if (ob->json) {
       Json j = pair_json(p);
       j["usd_per_mtok_a"] = iv[2].central;
@@ -340,6 +405,15 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
       j["breakeven_capex_usd"] = in_range(iv[1].central) ? Json(iv[1].central) : Json();
       j["breakeven_capex_low"] = iv[1].low;
       j["breakeven_capex_high"] = iv[1].high;
+      j["breakeven_utilization_a"] = util_ok(iv[4].central) ? Json(iv[4].central) : Json();
+      j["breakeven_utilization_a_unclipped"] = iv[4].central;
+      j["breakeven_utilization_a_low"] = iv[4].low;
+      j["breakeven_utilization_a_high"] = iv[4].high;
+      j["breakeven_utilization_b"] = util_ok(iv[5].central) ? Json(iv[5].central) : Json();
+      j["breakeven_utilization_b_unclipped"] = iv[5].central;
+      j["utilization_a"] = iv[8].central;
+      j["good_usd_per_mtok_a"] = iv[6].central;
+      j["good_usd_per_mtok_b"] = iv[7].central;
       j["samples"] = ob->samples;
       std::cout << j.dump() << '\n';
       return;
@@ -368,6 +442,23 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
                 << "); modelled capex " << num(capex_now / 1e6) << " M USD\n";
     else
       std::cout << "none in range (A costs more than B even if it were free)\n";
+    // Utilisation at parity: each system's share of hours under load at which its cost per token
+    // meets the other's (the other at its site's utilisation).
+    auto util_line = [&](const char* who, const char* other, const Interval& u) {
+      std::cout << "  utilisation of " << who << " at which it costs what " << other << " costs: ";
+      if (util_ok(u.central))
+        std::cout << num(u.central, 3) << " (5-95%: " << num(u.low, 3) << "-" << num(u.high, 3) << ")\n";
+      else if (std::isfinite(u.central) && u.central > 1)
+        std::cout << "none (" << who << " costs more even at full load; it would need " << num(u.central, 3) << ")\n";
+      else
+        std::cout << "none\n";
+    };
+    util_line("A", "B", iv[4]);
+    util_line("B", "A", iv[5]);
+    if (std::isfinite(iv[6].central) && std::isfinite(iv[7].central))
+      std::cout << "  after failures (goodput): A " << num(iv[6].central) << " USD (" << num(iv[6].low) << "-" << num(iv[6].high)
+                << "), B " << num(iv[7].central) << " USD (" << num(iv[7].low) << "-" << num(iv[7].high)
+                << ") per million tokens\n";
   });
 }
 

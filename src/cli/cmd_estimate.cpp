@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "context.hpp"
+#include "economics_output.hpp"
 #include "podperf/limits.hpp"
 #include "estimate_output.hpp"
 #include "podperf/plan.hpp"
@@ -183,6 +184,7 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
   struct Opts {
     std::string system, model;
     WorkloadFlags f;
+    EconomicsFlags econ;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
@@ -190,14 +192,21 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--system", o->system, "system or cluster id (or NxSYSTEM)")->required();
   cmd->add_option("--model", o->model, "model id (configs/models)")->required();
   add_workload_flags(cmd, o->f);
+  add_economics_flags(cmd, o->econ);
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([&ctx, o] {
     const System sys = ctx.db().system(o->system);
     const Model m = ctx.models().model(o->model);
     const WorkloadRequest req = resolve(sys, m, o->f);
     const Estimate e = run_request(sys, m, req);
-    if (o->json) std::cout << estimate_json(sys, m, req, e).dump() << '\n';
-    else print_estimate(std::cout, sys, m, req, e);
+    if (o->json) {
+      Json j = estimate_json(sys, m, req, e);
+      economics_output(std::cout, &j, ctx.db(), o->system, m, req, o->econ);
+      std::cout << j.dump() << '\n';
+    } else {
+      print_estimate(std::cout, sys, m, req, e);
+      economics_output(std::cout, nullptr, ctx.db(), o->system, m, req, o->econ);
+    }
   });
 }
 

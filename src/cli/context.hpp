@@ -18,17 +18,26 @@ struct Context {
   std::string configs_dir;
   std::unique_ptr<Hwdb> loaded;
   std::unique_ptr<ModelDb> models_loaded;
+  // Per-run overrides (overrides.cpp): --set ENTITY.FIELD=VALUE, and for every site
+  // --electricity-usd-kwh, --pue, --utilization (< 0: not given).
+  std::vector<std::string> sets;
+  std::string electricity_usd_kwh, pue, utilization;  // empty: not given
 
   const Hwdb& db() {
-    if (!loaded) loaded = std::make_unique<Hwdb>(load_hwdb(hwdb_dir, figures));
+    if (!loaded) {
+      loaded = std::make_unique<Hwdb>(load_hwdb(hwdb_dir, figures));
+      apply_overrides(*loaded);
+    }
     return *loaded;
   }
+  void apply_overrides(Hwdb& db) const;
   const ModelDb& models() {
     if (!models_loaded) models_loaded = std::make_unique<ModelDb>(load_models(configs_dir));
     return *models_loaded;
   }
 };
 
+void add_override_options(CLI::App& app, Context& ctx);
 void add_hwdb_commands(CLI::App& app, Context& ctx);
 void add_specs_command(CLI::App& app, Context& ctx);
 void add_power_command(CLI::App& app, Context& ctx);

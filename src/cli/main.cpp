@@ -40,7 +40,9 @@ int run(int argc, char** argv) {
   app.add_option("--configs", ctx.configs_dir, "configs directory with models/ (default: the shipped configs)")
       ->capture_default_str();
   app.add_option("--figures", ctx.figures,
-                 "apply a figure set from hwdb/overlays (e.g. semianalysis); repeatable");
+                 "apply a figure set: a name in hwdb/overlays (e.g. semianalysis) or a path to one; repeatable");
+  cli::add_override_options(app, ctx);
+  app.fallthrough();  // global options may follow the subcommand
   cli::add_hwdb_commands(app, ctx);
   cli::add_specs_command(app, ctx);
   cli::add_power_command(app, ctx);

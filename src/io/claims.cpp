@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <utility>
 
 #include "podperf/economics.hpp"
 #include "podperf/plan.hpp"
@@ -25,7 +26,8 @@ Relation parse_relation(const std::string& s, const std::string& file, int line,
 const std::set<std::string>& metrics() {
   static const std::set<std::string> m = {"chip_hbm_gb", "chip_hbm_tb_s", "chips", "dies", "hbm_tb", "memory_tb",
                                           "hbm_tb_s", "scaleup_tb_s_bidir", "power_kw", "tokens_per_s_per_chip",
-                                          "breakeven_electricity", "energy_cost_ratio"};
+                                          "breakeven_electricity", "energy_cost_ratio", "chip_mfg_usd",
+                                          "usd_per_mtok", "usd_per_mtok_ratio", "tco_usd_per_day"};
   return m;
 }
 
@@ -38,6 +40,13 @@ bool known_metric(const std::string& m) {
     }
   return false;
 }
+
+// Metrics that run a workload on A and B (or A alone: usd_per_mtok, tco_usd_per_day, in USD).
+bool is_workload(const std::string& m) {
+  return m == "tokens_per_s_per_chip" || m == "breakeven_electricity" || m == "energy_cost_ratio" ||
+         m == "usd_per_mtok" || m == "usd_per_mtok_ratio" || m == "tco_usd_per_day";
+}
+bool in_usd(const std::string& m) { return m == "usd_per_mtok" || m == "tco_usd_per_day" || m == "chip_mfg_usd"; }
 
 Precision prec_of(const std::string& metric) {
   Precision p = Precision::bf16;
@@ -86,8 +95,11 @@ double quantity(const Hwdb& db, const ModelDb& models, const Claim& c, const Cla
   const std::string& m = r.metric;
   const double nan = std::nan("");
   if (m.rfind("chip_", 0) == 0) {
-    const Chip a = db.chip(ida, pick), b = db.chip(idb, pick);
+    Chip a = db.chip(ida, pick), b = db.chip(idb, pick);
+    if (r.yield_a > 0) a.mfg.yield = r.yield_a;
+    if (r.yield_b > 0) b.mfg.yield = r.yield_b;
     auto get = [&](const Chip& x) {
+      if (m == "chip_mfg_usd") return chip_cost(x).total_usd;
       if (m == "chip_hbm_gb") return x.hbm_gb;
       if (m == "chip_hbm_tb_s") return x.hbm_tb_s;
       return x.peak(prec_of(m));  // native units only: a chip without the precision scores 0
@@ -95,12 +107,18 @@ double quantity(const Hwdb& db, const ModelDb& models, const Claim& c, const Cla
     return get(a) / (get(b) * r.b_factor);
   }
   const System a = db.system(ida, pick), b = db.system(idb, pick);
-  if (m == "tokens_per_s_per_chip" || m == "breakeven_electricity" || m == "energy_cost_ratio") {
+  if (is_workload(m)) {
     const Model model = models.model(r.model);
     const Workload wa = workload_for(a, model, r, true), wb = workload_for(b, model, r, false);
-    const Site sa = db.site(site_of(a, r.site_a), pick), sb = db.site(site_of(b, r.site_b), pick);
-    const Economics ea = economics(a, sa, model, wa), eb = economics(b, sb, model, wb);
+    Site sa = db.site(site_of(a, r.site_a), pick), sb = db.site(site_of(b, r.site_b), pick);
+    if (r.utilization_a > 0) sa.utilization = r.utilization_a;
+    if (r.utilization_b > 0) sb.utilization = r.utilization_b;
+    const Economics ea = economics(a, sa, model, wa);
+    if (m == "usd_per_mtok") return ea.est.fits() ? ea.usd_per_mtok : nan;  // A alone, in USD
+    if (m == "tco_usd_per_day") return ea.tco.per_h() * 24;
+    const Economics eb = economics(b, sb, model, wb);
     if (!ea.est.fits() || !eb.est.fits()) return nan;
+    if (m == "usd_per_mtok_ratio") return ea.usd_per_mtok / (eb.usd_per_mtok * r.b_factor);
     if (m == "tokens_per_s_per_chip") return ea.est.tokens_per_s_per_chip / (eb.est.tokens_per_s_per_chip * r.b_factor);
     if (m == "breakeven_electricity") return breakeven_electricity(ea, eb.usd_per_mtok);
     const double energy_a = ea.tco.energy_per_h / ea.est.tokens_per_s, energy_b = eb.tco.energy_per_h / eb.est.tokens_per_s;
@@ -186,7 +204,7 @@ std::vector<Claim> load_claims(const std::string& dir) {
       if (!mode.empty()) x.mode = mode;
       if (x.mode != "decode" && x.mode != "prefill" && x.mode != "serve" && x.mode != "train")
         throw InputError(file, io::line_of(*t->get("mode")), "reading.mode", "unknown mode '" + x.mode + "'");
-      const bool workload = x.metric == "tokens_per_s_per_chip" || x.metric == "breakeven_electricity" || x.metric == "energy_cost_ratio";
+      const bool workload = is_workload(x.metric);
       if (workload && x.model.empty()) throw InputError(file, io::line_of(n), "reading.model", "missing (required by metric '" + x.metric + "')");
       x.weights_a = r.str("weights_a", false);
       x.weights_b = r.str("weights_b", false);
@@ -196,6 +214,12 @@ std::vector<Claim> load_claims(const std::string& dir) {
       x.seq = r.integer("seq", 4096);
       x.site_a = r.str("site_a", false);
       x.site_b = r.str("site_b", false);
+      const std::pair<const char*, double*> points[] = {{"utilization_a", &x.utilization_a}, {"utilization_b", &x.utilization_b},
+                                                        {"yield_a", &x.yield_a}, {"yield_b", &x.yield_b}};
+      for (auto& [key, dst] : points) {
+        *dst = r.number(key, 0);
+        if (*dst > 1) throw InputError(file, io::line_of(*t->get(key)), std::string("reading.") + key, "must be in (0, 1] (got " + io::fmt_num(*dst) + ")");
+      }
       r.done();
       c.readings.push_back(x);
     }
@@ -257,11 +281,14 @@ ClaimResult evaluate_claim(const Claim& c, const std::function<const Hwdb&(const
   for (std::size_t i = 0; i < res.readings.size(); ++i) {
     const ReadingResult& r = res.readings[i];
     const bool price = c.readings[i].metric == "breakeven_electricity";
+    const bool usd = in_usd(c.readings[i].metric) && c.readings[i].metric != "chip_mfg_usd";
     res.reason += (i ? "; " : "") + r.label + ": " +
-                  (!std::isfinite(r.value) ? std::string("no value") : price ? fmt(r.value) + " USD/kWh" : fmt(r.value) + "x");
+                  (!std::isfinite(r.value) ? std::string("no value") : price ? fmt(r.value) + " USD/kWh"
+                                                                      : usd ? fmt(r.value) + " USD" : fmt(r.value) + "x");
   }
+  const bool usd = in_usd(c.readings.front().metric) && c.readings.front().metric != "chip_mfg_usd";
   if (c.readings.front().metric != "breakeven_electricity")
-    res.reason += std::string(" (claimed ") + relation_text(c.relation) + " " + fmt(c.claimed) + "x" +
+    res.reason += std::string(" (claimed ") + relation_text(c.relation) + " " + fmt(c.claimed) + (usd ? " USD" : "x") +
                   (c.relation == Relation::about ? " within " + fmt(100 * c.tolerance) + "%" : "") + ")";
   return res;
 }

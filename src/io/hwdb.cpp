@@ -197,6 +197,18 @@ Chip Hwdb::chip(const std::string& id, const Pick& p) const {
   c.launch_us = p.get(r, "efficiency.launch_us");
   c.overlap = p.get(r, "efficiency.overlap");
   c.eplb_imbalance = p.get(r, "efficiency.eplb_imbalance");
+  c.fit = p.get(r, "reliability.accelerator_fit");
+  c.hbm_fit = p.get(r, "reliability.hbm_fit");
+  c.mfg.die_mm2 = p.get(r, "manufacturing.die_mm2");
+  c.mfg.wafer_usd = p.get(r, "manufacturing.wafer_usd");
+  c.mfg.defect_per_cm2 = p.get(r, "manufacturing.defect_per_cm2");
+  c.mfg.yield = p.get(r, "manufacturing.yield");
+  c.mfg.yield_model = r.str("manufacturing.yield_model") == "poisson" ? 1 : 0;
+  c.mfg.hbm_stacks = p.get(r, "manufacturing.hbm_stacks");
+  c.mfg.hbm_stack_usd = p.get(r, "manufacturing.hbm_stack_usd");
+  c.mfg.packaging_usd = p.get(r, "manufacturing.packaging_usd");
+  c.mfg.test_usd = p.get(r, "manufacturing.test_usd");
+  c.mfg.package_yield = r.has("manufacturing.package_yield") ? p.get(r, "manufacturing.package_yield") : 1;
   return c;
 }
 
@@ -296,6 +308,16 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
   u.transceivers = p.get(r, "scaleup.transceivers");
   u.transceiver_w = p.get(r, "scaleup.transceiver_w");
   s.scaleout = build_scaleout(r, p);
+  PartFailures& f = s.fail;
+  f.node_fit = p.get(r, "reliability.node_fit");
+  f.switch_fit = p.get(r, "reliability.switch_fit");
+  f.transceiver_fit = p.get(r, "reliability.transceiver_fit");
+  f.nic_fit = p.get(r, "reliability.nic_fit");
+  f.software_fit = p.get(r, "reliability.software_fit");
+  f.restart_s = p.get(r, "reliability.restart_s");
+  f.checkpoint_s = p.get(r, "reliability.checkpoint_s");
+  f.spare_every = p.get(r, "reliability.spare_every");
+  f.spare_switch_s = p.get(r, "reliability.spare_switch_s");
   return s;
 }
 
@@ -311,6 +333,7 @@ Site Hwdb::site(const std::string& id, const Pick& p) const {
   s.cost_of_capital = p.get(r, "specs.cost_of_capital");
   s.maintenance_frac = p.get(r, "specs.maintenance_frac");
   s.facility_years = p.get(r, "specs.facility_years");
+  s.utilization = r.has("specs.utilization") ? p.get(r, "specs.utilization") : 1;
   return s;
 }
 
@@ -355,7 +378,12 @@ Hwdb load_hwdb(const std::string& dir, const std::vector<std::string>& overlays)
   check_ref(db.systems, "chip", db.chips, "chip");
   check_ref(db.clusters, "system", db.systems, "system");
   for (auto& name : overlays) {
-    const fs::path path = fs::path(dir) / "overlays" / (name + ".toml");
+    // A name from hwdb/overlays, or a path to a figure set anywhere (contains '/' or ends in .toml).
+    const bool is_path = name.find('/') != std::string::npos ||
+                         (name.size() > 5 && name.compare(name.size() - 5, 5, ".toml") == 0);
+    if (is_path && !fs::is_regular_file(name))
+      throw InputError("flag --figures: cannot open figure set '" + name + "' (no such file)");
+    const fs::path path = is_path ? fs::path(name) : fs::path(dir) / "overlays" / (name + ".toml");
     if (!fs::exists(path)) {
       std::string known;
       if (fs::is_directory(fs::path(dir) / "overlays"))
@@ -387,6 +415,61 @@ std::string unit_of(const std::string& entity, const std::string& key) {
   const auto* rule = dot == std::string::npos ? schema.find("", key)
                                               : schema.find(key.substr(0, dot), key.substr(dot + 1));
   return rule ? rule->unit : "";
+}
+
+}  // namespace podperf
+
+namespace podperf {
+
+void apply_set(Hwdb& db, const std::string& assignment, const std::string& flag, const std::string& shown) {
+  const std::string where = "flag " + flag + " " + (shown.empty() ? assignment : shown);
+  auto fail = [&](const std::string& msg) -> void { throw InputError(where + ": " + msg); };
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos) fail("expected ENTITY.FIELD=VALUE, e.g. ascend-910c.price_usd=20000");
+  const std::string lhs = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  const auto dot = lhs.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == lhs.size())
+    fail("expected ENTITY.FIELD=VALUE, e.g. ascend-910c.price_usd=20000");
+  const std::string id = lhs.substr(0, dot), field = lhs.substr(dot + 1);
+  const Record* found = db.find(id);
+  if (!found) fail("unknown entity '" + id + "' (not a chip, system, cluster or site id; see podperf hwdb list)");
+  Record& r = const_cast<Record&>(*found);
+  const io::FileSchema& schema = io::schema_of(r.entity);
+  // FIELD is SECTION.KEY, or a KEY that only one section has.
+  const io::FieldRule* rule = nullptr;
+  if (const auto d = field.find('.'); d != std::string::npos) {
+    rule = schema.find(field.substr(0, d), field.substr(d + 1));
+  } else {
+    std::vector<const io::FieldRule*> matches;
+    for (auto& f : schema.fields)
+      if (f.key == field && f.is_number()) matches.push_back(&f);
+    if (matches.size() == 1) rule = matches[0];
+    if (matches.size() > 1) {
+      std::string all;
+      for (auto* m : matches) all += (all.empty() ? "" : ", ") + id + "." + m->path();
+      fail("field '" + field + "' is ambiguous for " + r.entity + " '" + id + "' (give one of: " + all + ")");
+    }
+  }
+  if (!rule || !rule->is_number()) fail("unknown " + r.entity + " field '" + field + "' (see podperf hwdb show " + id + ")");
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size())
+    fail("field '" + rule->shown() + "': value '" + text + "' is not a number");
+  toml::table t{{"value", v}, {"kind", "assumption"}, {"source", where}};
+  try {
+    r.numbers[rule->path()] = io::read_number(t, "", *rule, nullptr);
+  } catch (const InputError& e) {
+    throw InputError(where + ": " + e.what());
+  }
+  Number& n = r.numbers[rule->path()];
+  if (std::find(r.order.begin(), r.order.end(), rule->path()) == r.order.end()) r.order.push_back(rule->path());
+  n.file = where;
+  n.note = "set for this run";
+  try {
+    check_shape(r);
+  } catch (const InputError& e) {
+    throw InputError(where + ": " + e.what());
+  }
 }
 
 }  // namespace podperf

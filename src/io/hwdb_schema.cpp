@@ -9,6 +9,7 @@ using T = FieldType;
 const std::vector<std::string> kTopologyUp = {"switch", "clos2", "fullmesh"};
 const std::vector<std::string> kTopologyOut = {"clos"};
 const std::vector<std::string> kMedium = {"copper", "optical"};
+const std::vector<std::string> kYieldModel = {"murphy", "poisson"};
 
 // Scale-out fabric fields, shared by systems (per supernode) and clusters (between supernodes).
 std::vector<FieldRule> scaleout_fields() {
@@ -55,6 +56,18 @@ FileSchema chip_schema() {
               {"efficiency", "launch_us", T::nonneg, true, "us per operator", 1000},
               {"efficiency", "overlap", T::nonneg_frac, true, "fraction of communication hidden behind compute"},
               {"efficiency", "eplb_imbalance", T::at_least_one, true, "busiest chip's expert load / mean, default EPLB", 8},
+              {"reliability", "accelerator_fit", T::nonneg, false, "failures per 1e9 chip-hours (logic, SRAM, links)", 1e7},
+              {"reliability", "hbm_fit", T::nonneg, false, "failures per 1e9 chip-hours (all HBM stacks of one chip)", 1e7},
+              {"manufacturing", "die_mm2", T::positive, false, "mm^2 per logic die", 2000},
+              {"manufacturing", "wafer_usd", T::positive, false, "USD per processed 300 mm wafer", 1e6},
+              {"manufacturing", "defect_per_cm2", T::nonneg, false, "defects per cm^2 (D0)", 10},
+              {"manufacturing", "yield", T::fraction, false, "fraction of good dies (given; else from D0)"},
+              {"manufacturing", "yield_model", T::choice, false, "", 0, kYieldModel},
+              {"manufacturing", "hbm_stacks", T::nonneg, false, "HBM stacks per package", 64},
+              {"manufacturing", "hbm_stack_usd", T::nonneg, false, "USD per HBM stack", 1e5},
+              {"manufacturing", "packaging_usd", T::nonneg, false, "USD per package (2.5D integration)", 1e5},
+              {"manufacturing", "test_usd", T::nonneg, false, "USD per package (test, assembly, substrate)", 1e5},
+              {"manufacturing", "package_yield", T::fraction, false, "fraction of good packages"},
           }};
 }
 
@@ -96,6 +109,15 @@ FileSchema system_schema() {
           {"scaleup", "switch_w", T::nonneg, true, "W per switch ASIC", 10000},
           {"scaleup", "transceivers", T::nonneg_count, true, "optical modules", 1e7},
           {"scaleup", "transceiver_w", T::nonneg, true, "W per module", 100},
+          {"reliability", "node_fit", T::nonneg, false, "failures per 1e9 server-hours (CPU, DRAM, SSD, PSU, board)", 1e8},
+          {"reliability", "switch_fit", T::nonneg, false, "failures per 1e9 switch-ASIC-hours", 1e8},
+          {"reliability", "transceiver_fit", T::nonneg, false, "failures per 1e9 module-hours (module or cable end)", 1e7},
+          {"reliability", "nic_fit", T::nonneg, false, "failures per 1e9 NIC-hours", 1e7},
+          {"reliability", "software_fit", T::nonneg, false, "job-stopping software faults per 1e9 chip-hours", 1e7},
+          {"reliability", "restart_s", T::positive, false, "s to detect a failure and restart", 1e6},
+          {"reliability", "checkpoint_s", T::nonneg, false, "s of blocking checkpoint write", 1e5},
+          {"reliability", "spare_every", T::nonneg, false, "chips per hot spare (0 = none)", 1e6},
+          {"reliability", "spare_switch_s", T::nonneg, false, "s for a hot spare to take over", 1e6},
       }};
   for (auto& f : scaleout_fields()) s.fields.push_back(f);
   return s;
@@ -129,6 +151,7 @@ FileSchema site_schema() {
               {"specs", "facility_years", T::positive, true, "years (building, power, cooling)", 100},
               {"specs", "cost_of_capital", T::nonneg_frac, true, "per year"},
               {"specs", "maintenance_frac", T::nonneg_frac, true, "of capex per year"},
+              {"specs", "utilization", T::fraction, false, "fraction of hours under load (1 when absent)"},
           }};
 }
 }  // namespace

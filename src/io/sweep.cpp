@@ -111,6 +111,10 @@ SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb&
     if (const Axis* ax = spec.axis(a))
       for (double v : ax->values)
         if (v > 1) throw err(a, "values must be in [0, 1]");
+  for (AxisId a : {AxisId::utilization, AxisId::yield})
+    if (const Axis* ax = spec.axis(a))
+      for (double v : ax->values)
+        if (!(v > 0 && v <= 1)) throw err(a, "values must be in (0, 1] (got " + fmt(v) + ")");
   return c;
 }
 
@@ -228,7 +232,7 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
       vars[static_cast<int>(AxisId::ep)] = p.ep;
       vars[static_cast<int>(AxisId::pp)] = p.pp;
       for (AxisId a : {AxisId::batch, AxisId::seq_in, AxisId::seq_out, AxisId::context, AxisId::tpot_ms, AxisId::mtp,
-                       AxisId::electricity_usd_kwh, AxisId::overlap})
+                       AxisId::electricity_usd_kwh, AxisId::overlap, AxisId::utilization, AxisId::yield})
         vars[static_cast<int>(a)] = num(a, 0);
       vars[kVarChips] = sys.chips;
       vars[kVarChipsPerSupernode] = sys.chips_per_supernode;
@@ -237,7 +241,8 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
       // The estimate, reused while the performance key repeats.
       PerfKey key{idx};
       key.idx[static_cast<int>(AxisId::site)] = key.idx[static_cast<int>(AxisId::electricity_usd_kwh)] =
-          key.idx[static_cast<int>(AxisId::tpot_ms)] = -1;
+          key.idx[static_cast<int>(AxisId::tpot_ms)] = key.idx[static_cast<int>(AxisId::utilization)] =
+          key.idx[static_cast<int>(AxisId::yield)] = -1;
       if (reason == 0) {
         if (!(key == last) || est_sys != si) {
           est = run_workload(sys, model, w);
@@ -251,12 +256,21 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
       // Metrics (NaN where the point has no number).
       const double nan = std::nan("");
       Tco t;
+      Reliability rel;
       double usd_mtok = nan, price = site.electricity_usd_kwh;
       if (reason == 0) {
-        t = tco(sys, site, est.activity);
+        // Yield axis: the change in the chip's manufacturing cost passes through to its price.
+        double extra_capex = 0;
+        if (const double y = num(AxisId::yield, -1); y > 0 && sys.chip.mfg.die_mm2 > 0) {
+          ChipMfg m = sys.chip.mfg;
+          m.yield = y;
+          extra_capex = sys.chips * (chip_cost(m, sys.chip.dies).total_usd - chip_cost(sys.chip).total_usd);
+        }
+        t = tco(sys, site, est.activity, num(AxisId::utilization, -1), extra_capex);
         price = num(AxisId::electricity_usd_kwh, site.electricity_usd_kwh);
         t.energy_per_h = t.energy_per_h_per_usd_kwh * price;
-        usd_mtok = t.per_h() / (est.tokens_per_s * 3600) * 1e6;
+        usd_mtok = t.per_h() / (est.tokens_per_s * 3600 * t.utilization) * 1e6;
+        rel = reliability(sys, est.mode, est.mode == Mode::train ? est.par.chips() : est.instance_chips);
       }
       for (std::size_t m = 0; m < spec.metrics.size(); ++m) {
         double v = nan;
@@ -271,13 +285,17 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
             case MetricId::memory_gb_per_chip: v = est.mem.used(); break;
             case MetricId::meets_target: v = tpot_target <= 0 || est.tpot_s * 1e3 <= tpot_target ? 1 : 0; break;
             case MetricId::usd_per_mtok: v = usd_mtok; break;
-            case MetricId::tokens_per_kwh: v = est.tokens_per_s * 3600 / (t.facility_avg_w / 1000); break;
-            case MetricId::tokens_per_usd: v = est.tokens_per_s * 3600 / t.per_h(); break;
+            case MetricId::tokens_per_kwh: v = est.tokens_per_s * 3600 * t.utilization / (t.facility_avg_w / 1000); break;
+            case MetricId::tokens_per_usd: v = est.tokens_per_s * 3600 * t.utilization / t.per_h(); break;
             case MetricId::avg_facility_kw: v = t.facility_avg_w / 1000; break;
             case MetricId::capex_usd: v = t.capex_usd; break;
             case MetricId::tco_usd_per_h: v = t.per_h(); break;
             case MetricId::instance_chips: v = est.instance_chips; break;
             case MetricId::batch_per_instance: v = est.batch; break;
+            case MetricId::interruptions_per_day: v = rel.stated ? rel.interruptions_per_day : nan; break;
+            case MetricId::mtbf_system_h: v = rel.stated ? rel.mtbf_system_h : nan; break;
+            case MetricId::goodput: v = rel.stated ? rel.goodput : nan; break;
+            case MetricId::good_usd_per_mtok: v = rel.stated && rel.goodput > 0 ? usd_mtok / rel.goodput : nan; break;
             case MetricId::count: break;
           }
         out.metric[m][static_cast<std::size_t>(k)] = v;

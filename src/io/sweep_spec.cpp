@@ -28,7 +28,8 @@ const AxisInfo kAxisInfo[kAxes] = {
     {"seq_in", false, "tokens", kMaxAxisCount},  {"seq_out", false, "tokens", kMaxAxisCount},
     {"context", false, "tokens", kMaxAxisCount}, {"tpot_ms", false, "ms (target)", kMaxAxisCount},
     {"mtp", false, "draft tokens", kMaxMtpTokens}, {"electricity_usd_kwh", false, "USD/kWh", kMaxElectricityUsdKwh},
-    {"overlap", false, "fraction", 1}};
+    {"overlap", false, "fraction", 1},
+    {"utilization", false, "fraction of hours under load", 1}, {"yield", false, "fraction of good dies", 1}};
 
 struct MetricInfo {
   const char* name;
@@ -41,7 +42,9 @@ const MetricInfo kMetricInfo[kMetrics] = {
     {"meets_target", "1 if TPOT <= tpot_ms target"}, {"usd_per_mtok", "USD per million tokens"},
     {"tokens_per_kwh", "tokens per facility kWh"}, {"tokens_per_usd", "tokens per USD"},
     {"avg_facility_kw", "kW"}, {"capex_usd", "USD"}, {"tco_usd_per_h", "USD per hour"},
-    {"instance_chips", "chips"}, {"batch_per_instance", "sequences"}};
+    {"instance_chips", "chips"}, {"batch_per_instance", "sequences"},
+    {"interruptions_per_day", "per day"}, {"mtbf_system_h", "h"}, {"goodput", "fraction left after failures"},
+    {"good_usd_per_mtok", "USD per million tokens after failures"}};
 
 // A tiny shunting-yard parser for constraint sides: numbers, variables, + - * / and parentheses.
 struct Parser {

@@ -1,0 +1,22 @@
+// The estimate's cost and reliability block: TCO, cost per token at the site's utilisation, and the
+// throughput, energy and cost per token left after failures, with 5-95% ranges over the hwdb.
+#pragma once
+#include <ostream>
+
+#include "context.hpp"
+#include "estimate_output.hpp"
+#include "podperf/economics.hpp"
+
+namespace podperf::cli {
+
+struct EconomicsFlags {
+  std::string site;   // empty: the system's home site (Huawei in china, the others in us)
+  int samples = 0;    // Monte Carlo draws over the hwdb ranges (0 = central values only)
+  unsigned long seed = 1;
+};
+void add_economics_flags(CLI::App* cmd, EconomicsFlags& f);
+// Prints (or adds to `j` when non-null) the cost and reliability of the estimate.
+void economics_output(std::ostream& os, Json* j, const Hwdb& db, const std::string& system_id, const Model& m,
+                      const WorkloadRequest& r, const EconomicsFlags& f);
+
+}  // namespace podperf::cli
