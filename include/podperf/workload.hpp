@@ -152,6 +152,9 @@ Estimate estimate_decode(const System& s, const Model& m, const InferenceSetup& 
 // second per chip of the whole deployment at the seq_in / seq_out mix.
 Estimate estimate_serve(const System& s, const Model& m, const InferenceSetup& x);
 Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x);
+// As estimate_train; with `stop_early` a plan that cannot run (or does not fit) returns before its
+// step time is computed (breakdown empty), as the plan search needs.
+Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, bool stop_early);
 
 // Runs the workload's mode (and the plan search when asked).
 Estimate run_workload(const System& s, const Model& m, const Workload& w);

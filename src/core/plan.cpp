@@ -121,10 +121,14 @@ TrainingSearch search_training_plans(const System& s, const Model& m, const Trai
         for (int mb = first(pins.micro_batch); mb <= last(pins.micro_batch, 32); mb *= 2) {
           if (G <= 0 || G % mb != 0) { reject(Reason::batch_divides); continue; }
           const int q = G / mb;
-          int dp = 0;
-          for (int i = nd - 1; i >= 0 && dp == 0; --i)
-            if (div[i] <= dp_max && q % div[i] == 0) dp = div[i];
-          if (dp == 0) { reject(Reason::batch_small); continue; }
+          // DP: the largest divisor of the batch's micro-batches that fits in the chips, and the next
+          // smaller one (fewer replicas of a plan that then fits or runs faster per chip).
+          int dps[2] = {0, 0}, ndp = 0;
+          for (int i = nd - 1; i >= 0 && ndp < 2; --i)
+            if (div[i] <= dp_max && q % div[i] == 0) dps[ndp++] = div[i];
+          if (ndp == 0) { reject(Reason::batch_small); continue; }
+          for (int di = 0; di < ndp; ++di) {
+          const int dp = dps[di];
           for (int ep = first(pins.ep); ep <= last(pins.ep, m.moe() ? tp * dp : 1); ep *= 2) {
             if (m.moe() && ((tp * dp) % ep != 0 || (m.experts + x.redundant_experts) % ep != 0)) {
               reject(Reason::ep_experts);
@@ -149,7 +153,7 @@ TrainingSearch search_training_plans(const System& s, const Model& m, const Trai
                   for (int sp = 1; sp >= 0; --sp) {
                     if ((pins.sp >= 0 && pins.sp != sp) || (tp == 1 && sp == 0)) continue;
                     x.sequence_parallel = sp == 1;
-                    const Estimate e = estimate_train(s, m, x);
+                    const Estimate e = train_step(s, m, x, true);
                     ++out.evaluated;
                     if (!e.fits()) {
                       reject(e.reason);
@@ -161,6 +165,7 @@ TrainingSearch search_training_plans(const System& s, const Model& m, const Trai
                 }
               }
             }
+          }
           }
         }
       }

@@ -18,7 +18,8 @@
 // TP overlap `pipelined`: the collective is split into t chunks and pipelined with its GEMM, exposing
 // one chunk and whatever does not fit under the GEMMs.
 // Pipeline (Narayanan et al., SC21, sec. 2.2): the slowest stage (its layers plus the LM head and
-// loss) sets the pace; bubble (pp - 1) / v micro-batch times with v interleaved stages; one
+// loss) sets the pace; the fill and drain add (pp - 1) / v micro-batch times of the other stages
+// (without the head) with v interleaved stages; one
 // activation message per stage boundary and direction, split over the TP ranks (ibid. sec. 4.1).
 // DP: gradients reduce over DP x CP, expert gradients over the expert-DP group (TP x DP x CP / EP);
 // ZeRO >= 1 (distributed optimizer) reduce-scatters gradients under the last backward and
@@ -262,7 +263,10 @@ double act_bytes_per_token(const Model& m, const TrainingSetup& x, bool moe_laye
 
 }  // namespace
 
-Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x) {
+Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x) { return train_step(s, m, x, false); }
+
+// `stop_early`: return as soon as the plan cannot run (the plan search skips the step time then).
+Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, bool stop_early) {
   Estimate e;
   e.mode = Mode::train;
   const Parallel& p = x.par;
@@ -271,6 +275,7 @@ Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x)
   e.instance_chips = p.chips();
   e.idle_chips = std::max(0, s.chips - p.chips());
   e.reason = check_parallel(s, m, p, x.seq);
+  if (p.tp < 1 || p.dp < 1 || p.ep < 1 || p.pp < 1 || p.cp < 1 || x.seq < 1) return e;  // no plan to time
   if (e.reason == Reason::ok && m.moe()) {
     const int copies = m.experts + x.redundant_experts;
     if (p.ep > copies || copies % p.ep != 0) e.reason = Reason::ep_experts;
@@ -288,8 +293,32 @@ Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x)
   const double f = x.overlap >= 0 ? x.overlap : kTrainingOverlap;
   const bool full = x.recompute == Recompute::full;
 
-  // One micro-batch through the slowest (last) stage: its layers, the LM head and the loss.
+  // Parameters on this chip: attention, dense FFN, norms over TP; experts over EP; embedding and
+  // LM head over TP on each stage (a bound for the first and last stage).
+  const double dense_chip = (m.layers * attention_params(m) + m.dense_layers * dense_ffn_params(m)) / (double(p.tp) * p.pp) +
+                            (m.moe() ? m.moe_layers() * (m.shared_experts * expert_params(m) + router_params(m)) / (double(p.tp) * p.pp) : 0) +
+                            (m.tied_embeddings ? 1 : 2) * embedding_params(m) / p.tp;
+  const double expert_chip = m.moe() ? double(m.moe_layers()) * (m.experts + x.redundant_experts) / p.ep * expert_params(m) / p.pp : 0;
+  const int dpcp = p.dp * p.cp;
+  const int edp = m.moe() ? std::max(1, p.tp * p.dp * p.cp / p.ep) : 1;  // expert-DP group
+  // Memory per chip.
+  const double gb = 1e-9;
+  e.mem.capacity = s.chip.hbm_gb;
+  const double wshard = dense_chip / dpcp + expert_chip / edp;
+  e.mem.weights = (x.zero >= 3 ? wshard : dense_chip + expert_chip) * 2 * gb;
+  e.mem.gradients = (x.zero >= 2 ? wshard : dense_chip + expert_chip) * 4 * gb;
+  e.mem.optimizer = (x.zero >= 1 ? wshard : dense_chip + expert_chip) * 12 * gb;
+  const double act_scale = bytes_per_element(x.activations) / 2;
+  const double T = double(x.micro_batch) * x.seq / p.cp;
   const double dense_stage = double(m.dense_layers) / p.pp, moe_stage = double(m.moe_layers()) / p.pp;
+  const double per_token = (dense_stage * act_bytes_per_token(m, x, false) + moe_stage * act_bytes_per_token(m, x, true));
+  const double in_flight = std::min<double>(micro, p.pp) * (v > 1 ? 1 + (p.pp - 1) / (p.pp * v) : 1);
+  e.mem.activations = per_token * act_scale * T * std::min(in_flight, micro * v) * gb;
+  e.mem.reserve = 0.05 * s.chip.hbm_gb;  // no KV cache to fragment: framework buffers only
+  if (e.reason == Reason::ok && e.mem.used() > e.mem.capacity - e.mem.reserve) e.reason = Reason::memory;
+  if (e.reason != Reason::ok && stop_early) return e;
+
+  // One micro-batch through the slowest (last) stage: its layers, the LM head and the loss.
   Pass mb;
   double fwd_mb = 0;  // forward time of the micro-batch (the parameter all-gather's window)
   double gemm_s = 0, attn_s = 0, tp_s = 0, ep_s = 0, cp_s = 0;
@@ -307,16 +336,17 @@ Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x)
     ep_s += l.ep_s * n * (full ? 3 : 2);
     cp_s += l.cp_s * n * (full ? 4 : 3);  // forward K/V; backward K/V and their gradients
   }
-  const double T = double(x.micro_batch) * x.seq / p.cp;
+  double head_s = 0;
   {
     const double vt = double(m.vocab) / p.tp;
-    Layer head;
+    Layer head;  // on the last stage only
     fwd_bwd(s.chip, head, ops::gemm(T, vt, h, x.precision, x.precision, x.precision), 2, 2, true);
     fwd_bwd(s.chip, head, ops::elementwise(T * vt, 2, 1, 5, Precision::fp32), 1, 1);  // softmax cross-entropy
     mb.add(head.fwd, 1);
     fwd_mb += head.fwd.total();
     mb.add(head.bwd, 1);
     gemm_s += head.gemm_s;
+    head_s = head.fwd.total() + head.bwd.total();
   }
   const double tp_exposed = x.tp_overlap == TpOverlap::pipelined
                                 ? tp_s / p.tp + std::max(0.0, tp_s * (p.tp - 1) / p.tp - gemm_s)
@@ -325,14 +355,6 @@ Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x)
   const double cp_exposed = hide(cp_s, attn_s, f);
   const double pp_s = p.pp > 1 ? 2 * v * group_time(s, Coll::p2p, 2, p.tp * p.cp * p.dp, T * h * 2 / p.tp) : 0;
 
-  // Parameters on this chip: attention, dense FFN, norms over TP; experts over EP; embedding and
-  // LM head over TP on each stage (a bound for the first and last stage).
-  const double dense_chip = (m.layers * attention_params(m) + m.dense_layers * dense_ffn_params(m)) / (double(p.tp) * p.pp) +
-                            (m.moe() ? m.moe_layers() * (m.shared_experts * expert_params(m) + router_params(m)) / (double(p.tp) * p.pp) : 0) +
-                            (m.tied_embeddings ? 1 : 2) * embedding_params(m) / p.tp;
-  const double expert_chip = m.moe() ? double(m.moe_layers()) * (m.experts + x.redundant_experts) / p.ep * expert_params(m) / p.pp : 0;
-  const int dpcp = p.dp * p.cp;
-  const int edp = m.moe() ? std::max(1, p.tp * p.dp * p.cp / p.ep) : 1;  // expert-DP group
   const double bwd_mb = mb.total() - fwd_mb;
   double dp_s = 0;
   auto grad_sync = [&](double params, int n, int stride) {  // bf16 gradients and parameters
@@ -368,7 +390,8 @@ Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x)
   part(Part::dp_comm) = dp_s;
   const double per_mb = mb.total() + tp_exposed + ep_exposed + cp_exposed + pp_s;
   e.bubble_frac = p.pp > 1 ? (p.pp - 1) / (micro * v) : 0;
-  part(Part::bubble) = p.pp > 1 ? (p.pp - 1) / v * per_mb : 0;
+  // Fill and drain: each micro-batch passes the other pp - 1 stages once, which lack the LM head.
+  part(Part::bubble) = p.pp > 1 ? (p.pp - 1) / v * (per_mb - head_s) : 0;
   e.step_time_s = 0;
   for (int i = 0; i < kParts; ++i) e.step_time_s += e.breakdown[i];
 
@@ -386,19 +409,6 @@ Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x)
     e.chip_hours = e.train_time_s * chips / 3600;
   }
 
-  // Memory per chip.
-  const double gb = 1e-9;
-  e.mem.capacity = s.chip.hbm_gb;
-  const double wshard = dense_chip / dpcp + expert_chip / edp;
-  e.mem.weights = (x.zero >= 3 ? wshard : dense_chip + expert_chip) * 2 * gb;
-  e.mem.gradients = (x.zero >= 2 ? wshard : dense_chip + expert_chip) * 4 * gb;
-  e.mem.optimizer = (x.zero >= 1 ? wshard : dense_chip + expert_chip) * 12 * gb;
-  const double act_scale = bytes_per_element(x.activations) / 2;
-  const double per_token = (dense_stage * act_bytes_per_token(m, x, false) + moe_stage * act_bytes_per_token(m, x, true));
-  const double in_flight = std::min<double>(micro, p.pp) * (v > 1 ? 1 + (p.pp - 1) / (p.pp * v) : 1);
-  e.mem.activations = per_token * act_scale * T * std::min(in_flight, micro * v) * gb;
-  e.mem.reserve = 0.05 * s.chip.hbm_gb;  // no KV cache to fragment: framework buffers only
-  if (e.reason == Reason::ok && e.mem.used() > e.mem.capacity - e.mem.reserve) e.reason = Reason::memory;
   return e;
 }
 
