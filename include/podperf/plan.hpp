@@ -1,5 +1,7 @@
 // Default parallel plans and the search over plans. Pure functions of the specs.
 #pragma once
+#include <array>
+
 #include "podperf/workload.hpp"
 
 namespace podperf {
@@ -18,9 +20,34 @@ int default_redundant_experts(const Model& m, int ep);
 // optimizer state fit, DP over the rest, EP over DP x TP for MoE models.
 Parallel default_training_plan(const System& s, const Model& m);
 
+// Training plan search. Each dimension is searched unless pinned (> 0, or >= 0 for zero, recompute
+// and sp): TP (powers of two inside the scale-up domain dividing the heads), CP (powers of two
+// dividing the sequence, up to 32), PP (powers of two up to the layers), micro-batch (1-32),
+// interleave (1, 2, 3, 4, 6, 8; pp x v <= layers), recompute (none, selective, full), ZeRO (0-3),
+// sequence parallelism (on, off), EP (powers of two, MoE). DP is the largest divisor of the global
+// batch over the micro-batch that fits in the chips left (the rest idle), so every plan runs the
+// batch exactly. Allocation-free: a fixed array keeps the best plans.
+struct TrainingPins {
+  int tp = 0, pp = 0, cp = 0, ep = 0, micro_batch = 0, interleave = 0;
+  int zero = -1, recompute = -1, sp = -1;
+};
+inline constexpr int kBestPlans = 5;
+inline constexpr int kReasons = static_cast<int>(Reason::ttft_unreachable) + 1;
+struct TrainingSearch {
+  std::array<TrainingSetup, kBestPlans> setup{};
+  std::array<Estimate, kBestPlans> best{};  // by tokens/s, best first
+  int found = 0;                            // filled entries of best
+  long long evaluated = 0;                  // full estimates run
+  long long fits = 0;
+  std::array<long long, kReasons> rejected{};  // by Reason (plans that do not fit or cannot run)
+};
+TrainingSearch search_training_plans(const System& s, const Model& m, const TrainingSetup& base,
+                                     const TrainingPins& pins = {});
+
 // The plan (TP, EP; instance size fixed) with the most tokens/s per chip that meets the targets.
 Estimate search_inference(const System& s, const Model& m, InferenceSetup x, Mode mode);
-// The plan (TP, PP, EP, DP) with the most tokens/s that fits, for the chips of `x.par`.
+// The best plan of search_training_plans with nothing pinned but x's global batch and sequence
+// (the first rejection's estimate when none fits).
 Estimate search_training(const System& s, const Model& m, TrainingSetup x);
 
 }  // namespace podperf

@@ -69,20 +69,44 @@ struct InferenceSetup {
   double tpot_target_ms = 0, ttft_target_ms = 0;
 };
 
+// Activation recomputation (Korthikanti et al., arXiv 2205.05198): none; selective recomputes the
+// attention core (scores, softmax, dropout, scores x V) in backward; full recomputes each layer's
+// forward from its stored input.
+enum class Recompute { none, selective, full };
+const char* to_string(Recompute r);
+// TP communication: exposed between the GEMMs (Megatron-LM 2022), or pipelined with them in tp chunks
+// (Transformer Engine userbuffers; Wang et al., ASPLOS 2023), exposing one chunk.
+enum class TpOverlap { none, pipelined };
+const char* to_string(TpOverlap o);
+// Attention kernel of the training stack: fused (FlashAttention: no s^2 traffic, backward recomputes
+// the scores) or unfused (Megatron-LM 2022: scores, softmax and dropout materialised in HBM).
+enum class AttnKernel { flash, unfused };
+const char* to_string(AttnKernel k);
+
 struct TrainingSetup {
   Parallel par;
   int global_batch = 0;     // sequences per step
   int seq = 4096;
   int micro_batch = 1;      // sequences per micro-batch
   int interleave = 1;       // virtual pipeline stages per device (1 = plain 1F1B)
-  int zero = 1;             // ZeRO stage 0-3 over DP
-  bool recompute = false;   // full activation recomputation
+  int zero = 1;             // ZeRO stage 0-3 over DP x CP
+  Recompute recompute = Recompute::none;
+  bool sequence_parallel = true;  // norms and dropout sharded over TP; all-gather + reduce-scatter
+  TpOverlap tp_overlap = TpOverlap::none;
+  AttnKernel attn_kernel = AttnKernel::flash;
   Precision precision = Precision::bf16;
   Precision activations = Precision::bf16;  // stored activations (DeepSeek-V3 caches many in FP8)
-  double overlap = -1;      // fraction of DP/EP communication hidden behind compute; < 0: the chip's
+  // Fraction of each DP/EP/CP overlap window the training stack uses (grad reduce-scatter under the
+  // last backward, parameter all-gather under the first forward, all-to-all and ring attention under
+  // their layer's compute); < 0: kTrainingOverlap.
+  double overlap = -1;
   double tokens = 0;        // tokens to train (for time and chip-hours); 0 = none
   int redundant_experts = 0;
 };
+// Default overlap of a training stack that overlaps its DP, EP and CP traffic (Megatron-Core
+// overlap_grad_reduce / overlap_param_gather; DeepSeek-V3 DualPipe, arXiv 2412.19437 sec. 3.2.1).
+// assumption, range [0.7, 1.0].
+inline constexpr double kTrainingOverlap = 0.9;
 
 struct Estimate {
   Mode mode = Mode::decode;
@@ -107,6 +131,7 @@ struct Estimate {
   double prefill_tokens_per_s_per_chip = 0, decode_tokens_per_s_per_chip = 0;
   // train mode
   double bubble_frac = 0, train_time_s = 0, chip_hours = 0;
+  int idle_chips = 0;            // train: chips of the system the plan leaves unused
   int max_batch = 0;             // decode: largest batch that fits in memory
 };
 
@@ -127,6 +152,9 @@ Estimate estimate_decode(const System& s, const Model& m, const InferenceSetup& 
 // second per chip of the whole deployment at the seq_in / seq_out mix.
 Estimate estimate_serve(const System& s, const Model& m, const InferenceSetup& x);
 Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x);
+// As estimate_train; with `stop_early` a plan that cannot run (or does not fit) returns before its
+// step time is computed (breakdown empty), as the plan search needs.
+Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, bool stop_early);
 
 // Runs the workload's mode (and the plan search when asked).
 Estimate run_workload(const System& s, const Model& m, const Workload& w);

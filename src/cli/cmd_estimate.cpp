@@ -1,5 +1,6 @@
 // podperf estimate: tokens/s of a model on a system for prefill, decode, serve or train, with the
 // time breakdown and the memory per chip. Absent flags take defaults that the output shows.
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
@@ -44,9 +45,12 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_option("--prefill-ep", f.prefill_ep, "serve: EP of the prefill instance")->check(CLI::Range(1, 100000000));
   cmd->add_option("--batch", f.batch, "decode: concurrent sequences per instance; prefill: prompts; train: global batch (sequences)")
       ->check(CLI::Range(1, 100000000));
+  cmd->add_option("--global-batch-tokens", f.batch_tokens,
+                  "train: tokens per global batch (default: the model's published batch, else about 4M)")
+      ->check(CLI::Range(1.0, 1e12));
   cmd->add_option("--seq-in", f.seq_in, "prompt tokens")->check(CLI::Range(1, 100000000))->capture_default_str();
   cmd->add_option("--seq-out", f.seq_out, "output tokens")->check(CLI::Range(1, 100000000))->capture_default_str();
-  cmd->add_option("--seq", f.seq, "training sequence length")->check(CLI::Range(1, 100000000))->capture_default_str();
+  cmd->add_option("--seq", f.seq, "training sequence length (default: the model's, else 4096)")->check(CLI::Range(1, 100000000));
   cmd->add_option("--context", f.context, "decode KV length (default seq-in + seq-out/2)")->check(CLI::Range(1, 100000000));
   cmd->add_option("--tpot-ms", f.tpot_ms, "TPOT target: the batch that maximises tokens/s per chip under it")
       ->check(CLI::Range(1, 100000000));
@@ -66,12 +70,19 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--imbalance", f.imbalance, "busiest chip's expert load over the mean (1 = perfect EPLB)")
       ->check(CLI::Range(1.0, 64.0))->capture_default_str();
-  cmd->add_option("--micro-batch", f.micro_batch, "training micro-batch (sequences)")->check(CLI::Range(1, 100000000))
-      ->capture_default_str();
-  cmd->add_option("--interleave", f.interleave, "training: virtual pipeline stages per chip")->check(CLI::Range(1, 100000000))
-      ->capture_default_str();
-  cmd->add_option("--zero", f.zero, "ZeRO stage 0-3")->check(CLI::Range(0, 3))->capture_default_str();
-  cmd->add_flag("--recompute", f.recompute, "training: full activation recomputation");
+  cmd->add_option("--micro-batch", f.micro_batch, "training micro-batch (sequences; default 1, searched with --search)")
+      ->check(CLI::Range(1, 100000000));
+  cmd->add_option("--interleave", f.interleave, "training: virtual pipeline stages per chip (default 1)")
+      ->check(CLI::Range(1, 100000000));
+  cmd->add_option("--zero", f.zero, "ZeRO stage 0-3 over DP x CP (default 1)")->check(CLI::Range(0, 3));
+  cmd->add_option("--recompute", f.recompute, "training activation recomputation: none | selective | full (no value: full; default none)")
+      ->expected(0, 1)
+      ->check(CLI::IsMember({"", "none", "selective", "full"}));
+  cmd->add_option("--sp", f.sp, "training: sequence parallelism on | off (default on)")->check(CLI::IsMember({"on", "off"}));
+  cmd->add_option("--tp-overlap", f.tp_overlap, "training: TP communication none (exposed) | pipelined with the GEMMs")
+      ->check(CLI::IsMember({"none", "pipelined"}))->capture_default_str();
+  cmd->add_option("--attention-kernel", f.attn_kernel, "training: flash (fused) | unfused (scores in HBM)")
+      ->check(CLI::IsMember({"flash", "unfused"}))->capture_default_str();
   cmd->add_option("--tokens", f.tokens, "training: tokens to train (time and chip-hours)")
       ->check(CLI::Validator(
           [](std::string& v) {
@@ -82,6 +93,21 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
           },
           "TOKENS"));
   cmd->add_flag("--search", f.search, "search the parallel plan for the most tokens/s per chip");
+}
+
+// The training flags given pin their dimension of the plan search.
+TrainingPins training_pins(const WorkloadFlags& f) {
+  TrainingPins p;
+  p.tp = f.tp, p.pp = f.pp, p.cp = f.cp, p.ep = f.ep;
+  p.micro_batch = f.micro_batch;
+  p.interleave = f.interleave;
+  p.zero = f.zero;
+  if (f.recompute != "auto")
+    p.recompute = static_cast<int>(f.recompute == "selective" ? Recompute::selective
+                                   : f.recompute == "none"    ? Recompute::none
+                                                              : Recompute::full);
+  if (f.sp != "auto") p.sp = f.sp == "on" ? 1 : 0;
+  return p;
 }
 
 WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& f) {
@@ -122,28 +148,54 @@ WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& 
     return r;
   }
   TrainingSetup& t = r.train;
-  Parallel p = default_training_plan(sys, m);
-  if (f.tp || f.dp || f.ep || f.pp || f.cp) {
+  t.seq = f.seq ? f.seq : m.train_seq > 0 ? m.train_seq : 4096;
+  t.micro_batch = f.micro_batch ? f.micro_batch : 1;
+  t.interleave = f.interleave ? f.interleave : 1;
+  t.zero = f.zero >= 0 ? f.zero : 1;
+  t.recompute = f.recompute == "selective"                         ? Recompute::selective
+                : f.recompute == "none" || f.recompute == "auto" ? Recompute::none
+                                                                 : Recompute::full;  // "" = given without a value
+  t.sequence_parallel = f.sp != "off";
+  t.tp_overlap = f.tp_overlap == "pipelined" ? TpOverlap::pipelined : TpOverlap::none;
+  t.attn_kernel = f.attn_kernel == "unfused" ? AttnKernel::unfused : AttnKernel::flash;
+  t.precision = precision_flag(f.precision, "--precision", sys.chip);
+  t.overlap = f.overlap;
+  t.tokens = f.tokens;
+  t.redundant_experts = f.redundant >= 0 ? f.redundant : 0;
+  // Global batch: --batch sequences, else --global-batch-tokens, else the model's published batch,
+  // else about 4M tokens; in whole sequences.
+  const double batch_tokens = f.batch_tokens > 0 ? f.batch_tokens : m.train_batch_tokens > 0 ? m.train_batch_tokens : 4'194'304;
+  const double seqs = f.batch ? f.batch : std::max(1.0, std::round(batch_tokens / t.seq));
+  if (seqs > 1e9) throw InputError("flag --global-batch-tokens: " + std::to_string(seqs) + " sequences of " + std::to_string(t.seq) +
+                                   " tokens are more than podperf counts (1e9)");
+  t.global_batch = static_cast<int>(seqs);
+  r.search = f.search;
+  const bool plan_given = f.tp || f.dp || f.ep || f.pp || f.cp;
+  if (plan_given) {
+    Parallel p;
     p.tp = f.tp ? f.tp : 1;
     p.pp = f.pp ? f.pp : 1;
     p.cp = f.cp ? f.cp : 1;
     p.dp = f.dp ? f.dp : std::max(1, sys.chips / (p.tp * p.pp * p.cp));
     p.ep = f.ep ? f.ep : 1;
+    t.par = p;
+    // The default batch rounds up to whole micro-batches of every DP replica.
+    const long long unit = 1LL * p.dp * t.micro_batch;
+    if (!f.batch && f.batch_tokens <= 0 && t.global_batch >= p.dp && unit > 0 && unit <= 1'000'000'000)
+      t.global_batch = static_cast<int>(std::min<long long>(1'000'000'000, (t.global_batch + unit - 1) / unit * unit));
+  } else if (!f.search) {
+    // No plan given: the searched plan for this batch (the flags given stay pinned).
+    const TrainingSearch found = search_training_plans(sys, m, t, training_pins(f));
+    if (found.found > 0) t = found.setup[0];
+    else t.par = default_training_plan(sys, m);
   }
-  t.par = p;
-  t.seq = f.seq;
-  t.micro_batch = f.micro_batch;
-  t.interleave = f.interleave;
-  t.zero = f.zero;
-  t.recompute = f.recompute;
-  t.precision = precision_flag(f.precision, "--precision", sys.chip);
-  t.overlap = f.overlap;
-  t.tokens = f.tokens;
-  t.redundant_experts = f.redundant >= 0 ? f.redundant : 0;
-  // Default global batch: about 4M tokens, a whole number of micro-batches per DP replica.
-  const int unit = p.dp * t.micro_batch;
-  t.global_batch = f.batch ? f.batch : std::max(unit, (4'194'304 / f.seq + unit - 1) / unit * unit);
-  r.search = f.search;
+  if (!f.search && t.global_batch < t.par.dp) {
+    const char* flag = f.batch ? "--batch" : "--global-batch-tokens";
+    const std::string what = std::string(f.batch || f.batch_tokens > 0 ? "" : "default ") + "global batch (" +
+                             std::to_string(t.global_batch) + " sequences of " + std::to_string(t.seq) + " tokens)";
+    throw InputError(std::string("flag ") + flag + ": the " + what + " is smaller than DP " + std::to_string(t.par.dp) +
+                     " (each data-parallel replica needs at least one sequence)");
+  }
   return r;
 }
 
@@ -180,6 +232,79 @@ Estimate run_request(const System& sys, const Model& m, const WorkloadRequest& r
   return run_workload(sys, m, r);
 }
 
+// Training plan search: the best plan in full, then the best plans and the rejections by reason.
+void print_training_search(std::ostream& os, const System& sys, const Model& m, WorkloadRequest req,
+                           const TrainingPins& pins, bool json) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const TrainingSearch r = search_training_plans(sys, m, req.train, pins);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  Estimate best;
+  if (r.found > 0) {
+    req.train = r.setup[0];
+    best = r.best[0];
+  } else {
+    best = search_training(sys, m, req.train);
+  }
+  req.search = false;
+  auto plan = [](const TrainingSetup& x) {
+    const Parallel& p = x.par;
+    return "TP" + std::to_string(p.tp) + " CP" + std::to_string(p.cp) + " PP" + std::to_string(p.pp) + " DP" +
+           std::to_string(p.dp) + (p.ep > 1 ? " EP" + std::to_string(p.ep) : "");
+  };
+  if (json) {
+    Json j = estimate_json(sys, m, req, best);
+    Json sj = Json::object();
+    sj["evaluated"] = static_cast<double>(r.evaluated);
+    sj["fit"] = static_cast<double>(r.fits);
+    sj["seconds"] = secs;
+    Json rej = Json::object();
+    for (int i = 1; i < kReasons; ++i)
+      if (r.rejected[i] > 0) rej[reason_text(static_cast<Reason>(i))] = static_cast<double>(r.rejected[i]);
+    sj["rejected"] = rej;
+    Json top = Json::array();
+    for (int i = 0; i < r.found; ++i) {
+      Json b = Json::object();
+      b["plan"] = plan(r.setup[i]);
+      b["micro_batch"] = r.setup[i].micro_batch;
+      b["interleave"] = r.setup[i].interleave;
+      b["recompute"] = to_string(r.setup[i].recompute);
+      b["zero"] = r.setup[i].zero;
+      b["sequence_parallel"] = r.setup[i].sequence_parallel;
+      b["step_time_s"] = r.best[i].step_time_s;
+      b["mfu"] = r.best[i].mfu;
+      b["tokens_per_s"] = r.best[i].tokens_per_s;
+      b["memory_gb_per_chip"] = r.best[i].mem.used();
+      top.push(b);
+    }
+    sj["best"] = top;
+    j["search"] = sj;
+    os << j.dump() << '\n';
+    return;
+  }
+  print_estimate(os, sys, m, req, best);
+  os << "  plan search: " << r.evaluated << " plans evaluated in " << num(secs, 3) << " s ("
+     << num(secs > 0 ? r.evaluated / secs : 0) << " plans/s), " << r.fits << " fit; global batch "
+     << req.train.global_batch << " x " << req.train.seq << " tokens\n";
+  os << "  rejected:";
+  bool any = false;
+  for (int i = 1; i < kReasons; ++i)
+    if (r.rejected[i] > 0) {
+      os << (any ? "; " : " ") << reason_text(static_cast<Reason>(i)) << ' ' << r.rejected[i];
+      any = true;
+    }
+  os << (any ? "\n" : " none\n");
+  if (r.found == 0) return;
+  Table t({"#", "plan", "micro-batch", "interleave", "recompute", "ZeRO", "SP", "step s", "MFU", "tokens/s", "GB/chip"});
+  for (int i = 0; i < r.found; ++i) {
+    const TrainingSetup& x = r.setup[i];
+    const Estimate& e = r.best[i];
+    t.row({std::to_string(i + 1), plan(x), std::to_string(x.micro_batch), std::to_string(x.interleave), to_string(x.recompute),
+           std::to_string(x.zero), x.sequence_parallel ? "on" : "off", num(e.step_time_s, 3), num(e.mfu, 3),
+           num(e.tokens_per_s), num(e.mem.used())});
+  }
+  t.print(os);
+}
+
 void add_estimate_command(CLI::App& app, Context& ctx) {
   struct Opts {
     std::string system, model;
@@ -197,7 +322,11 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
   cmd->callback([&ctx, o] {
     const System sys = ctx.db().system(o->system);
     const Model m = ctx.models().model(o->model);
-    const WorkloadRequest req = resolve(sys, m, o->f);
+    WorkloadRequest req = resolve(sys, m, o->f);
+    if (req.mode == Mode::train && req.search) {
+      print_training_search(std::cout, sys, m, req, training_pins(o->f), o->json);
+      return;
+    }
     const Estimate e = run_request(sys, m, req);
     if (o->json) {
       Json j = estimate_json(sys, m, req, e);

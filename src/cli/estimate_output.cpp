@@ -33,6 +33,16 @@ Json estimate_json(const System& sys, const Model& m, const WorkloadRequest& r, 
   if (e.mode == Mode::train) {
     j["seq"] = r.train.seq;
     j["precision"] = to_string(r.train.precision);
+    j["global_batch_tokens"] = double(e.batch) * r.train.seq;
+    j["micro_batch"] = r.train.micro_batch;
+    j["interleave"] = r.train.interleave;
+    j["zero"] = r.train.zero;
+    j["recompute"] = to_string(r.train.recompute);
+    j["sequence_parallel"] = r.train.sequence_parallel;
+    j["tp_overlap"] = to_string(r.train.tp_overlap);
+    j["attention_kernel"] = to_string(r.train.attn_kernel);
+    j["overlap"] = r.train.overlap >= 0 ? r.train.overlap : kTrainingOverlap;
+    j["idle_chips"] = e.idle_chips;
   } else {
     j["seq_in"] = r.infer.seq_in;
     j["seq_out"] = r.infer.seq_out;
@@ -84,8 +94,13 @@ void print_estimate(std::ostream& os, const System& sys, const Model& m, const W
   os << m.name << " on " << sys.name << ", " << to_string(e.mode) << "\n  plan: " << plan_text(e.par) << " ("
      << e.instance_chips << " chips per instance";
   if (e.mode == Mode::train) {
-    os << "), global batch " << e.batch << " x " << r.train.seq << " tokens, " << to_string(r.train.precision)
-       << ", ZeRO-" << r.train.zero << (r.train.recompute ? ", recompute" : "") << '\n';
+    const TrainingSetup& t = r.train;
+    os << "), global batch " << e.batch << " x " << t.seq << " tokens, " << to_string(t.precision) << ", micro-batch "
+       << t.micro_batch << ", interleave " << t.interleave << ", ZeRO-" << t.zero << ", recompute "
+       << to_string(t.recompute) << ", SP " << (t.sequence_parallel ? "on" : "off") << ", TP overlap "
+       << to_string(t.tp_overlap) << ", " << to_string(t.attn_kernel) << " attention, overlap "
+       << num(t.overlap >= 0 ? t.overlap : kTrainingOverlap, 2) << '\n';
+    if (e.idle_chips > 0) os << "  idle chips: " << e.idle_chips << " (the batch does not divide over more)\n";
   } else {
     const InferenceSetup& x = r.infer;
     os << "), batch " << e.batch << ", in " << x.seq_in << " / out " << x.seq_out << " tokens, weights "

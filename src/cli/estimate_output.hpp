@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "podperf/json.hpp"
+#include "podperf/plan.hpp"
 #include "podperf/workload.hpp"
 
 namespace podperf::cli {
@@ -14,7 +15,7 @@ struct WorkloadFlags {
   std::string mode = "serve";
   int tp = 0, dp = 0, ep = 0, pp = 0, cp = 0;
   int prefill_tp = 0, prefill_dp = 0, prefill_ep = 0;
-  int batch = 0, seq_in = 2048, seq_out = 256, seq = 4096, context = 0;
+  int batch = 0, seq_in = 2048, seq_out = 256, seq = 0, context = 0;  // seq 0: the model's training length, else 4,096
   double tpot_ms = 0, ttft_ms = 0;
   std::string weights = "auto", kv = "auto", attn = "bf16", precision = "bf16";
   int mtp = 0;
@@ -23,15 +24,19 @@ struct WorkloadFlags {
   std::string eplb = "perfect";
   int redundant = -1;
   double imbalance = 1.0;
-  int micro_batch = 1, interleave = 1, zero = 1;
-  bool recompute = false, search = false;
+  int micro_batch = 0, interleave = 0, zero = -1;  // 0 / -1: not given (1, 1, ZeRO-1; searched)
+  std::string recompute = "auto", sp = "auto", tp_overlap = "none", attn_kernel = "flash";  // auto: not given
+  bool search = false;
   double tokens = 0;
+  double batch_tokens = 0;  // train: global batch in tokens (0: --batch, else the model's published batch)
 };
 
 using WorkloadRequest = Workload;
 
 void add_workload_flags(CLI::App* cmd, WorkloadFlags& f);
 WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& f);
+// The training flags given, as pins of the plan search.
+TrainingPins training_pins(const WorkloadFlags& f);
 // Rejects a plan that cannot exist (InputError naming the flag), then runs the workload.
 Estimate run_request(const System& sys, const Model& m, const WorkloadRequest& r);
 

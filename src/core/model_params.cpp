@@ -16,7 +16,7 @@ double attention_params(const Model& m) {
   return q + kv_down + kv_up + o;
 }
 
-double dense_ffn_params(const Model& m) { return 3.0 * m.hidden * m.ffn; }
+double dense_ffn_params(const Model& m) { return (m.ffn_gated ? 3.0 : 2.0) * m.hidden * m.ffn; }
 double expert_params(const Model& m) { return 3.0 * m.hidden * m.expert_ffn; }
 double router_params(const Model& m) { return double(m.hidden) * m.experts; }
 double embedding_params(const Model& m) { return double(m.vocab) * m.hidden; }
@@ -24,7 +24,7 @@ double embedding_params(const Model& m) { return double(m.vocab) * m.hidden; }
 double total_params(const Model& m) {
   double p = m.layers * attention_params(m) + m.dense_layers * dense_ffn_params(m);
   p += m.moe_layers() * ((m.experts + m.shared_experts) * expert_params(m) + router_params(m));
-  return p + 2 * embedding_params(m);  // input table + untied LM head
+  return p + (m.tied_embeddings ? 1 : 2) * embedding_params(m);  // input table + LM head unless tied
 }
 
 double active_params(const Model& m) {

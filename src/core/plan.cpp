@@ -78,28 +78,112 @@ Estimate search_inference(const System& s, const Model& m, InferenceSetup x, Mod
   return best;
 }
 
-Estimate search_training(const System& s, const Model& m, TrainingSetup x) {
-  const int chips = x.par.chips();
-  Estimate best;
-  best.reason = Reason::too_many_chips;
-  bool have = false;
-  for (int tp = 1; tp <= std::min(8, s.chips_per_supernode); tp *= 2)
-    for (int pp = 1; pp <= std::min(64, m.layers); pp *= 2) {
-      if (chips % (tp * pp) != 0 || m.heads % tp != 0) continue;
-      const int dp = chips / (tp * pp);
-      for (int ep = 1; ep <= (m.moe() ? tp * dp : 1); ep *= 2) {
-        if ((tp * dp) % ep != 0 || (m.moe() && m.experts % ep != 0)) continue;
-        x.par = Parallel{tp, dp, ep, pp, 1};
-        const int unit = dp * x.micro_batch;
-        x.global_batch = std::max(unit, (x.global_batch + unit - 1) / unit * unit);
-        const Estimate e = estimate_train(s, m, x);
-        if (!have || (e.fits() && (!best.fits() || e.tokens_per_s > best.tokens_per_s))) {
-          best = e;
-          have = true;
+TrainingSearch search_training_plans(const System& s, const Model& m, const TrainingSetup& base,
+                                     const TrainingPins& pins) {
+  TrainingSearch out;
+  const int G = base.global_batch;
+  // Divisors of the global batch, ascending (a fixed array: no heap).
+  std::array<int, 4096> div{};
+  int nd = 0;
+  for (int d = 1; G > 0 && double(d) * d <= G && nd < 4094; ++d)
+    if (G % d == 0) {
+      div[nd++] = d;
+      if (d != G / d) div[nd++] = G / d;
+    }
+  std::sort(div.begin(), div.begin() + nd);
+  auto reject = [&](Reason r, long long n = 1) { out.rejected[static_cast<int>(r)] += n; };
+  auto keep = [&](const TrainingSetup& x, const Estimate& e) {
+    int i = out.found;
+    while (i > 0 && e.tokens_per_s > out.best[i - 1].tokens_per_s) --i;
+    if (i >= kBestPlans) return;
+    for (int j = std::min(out.found, kBestPlans - 1); j > i; --j) {
+      out.best[j] = out.best[j - 1];
+      out.setup[j] = out.setup[j - 1];
+    }
+    out.best[i] = e;
+    out.setup[i] = x;
+    out.found = std::min(kBestPlans, out.found + 1);
+  };
+  static constexpr int kInterleave[] = {1, 2, 3, 4, 6, 8};
+  TrainingSetup x = base;
+  const int tp_max = std::min(s.chips_per_supernode, 64);
+  // A pinned dimension takes its one value; a free one runs over powers of two up to its bound.
+  auto first = [](int pin) { return pin > 0 ? pin : 1; };
+  auto last = [](int pin, int bound) { return pin > 0 ? pin : bound; };
+  for (int tp = first(pins.tp); tp <= last(pins.tp, tp_max); tp *= 2) {
+    if (m.heads % tp != 0 || tp > s.chips_per_supernode) { reject(tp > s.chips_per_supernode ? Reason::tp_beyond_scaleup : Reason::tp_heads); continue; }
+    for (int cp = first(pins.cp); cp <= last(pins.cp, 32); cp *= 2) {
+      if (x.seq % cp != 0) { reject(Reason::cp_seq); continue; }
+      for (int pp = first(pins.pp); pp <= last(pins.pp, std::min(m.layers, 128)); pp *= 2) {
+        const long long inner = 1LL * tp * cp * pp;
+        if (inner > s.chips) { reject(Reason::too_many_chips); continue; }
+        const int dp_max = static_cast<int>(s.chips / inner);
+        for (int mb = first(pins.micro_batch); mb <= last(pins.micro_batch, 32); mb *= 2) {
+          if (G <= 0 || G % mb != 0) { reject(Reason::batch_divides); continue; }
+          const int q = G / mb;
+          // DP: the largest divisor of the batch's micro-batches that fits in the chips, and the next
+          // smaller one (fewer replicas of a plan that then fits or runs faster per chip).
+          int dps[2] = {0, 0}, ndp = 0;
+          for (int i = nd - 1; i >= 0 && ndp < 2; --i)
+            if (div[i] <= dp_max && q % div[i] == 0) dps[ndp++] = div[i];
+          if (ndp == 0) { reject(Reason::batch_small); continue; }
+          for (int di = 0; di < ndp; ++di) {
+          const int dp = dps[di];
+          for (int ep = first(pins.ep); ep <= last(pins.ep, m.moe() ? tp * dp : 1); ep *= 2) {
+            if (m.moe() && ((tp * dp) % ep != 0 || (m.experts + x.redundant_experts) % ep != 0)) {
+              reject(Reason::ep_experts);
+              continue;
+            }
+            x.par = Parallel{tp, dp, ep, pp, cp};
+            x.micro_batch = mb;
+            const int one[1] = {pins.interleave};
+            const int* vs = pins.interleave > 0 ? one : kInterleave;
+            const int nv = pins.interleave > 0 ? 1 : 6;
+            for (int iv = 0; iv < nv; ++iv) {
+              const int v = vs[iv];
+              if (pins.interleave <= 0 && pp == 1 && v > 1) continue;
+              if (pp * v > m.layers) { reject(Reason::pp_layers); continue; }
+              x.interleave = v;
+              for (int rc = 0; rc < 3; ++rc) {
+                if (pins.recompute >= 0 && pins.recompute != rc) continue;
+                x.recompute = static_cast<Recompute>(rc);
+                for (int z = 0; z <= 3; ++z) {
+                  if (pins.zero >= 0 && pins.zero != z) continue;
+                  x.zero = z;
+                  for (int sp = 1; sp >= 0; --sp) {
+                    if ((pins.sp >= 0 && pins.sp != sp) || (tp == 1 && sp == 0)) continue;
+                    x.sequence_parallel = sp == 1;
+                    const Estimate e = train_step(s, m, x, true);
+                    ++out.evaluated;
+                    if (!e.fits()) {
+                      reject(e.reason);
+                      continue;
+                    }
+                    ++out.fits;
+                    keep(x, e);
+                  }
+                }
+              }
+            }
+          }
+          }
         }
       }
     }
-  return best;
+  }
+  return out;
+}
+
+Estimate search_training(const System& s, const Model& m, TrainingSetup x) {
+  const TrainingSearch r = search_training_plans(s, m, x);
+  if (r.found > 0) return r.best[0];
+  Estimate e;
+  e.mode = Mode::train;
+  e.batch = x.global_batch;
+  e.reason = Reason::too_many_chips;
+  for (int i = 1; i < kReasons; ++i)
+    if (r.rejected[i] > r.rejected[static_cast<int>(e.reason)]) e.reason = static_cast<Reason>(i);
+  return e;
 }
 
 Estimate run_workload(const System& sys, const Model& m, const Workload& w) {

@@ -1,107 +1,407 @@
-// LLM training step time (Megatron-style 3D parallelism plus EP, CP and ZeRO over DP).
+// LLM training step time: Megatron-style TP x CP x PP x DP with EP for MoE models and ZeRO over DP x CP.
 //
-// FLOPs: forward = 2 x active params + causal attention per token (forward_flops_per_token);
-// backward = 2 x forward; full recomputation adds one more forward (Narayanan et al., SC21, sec. 5.1).
-// Pipeline bubble of 1F1B: (pp - 1) / (m v) of the ideal step with m micro-batches per replica and v
-// interleaved stages (Narayanan et al., SC21, sec. 2.2). TP: 2 all-reduces per layer forward and 2
-// backward on the micro-batch activations (Shoeybi et al., Megatron-LM). EP: dispatch and combine
-// all-to-all per MoE layer forward and backward. DP: gradient all-reduce (reduce-scatter + all-gather
-// with ZeRO) of the chip's parameters, overlapped with backward by `overlap`.
-// Memory: bf16 weights and gradients, fp32 master weights and Adam moments (12 bytes per parameter),
-// sharded over DP by ZeRO stage 1 (optimizer), 2 (+ gradients), 3 (+ weights) (Rajbhandari et al.,
-// SC20); activations per layer and token 34 h bytes over TP with sequence parallelism, or 2 h with full
-// recomputation, scaled by the stored activation precision, and a 5% reserve
-// (Korthikanti et al., MLSys 2023, sec. 4; their 5 a s attention-score term is gone
-// with fused (flash) attention), with pp micro-batches in flight on the first stage.
+// One micro-batch of b sequences runs through the layers of one pipeline stage on one chip, operator by
+// operator, each timed by the chip's roofline exactly as in serving (GEMMs at the shape efficiency,
+// the attention core through the same attention operator and kernel efficiency as prefill,
+// norms, activations and dropout as HBM-bound elementwise operators):
+//   backward GEMMs = 2 x forward (data and weight gradients); fused attention backward = 2.5 x the
+//   forward FLOPs (five matrix products against two: it recomputes the scores; Dao, FlashAttention-2,
+//   arXiv 2307.08691 sec. 3.1.2); an unfused attention core (Megatron-LM 2022) materialises the
+//   b (heads / t) s^2 scores and runs softmax and dropout over them in HBM; elementwise backward
+//   = 2 x forward traffic (reads the saved input and the output gradient, writes the input gradient).
+// Recomputation (Korthikanti et al., arXiv 2205.05198, sec. 5): full repeats each layer's forward,
+// TP communication included; selective repeats what is cheap to recompute and large to store: the
+// attention core of an unfused kernel, or with a fused kernel (whose backward recomputes the scores
+// anyway) the norms and activation functions.
+// Sequence parallelism (ibid. sec. 4.2.2): norms and dropout run on s / t tokens and each TP
+// all-reduce becomes an all-gather + reduce-scatter pair of the same bytes.
+// TP overlap `pipelined`: the collective is split into t chunks and pipelined with its GEMM, exposing
+// one chunk and whatever does not fit under the GEMMs.
+// Pipeline (Narayanan et al., SC21, sec. 2.2): the slowest stage (its layers plus the LM head and
+// loss) sets the pace; the fill and drain add (pp - 1) / v micro-batch times of the other stages
+// (without the head) with v interleaved stages; one
+// activation message per stage boundary and direction, split over the TP ranks (ibid. sec. 4.1).
+// DP: gradients reduce over DP x CP, expert gradients over the expert-DP group (TP x DP x CP / EP);
+// ZeRO >= 1 (distributed optimizer) reduce-scatters gradients under the last backward and
+// all-gathers parameters under the first forward; ZeRO-3 all-gathers the parameters for every
+// micro-batch's forward and backward and reduce-scatters its gradients (Rajbhandari et al., SC20).
+// Collectives run over groups in Megatron's rank order tp-cp-dp-pp: a group of n ranks spaced
+// `stride` chips apart shares a supernode cps / stride at a time.
+// Memory: bf16 weights, fp32 main gradients and fp32 master weights and Adam moments (18 bytes per
+// parameter, Korthikanti et al. fig. 1), sharded by ZeRO stage 1 (optimizer), 2 (+ gradients),
+// 3 (+ weights) over DP x CP; activations per layer and token (ibid. sec. 4): attention 11 h
+// (6 h + 4 h kv_heads / heads with a fused kernel), MLP 3 h + 4 f (GeLU) or 6 f (SwiGLU), norms 4 h, of which 10 h are replicated over TP without
+// sequence parallelism, plus 5 a s / t for unfused attention scores; full recomputation keeps the
+// layer input (2 h), selective with a fused kernel drops the norm inputs (4 h) and activation
+// outputs (2 f); scaled by the stored activation precision; the first stage holds pp micro-batches,
+// pp (1 + (pp - 1) / (pp v)) when interleaved (ibid. sec. 4.2.3); 5 % of HBM reserved.
 #include <algorithm>
 #include <cmath>
 
 #include "podperf/operators.hpp"
+#include "podperf/topology.hpp"
 #include "podperf/workload.hpp"
 
 namespace podperf {
 
-Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x) {
+const char* to_string(Recompute r) {
+  switch (r) {
+    case Recompute::none: return "none";
+    case Recompute::selective: return "selective";
+    case Recompute::full: return "full";
+  }
+  return "?";
+}
+
+const char* to_string(TpOverlap o) {
+  switch (o) {
+    case TpOverlap::none: return "none";
+    case TpOverlap::pipelined: return "pipelined";
+  }
+  return "?";
+}
+
+const char* to_string(AttnKernel k) {
+  switch (k) {
+    case AttnKernel::flash: return "flash";
+    case AttnKernel::unfused: return "unfused";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr Precision kAct = Precision::bf16;  // activations between operators
+
+// Operator times of one pass, split as in the breakdown.
+struct Pass {
+  double compute = 0, memory = 0, overhead = 0, flops = 0;
+  double total() const { return compute + memory + overhead; }
+  void add(const OpTime& t, double op_flops) {
+    (t.compute_s >= t.memory_s ? compute : memory) += std::max(t.compute_s, t.memory_s);
+    overhead += t.overhead_s;
+    flops += op_flops;
+  }
+  void add(const Pass& p, double times) {
+    compute += p.compute * times;
+    memory += p.memory * times;
+    overhead += p.overhead * times;
+    flops += p.flops * times;
+  }
+};
+
+// One layer, one micro-batch, one chip: forward, backward, the attention core's forward (what
+// selective recomputation repeats), the GEMMs (TP overlap window) and forward communication.
+struct Layer {
+  Pass fwd, bwd, sel_fwd;  // sel_fwd: what selective recomputation repeats
+  double gemm_s = 0;        // forward + backward GEMM time
+  double attn_s = 0;        // attention core forward + backward (ring-attention window)
+  double tp_s = 0, ep_s = 0, cp_s = 0;  // forward-pass communication
+};
+
+// Collective among n ranks spaced `stride` chips apart: m = cps / stride of them share a supernode.
+// Inside one supernode: the scale-up collective; beyond: hierarchical as in collective() (scale-up
+// phase among the m, scale-out phase among the supernodes on 1/m of the data; all-to-all peers
+// inside and outside concurrently).
+double group_time(const System& s, Coll c, int n, int stride, double S) {
+  if (n <= 1 || S <= 0) return 0;
+  const int cps = s.chips_per_supernode;
+  if (double(stride) * n <= cps) return collective(s, c, n, S).time_s;
+  const int m = std::clamp(cps / std::max(1, stride), 1, n);
+  const int g = (n + m - 1) / m;
+  const Fabric& out = s.scaleout;
+  auto up = [&](Coll k, double bytes) { return m > 1 ? collective(s, k, m, bytes).time_s : 0.0; };
+  switch (c) {
+    case Coll::all_reduce:
+      return 2 * up(Coll::reduce_scatter, S) + topo::scaleout_collective(out, c, g, S / m, Algo::automatic).time_s;
+    case Coll::reduce_scatter:
+    case Coll::all_gather:
+      return up(c, S) + topo::scaleout_collective(out, c, g, S / m, Algo::automatic).time_s;
+    case Coll::all_to_all: {
+      const double bw = out.gb_s_per_dir * 1e9 * out.coll_eff / out.oversubscription;
+      return std::max(up(c, S * m / n), out.a2a_latency_us * 1e-6 + S * (n - m) / n / bw);
+    }
+    default: return topo::scaleout_collective(out, c, 2, S, Algo::automatic).time_s;
+  }
+}
+
+// Adds an operator's forward and its backward (`bf` x the FLOPs, `bb` x the bytes, one more launch).
+void fwd_bwd(const Chip& c, Layer& l, const Op& o, double bf, double bb, bool gemm = false, bool attn = false,
+             bool selective = false) {
+  Op b = o;
+  b.flops *= bf;
+  b.bytes *= bb;
+  const OpTime tf = roofline(c, o), tb = roofline(c, b);
+  l.fwd.add(tf, o.flops);
+  l.bwd.add(tb, b.flops);
+  if (gemm) l.gemm_s += std::max(tf.compute_s, tf.memory_s) + std::max(tb.compute_s, tb.memory_s);
+  if (selective) l.sel_fwd.add(tf, o.flops);
+  if (attn) l.attn_s += tf.time_s + tb.time_s;
+}
+
+Layer layer_cost(const System& s, const Model& m, const TrainingSetup& x, bool moe_layer) {
+  const Chip& c = s.chip;
+  const Parallel& p = x.par;
+  const double t = p.tp, h = m.hidden;
+  const double T = double(x.micro_batch) * x.seq / p.cp;  // tokens of the TP group in one micro-batch
+  const double Tn = x.sequence_parallel ? T / t : T;       // rows of norms and dropout on this chip
+  const Precision w = x.precision;
+  Layer l;
+  auto gemm = [&](double rows, double n, double k) { fwd_bwd(c, l, ops::gemm(rows, n, k, w, w, w), 2, 2, true); };
+  // Elementwise operator; `cheap`: a norm or activation function, what selective recomputation repeats
+  // with a fused attention kernel (Megatron-Core recompute modules layernorm / moe_act; DeepSeek-V3
+  // recomputes its RMSNorms, arXiv 2412.19437 sec. 3.3.3).
+  const bool sel_cheap = x.attn_kernel == AttnKernel::flash;
+  auto elem = [&](double n, double reads, double writes, double fpe, bool cheap = false) {
+    fwd_bwd(c, l, ops::elementwise(n, reads, writes, fpe, kAct), 1, 2, false, false, cheap && sel_cheap);
+  };
+  // Attention block: norm, Q/K/V (or MLA down/up) projections, core, output projection, dropout + residual.
+  const double vdim = m.attention == Attention::mla ? m.v_head_dim : m.head_dim;
+  const double o_params = double(m.heads) * vdim * h;
+  elem(Tn * h, 1, 1, 4, true);
+  gemm(T, (attention_params(m) - o_params) / (t * h), h);
+  const double heads = double(m.heads) / t, b = x.micro_batch, sq = x.seq;
+  if (x.attn_kernel == AttnKernel::flash) {
+    Op core;
+    if (m.attention == Attention::mla) {
+      const ops::MlaShape sh{heads, double(m.kv_lora_rank), double(m.qk_rope_dim), double(m.qk_nope_dim), vdim};
+      core = ops::mla_prefill(b, sq, sh, kAct);
+    } else {
+      const ops::AttnShape sh{heads, std::max(1.0, double(m.kv_heads) / t), double(m.head_dim)};
+      core = ops::attention_prefill(b, sq, sh, kAct);
+    }
+    core.flops /= p.cp;  // each CP rank holds s / cp queries (load-balanced causal ring)
+    core.bytes /= p.cp;
+    fwd_bwd(c, l, core, 2.5, 2, false, true);
+  } else {
+    // Unfused: batched GEMMs over the full s x s scores (the causal mask is applied, not skipped),
+    // then scale-mask-softmax and dropout (with a one-byte mask) over them in HBM.
+    const double qk = m.attention == Attention::mla ? m.qk_nope_dim + m.qk_rope_dim : m.head_dim;
+    const double bh = b * heads / p.cp;
+    Op qkt = ops::gemm(sq, sq, qk, kAct, kAct, kAct), pv = ops::gemm(sq, vdim, sq, kAct, kAct, kAct);
+    for (Op* o : {&qkt, &pv}) {
+      o->flops *= bh;
+      o->bytes *= bh;
+      fwd_bwd(c, l, *o, 2, 2, false, true, true);
+    }
+    const double scores = bh * sq * sq;
+    fwd_bwd(c, l, ops::elementwise(scores, 1, 1, 5, kAct), 1, 2, false, true, true);    // softmax
+    fwd_bwd(c, l, ops::elementwise(scores, 1, 1.5, 1, kAct), 1, 2, false, true, true);  // dropout
+  }
+  gemm(T, h, o_params / (t * h));
+  elem(Tn * h, 2, 1.5, 2);
+  if (t > 1) {
+    l.tp_s += x.sequence_parallel ? group_time(s, Coll::all_gather, p.tp, 1, T * h * 2) +
+                                        group_time(s, Coll::reduce_scatter, p.tp, 1, T * h * 2)
+                                  : group_time(s, Coll::all_reduce, p.tp, 1, T * h * 2);
+  }
+  if (p.cp > 1)  // ring attention: every rank receives the K and V of the other chunks
+    l.cp_s += group_time(s, Coll::all_gather, p.cp, p.tp, b * sq * kv_elements_per_token_layer(m) * 2);
+  // FFN block: norm, FFN (GeLU: 2 matrices; SwiGLU: 3), dropout + residual.
+  elem(Tn * h, 1, 1, 4, true);
+  if (!moe_layer) {
+    const double f = m.ffn / t;
+    if (m.ffn_gated) {
+      gemm(T, 2 * f, h);
+      elem(T * f, 2, 1, 3, true);
+    } else {
+      gemm(T, f, h);
+      elem(T * f, 1, 1, 8, true);
+    }
+    gemm(T, h, f);
+    if (t > 1) {
+      l.tp_s += x.sequence_parallel ? group_time(s, Coll::all_gather, p.tp, 1, T * h * 2) +
+                                          group_time(s, Coll::reduce_scatter, p.tp, 1, T * h * 2)
+                                    : group_time(s, Coll::all_reduce, p.tp, 1, T * h * 2);
+    }
+  } else {
+    // Tokens split over the TP ranks; k expert copies each; experts spread evenly over EP.
+    const double tc = T / t, k = m.experts_per_token;
+    const double e = double(m.experts + x.redundant_experts) / p.ep, slots = tc * k;
+    const double ef = m.expert_ffn;
+    gemm(tc, m.experts, h);                 // router
+    elem(slots * h, 1, 1, 0);               // permute
+    fwd_bwd(c, l, ops::grouped_gemm(std::ceil(e), slots / std::ceil(e), 2 * ef, h, w, w, w), 2, 2, true);
+    elem(slots * ef, 2, 1, 3, true);
+    fwd_bwd(c, l, ops::grouped_gemm(std::ceil(e), slots / std::ceil(e), h, ef, w, w, w), 2, 2, true);
+    elem(slots * h, 1, 1, 2);               // unpermute and weight
+    if (m.shared_experts > 0) {
+      gemm(tc, 2 * ef * m.shared_experts, h);
+      elem(tc * ef * m.shared_experts, 2, 1, 3, true);
+      gemm(tc, h, ef * m.shared_experts);
+    }
+    if (p.ep > 1)  // dispatch (FP8 when the GEMMs are) and combine (bf16)
+      l.ep_s += group_time(s, Coll::all_to_all, p.ep, p.tp * p.cp, slots * h * bytes_per_element(w)) +
+                group_time(s, Coll::all_to_all, p.ep, p.tp * p.cp, slots * h * 2);
+  }
+  elem(Tn * h, 2, 1.5, 2);
+  return l;
+}
+
+// Exposed part of `comm` when a fraction f of it can run under `window` seconds of compute.
+double hide(double comm, double window, double f) { return comm * (1 - f) + std::max(0.0, comm * f - window); }
+
+// Activation bytes per token and layer (bf16), Korthikanti et al. sec. 4 generalised to the FFN width.
+double act_bytes_per_token(const Model& m, const TrainingSetup& x, bool moe_layer) {
+  const double h = m.hidden, t = x.par.tp;
+  if (x.recompute == Recompute::full) return 2 * h / (x.sequence_parallel ? t : 1);
+  const double f = moe_layer ? double(m.expert_ffn) * (m.experts_per_token + m.shared_experts) : m.ffn;
+  // Attention: 11 h with an unfused core (input, Q, K, V, output-projection input, dropout mask);
+  // a fused core stores input, Q, O and the K/V heads: 6 h + 4 h kv_heads / heads (MLA: per-head K, V).
+  const double kv_share = m.attention == Attention::mla ? 1.0 : double(m.kv_heads) / m.heads;
+  const double attn = x.attn_kernel == AttnKernel::flash ? 6 * h + 4 * h * kv_share : 11 * h;
+  double total = attn + 3 * h + (m.ffn_gated ? 6 : 4) * f + 4 * h, replicated = 10 * h;
+  if (x.recompute == Recompute::selective && x.attn_kernel == AttnKernel::flash) {
+    total -= 4 * h + 2 * f;  // norm inputs and activation-function outputs are recomputed
+    replicated -= 4 * h;
+  }
+  double bytes = x.sequence_parallel ? total / t : replicated + (total - replicated) / t;
+  if (x.attn_kernel == AttnKernel::unfused && x.recompute != Recompute::selective)
+    bytes += 5.0 * m.heads * x.seq / (x.par.cp * t);
+  return bytes;
+}
+
+}  // namespace
+
+Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x) { return train_step(s, m, x, false); }
+
+// `stop_early`: return as soon as the plan cannot run (the plan search skips the step time then).
+Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, bool stop_early) {
   Estimate e;
   e.mode = Mode::train;
   const Parallel& p = x.par;
   e.par = p;
   e.batch = x.global_batch;
   e.instance_chips = p.chips();
+  e.idle_chips = std::max(0, s.chips - p.chips());
   e.reason = check_parallel(s, m, p, x.seq);
+  if (p.tp < 1 || p.dp < 1 || p.ep < 1 || p.pp < 1 || p.cp < 1 || x.seq < 1) return e;  // no plan to time
   if (e.reason == Reason::ok && m.moe()) {
     const int copies = m.experts + x.redundant_experts;
     if (p.ep > copies || copies % p.ep != 0) e.reason = Reason::ep_experts;
   }
+  if (e.reason == Reason::ok && (x.micro_batch < 1 || x.interleave < 1 || x.seq < 1)) e.reason = Reason::batch_divides;
+  if (e.reason == Reason::ok && double(p.pp) * x.interleave > m.layers) e.reason = Reason::pp_layers;
   if (e.reason == Reason::ok && peak_tflops(s.chip, x.precision) <= 0) e.reason = Reason::no_precision;
-  const int per_replica = p.dp * x.micro_batch;
-  if (e.reason == Reason::ok && (x.global_batch < per_replica || x.global_batch % per_replica != 0))
-    e.reason = Reason::batch_divides;
-  const double micro = std::max(1.0, double(x.global_batch) / per_replica);  // micro-batches per replica
+  const double per_replica = double(p.dp) * std::max(1, x.micro_batch);
+  if (e.reason == Reason::ok && x.global_batch < p.dp) e.reason = Reason::batch_small;
+  if (e.reason == Reason::ok && std::fmod(double(x.global_batch), per_replica) != 0) e.reason = Reason::batch_divides;
+  const double micro = std::max(1.0, std::floor(double(x.global_batch) / per_replica));  // per pipeline
   const double tokens = double(x.global_batch) * x.seq;
   const double chips = p.chips();
-  const double h = m.hidden;
+  const double h = m.hidden, v = std::max(1, x.interleave);
+  const double f = x.overlap >= 0 ? x.overlap : kTrainingOverlap;
+  const bool full = x.recompute == Recompute::full;
 
-  // Compute: the step's FLOPs spread evenly over all chips, as GEMMs of micro-batch rows.
-  const double fwd = forward_flops_per_token(m, x.seq);
-  const double passes = x.recompute ? 4.0 : 3.0;
-  const double flops_chip = passes * fwd * tokens / chips;
-  const double tok_mb = double(x.micro_batch) * x.seq / p.cp;  // rows per micro-batch on one chip
-  // HBM traffic: weights read in every forward and backward of every micro-batch, plus activations.
-  const double params_chip = (m.layers * attention_params(m) / p.tp + m.dense_layers * dense_ffn_params(m) / p.tp +
-                              (m.moe() ? m.moe_layers() * ((double(m.experts + x.redundant_experts) / p.ep +
-                                                             m.shared_experts) * expert_params(m)) : 0)) / p.pp +
-                             2 * embedding_params(m) / p.tp;
-  const double wbytes = bytes_per_element(x.precision);
-  const double act_traffic = passes * tokens / (p.dp * p.tp) * m.layers / p.pp * 16 * h * 2;
-  Op op{flops_chip, passes * micro * params_chip * wbytes + act_traffic, x.precision, tok_mb};
-  const OpTime t = roofline(s.chip, op);
-  const double compute = std::max(t.compute_s, t.memory_s);
-  e.breakdown[static_cast<int>(t.compute_s >= t.memory_s ? Part::compute : Part::memory)] = compute;
+  // Parameters on this chip: attention, dense FFN, norms over TP; experts over EP; embedding and
+  // LM head over TP on each stage (a bound for the first and last stage).
+  const double dense_chip = (m.layers * attention_params(m) + m.dense_layers * dense_ffn_params(m)) / (double(p.tp) * p.pp) +
+                            (m.moe() ? m.moe_layers() * (m.shared_experts * expert_params(m) + router_params(m)) / (double(p.tp) * p.pp) : 0) +
+                            (m.tied_embeddings ? 1 : 2) * embedding_params(m) / p.tp;
+  const double expert_chip = m.moe() ? double(m.moe_layers()) * (m.experts + x.redundant_experts) / p.ep * expert_params(m) / p.pp : 0;
+  const int dpcp = p.dp * p.cp;
+  const int edp = m.moe() ? std::max(1, p.tp * p.dp * p.cp / p.ep) : 1;  // expert-DP group
+  // Memory per chip.
+  const double gb = 1e-9;
+  e.mem.capacity = s.chip.hbm_gb;
+  const double wshard = dense_chip / dpcp + expert_chip / edp;
+  e.mem.weights = (x.zero >= 3 ? wshard : dense_chip + expert_chip) * 2 * gb;
+  e.mem.gradients = (x.zero >= 2 ? wshard : dense_chip + expert_chip) * 4 * gb;
+  e.mem.optimizer = (x.zero >= 1 ? wshard : dense_chip + expert_chip) * 12 * gb;
+  const double act_scale = bytes_per_element(x.activations) / 2;
+  const double T = double(x.micro_batch) * x.seq / p.cp;
+  const double dense_stage = double(m.dense_layers) / p.pp, moe_stage = double(m.moe_layers()) / p.pp;
+  const double per_token = (dense_stage * act_bytes_per_token(m, x, false) + moe_stage * act_bytes_per_token(m, x, true));
+  const double in_flight = std::min<double>(micro, p.pp) * (v > 1 ? 1 + (p.pp - 1) / (p.pp * v) : 1);
+  e.mem.activations = per_token * act_scale * T * std::min(in_flight, micro * v) * gb;
+  e.mem.reserve = 0.05 * s.chip.hbm_gb;  // no KV cache to fragment: framework buffers only
+  if (e.reason == Reason::ok && e.mem.used() > e.mem.capacity - e.mem.reserve) e.reason = Reason::memory;
+  if (e.reason != Reason::ok && stop_early) return e;
 
-  // Communication per step.
-  const double layers_stage = double(m.layers) / p.pp;
-  double tp_s = 0, ep_s = 0, cp_s = 0, pp_s = 0;
-  if (p.tp > 1)
-    tp_s = micro * layers_stage * (x.recompute ? 6 : 4) *
-           collective(s, Coll::all_reduce, p.tp, tok_mb * h * 2).time_s;
-  if (m.moe() && p.ep > 1) {
-    const double moe_stage = double(m.moe_layers()) / p.pp;
-    const double bytes = tok_mb / p.tp * m.experts_per_token * h * 2;
-    ep_s = micro * moe_stage * (x.recompute ? 6 : 4) * collective(s, Coll::all_to_all, p.ep, bytes).time_s;
+  // One micro-batch through the slowest (last) stage: its layers, the LM head and the loss.
+  Pass mb;
+  double fwd_mb = 0;  // forward time of the micro-batch (the parameter all-gather's window)
+  double gemm_s = 0, attn_s = 0, tp_s = 0, ep_s = 0, cp_s = 0;
+  for (int kind = 0; kind < 2; ++kind) {
+    const double n = kind ? moe_stage : dense_stage;
+    if (n <= 0) continue;
+    const Layer l = layer_cost(s, m, x, kind == 1);
+    mb.add(l.fwd, n * (full ? 2 : 1));
+    fwd_mb += l.fwd.total() * n;
+    mb.add(l.bwd, n);
+    if (x.recompute == Recompute::selective) mb.add(l.sel_fwd, n);
+    gemm_s += l.gemm_s * n;
+    attn_s += l.attn_s * n;
+    tp_s += l.tp_s * n * (full ? 3 : 2);
+    ep_s += l.ep_s * n * (full ? 3 : 2);
+    cp_s += l.cp_s * n * (full ? 4 : 3);  // forward K/V; backward K/V and their gradients
   }
-  if (p.cp > 1) {  // ring attention: K and V of the micro-batch gathered across CP ranks per layer, fwd + bwd
-    const double kv = tok_mb * kv_elements_per_token_layer(m) * 2;
-    cp_s = micro * layers_stage * 2 * collective(s, Coll::all_gather, p.cp, kv * p.cp).time_s;
+  double head_s = 0;
+  {
+    const double vt = double(m.vocab) / p.tp;
+    Layer head;  // on the last stage only
+    fwd_bwd(s.chip, head, ops::gemm(T, vt, h, x.precision, x.precision, x.precision), 2, 2, true);
+    fwd_bwd(s.chip, head, ops::elementwise(T * vt, 2, 1, 5, Precision::fp32), 1, 1);  // softmax cross-entropy
+    mb.add(head.fwd, 1);
+    fwd_mb += head.fwd.total();
+    mb.add(head.bwd, 1);
+    gemm_s += head.gemm_s;
+    head_s = head.fwd.total() + head.bwd.total();
   }
-  if (p.pp > 1) pp_s = 2 * micro * collective(s, Coll::p2p, 2, tok_mb * h * 2).time_s;
+  const double tp_exposed = x.tp_overlap == TpOverlap::pipelined
+                                ? tp_s / p.tp + std::max(0.0, tp_s * (p.tp - 1) / p.tp - gemm_s)
+                                : tp_s;
+  const double ep_exposed = hide(ep_s, mb.total(), f);
+  const double cp_exposed = hide(cp_s, attn_s, f);
+  const double pp_s = p.pp > 1 ? 2 * v * group_time(s, Coll::p2p, 2, p.tp * p.cp * p.dp, T * h * 2 / p.tp) : 0;
+
+  const double bwd_mb = mb.total() - fwd_mb;
   double dp_s = 0;
-  if (p.dp > 1) {
-    const double grad = params_chip * 2;  // bf16 gradients
-    dp_s = x.zero >= 2 ? collective(s, Coll::reduce_scatter, p.dp, grad).time_s +
-                             collective(s, Coll::all_gather, p.dp, grad).time_s
-                       : collective(s, Coll::all_reduce, p.dp, grad).time_s;
-  }
-  const double f = x.overlap >= 0 ? x.overlap : s.chip.overlap;
-  auto hide = [&](double comm) { return comm * (1 - f) + std::max(0.0, comm * f - compute); };
-  e.breakdown[static_cast<int>(Part::tp_comm)] = tp_s;  // on the critical path of each layer
-  e.breakdown[static_cast<int>(Part::ep_comm)] = hide(ep_s);
-  e.breakdown[static_cast<int>(Part::cp_comm)] = hide(cp_s);
-  e.breakdown[static_cast<int>(Part::pp_comm)] = pp_s;
-  e.breakdown[static_cast<int>(Part::dp_comm)] = hide(dp_s);
-  e.breakdown[static_cast<int>(Part::overhead)] = micro * layers_stage * 12 * s.chip.launch_us * 1e-6 * 3;
-  double busy = 0;
-  for (int i = 0; i < kParts; ++i) busy += e.breakdown[i];
-  e.bubble_frac = p.pp > 1 ? (p.pp - 1) / (micro * x.interleave) : 0;
-  e.breakdown[static_cast<int>(Part::bubble)] = busy * e.bubble_frac;
-  e.step_time_s = busy + e.breakdown[static_cast<int>(Part::bubble)];
+  auto grad_sync = [&](double params, int n, int stride) {  // bf16 gradients and parameters
+    if (n <= 1 || params <= 0) return 0.0;
+    const double bytes = params * 2;
+    if (x.zero >= 3) {  // every micro-batch: gather for forward (and recompute) and backward, scatter gradients
+      const double ag = group_time(s, Coll::all_gather, n, stride, bytes);
+      const double rs = group_time(s, Coll::reduce_scatter, n, stride, bytes);
+      return micro * hide(ag * (full ? 3 : 2) + rs, mb.total(), f);
+    }
+    if (x.zero >= 1)
+      return hide(group_time(s, Coll::reduce_scatter, n, stride, bytes), bwd_mb, f) +
+             hide(group_time(s, Coll::all_gather, n, stride, bytes), fwd_mb, f);
+    return hide(group_time(s, Coll::all_reduce, n, stride, bytes), bwd_mb, f);
+  };
+  dp_s = grad_sync(dense_chip, dpcp, p.tp) + grad_sync(expert_chip, edp, p.ep);
+
+  // Optimizer step over this chip's shard: mixed-precision Adam reads the fp32 gradient twice (norm,
+  // update), reads and writes fp32 master weights and both moments, writes the bf16 weights and
+  // zeroes the gradient: 4 + 4 + 24 + 2 + 4 = 38 bytes per parameter (Kingma & Ba 2015; Micikevicius
+  // et al. 2018); HBM-bound.
+  const double shard = dense_chip / (x.zero >= 1 ? dpcp : 1) + expert_chip / (x.zero >= 1 ? edp : 1);
+  const OpTime opt = roofline(s.chip, Op{shard * 10, shard * 38, Precision::fp32, 0, false});
+
+  auto part = [&](Part q) -> double& { return e.breakdown[static_cast<int>(q)]; };
+  part(Part::compute) = micro * mb.compute;
+  part(Part::memory) = micro * mb.memory + std::max(opt.compute_s, opt.memory_s);
+  part(Part::overhead) = micro * mb.overhead + opt.overhead_s;
+  part(Part::tp_comm) = micro * tp_exposed;
+  part(Part::ep_comm) = micro * ep_exposed;
+  part(Part::cp_comm) = micro * cp_exposed;
+  part(Part::pp_comm) = micro * pp_s;
+  part(Part::dp_comm) = dp_s;
+  const double per_mb = mb.total() + tp_exposed + ep_exposed + cp_exposed + pp_s;
+  e.bubble_frac = p.pp > 1 ? (p.pp - 1) / (micro * v) : 0;
+  // Fill and drain: each micro-batch passes the other pp - 1 stages once, which lack the LM head.
+  part(Part::bubble) = p.pp > 1 ? (p.pp - 1) / v * (per_mb - head_s) : 0;
+  e.step_time_s = 0;
+  for (int i = 0; i < kParts; ++i) e.step_time_s += e.breakdown[i];
 
   e.tokens_per_s = tokens / e.step_time_s;
   e.tokens_per_s_per_chip = e.tokens_per_s / chips;
   const double peak = peak_tflops(s.chip, x.precision);
-  e.mfu = fwd * 3 * e.tokens_per_s_per_chip / (peak * 1e12);
-  e.compute_util = std::min(1.0, flops_chip / (peak * 1e12 * e.step_time_s));
-  e.activity = std::min(1.0, (compute + e.breakdown[static_cast<int>(Part::overhead)]) / e.step_time_s);
+  const double fwd_token = forward_flops_per_token(m, x.seq);
+  e.mfu = peak > 0 ? fwd_token * 3 * e.tokens_per_s_per_chip / (peak * 1e12) : 0;
+  e.compute_util = peak > 0 ? std::min(1.0, micro * mb.flops / (peak * 1e12 * e.step_time_s)) : 0;
+  e.activity = std::min(1.0, (part(Part::compute) + part(Part::memory) + part(Part::overhead)) / e.step_time_s);
   const int big = static_cast<int>(std::max_element(e.breakdown.begin(), e.breakdown.end()) - e.breakdown.begin());
   e.bound = big == static_cast<int>(Part::compute) ? Bound::compute : Bound::memory;
   if (x.tokens > 0) {
@@ -109,19 +409,6 @@ Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x)
     e.chip_hours = e.train_time_s * chips / 3600;
   }
 
-  // Memory per chip.
-  const double gb = 1e-9;
-  const double zdp = p.dp;
-  e.mem.capacity = s.chip.hbm_gb;
-  e.mem.weights = params_chip * 2 / (x.zero >= 3 ? zdp : 1) * gb;
-  e.mem.gradients = params_chip * 2 / (x.zero >= 2 ? zdp : 1) * gb;
-  e.mem.optimizer = params_chip * 12 / (x.zero >= 1 ? zdp : 1) * gb;
-  // Korthikanti's 34 h bytes assume 2-byte activations (and 2 h with full recomputation).
-  const double act_scale = bytes_per_element(x.activations) / 2;
-  const double per_token_layer = (x.recompute ? 2 * h : 34 * h / p.tp) * act_scale;
-  e.mem.activations = per_token_layer * tok_mb * layers_stage * std::min<double>(p.pp, micro) * gb;
-  e.mem.reserve = 0.05 * s.chip.hbm_gb;  // no KV cache to fragment: framework buffers only
-  if (e.reason == Reason::ok && e.mem.used() > e.mem.capacity - e.mem.reserve) e.reason = Reason::memory;
   return e;
 }
 

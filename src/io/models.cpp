@@ -35,11 +35,15 @@ io::FileSchema model_schema() {
               {"arch", "qk_rope_dim", T::count, false, "per head", 1024},
               {"arch", "v_head_dim", T::count, false, "per head", 1024},
               {"arch", "ffn", T::count, false, "dense FFN width", 1e6},
+              {"arch", "ffn_act", T::choice, false, "", 0, {"swiglu", "gelu"}},
+              {"arch", "embeddings", T::choice, false, "", 0, {"untied", "tied"}},
               {"arch", "experts", T::count, false, "routed experts", 1e5},
               {"arch", "experts_per_token", T::count, false, "routed experts per token", 1024},
               {"arch", "shared_experts", T::nonneg_count, false, "shared experts", 64},
               {"arch", "expert_ffn", T::count, false, "expert FFN width", 1e6},
               {"arch", "mtp_layers", T::nonneg_count, false, "MTP modules", 16},
+              {"training", "batch_tokens", T::count, false, "tokens per global batch", 1e10},
+              {"training", "seq", T::count, false, "tokens per training sequence", 1e7},
               {"published", "total_params_b", T::positive, true, "billion parameters", 1e5},
               {"published", "active_params_b", T::positive, true, "billion parameters", 1e5},
           }};
@@ -105,6 +109,10 @@ Model ModelDb::model(const std::string& id) const {
   m.qk_rope_dim = as_int(r, "arch.qk_rope_dim");
   m.v_head_dim = as_int(r, "arch.v_head_dim");
   m.ffn = as_int(r, "arch.ffn");
+  m.ffn_gated = r.str("arch.ffn_act") != "gelu";
+  m.tied_embeddings = r.str("arch.embeddings") == "tied";
+  if (r.has("training.batch_tokens")) m.train_batch_tokens = r.numbers.at("training.batch_tokens").value;
+  m.train_seq = as_int(r, "training.seq");
   m.experts = as_int(r, "arch.experts");
   m.experts_per_token = as_int(r, "arch.experts_per_token");
   m.shared_experts = as_int(r, "arch.shared_experts");

@@ -65,7 +65,26 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
         w.train.micro_batch = s.integer("micro_batch", 1);
         w.train.interleave = s.integer("interleave", 1);
         w.train.zero = s.integer0("zero", 1);
-        w.train.recompute = false;
+        // A named option of the training stack: one of `names`, else the first.
+        auto pick = [&](const char* key, std::initializer_list<const char*> names) {
+          const std::string v = s.str(key, false);
+          int i = 0;
+          for (const char* n : names) {
+            if (v.empty() || v == n) return v.empty() ? 0 : i;
+            ++i;
+          }
+          std::string all;
+          for (const char* n : names) all += (all.empty() ? "" : " | ") + std::string(n);
+          throw InputError(file, io::line_of(*s.t.get(key)), std::string("setup.") + key, "must be " + all);
+        };
+        w.train.recompute = static_cast<Recompute>(pick("recompute", {"none", "selective", "full"}));
+        w.train.sequence_parallel = pick("sequence_parallel", {"on", "off"}) == 0;
+        w.train.tp_overlap = static_cast<TpOverlap>(pick("tp_overlap", {"none", "pipelined"}));
+        w.train.attn_kernel = static_cast<AttnKernel>(pick("attention_kernel", {"flash", "unfused"}));
+        if (s.t.get("overlap")) {
+          w.train.overlap = s.number("overlap", 0);
+          if (w.train.overlap > 1) throw InputError(file, io::line_of(*s.t.get("overlap")), "setup.overlap", "must be in (0, 1]");
+        }
         w.train.precision = s.prec("precision", Precision::bf16);
         w.train.activations = s.prec("activations", Precision::bf16);
         w.train.redundant_experts = s.integer0("redundant_experts", 0);
@@ -96,7 +115,8 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
 
     io::StrictReader m{file, io::required_table(root, file, "measured"), "measured", {}};
     c.metric = m.str("metric");
-    static const std::set<std::string> metrics = {"tokens_per_s_per_chip", "mfu", "achieved_tflops", "achieved_tb_s"};
+    static const std::set<std::string> metrics = {"tokens_per_s_per_chip", "mfu", "achieved_tflops", "achieved_tb_s",
+                                                  "step_time_s"};
     if (!metrics.count(c.metric))
       throw InputError(file, io::line_of(*m.t.get("metric")), "measured.metric", "unknown metric '" + c.metric + "'");
     c.measured = m.number("value", 0, true);
@@ -131,7 +151,7 @@ CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase&
       r.error = std::nan("");
       return r;
     }
-    r.predicted = c.metric == "mfu" ? e.mfu : e.tokens_per_s_per_chip;
+    r.predicted = c.metric == "mfu" ? e.mfu : c.metric == "step_time_s" ? e.step_time_s : e.tokens_per_s_per_chip;
     // Dominant term: compute, memory, overhead, fabric (all communication) or bubble.
     const auto& b = e.breakdown;
     auto at = [&](Part p) { return b[static_cast<int>(p)]; };

@@ -70,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   t.micro_batch = 1 + static_cast<int>(b.next() % 8);
   t.interleave = 1 + static_cast<int>(b.next() % 4);
   t.zero = static_cast<int>(b.next() % 4);
-  t.recompute = b.next() % 2;
+  t.recompute = static_cast<Recompute>(b.next() % 3);
   t.precision = precs[b.next() % 5];
   t.tokens = b.next() * 1e9;
   const Site site = db.site(b.next() % 2 ? "china" : "us");

@@ -1,0 +1,179 @@
+// Training: batch accounting, FLOPs of each recomputation mode, ZeRO-3 gathers, memory against
+// Korthikanti et al.'s published figure 1, and the plan search respecting the batch. Expected values
+// are derived by hand from the model's hyper-parameters, not from podperf's own functions.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "podperf/models.hpp"
+#include "podperf/plan.hpp"
+#include "podperf/workload.hpp"
+
+using namespace podperf;
+using doctest::Approx;
+
+namespace {
+const ModelDb& models() {
+  static const ModelDb db = load_models(std::string(PODPERF_SOURCE_DIR) + "/configs");
+  return db;
+}
+// `chips` ideal chips in one supernode: every unit at its peak, free launches, a fast fabric.
+System ideal(int chips, double tflops = 1000, double hbm_tb_s = 1e6) {
+  System s;
+  s.chips = s.chips_per_supernode = chips;
+  Chip& c = s.chip;
+  for (auto& x : c.dense_tflops) x = tflops;
+  c.hbm_tb_s = hbm_tb_s;
+  c.hbm_gb = 1e6;
+  c.gemm_eff = c.attn_eff = c.hbm_eff = 1;
+  c.small_gemm_m = 1e-9;
+  c.launch_us = 0;
+  s.scaleup.gb_s_per_dir = s.scaleout.gb_s_per_dir = 100;
+  s.scaleup.coll_eff = s.scaleout.coll_eff = 1;
+  s.scaleup.latency_us = s.scaleout.latency_us = 1;
+  s.scaleout.oversubscription = 1;
+  return s;
+}
+double part(const Estimate& e, Part p) { return e.breakdown[static_cast<int>(p)]; }
+}  // namespace
+
+TEST_CASE("training batch accounting: micro-batches, bubble, tokens per step") {
+  const Model m = models().model("llama3-70b");
+  const System s = ideal(16);
+  TrainingSetup x;
+  x.seq = 4096;
+  x.par = Parallel{1, 4, 1, 4, 1};  // DP4 x PP4
+  x.micro_batch = 2;
+  x.global_batch = 64;  // 64 / (4 DP x 2 per micro-batch) = 8 micro-batches per pipeline
+  const Estimate e = estimate_train(s, m, x);
+  REQUIRE(e.fits());
+  CHECK(e.bubble_frac == Approx(3.0 / 8));  // (pp - 1) / micro-batches
+  CHECK(e.tokens_per_s * e.step_time_s == Approx(64.0 * 4096));
+  CHECK(e.tokens_per_s_per_chip == Approx(e.tokens_per_s / 16));
+  x.interleave = 2;
+  CHECK(estimate_train(s, m, x).bubble_frac == Approx(3.0 / 16));
+  // A batch that does not divide into DP x micro-batch, and one smaller than DP.
+  x.global_batch = 60;
+  CHECK(estimate_train(s, m, x).reason == Reason::batch_divides);
+  x.global_batch = 3;
+  CHECK(estimate_train(s, m, x).reason == Reason::batch_small);
+}
+
+TEST_CASE("training FLOPs: 3 passes of GEMMs, fused attention 1 + 2.5, full recomputation one more forward") {
+  const Model m = models().model("llama3-70b");
+  const System s = ideal(1);
+  TrainingSetup x;
+  x.seq = 4096;
+  x.global_batch = 2;
+  // By hand: GEMM FLOPs per token and pass = 2 x (layer weights + LM head); attention (causal)
+  // 2 s heads head_dim per layer in the forward pass.
+  const double h = 8192, layers = 80, heads = 64, kv = 8, d = 128, ffn = 28672, vocab = 128256;
+  const double per_layer = 2 * h * heads * d + 2 * h * kv * d + 3 * h * ffn;
+  const double gemm_fwd = 2 * (layers * per_layer + vocab * h);
+  const double attn_fwd = layers * 2 * 4096.0 * heads * d;
+  const double tokens = 2 * 4096.0;
+  const double none = (3 * gemm_fwd + 3.5 * attn_fwd) * tokens / 1e15;  // seconds at 1,000 TFLOPS
+  const Estimate e = estimate_train(s, m, x);
+  REQUIRE(e.fits());
+  CHECK(part(e, Part::compute) == Approx(none).epsilon(2e-3));  // norms and activations add < 0.2 %
+  x.recompute = Recompute::full;
+  CHECK(part(estimate_train(s, m, x), Part::compute) == Approx(none + (gemm_fwd - 2 * vocab * h + attn_fwd) * tokens / 1e15).epsilon(2e-3));
+  // Selective with a fused kernel repeats norms and activation functions only: no GEMM FLOPs.
+  x.recompute = Recompute::selective;
+  CHECK(part(estimate_train(s, m, x), Part::compute) == Approx(none).epsilon(2e-3));
+  // MFU counts model FLOPs (3 x forward): below 1 on an ideal chip by the attention backward's extra half.
+  x.recompute = Recompute::none;
+  CHECK(estimate_train(s, m, x).mfu == Approx(3 * (gemm_fwd + attn_fwd) / (3 * gemm_fwd + 3.5 * attn_fwd)).epsilon(2e-3));
+}
+
+TEST_CASE("ZeRO-3 gathers the parameters for every micro-batch's forward and backward") {
+  const Model m = models().model("llama3-70b");
+  const System s = ideal(8);
+  TrainingSetup x;
+  x.seq = 4096;
+  x.par = Parallel{1, 8, 1, 1, 1};
+  x.global_batch = 32;  // 4 micro-batches per replica
+  x.overlap = 0;        // nothing hidden: the traffic itself
+  x.zero = 1;           // reduce-scatter gradients + all-gather parameters once per step
+  const double z1 = part(estimate_train(s, m, x), Part::dp_comm);
+  x.zero = 3;           // per micro-batch: all-gather (forward), all-gather (backward), reduce-scatter
+  const double z3 = part(estimate_train(s, m, x), Part::dp_comm);
+  CHECK(z1 > 0);
+  // Gather and scatter of the same bytes cost the same: 4 x 3 collectives against 2.
+  CHECK(z3 == Approx(z1 * 4 * 3 / 2));
+}
+
+TEST_CASE("expert gradients reduce over the expert-DP group, not over all of DP") {
+  const Model m = models().model("deepseek-v3");
+  const System s = ideal(64);
+  TrainingSetup x;
+  x.seq = 4096;
+  x.global_batch = 64;
+  x.overlap = 0;
+  x.zero = 1;
+  x.par = Parallel{1, 64, 64, 1, 1};  // EP over all of DP: each expert lives once, no expert-DP group
+  const double wide = part(estimate_train(s, m, x), Part::dp_comm);
+  x.par.ep = 8;                       // 8 copies of each expert: their gradients reduce over 8 ranks
+  const double narrow = part(estimate_train(s, m, x), Part::dp_comm);
+  CHECK(narrow > wide * 4);  // the expert weights (~96 % of the model) now cross the fabric
+}
+
+TEST_CASE("activation and state memory of GPT 22B against Korthikanti et al. figure 1") {
+  // arXiv 2205.05198 fig. 1 (22B, TP8, micro-batch 4 x 2,048): parameters, gradients and optimizer
+  // 45.56 GiB; activations 59.25 GiB without recomputation or sequence parallelism, 9.56 GiB with
+  // selective recomputation and sequence parallelism.
+  const Model m = models().model("gpt-22b");
+  System s = ideal(8);
+  s.chip.hbm_gb = 80;
+  TrainingSetup x;
+  x.par = Parallel{8, 1, 1, 1, 1};
+  x.seq = 2048;
+  x.micro_batch = 4;
+  x.global_batch = 4;
+  x.zero = 0;
+  x.attn_kernel = AttnKernel::unfused;
+  x.sequence_parallel = false;
+  const double gib = 1e9 / double(1 << 30);
+  Estimate e = estimate_train(s, m, x);
+  CHECK((e.mem.weights + e.mem.gradients + e.mem.optimizer) * gib == Approx(45.56).epsilon(0.02));
+  CHECK(e.mem.activations * gib == Approx(59.25).epsilon(0.01));
+  x.recompute = Recompute::selective;
+  x.sequence_parallel = true;
+  e = estimate_train(s, m, x);
+  CHECK(e.mem.activations * gib == Approx(9.5625).epsilon(0.01));
+}
+
+TEST_CASE("the plan search keeps the global batch and orders its best plans") {
+  const Model m = models().model("llama3-70b");
+  System s = ideal(64);
+  s.chips_per_supernode = 8;
+  s.supernodes = 8;
+  s.chip.hbm_gb = 80;
+  TrainingSetup x;
+  x.seq = 4096;
+  x.global_batch = 96;  // 96 = 2^5 x 3: DP 32 of 64 chips at most
+  const TrainingSearch r = search_training_plans(s, m, x);
+  REQUIRE(r.found == kBestPlans);
+  CHECK(r.evaluated >= r.fits);
+  long long rejected = 0;
+  for (long long n : r.rejected) rejected += n;
+  CHECK(rejected >= r.evaluated - r.fits);
+  for (int i = 0; i < r.found; ++i) {
+    const TrainingSetup& p = r.setup[i];
+    CHECK(p.global_batch == 96);
+    CHECK(96 % (p.par.dp * p.micro_batch) == 0);
+    CHECK(p.par.chips() <= 64);
+    CHECK(r.best[i].idle_chips == 64 - p.par.chips());
+    if (i > 0) CHECK(r.best[i].tokens_per_s <= r.best[i - 1].tokens_per_s);
+  }
+  // Pinned dimensions stay as given.
+  TrainingPins pins;
+  pins.tp = 2;
+  pins.zero = 3;
+  const TrainingSearch q = search_training_plans(s, m, x, pins);
+  REQUIRE(q.found > 0);
+  for (int i = 0; i < q.found; ++i) {
+    CHECK(q.setup[i].par.tp == 2);
+    CHECK(q.setup[i].zero == 3);
+  }
+}
