@@ -3,7 +3,8 @@
 # Idempotent: returns at once when everything is already present.
 set -euo pipefail
 pkgs=(g++ make cmake libeigen3-dev libhdf5-dev hdf5-tools libcli11-dev doctest-dev
-      libtomlplusplus-dev python3-h5py python3-matplotlib)
+      libtomlplusplus-dev python3-h5py python3-matplotlib python3-dev pybind11-dev python3-pandas
+      python3-pil chromium)
 if [[ "${PODPERF_MPI:-OFF}" == "ON" ]]; then pkgs+=(libopenmpi-dev openmpi-bin); fi
 if [[ "${PODPERF_FUZZ:-OFF}" == "ON" ]]; then pkgs+=(clang libclang-rt-14-dev libomp-14-dev); fi
 missing=()

@@ -1,152 +1,364 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Plots of a podperf sweep (HDF5, layout in docs/hdf5-layout.md).
 
-  scripts/plot_sweep.py out.h5 --outdir plots/
+  build/podperf plot out.h5 --outdir plots/        (runs this script with the configured python3)
+  /usr/bin/python3 scripts/plot_sweep.py out.h5 --outdir plots/
 
-Draws, for each system of the sweep:
-  pareto.png       throughput-interactivity frontier: tokens/s per chip vs tokens/s per user
-  cost_vs_price.png cost per million tokens vs electricity price (best configuration at each price),
-                   with the break-even price between the first two systems marked
-  power.png        average facility power vs system throughput
-Needs h5py and matplotlib (Debian: python3-h5py, python3-matplotlib).
+Every axis of the sweep is either drawn, a facet (one panel per value: model, mode, prompt length, TPOT
+target, ...), a series (system, site), or a design knob that a frontier or a "best plan" optimises over
+(tp, ep, pp, batch, precision), and each figure says which. Only points that meet their latency target
+(and fit in memory) count.
+
+  frontier.png       serving: throughput against interactivity (tokens/s per user), per chip, per
+                     system, per kW and per dollar; one column per workload
+  cost_vs_price.png  USD per million tokens of the best plan against electricity price, one panel per
+                     workload and TPOT target, one line per system and site; crossings marked
+  training.png       training: tokens/s per system, per kW and per dollar of the best plan, per model
+Needs Debian's python3 with python3-h5py and python3-matplotlib.
 """
 import argparse
+import itertools
+import json
 import os
 import sys
 
-import h5py
-import matplotlib
-
+try:
+    import h5py
+    import matplotlib
+    import numpy as np
+except ModuleNotFoundError as e:  # the first python3 on PATH may lack Debian's packages
+    sys.exit(f"plot_sweep.py: {e}; run it with Debian's /usr/bin/python3 (apt-get install python3-h5py "
+             "python3-matplotlib) or use 'podperf plot'")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator  # noqa: E402
+
+KNOBS = ["tp", "dp", "ep", "pp", "cp", "batch", "micro_batch", "interleave", "zero", "redundant_experts", "weights",
+         "kv", "attn", "precision", "prefill_tp", "prefill_dp", "prefill_ep", "overlap", "mtp"]
+COST_AXES = ["site", "electricity_usd_kwh", "pue", "price_usd"]
+TARGETS = ["tpot_ms", "ttft_ms"]
+WORDS = {"seq_in": "prompt tokens", "seq_out": "output tokens", "seq": "sequence", "tpot_ms": "TPOT target ms",
+         "ttft_ms": "TTFT target ms", "model": "", "mode": "", "site": "site", "weights": "weights",
+         "electricity_usd_kwh": "electricity USD/kWh", "context": "context tokens"}
+COLORS = ["#c0392b", "#2c6fbb", "#27ae60", "#8e44ad", "#d35400", "#16a085"]
+STYLES = ["-", "--", ":", "-."]
 
 
-def column(f, group, name):
-    key = f"{group}/{name}"
-    return f[key][:] if key in f else None
+def text(v):
+    return v.decode() if isinstance(v, bytes) else str(v)
 
 
-def labels(f, axis):
-    return [s.decode() if isinstance(s, bytes) else s for s in f[f"axes/{axis}"].attrs["labels"]]
+def names_from_files(root):
+    """Display names from the hwdb and model files next to this script (or under --data)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:
+        return {}
+    out = {}
+    for sub in ["hwdb/systems", "hwdb/clusters", "hwdb/chips", "hwdb/sites", "configs/models"]:
+        d = os.path.join(root, sub)
+        if not os.path.isdir(d):
+            continue
+        for fn in os.listdir(d):
+            if fn.endswith(".toml"):
+                try:
+                    with open(os.path.join(d, fn), "rb") as fh:
+                        doc = tomllib.load(fh)
+                    if "name" in doc:
+                        out[fn[:-5]] = doc["name"]
+                except (OSError, ValueError):
+                    pass
+    return out
 
 
-def pareto(x, y):
-    """Points not dominated in (x, y), both to maximise, sorted by x."""
-    order = np.argsort(-x)
-    best_y = -np.inf
+class Sweep:
+    def __init__(self, f, names):
+        self.f = f
+        self.names = names
+        self.n = f["point"].shape[0]
+        self.axes = {}
+        self.labels = {}
+        for name, ds in f["axes"].items():
+            self.axes[name] = ds[:]
+            if "labels" in ds.attrs:
+                self.labels[name] = [text(x) for x in ds.attrs["labels"]]
+        self.ok = f["reason"][:] == 0
+        if "metrics/meets_target" in f:
+            self.ok &= f["metrics/meets_target"][:] == 1
+
+    def metric(self, m):
+        return self.f[f"metrics/{m}"][:] if f"metrics/{m}" in self.f else None
+
+    def values(self, axis):
+        return list(np.unique(self.axes[axis]))
+
+    def word(self, axis, v):
+        if axis in self.labels:
+            label = self.labels[axis][int(v)]
+            if label in self.names:
+                return self.names[label]
+            head, _, rest = label.partition("x")
+            if head.isdigit() and rest in self.names:
+                return f"{head} x {self.names[rest]}"
+            return label
+        w = WORDS.get(axis, axis.replace("_", " "))
+        return f"{v:,.10g} {w}".strip() if axis in ("seq_in", "seq_out", "seq", "context") else f"{w} {v:,.10g}".strip()
+
+
+def frontier(x, y):
+    """Indices of the points not dominated in (x, y), both to maximise, sorted by x."""
+    order = np.argsort(-x, kind="stable")
+    best = -np.inf
     keep = []
     for i in order:
-        if y[i] > best_y:
+        if y[i] > best:
             keep.append(i)
-            best_y = y[i]
+            best = y[i]
     keep = np.array(keep, dtype=int)
-    return keep[np.argsort(x[keep])]
+    return keep[np.argsort(x[keep], kind="stable")]
+
+
+def readable_log(ax, which="xy"):
+    fmt = FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:.3g}")
+    for a in which:
+        axis = ax.xaxis if a == "x" else ax.yaxis
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(fmt)
+        axis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+
+
+def facets(sw, axes):
+    """Panels: every combination of the values of `axes` (axes with one value go into the title)."""
+    many = [a for a in axes if len(sw.values(a)) > 1]
+    one = [a for a in axes if len(sw.values(a)) == 1]
+    combos = list(itertools.product(*[sw.values(a) for a in many])) or [()]
+    fixed = ", ".join(sw.word(a, sw.values(a)[0]) for a in one)
+    return many, combos, fixed
+
+
+def mask_of(sw, axes, combo):
+    m = np.ones(sw.n, dtype=bool)
+    for a, v in zip(axes, combo):
+        m &= sw.axes[a] == v
+    return m
+
+
+def filter_note(sw, axes, picks):
+    return "; ".join(f"{WORDS.get(a, a)} {sw.word(a, v) if a in sw.labels else f'{v:g}'}" for a, v in zip(axes, picks))
+
+
+def serving_frontier(sw, outdir, title):
+    chip, user = sw.metric("tokens_per_s_per_chip"), sw.metric("tokens_per_s_per_user")
+    if chip is None or user is None:
+        return None
+    kwh, kw, cost = sw.metric("tokens_per_kwh"), sw.metric("avg_facility_kw"), sw.metric("usd_per_mtok")
+    system_tps = sw.metric("tokens_per_s")
+    if system_tps is None and kwh is not None and kw is not None:
+        system_tps = kwh * kw / 3600  # tokens/kWh x kW / 3600 s/h
+    views = [("tokens/s per chip", chip)]
+    if system_tps is not None:
+        views.append(("tokens/s per system", system_tps))
+    if kwh is not None:
+        views.append(("tokens/s per kW (facility)", kwh / 3600))
+    if cost is not None:
+        views.append(("tokens per USD", 1e6 / cost))
+    # Throughput does not depend on where the system runs or what power costs; the per-kW and
+    # per-dollar views do: take one site and one price and say so.
+    cost_axes = [a for a in COST_AXES if a in sw.axes]
+    picks = []
+    base = sw.ok & np.isfinite(chip) & np.isfinite(user)
+    for a in cost_axes:
+        vals = sw.values(a)
+        v = vals[int(np.argmin(np.abs(np.array(vals) - 0.08)))] if a == "electricity_usd_kwh" else vals[-1]
+        base &= sw.axes[a] == v
+        picks.append(v)
+    series = [a for a in ("system", "weights") if a in sw.axes]
+    workload = [a for a in sw.axes if a not in KNOBS + COST_AXES + TARGETS + series]
+    many, combos, fixed = facets(sw, workload)
+    fig, axs = plt.subplots(len(views), len(combos), figsize=(4.6 * len(combos) + 0.8, 3.3 * len(views) + 1.2),
+                            squeeze=False)
+    for c, combo in enumerate(combos):
+        m0 = base & mask_of(sw, many, combo)
+        for r, (label, y) in enumerate(views):
+            ax = axs[r][c]
+            for si, s in enumerate(sw.values("system")):
+                for wi, w in enumerate(sw.values("weights") if "weights" in sw.axes else [None]):
+                    m = m0 & (sw.axes["system"] == s) & np.isfinite(y)
+                    if w is not None:
+                        m &= sw.axes["weights"] == w
+                    if not m.any():
+                        continue
+                    idx = np.where(m)[0]
+                    k = idx[frontier(user[idx], y[idx])]
+                    name = sw.word("system", s) + (f", {sw.word('weights', w)}" if w is not None else "")
+                    ax.plot(user[k], y[k], STYLES[wi % 4], color=COLORS[si % 6], marker="o", ms=2.5, label=name)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            readable_log(ax)
+            ax.grid(True, which="major", alpha=0.3)
+            if r == 0:
+                ax.set_title(", ".join(sw.word(a, v) for a, v in zip(many, combo)) or fixed, fontsize=10)
+            if r == len(views) - 1:
+                ax.set_xlabel("tokens/s per user (interactivity)")
+            if c == 0:
+                ax.set_ylabel(label)
+    handles, labels_ = axs[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels_, loc="lower center", ncol=min(4, max(1, len(labels_))), fontsize=8)
+    knobs = [a for a in KNOBS if a in sw.axes and a not in series]
+    fig.suptitle(f"{title}: throughput against interactivity" + (f" ({fixed})" if fixed and many else "") +
+                 f"\nfrontier over {', '.join(knobs) or 'the plan'} and every TPOT target, points meeting their target only"
+                 + (f"; per kW and per dollar at {filter_note(sw, cost_axes, picks)}" if cost_axes else ""), fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.93))
+    p = os.path.join(outdir, "frontier.png")
+    fig.savefig(p, dpi=110)
+    plt.close(fig)
+    return p
+
+
+def cost_vs_price(sw, outdir, title):
+    cost = sw.metric("usd_per_mtok")
+    if cost is None or "electricity_usd_kwh" not in sw.axes:
+        return None
+    price = sw.axes["electricity_usd_kwh"]
+    prices = np.array(sw.values("electricity_usd_kwh"))
+    low, high = sw.metric("usd_per_mtok_low"), sw.metric("usd_per_mtok_high")
+    series = [a for a in ("system", "site") if a in sw.axes]
+    workload = [a for a in sw.axes if a not in KNOBS + COST_AXES + series] + [a for a in COST_AXES if a in sw.axes and
+                                                                            a not in ("site", "electricity_usd_kwh")]
+    many, combos, fixed = facets(sw, workload)
+    ncol = min(len(combos), 5)
+    nrow = (len(combos) + ncol - 1) // ncol
+    fig, axs = plt.subplots(nrow, ncol, figsize=(3.9 * ncol + 0.6, 3.1 * nrow + 1.4), squeeze=False, sharex=True)
+    for c, combo in enumerate(combos):
+        ax = axs[c // ncol][c % ncol]
+        m0 = sw.ok & np.isfinite(cost) & mask_of(sw, many, combo)
+        curves = []
+        for si, s in enumerate(sw.values("system")):
+            for ti, t in enumerate(sw.values("site") if "site" in sw.axes else [None]):
+                m1 = m0 & (sw.axes["system"] == s)
+                if t is not None:
+                    m1 &= sw.axes["site"] == t
+                best, lo, hi = [], [], []
+                for p_ in prices:
+                    m = m1 & (price == p_)
+                    if m.any():
+                        i = np.where(m)[0][np.argmin(cost[m])]
+                        best.append(cost[i])
+                        lo.append(low[i] if low is not None else np.nan)
+                        hi.append(high[i] if high is not None else np.nan)
+                    else:
+                        best.append(np.nan), lo.append(np.nan), hi.append(np.nan)
+                best = np.array(best)
+                if not np.isfinite(best).any():
+                    continue
+                name = sw.word("system", s) + (f" in {sw.word('site', t)}" if t is not None else "")
+                ax.plot(prices, best, STYLES[ti % 4], color=COLORS[si % 6], label=name)
+                if low is not None and high is not None:
+                    ax.fill_between(prices, lo, hi, color=COLORS[si % 6], alpha=0.15, lw=0)
+                curves.append(best)
+        if len(curves) >= 2:
+            d = curves[0] - curves[-1]
+            for i in np.where(np.isfinite(d[:-1]) & np.isfinite(d[1:]) & (np.sign(d[:-1]) * np.sign(d[1:]) < 0))[0]:
+                x0 = prices[i] - d[i] * (prices[i + 1] - prices[i]) / (d[i + 1] - d[i])
+                ax.axvline(x0, color="k", ls=":", lw=1)
+                ax.annotate(f"crossing {x0:.3f}", (x0, ax.get_ylim()[1]), fontsize=7, ha="left", va="top", rotation=90)
+        ax.set_title(", ".join(sw.word(a, v) for a, v in zip(many, combo)) or fixed, fontsize=9)
+        ax.grid(True, alpha=0.3)
+        ax.set_ylim(bottom=0)
+        if c % ncol == 0:
+            ax.set_ylabel("USD per million tokens")
+        if c // ncol == nrow - 1:
+            ax.set_xlabel("electricity price, USD per kWh")
+    for c in range(len(combos), nrow * ncol):
+        axs[c // ncol][c % ncol].axis("off")
+    handles, labels_ = axs[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels_, loc="lower center", ncol=min(4, max(1, len(labels_))), fontsize=8)
+    knobs = [a for a in KNOBS if a in sw.axes]
+    fig.suptitle(f"{title}: cost per million tokens against electricity price" + (f" ({fixed})" if fixed and many else "")
+                 + f"\nbest plan over {', '.join(knobs) or 'the plan'} among points meeting their target; first and last "
+                   "series' crossings marked", fontsize=10)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.92))
+    p = os.path.join(outdir, "cost_vs_price.png")
+    fig.savefig(p, dpi=110)
+    plt.close(fig)
+    return p
+
+
+def training(sw, outdir, title):
+    tps, kwh, cost = sw.metric("tokens_per_s"), sw.metric("tokens_per_kwh"), sw.metric("usd_per_mtok")
+    if tps is None or sw.metric("tokens_per_s_per_user") is not None:
+        return None
+    views = [("tokens/s per system", tps)]
+    if kwh is not None:
+        views.append(("tokens/s per kW (facility)", kwh / 3600))
+    if cost is not None:
+        views.append(("tokens per USD", 1e6 / cost))
+    cost_axes = [a for a in COST_AXES if a in sw.axes]
+    picks = []
+    base = sw.ok.copy()
+    for a in cost_axes:
+        vals = sw.values(a)
+        v = vals[int(np.argmin(np.abs(np.array(vals) - 0.08)))] if a == "electricity_usd_kwh" else vals[-1]
+        base &= sw.axes[a] == v
+        picks.append(v)
+    workload = [a for a in sw.axes if a not in KNOBS + COST_AXES + ["system"]]
+    many, combos, fixed = facets(sw, workload)
+    systems = sw.values("system")
+    fig, axs = plt.subplots(1, len(views), figsize=(4.2 * len(views) + 0.5, 0.5 * len(combos) * len(systems) + 2.2),
+                            squeeze=False)
+    for r, (label, y) in enumerate(views):
+        ax = axs[0][r]
+        ticks, names = [], []
+        for c, combo in enumerate(combos):
+            for si, s in enumerate(systems):
+                m = base & mask_of(sw, many, combo) & (sw.axes["system"] == s) & np.isfinite(y)
+                pos = c * (len(systems) + 1) + si
+                if m.any():
+                    ax.barh(pos, np.max(y[m]), color=COLORS[si % 6])
+                ticks.append(pos)
+                names.append(f"{sw.word('system', s)}\n" + ", ".join(sw.word(a, v) for a, v in zip(many, combo)))
+        ax.set_yticks(ticks)
+        ax.set_yticklabels(names if r == 0 else [""] * len(names), fontsize=7)
+        ax.set_xlabel(label)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.3g}"))
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.invert_yaxis()
+    knobs = [a for a in KNOBS if a in sw.axes]
+    fig.suptitle(f"{title}: best training plan per model" + (f" ({fixed})" if fixed and many else "") +
+                 f"\nbest over {', '.join(knobs)}; per kW and per dollar at {filter_note(sw, cost_axes, picks)}", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    p = os.path.join(outdir, "training.png")
+    fig.savefig(p, dpi=110)
+    plt.close(fig)
+    return p
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("h5")
     ap.add_argument("--outdir", default="plots")
+    ap.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."),
+                    help="directory holding hwdb/ and configs/ (for display names)")
+    ap.add_argument("--json", action="store_true", help="list the files written as JSON")
     args = ap.parse_args()
+    if not os.path.isfile(args.h5):
+        print(f"flag h5: no such file '{args.h5}'", file=sys.stderr)
+        return 2
     os.makedirs(args.outdir, exist_ok=True)
+    names = names_from_files(args.data)
     with h5py.File(args.h5, "r") as f:
         if int(f.attrs.get("complete", 0)) != 1:
-            print(f"{args.h5}: incomplete sweep ({int(f.attrs['points_done'])} of {int(f.attrs['points_total'])} points); plotting what is there",
-                  file=sys.stderr)
-        title = f.attrs.get("sweep_id", "sweep")
-        if isinstance(title, bytes):
-            title = title.decode()
-        ok = f["reason"][:] == 0
-        systems = labels(f, "system")
-        sys_idx = f["axes/system"][:]
-        written = []
-
-        tps_chip = column(f, "metrics", "tokens_per_s_per_chip")
-        tps_user = column(f, "metrics", "tokens_per_s_per_user")
-        if tps_chip is not None and tps_user is not None:
-            fig, ax = plt.subplots(figsize=(7, 5))
-            for s, name in enumerate(systems):
-                m = ok & (sys_idx == s) & np.isfinite(tps_chip) & np.isfinite(tps_user)
-                if not m.any():
-                    continue
-                x, y = tps_user[m], tps_chip[m]
-                ax.scatter(x, y, s=3, alpha=0.15)
-                k = pareto(x, y)
-                ax.plot(x[k], y[k], marker="o", ms=3, label=name)
-            ax.set_xlabel("interactivity: tokens/s per user")
-            ax.set_ylabel("throughput: tokens/s per chip")
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            ax.set_title(f"{title}: throughput-interactivity frontier")
-            ax.grid(True, which="both", alpha=0.3)
-            ax.legend()
-            p = os.path.join(args.outdir, "pareto.png")
-            fig.tight_layout()
-            fig.savefig(p, dpi=120)
-            plt.close(fig)
-            written.append(p)
-
-        cost = column(f, "metrics", "usd_per_mtok")
-        price = column(f, "axes", "electricity_usd_kwh")
-        if cost is not None and price is not None:
-            fig, ax = plt.subplots(figsize=(7, 5))
-            prices = np.unique(price)
-            curves = []
-            for s, name in enumerate(systems):
-                best = []
-                for p_ in prices:
-                    m = ok & (sys_idx == s) & (price == p_) & np.isfinite(cost)
-                    if "metrics/meets_target" in f:
-                        m &= f["metrics/meets_target"][:] == 1
-                    best.append(np.min(cost[m]) if m.any() else np.nan)
-                best = np.array(best)
-                curves.append(best)
-                ax.plot(prices, best, marker=".", label=name)
-            if len(curves) >= 2:
-                d = curves[0] - curves[1]
-                idx = np.where(np.isfinite(d[:-1]) & np.isfinite(d[1:]) & (np.sign(d[:-1]) != np.sign(d[1:])))[0]
-                for i in idx:
-                    x0 = prices[i] - d[i] * (prices[i + 1] - prices[i]) / (d[i + 1] - d[i])
-                    ax.axvline(x0, color="k", ls="--", lw=1)
-                    ax.annotate(f"break-even {x0:.3f} USD/kWh", (x0, np.nanmin(curves[0])), rotation=90, va="bottom",
-                                ha="right", fontsize=8)
-                if len(idx) == 0:
-                    ax.text(0.02, 0.02, "no break-even in the price range", transform=ax.transAxes, fontsize=8, va="bottom")
-            ax.set_xlabel("electricity price (USD/kWh)")
-            ax.set_ylabel("USD per million tokens (best plan meeting the TPOT target)")
-            ax.set_title(f"{title}: cost vs electricity price")
-            ax.grid(True, alpha=0.3)
-            ax.legend(loc="lower right")
-            p = os.path.join(args.outdir, "cost_vs_price.png")
-            fig.tight_layout()
-            fig.savefig(p, dpi=120)
-            plt.close(fig)
-            written.append(p)
-
-        kw = column(f, "metrics", "avg_facility_kw")
-        tps = column(f, "metrics", "tokens_per_s")
-        if tps is None and tps_chip is not None:
-            tps = tps_chip
-        if kw is not None and tps is not None:
-            fig, ax = plt.subplots(figsize=(7, 5))
-            for s, name in enumerate(systems):
-                m = ok & (sys_idx == s) & np.isfinite(kw) & np.isfinite(tps)
-                if m.any():
-                    ax.scatter(tps[m], kw[m], s=4, alpha=0.3, label=name)
-            ax.set_xlabel("throughput (tokens/s" + (" per system)" if "metrics/tokens_per_s" in f else " per chip)"))
-            ax.set_ylabel("average facility power (kW)")
-            ax.set_xscale("log")
-            ax.set_title(f"{title}: power vs throughput")
-            ax.grid(True, which="both", alpha=0.3)
-            ax.legend(markerscale=4)
-            p = os.path.join(args.outdir, "power.png")
-            fig.tight_layout()
-            fig.savefig(p, dpi=120)
-            plt.close(fig)
-            written.append(p)
-    for p in written:
-        print(p)
+            print(f"{args.h5}: incomplete sweep ({int(f.attrs['points_done'])} of {int(f.attrs['points_total'])} "
+                  "points); plotting what is there", file=sys.stderr)
+        title = text(f.attrs.get("sweep_description", f.attrs.get("sweep_id", "sweep"))).split(":")[0]
+        sw = Sweep(f, names)
+        written = [p for p in (serving_frontier(sw, args.outdir, title), cost_vs_price(sw, args.outdir, title),
+                               training(sw, args.outdir, title)) if p]
+    if args.json:
+        print(json.dumps({"files": written}))
+    else:
+        for p in written:
+            print(p)
     if not written:
         print("nothing to plot: the sweep keeps none of the needed metrics", file=sys.stderr)
         return 1

@@ -3,8 +3,7 @@
 // scale-out Clos). All are pure functions with no heap use.
 #pragma once
 #include <array>
-
-#include <Eigen/Dense>
+#include <vector>
 
 #include "podperf/collectives.hpp"
 #include "podperf/spec.hpp"
@@ -46,10 +45,10 @@ int covered_box(const Fabric& f, int n, std::array<int, kMaxMeshDims>& dims) noe
 double mesh_all_to_all_max_link_bytes(const std::array<int, kMaxMeshDims>& dims, int ndims,
                                       double bytes_per_peer, int& worst_dim) noexcept;
 
-// Maximum bytes on one directed link of a full box for any traffic matrix (traffic(s, t) = bytes
-// from rank s to rank t, ranks numbered with dimension 0 fastest), routing each pair in dimension
+// Maximum bytes on one directed link of a full box for any traffic matrix (traffic[s * n + t] = bytes
+// from rank s to rank t, n ranks numbered with dimension 0 fastest), routing each pair in dimension
 // order over the direct link of each dimension. For checking the closed form above and for
 // non-uniform traffic (e.g. skewed expert load); allocates, so not for the hot path.
-double mesh_max_link_load(const std::array<int, kMaxMeshDims>& dims, int ndims, const Eigen::MatrixXd& traffic);
+double mesh_max_link_load(const std::array<int, kMaxMeshDims>& dims, int ndims, const std::vector<double>& traffic);
 
 }  // namespace podperf::topo

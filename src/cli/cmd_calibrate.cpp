@@ -12,6 +12,7 @@
 #include "context.hpp"
 #include "podperf/calibration.hpp"
 #include "podperf/json.hpp"
+#include "progress.hpp"
 #include "table.hpp"
 
 namespace podperf::cli {
@@ -81,7 +82,9 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
       cases = keep;
     }
     const Hwdb& db = ctx.db();
+    Progress progress("calibrate: fitting and leave-one-out", 0, !o->json);
     const CalibResult r = calibrate(db, ctx.models(), cases, !o->no_loo);
+    progress.finish();
     if (o->json) {
       Json j = Json::object();
       Json ps = Json::array();

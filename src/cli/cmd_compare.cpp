@@ -9,6 +9,7 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <tuple>
 
 #include "context.hpp"
 #include "estimate_output.hpp"
@@ -16,6 +17,7 @@
 #include "podperf/error.hpp"
 #include "podperf/system_specs.hpp"
 #include "podperf/uncertainty.hpp"
+#include "progress.hpp"
 #include "table.hpp"
 
 namespace podperf::cli {
@@ -46,7 +48,7 @@ const std::vector<Row>& rows() {
       {"hbm_tb", "HBM capacity TB", +1},
       {"hbm_tb_s", "HBM bandwidth TB/s", +1},
       {"scaleup_tb_s_per_dir", "scale-up TB/s per direction", +1},
-      {"scaleout_tbit_s_per_dir", "scale-out Tb/s per direction", +1},
+      {"scaleout_tb_s_per_dir", "scale-out TB/s per direction", +1},
       {"racks", "racks", -1},
       {"transceivers", "optical transceivers", -1},
       {"all_in_power_kw", "all-in IT power kW (peak)", -1},
@@ -102,7 +104,7 @@ std::vector<double> values(const Hwdb& db, const Model& m, const Side& side, con
   auto r = [&](double v) { return ok && ec.rel.stated ? v : nan; };
   const ChipCost mfg = chip_cost(s.chip);
   return {double(sp.chips), sp.dense_pflops[static_cast<int>(Precision::bf16)], eight, sp.hbm_tb, sp.hbm_tb_s,
-          sp.scaleup_tb_s_per_dir, sp.scaleout_tbit_s_per_dir, sp.racks, modules, kw,
+          sp.scaleup_tb_s_per_dir, sp.scaleout_tbit_s_per_dir / 8, sp.racks, modules, kw,
           kw * 1000 / (sp.dense_pflops[static_cast<int>(Precision::bf16)] * 1000), kw * 1000 / sp.hbm_tb_s,
           kw * 1000 / sp.hbm_tb, sp.dense_pflops[static_cast<int>(Precision::bf16)] / kw, ec.tco.capex_usd / 1e6,
           mfg.stated ? mfg.total_usd : nan,
@@ -227,6 +229,19 @@ std::string home_reading(const Hwdb& db, const Prepared& p) {
   return s.str();
 }
 
+// A missing value: "does not fit" only when the workload exceeds memory; otherwise why there is none.
+std::string cell_text(const Row& r, double v, const Estimate& e) {
+  if (std::isfinite(v)) return num(v);
+  if (r.key == "train_run_musd" && e.mode != Mode::train) return "-";  // train mode with --tokens only
+  if (e.fits() || !r.workload) return "-";
+  switch (e.reason) {
+    case Reason::memory: return "does not fit";
+    case Reason::tpot_unreachable: return "misses TPOT";
+    case Reason::ttft_unreachable: return "misses TTFT";
+    default: return "no plan";
+  }
+}
+
 std::string plan_line(const Estimate& e) {
   std::ostringstream s;
   s << "TP" << e.par.tp << " DP" << e.par.dp << " EP" << e.par.ep << " PP" << e.par.pp << ", batch " << e.batch;
@@ -252,8 +267,10 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     const Prepared p = prepare(ctx, *o);
     Economics ea, eb;
     const std::vector<double> va = values(db, p.model, p.a, Pick{}, &ea), vb = values(db, p.model, p.b, Pick{}, &eb);
+    Progress progress("compare", o->samples + (o->sensitivity ? 2 * static_cast<long>(p.inputs.size()) : 0), !o->json);
     // Ratios A/B over the same draws.
     auto ratios = [&](const Pick& pick) {
+      progress.tick();
       const std::vector<double> x = values(db, p.model, p.a, pick), y = values(db, p.model, p.b, pick);
       std::vector<double> r(x.size());
       for (std::size_t i = 0; i < x.size(); ++i) r[i] = x[i] / y[i];
@@ -264,6 +281,7 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     const std::size_t cost_row = row_index("usd_per_mtok");
     if (o->sensitivity)
       tornado = sensitivity(p.inputs, [&](const Pick& pick) { return ratios(pick)[cost_row]; });
+    progress.finish();
     if (o->json) {
       Json j = pair_json(p);
       j["mode"] = to_string(ea.est.mode);
@@ -299,6 +317,17 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
       }
       j["estimate_a"] = estimate_json(db.system(p.a.id), p.model, p.a.w, ea.est);
       j["estimate_b"] = estimate_json(db.system(p.b.id), p.model, p.b.w, eb.est);
+      for (auto [key, e] : {std::pair{"tco_a", &ea}, std::pair{"tco_b", &eb}}) {
+        Json t = Json::object();  // USD per hour by term; energy_per_h = energy_per_h_per_usd_kwh x price
+        t["capex_usd"] = e->tco.capex_usd;
+        t["capex_per_h"] = e->tco.capex_per_h;
+        t["facility_per_h"] = e->tco.facility_per_h;
+        t["maintenance_per_h"] = e->tco.maintenance_per_h;
+        t["energy_per_h"] = e->tco.energy_per_h;
+        t["energy_per_h_per_usd_kwh"] = e->tco.energy_per_h_per_usd_kwh;
+        t["facility_avg_kw"] = e->tco.facility_avg_w / 1000;
+        j[key] = t;
+      }
       if (o->sensitivity) {
         Json t = Json::array();
         for (auto& s : tornado) {
@@ -339,15 +368,15 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
         const double f = r.better > 0 ? (a_better ? va[i] / vb[i] : vb[i] / va[i]) : (a_better ? vb[i] / va[i] : va[i] / vb[i]);
         better = (a_better ? p.a.id : p.b.id) + " " + num(f, 3) + "x";
       }
-      auto cell = [](double v, bool fits) { return std::isfinite(v) ? num(v) : fits ? "-" : "does not fit"; };
-      t.row({r.label, cell(va[i], ea.est.fits()), cell(vb[i], eb.est.fits()), range_text(iv[i]), better});
+      t.row({r.label, cell_text(r, va[i], ea.est), cell_text(r, vb[i], eb.est), range_text(iv[i]), better});
     }
     t.print(std::cout);
     if (outside)
       std::cout << "  * the ratio at the central values lies outside the 5-95% range of the draws: the hwdb ranges "
                    "are skewed around their central values, so most draws move the ratio one way\n";
     for (auto* e : {&ea, &eb})
-      if (!e->est.fits()) std::cout << "  " << (e == &ea ? p.a.id : p.b.id) << ": " << reason_text(e->est.reason) << '\n';
+      if (!e->est.fits())
+        std::cout << "  " << (e == &ea ? "A " + p.a.id : "B " + p.b.id) << ": " << reason_text(e->est.reason) << '\n';
     if (ea.est.mode == Mode::train)
       std::cout << "  A: " << to_string(p.a.w.train.precision) << "; B: " << to_string(p.b.w.train.precision)
                 << "; MFU A " << num(ea.est.mfu, 3) << ", B " << num(eb.est.mfu, 3) << '\n';
@@ -421,7 +450,10 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     std::cout << "break-even of " << p.a.id << " (" << p.a.site_id << ") against " << p.b.id << " (" << p.b.site_id
               << "), " << p.model.name << ", " << ob->f.mode << "\n";
     if (!std::isfinite(iv[2].central) || !std::isfinite(iv[3].central)) {
-      std::cout << "  no break-even: a system does not fit this workload\n";
+      for (auto [side, id, pick] : {std::tuple{"A", p.a.id, &p.a}, std::tuple{"B", p.b.id, &p.b}}) {
+        const Estimate e = run_request(db.system(id), p.model, pick->w);
+        if (!e.fits()) std::cout << "  no break-even: " << side << " (" << id << ") " << reason_text(e.reason) << '\n';
+      }
       return;
     }
     std::cout << "  cost per million tokens: A " << num(iv[2].central) << " USD (" << num(iv[2].low) << "-" << num(iv[2].high)

@@ -59,7 +59,9 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
       std::cout << j.dump() << '\n';
       return;
     }
-    std::cout << chip.name << ", " << to_string(op.precision) << " (peak " << num(rate) << " TFLOPS dense x "
+    // Integer formats count operations, not floating-point operations.
+    const char* unit = op.precision == Precision::int8 ? " TOPS" : " TFLOPS";
+    std::cout << chip.name << ", " << to_string(op.precision) << " (peak " << num(rate) << unit << " dense x "
               << num(compute_efficiency(chip, op.gemm_m), 3) << ", HBM " << num(chip.hbm_tb_s) << " TB/s x "
               << num(chip.hbm_eff, 3) << ")\n"
               << "  time      " << num(t.time_s * 1e6) << " us  (" << to_string(t.bound) << "-bound)\n"

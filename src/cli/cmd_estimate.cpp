@@ -11,6 +11,7 @@
 #include "podperf/limits.hpp"
 #include "estimate_output.hpp"
 #include "podperf/plan.hpp"
+#include "podperf/precision_choice.hpp"
 #include "table.hpp"
 #include "units.hpp"
 
@@ -19,11 +20,7 @@ namespace podperf::cli {
 namespace {
 // "auto": the narrowest 8-bit format the chip runs natively (FP8, else INT8, else BF16).
 Precision precision_flag(const std::string& v, const char* flag, const Chip& chip) {
-  if (v == "auto") {
-    if (chip.peak(Precision::fp8) > 0) return Precision::fp8;
-    if (chip.peak(Precision::int8) > 0) return Precision::int8;
-    return Precision::bf16;
-  }
+  if (v == "auto") return native_8bit(chip);
   Precision p;
   if (!parse_precision(v, p))
     throw InputError(std::string("flag ") + flag + ": unknown precision '" + v + "' (fp4 | fp8 | int8 | bf16 | fp32)");
@@ -53,8 +50,8 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_option("--seq", f.seq, "training sequence length (default: the model's, else 4096)")->check(CLI::Range(1, 100000000));
   cmd->add_option("--context", f.context, "decode KV length (default seq-in + seq-out/2)")->check(CLI::Range(1, 100000000));
   cmd->add_option("--tpot-ms", f.tpot_ms, "TPOT target: the batch that maximises tokens/s per chip under it")
-      ->check(CLI::Range(1, 100000000));
-  cmd->add_option("--ttft-ms", f.ttft_ms, "TTFT target")->check(CLI::Range(1, 100000000));
+      ->check(CLI::Range(0.001, 1e8));
+  cmd->add_option("--ttft-ms", f.ttft_ms, "TTFT target")->check(CLI::Range(0.001, 1e8));
   cmd->add_option("--weights", f.weights, "weight precision: auto (FP8, else INT8, else BF16) | int8 | fp8 | fp4 | bf16")->capture_default_str();
   cmd->add_option("--kv", f.kv, "KV-cache precision (auto as --weights)")->capture_default_str();
   cmd->add_option("--attn", f.attn, "attention-core precision")->capture_default_str();

@@ -102,7 +102,7 @@ void show(Context& ctx, const std::string& id, bool json) {
   t.print(std::cout);
 }
 
-void check(Context& ctx, const std::string& dir_arg) {
+void check(Context& ctx, const std::string& dir_arg, bool json) {
   const std::string dir = dir_arg.empty() ? ctx.hwdb_dir : dir_arg;
   Hwdb db = load_hwdb(dir);
   // Every figure set must apply cleanly on its own.
@@ -130,6 +130,19 @@ void check(Context& ctx, const std::string& dir_arg) {
   std::size_t numbers = 0;
   for (const char* k : kKinds)
     for (auto& [id, r] : db.of_kind(k)) numbers += r.numbers.size();
+  if (json) {
+    Json j = Json::object();
+    j["ok"] = true;
+    j["dir"] = dir;
+    j["chips"] = static_cast<int>(db.chips.size());
+    j["systems"] = static_cast<int>(db.systems.size());
+    j["clusters"] = static_cast<int>(db.clusters.size());
+    j["sites"] = static_cast<int>(db.sites.size());
+    j["numbers"] = static_cast<double>(numbers);
+    j["figure_sets"] = static_cast<int>(sets.size());
+    std::cout << j.dump() << '\n';
+    return;
+  }
   std::cout << "hwdb OK: " << db.chips.size() << " chips, " << db.systems.size() << " systems, "
             << db.clusters.size() << " clusters, " << db.sites.size() << " sites, " << numbers
             << " sourced numbers, " << sets.size() << " figure sets (" << dir << ")\n";
@@ -158,7 +171,8 @@ void add_hwdb_commands(CLI::App& app, Context& ctx) {
 
   auto* c = hwdb->add_subcommand("check", "validate a whole hwdb directory and its figure sets (exit 0 when valid)");
   c->add_option("dir", o->dir, "hwdb directory (default: --hwdb)");
-  c->callback([&ctx, o] { check(ctx, o->dir); });
+  c->add_flag("--json", o->json, "machine-readable output");
+  c->callback([&ctx, o] { check(ctx, o->dir, o->json); });
 }
 
 }  // namespace podperf::cli

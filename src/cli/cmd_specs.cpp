@@ -27,7 +27,7 @@ const std::vector<Row>& rows() {
       {"hbm_tb", "HBM capacity TB", [](auto&, auto& s) { return s.hbm_tb; }},
       {"hbm_tb_s", "HBM bandwidth TB/s", [](auto&, auto& s) { return s.hbm_tb_s; }},
       {"scaleup_tb_s_per_dir", "scale-up TB/s per direction", [](auto&, auto& s) { return s.scaleup_tb_s_per_dir; }},
-      {"scaleout_tbit_s_per_dir", "scale-out Tb/s per direction", [](auto&, auto& s) { return s.scaleout_tbit_s_per_dir; }},
+      {"scaleout_tb_s_per_dir", "scale-out TB/s per direction", [](auto&, auto& s) { return s.scaleout_tbit_s_per_dir / 8; }},
       {"racks", "racks", [](auto&, auto& s) { return s.racks; }},
       {"all_in_power_kw", "all-in IT power kW (peak, modelled)", [](auto&, auto& s) { return s.all_in_kw(); }},
       {"published_all_in_kw", "all-in power kW (published)", [](auto& sys, auto&) { return sys.published_all_in_kw; }},

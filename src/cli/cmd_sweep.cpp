@@ -24,6 +24,7 @@
 
 #include "context.hpp"
 #include "podperf/h5_output.hpp"
+#include "podperf/json.hpp"
 #include "podperf/sweep.hpp"
 #include "table.hpp"
 
@@ -200,7 +201,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     std::string spec, out;
     int threads = 0;
     std::uint64_t chunk = 65536, max_points = 50'000'000;
-    bool resume = false, force = false, quiet = false;
+    bool resume = false, force = false, quiet = false, json = false;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("sweep", "evaluate a design-space sweep (configs/sweeps/*.toml) into HDF5");
@@ -214,6 +215,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--force", o->force, "run a sweep above --max-points");
   cmd->add_flag("--resume", o->resume, "continue an interrupted sweep of the same spec");
   cmd->add_flag("--quiet", o->quiet, "no progress bar");
+  cmd->add_flag("--json", o->json, "the summary as JSON (and no progress bar)");
   cmd->callback([&ctx, o] {
     const SweepSpec spec = load_sweep_spec(o->spec);
     const std::uint64_t total = spec.points();
@@ -265,7 +267,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     std::signal(SIGXFSZ, SIG_IGN);  // a file-size limit: let the write fail and say so
-    const bool bar = !o->quiet && isatty(STDERR_FILENO);
+    const bool bar = !o->quiet && !o->json && isatty(STDERR_FILENO);
     ChunkBuffers buf;
     buf.reserve(spec, static_cast<std::size_t>(std::min<std::uint64_t>(o->chunk, total)));
     const auto t0 = std::chrono::steady_clock::now();
@@ -346,12 +348,28 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
         skipped += (skipped.empty() ? "" : ", ") + std::to_string(buf.skipped[c]) + " " +
                    sweep_reason_text(static_cast<std::int8_t>(c));
       }
-    std::printf("%s: %llu points (%llu rows, %llu skipped%s%s%s) in %.2f s, %.4g points/s, %d threads, peak RSS %.0f MiB%s\n",
-                o->out.c_str(),
-                static_cast<unsigned long long>(done - start), static_cast<unsigned long long>(rows),
-                static_cast<unsigned long long>(nskip), skipped.empty() ? "" : ": ", skipped.c_str(), "", secs,
-                (done - start) / std::max(secs, 1e-9), omp_get_max_threads() * ranks.size, peak_rss_mib(),
-                done < total && !no_room ? (" - INTERRUPTED: " + part + " holds the rows so far; continue with --resume").c_str() : "");
+    if (o->json) {
+      Json j = Json::object();
+      j["output"] = o->out;
+      j["points"] = static_cast<double>(done - start);
+      j["points_total"] = static_cast<double>(total);
+      j["rows"] = static_cast<double>(rows);
+      j["skipped"] = static_cast<double>(nskip);
+      j["seconds"] = secs;
+      j["points_per_s"] = (done - start) / std::max(secs, 1e-9);
+      j["threads"] = omp_get_max_threads() * ranks.size;
+      j["complete"] = done == total;
+      std::cout << j.dump() << '\n';
+    } else {
+      char line[512];
+      std::snprintf(line, sizeof line, "%llu points (%llu rows, %llu skipped%s", static_cast<unsigned long long>(done - start),
+                    static_cast<unsigned long long>(rows), static_cast<unsigned long long>(nskip), skipped.empty() ? "" : ": ");
+      char tail[256];
+      std::snprintf(tail, sizeof tail, ") in %.2f s, %.4g points/s, %d threads, peak RSS %.0f MiB", secs,
+                    (done - start) / std::max(secs, 1e-9), omp_get_max_threads() * ranks.size, peak_rss_mib());
+      std::cout << o->out << ": " << line << skipped << tail
+                << (done < total && !no_room ? (" - INTERRUPTED: " + part + " holds the rows so far; continue with --resume") : "") << std::endl;
+    }
     if (no_room)
       throw InputError(o->out + ": stopped before the disk fills (" + std::to_string(static_cast<long long>(room_for(part))) +
                        " bytes left, a chunk needs up to " + std::to_string(static_cast<long long>(chunk_bytes)) +

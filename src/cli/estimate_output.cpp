@@ -112,7 +112,7 @@ void print_estimate(std::ostream& os, const System& sys, const Model& m, const W
       os << "  prefill plan: " << plan_text(x.prefill) << '\n';
   }
   if (!e.fits()) {
-    os << "  DOES NOT FIT: " << reason_text(e.reason) << '\n';
+    os << (e.reason == Reason::memory ? "  DOES NOT FIT: " : "  NO RESULT: ") << reason_text(e.reason) << '\n';
   } else {
     Table t({"result", "value"});
     t.row({"tokens/s (system, " + std::to_string(sys.chips) + " chips)", num(e.tokens_per_s)});

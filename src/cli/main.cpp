@@ -1,42 +1,70 @@
 // podperf: analytic performance, power and cost model of AI supernodes.
 // Exit codes: 0 success, 2 bad input (one line on stderr naming file, line and field), 1 bug.
+// run_cli() is the whole command line as a function (argv in, streams out, exit code back): the
+// podperf binary and the Python module both call it.
 #include <iostream>
+#include <sstream>
 
 #include "context.hpp"
 #include "podperf/error.hpp"
+#include "podperf/suggest.hpp"
+#include "command_line.hpp"
+#include "json_read.hpp"
+#include "tools.hpp"
 
 #ifdef PODPERF_HAVE_MPI
 #include <mpi.h>
 #endif
 
-namespace {
-int run(int argc, char** argv);
-}
-
+#ifndef PODPERF_CLI_NO_MAIN
 int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv, argv + argc);
 #ifdef PODPERF_HAVE_MPI
   MPI_Init(&argc, &argv);
-  const int rc = run(argc, argv);
+  const int rc = podperf::cli::run_cli(args, std::cout, std::cerr);
   if (rc != 0) MPI_Abort(MPI_COMM_WORLD, rc);
   MPI_Finalize();
   return rc;
 #else
-  return run(argc, argv);
+  return podperf::cli::run_cli(args, std::cout, std::cerr);
 #endif
+}
+#endif
+
+namespace podperf::cli {
+
+namespace {
+// Points std::cout and std::cerr at the caller's streams for the duration of one run.
+struct Redirect {
+  std::streambuf *out, *err;
+  Redirect(std::ostream& o, std::ostream& e)
+      : out(&o == &std::cout ? nullptr : std::cout.rdbuf(o.rdbuf())),
+        err(&e == &std::cerr ? nullptr : std::cerr.rdbuf(e.rdbuf())) {}
+  ~Redirect() {
+    if (out) std::cout.rdbuf(out);
+    if (err) std::cerr.rdbuf(err);
+  }
+};
+
+int run(std::vector<std::string> args, std::ostream& out);
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Redirect redirect(out, err);
+  return run(args, out);
 }
 
 namespace {
-int run(int argc, char** argv) {
-  using namespace podperf;
+int run(std::vector<std::string> args, std::ostream& out) {
   cli::Context ctx;
   CLI::App app{"podperf " PODPERF_VERSION
                ": performance, power and cost of AI supernodes (CloudMatrix / Atlas SuperPoD vs NVL72)"};
-  app.set_version_flag("--version", std::string(PODPERF_VERSION) + " (" + PODPERF_GIT_REV + ")");
+  app.set_version_flag("--version", std::string("podperf ") + PODPERF_VERSION + " (" + PODPERF_GIT_REV + ")");
   app.require_subcommand(1);
-  ctx.hwdb_dir = default_hwdb_dir(argc > 0 ? argv[0] : nullptr);
+  ctx.hwdb_dir = default_hwdb_dir(args.empty() ? nullptr : args[0].c_str());
   app.add_option("--hwdb", ctx.hwdb_dir, "hardware database directory (default: the shipped hwdb, or $PODPERF_HWDB)")
       ->capture_default_str();
-  ctx.configs_dir = default_configs_dir(argc > 0 ? argv[0] : nullptr);
+  ctx.configs_dir = default_configs_dir(args.empty() ? nullptr : args[0].c_str());
   app.add_option("--configs", ctx.configs_dir, "configs directory with models/ (default: the shipped configs)")
       ->capture_default_str();
   app.add_option("--figures", ctx.figures,
@@ -53,8 +81,27 @@ int run(int argc, char** argv) {
   cli::add_calibrate_command(app, ctx);
   cli::add_sweep_command(app, ctx);
   cli::add_claims_command(app, ctx);
+  cli::add_tool_commands(app, ctx);
+  // --csv (estimate, compare, validate, claims, hwdb list) runs the command's --json and tables it.
+  const bool csv = take_csv_flag(app, args);
+  std::ostringstream json_text;
+  std::streambuf* const shown = csv ? std::cout.rdbuf(json_text.rdbuf()) : nullptr;
+  struct Restore {
+    std::streambuf* b;
+    ~Restore() {
+      if (b) std::cout.rdbuf(b);
+    }
+  } restore{shown};
   try {
-    app.parse(argc, argv);
+    if (const std::string e = unknown_command(app, args); !e.empty()) throw InputError(e);
+    // CLI11 takes argv without the program name, last argument first.
+    std::vector<std::string> rev(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
+    app.parse(rev);
+    if (csv) {
+      std::cout.rdbuf(shown);
+      restore.b = nullptr;
+      out << csv_from_json(json_text.str());
+    }
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -63,6 +110,7 @@ int run(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string msg = e.what();
+    if (msg.rfind("podperf: ", 0) == 0) msg.erase(0, 9);
     while (!msg.empty() && msg.back() == '\n') msg.pop_back();
     std::cerr << "podperf: " << msg << " (see --help)\n";
     return 2;
@@ -78,3 +126,5 @@ int run(int argc, char** argv) {
   return 0;
 }
 }  // namespace
+
+}  // namespace podperf::cli

@@ -9,6 +9,26 @@
 
 namespace podperf::cli {
 
+// "1234567.8" -> "1,234,567.8": thousands separators for a cell that is a plain decimal number with
+// four or more integer digits; any other text is returned as is.
+inline std::string group_digits(const std::string& s) {
+  const std::size_t i = !s.empty() && s[0] == '-' ? 1 : 0;
+  std::size_t j = i;
+  while (j < s.size() && s[j] >= '0' && s[j] <= '9') ++j;
+  if (j - i < 4) return s;
+  if (j < s.size()) {
+    if (s[j] != '.') return s;
+    for (std::size_t k = j + 1; k < s.size(); ++k)
+      if (s[k] < '0' || s[k] > '9') return s;
+  }
+  std::string out = s.substr(0, i);
+  for (std::size_t k = i; k < j; ++k) {
+    out += s[k];
+    if (k + 1 < j && (j - k - 1) % 3 == 0) out += ',';
+  }
+  return out + s.substr(j);
+}
+
 class Table {
  public:
   explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
@@ -20,14 +40,14 @@ class Table {
     std::vector<std::size_t> w(header_.size(), 0);
     auto widen = [&](const std::vector<std::string>& r) {
       if (!r.empty() && !r[0].empty() && r[0][0] == '\x01') return;
-      for (std::size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
+      for (std::size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], group_digits(r[i]).size());
     };
     widen(header_);
     for (auto& r : rows_) widen(r);
     auto line = [&](const std::vector<std::string>& r) {
       std::string s;
       for (std::size_t i = 0; i < w.size(); ++i) {
-        const std::string c = i < r.size() ? r[i] : "";
+        const std::string c = i < r.size() ? group_digits(r[i]) : "";
         const std::string pad(w[i] - std::min(w[i], c.size()), ' ');
         s += (i == 0 || left_all_) ? c + (i + 1 < w.size() ? pad : "") : pad + c;
         if (i + 1 < w.size()) s += "  ";

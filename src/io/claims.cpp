@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include "podperf/precision_choice.hpp"
 #include "podperf/economics.hpp"
 #include "podperf/plan.hpp"
 #include "podperf/system_specs.hpp"
@@ -54,9 +55,6 @@ Precision prec_of(const std::string& metric) {
   return p;
 }
 
-Precision native_8bit(const Chip& c) {
-  return c.peak(Precision::fp8) > 0 ? Precision::fp8 : c.peak(Precision::int8) > 0 ? Precision::int8 : Precision::bf16;
-}
 
 // The workload of a reading on one system: podperf's default plan (as `estimate` would choose it),
 // the chip's native 8-bit format unless the reading names a precision.

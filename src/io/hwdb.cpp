@@ -1,6 +1,7 @@
 // Loading the hwdb directory: one file per entity, validated against hwdb_schema, cross-checked
 // (unique ids, references, topology shapes), optionally overridden by figure sets (overlays).
 #include "podperf/hwdb.hpp"
+#include "podperf/suggest.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -115,7 +116,13 @@ void apply_overlay(Hwdb& db, const std::string& path) {
 
 const Record& need(const std::map<std::string, Record>& m, const std::string& id, const char* what) {
   auto it = m.find(id);
-  if (it == m.end()) throw InputError("unknown " + std::string(what) + " '" + id + "' (known: " + known_ids(m) + ")");
+  if (it == m.end()) {
+    std::vector<std::string> ids;
+    for (auto& [k, r] : m) ids.push_back(k);
+    const std::string hint = closest(id, ids);
+    throw InputError("unknown " + std::string(what) + " '" + id + "'" + (hint.empty() ? "" : ": did you mean '" + hint + "'?") +
+                     " (known: " + known_ids(m) + ")");
+  }
   return it->second;
 }
 

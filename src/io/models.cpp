@@ -1,4 +1,5 @@
 #include "podperf/models.hpp"
+#include "podperf/suggest.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -89,8 +90,14 @@ Model ModelDb::model(const std::string& id) const {
   auto it = records.find(id);
   if (it == records.end()) {
     std::string known;
-    for (auto& [k, v] : records) known += (known.empty() ? "" : ", ") + k;
-    throw InputError("unknown model '" + id + "' (known: " + (known.empty() ? "none" : known) + ")");
+    std::vector<std::string> ids;
+    for (auto& [k, v] : records) {
+      known += (known.empty() ? "" : ", ") + k;
+      ids.push_back(k);
+    }
+    const std::string hint = closest(id, ids);
+    throw InputError("unknown model '" + id + "'" + (hint.empty() ? "" : ": did you mean '" + hint + "'?") + " (known: " +
+                     (known.empty() ? "none" : known) + ")");
   }
   const Record& r = it->second;
   Model m;

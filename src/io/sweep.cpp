@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "podperf/precision_choice.hpp"
 #include "podperf/economics.hpp"
 #include "podperf/error.hpp"
 #include "podperf/plan.hpp"
@@ -132,9 +133,6 @@ Precision precision_of(const std::string& s) {
   return p;
 }
 
-Precision native_8bit(const Chip& c) {
-  return c.peak(Precision::fp8) > 0 ? Precision::fp8 : c.peak(Precision::int8) > 0 ? Precision::int8 : Precision::bf16;
-}
 }  // namespace
 
 void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t count, ChunkBuffers& out) {

@@ -12,6 +12,8 @@
 // broadcast: pipelined through the dimensions at the slowest share: k a + S / min_i B_i.
 // p2p: neighbours in dimension 0, spread over all its paths (APR): a + S / B_0.
 #include <algorithm>
+#include <cmath>
+#include <vector>
 
 #include "podperf/topology.hpp"
 
@@ -40,26 +42,28 @@ double mesh_all_to_all_max_link_bytes(const std::array<int, kMaxMeshDims>& dims,
   return best;
 }
 
-double mesh_max_link_load(const std::array<int, kMaxMeshDims>& dims, int ndims, const Eigen::MatrixXd& traffic) {
+double mesh_max_link_load(const std::array<int, kMaxMeshDims>& dims, int ndims, const std::vector<double>& traffic) {
   int n = 1;
   std::array<int, kMaxMeshDims> stride{};
   for (int i = 0; i < ndims; ++i) stride[i] = n, n *= dims[i];
   // load(node, dim, target coordinate): bytes leaving `node` on its dimension-`dim` link.
   const int maxd = *std::max_element(dims.begin(), dims.begin() + ndims);
-  Eigen::MatrixXd load = Eigen::MatrixXd::Zero(n, ndims * maxd);
+  if (traffic.size() != static_cast<std::size_t>(n) * n) return std::nan("");
+  const int cols = ndims * maxd;
+  std::vector<double> load(static_cast<std::size_t>(n) * cols, 0.0);
   for (int s = 0; s < n; ++s)
     for (int t = 0; t < n; ++t) {
-      const double b = traffic(s, t);
+      const double b = traffic[static_cast<std::size_t>(s) * n + t];
       if (b == 0 || s == t) continue;
       int at = s;
       for (int i = 0; i < ndims; ++i) {
         const int from = (at / stride[i]) % dims[i], to = (t / stride[i]) % dims[i];
         if (from == to) continue;
-        load(at, i * maxd + to) += b;
+        load[static_cast<std::size_t>(at) * cols + i * maxd + to] += b;
         at += (to - from) * stride[i];
       }
     }
-  return load.maxCoeff();
+  return *std::max_element(load.begin(), load.end());
 }
 
 TierTime mesh_collective(const Fabric& f, Coll c, int n, double S, Algo) noexcept {

@@ -1,0 +1,47 @@
+# Python: the interpreter that runs the plots and the module `import podperf` (pybind11).
+# Debian's /usr/bin/python3 is preferred over whatever python3 comes first on PATH; the plots need
+# h5py and matplotlib, the module pybind11, the development files and pandas (Debian packages
+# python3-h5py, python3-matplotlib, pybind11-dev, python3-dev, python3-pandas).
+option(PODPERF_PYTHON "Build the Python module (import podperf)" ON)
+if(NOT DEFINED Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
+  set(Python3_EXECUTABLE /usr/bin/python3)
+endif()
+find_package(Python3 COMPONENTS Interpreter QUIET)
+if(PODPERF_PYTHON AND NOT PODPERF_MPI)
+  find_package(Python3 COMPONENTS Interpreter Development.Module QUIET)
+endif()
+
+function(podperf_python_has out)
+  execute_process(COMMAND ${Python3_EXECUTABLE} -c "import ${ARGN}" RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+  if(rc EQUAL 0)
+    set(${out} ON PARENT_SCOPE)
+  else()
+    set(${out} OFF PARENT_SCOPE)
+  endif()
+endfunction()
+
+set(PODPERF_HAVE_PLOTS OFF)
+if(Python3_Interpreter_FOUND)
+  podperf_python_has(PODPERF_HAVE_PLOTS "h5py, matplotlib, numpy")
+  target_compile_definitions(podperf_cli PRIVATE PODPERF_PYTHON_EXECUTABLE="${Python3_EXECUTABLE}")
+endif()
+if(NOT PODPERF_HAVE_PLOTS)
+  message(STATUS "podperf: plots need Debian's python3 with python3-h5py and python3-matplotlib")
+endif()
+
+set(PODPERF_PYTHON_MODULE OFF)
+if(PODPERF_PYTHON AND NOT PODPERF_MPI AND Python3_Development.Module_FOUND)
+  find_package(pybind11 CONFIG QUIET)
+  podperf_python_has(podperf_have_pandas "pandas, h5py")
+  if(pybind11_FOUND AND podperf_have_pandas)
+    pybind11_add_module(podperf_python MODULE NO_EXTRAS src/python/module.cpp src/cli/main.cpp)
+    target_compile_definitions(podperf_python PRIVATE PODPERF_CLI_NO_MAIN=1)
+    target_link_libraries(podperf_python PRIVATE podperf_cli)
+    set_target_properties(podperf_python PROPERTIES OUTPUT_NAME _podperf
+                          LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/python/podperf)
+    configure_file(python/podperf/__init__.py ${CMAKE_BINARY_DIR}/python/podperf/__init__.py COPYONLY)
+    set(PODPERF_PYTHON_MODULE ON)
+  else()
+    message(STATUS "podperf: the Python module needs pybind11-dev, python3-dev, python3-pandas and python3-h5py")
+  endif()
+endif()

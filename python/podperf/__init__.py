@@ -1,0 +1,188 @@
+"""podperf from Python: the command line's results as dicts and pandas DataFrames.
+
+    import podperf
+    c = podperf.compare("cloudmatrix-384", "gb200-nvl72")      # dict, as `podperf compare --json`
+    podperf.compare_frame("cloudmatrix-384", "gb200-nvl72")      # its rows as a DataFrame
+    e = podperf.estimate("gb200-nvl72", "deepseek-v3", mode="decode", tpot_ms=12.5)
+    df = podperf.read_sweep("out.h5")                             # a sweep file as a DataFrame
+
+Keyword arguments become flags: tpot_ms=12.5 -> --tpot-ms 12.5, sensitivity=True -> --sensitivity.
+hwdb=, configs= and figures= set the global options. Bad input raises podperf.InputError carrying the
+command line's one-line message (file:line: field, or the flag).
+"""
+import json
+import os
+import tempfile
+
+from . import _podperf
+
+__version__ = _podperf.version
+__all__ = ["InputError", "PodperfError", "run", "call", "estimate", "compare", "compare_frame", "breakeven",
+           "validate", "claims", "models", "hwdb", "sweep", "read_sweep"]
+
+
+class InputError(ValueError):
+    """Bad input (exit code 2): the message names the file, line and field, or the flag."""
+
+
+class PodperfError(RuntimeError):
+    """podperf failed for another reason (exit code 1 without output)."""
+
+
+def _installed(name):
+    """P/share/podperf/NAME when this package is installed as P/lib/python3/dist-packages/podperf."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    p = os.path.normpath(os.path.join(here, "..", "..", "..", "..", "share", "podperf", name))
+    return p if os.path.isdir(p) else None
+
+
+def _globals(hwdb=None, configs=None, figures=None):
+    args = []
+    hwdb = hwdb or os.environ.get("PODPERF_HWDB") or _installed("hwdb")
+    configs = configs or os.environ.get("PODPERF_CONFIGS") or _installed("configs")
+    if hwdb:
+        args += ["--hwdb", str(hwdb)]
+    if configs:
+        args += ["--configs", str(configs)]
+    for f in [figures] if isinstance(figures, str) else (figures or []):
+        args += ["--figures", f]
+    return args
+
+
+def _flags(kw):
+    args = []
+    for key, value in kw.items():
+        if value is None or value is False:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            args.append(flag)
+        elif isinstance(value, (list, tuple)):
+            args += [flag, ",".join(str(v) for v in value)]
+        else:
+            args += [flag, str(value)]
+    return args
+
+
+def run(*args, hwdb=None, configs=None, figures=None):
+    """Runs `podperf ARGS...` in-process; returns its standard output as text.
+
+    Raises InputError (exit code 2) or PodperfError (exit code 1 with no output)."""
+    argv = ["podperf"] + _globals(hwdb, configs, figures) + [str(a) for a in args]
+    rc, out, err = _podperf.run(argv)
+    out = out.decode("utf-8", "replace")
+    err = err.decode("utf-8", "replace").strip()
+    if rc == 2:
+        raise InputError(err.splitlines()[-1] if err else "bad input")
+    if rc != 0 and not out:
+        raise PodperfError(err or f"podperf exited with code {rc}")
+    return out
+
+
+def call(*args, hwdb=None, configs=None, figures=None, **flags):
+    """Runs a command with --json and returns the parsed result."""
+    out = run(*args, *_flags(flags), "--json", hwdb=hwdb, configs=configs, figures=figures)
+    return json.loads(out)
+
+
+def estimate(system, model, mode="serve", **flags):
+    """`podperf estimate --json`: tokens/s, latency, MFU and memory of a model on a system."""
+    return call("estimate", "--system", system, "--model", model, "--mode", mode, **flags)
+
+
+def compare(a, b, **flags):
+    """`podperf compare A B --json`: the side-by-side rows (a, b, ratio and its 5-95% range)."""
+    return call("compare", a, b, **flags)
+
+
+def compare_frame(a, b, **flags):
+    """compare() rows as a DataFrame indexed by row key."""
+    import pandas as pd
+
+    return pd.DataFrame(compare(a, b, **flags)["rows"]).set_index("key")
+
+
+def breakeven(a, b, **flags):
+    """`podperf breakeven A B --json`: electricity and system price at parity."""
+    return call("breakeven", a, b, **flags)
+
+
+def validate(**flags):
+    """`podperf validate --json` (a failed case is reported in the result, not raised)."""
+    return call("validate", **flags)
+
+
+def claims(**flags):
+    """`podperf claims --json`: verdict and readings per public claim."""
+    return call("claims", **flags)
+
+
+def models():
+    """The shipped models as a DataFrame (id, name, parameter counts)."""
+    import pandas as pd
+
+    return pd.DataFrame(call("models", "list")["models"]).set_index("id")
+
+
+def hwdb(id=None, kind=None, **globals_):
+    """`podperf hwdb list --json` (ids by kind), or `hwdb show ID --json` when id is given."""
+    if id is not None:
+        return call("hwdb", "show", id, **globals_)
+    return call("hwdb", "list", kind=kind, **globals_)
+
+
+def sweep(spec, out=None, threads=None, **globals_):
+    """Runs `podperf sweep SPEC -o OUT` and returns read_sweep(OUT) (a temporary file when out is None)."""
+    if out is not None:
+        run("sweep", spec, "-o", out, *_flags({"threads": threads}), **globals_)
+        return read_sweep(out)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "sweep.h5")
+        run("sweep", spec, "-o", path, *_flags({"threads": threads}), **globals_)
+        return read_sweep(path)
+
+
+def _text(v):
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def read_sweep(path):
+    """A sweep file (docs/hdf5-layout.md) as a DataFrame: one row per point, text axes decoded to their
+    labels (categoricals), `reason` decoded to its text; the unit of each column in
+    df.attrs["units"][column] and the file's root attributes in df.attrs["file"]."""
+    import h5py
+    import numpy as np
+    import pandas as pd
+
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: no such file")
+    cols, units = {}, {}
+    with h5py.File(path, "r") as f:
+        cols["point"] = f["point"][:]
+        units["point"] = _text(f["point"].attrs.get("units", ""))
+        for name, ds in f["axes"].items():
+            values = ds[:]
+            if "labels" in ds.attrs:
+                labels = [_text(x) for x in ds.attrs["labels"]]
+                values = pd.Categorical.from_codes(values.astype(np.int64), categories=labels)
+            cols[name] = values
+            units[name] = _text(ds.attrs.get("units", ""))
+        for name, ds in f["metrics"].items():
+            cols[name] = ds[:]
+            units[name] = _text(ds.attrs.get("units", ""))
+        reason = f["reason"][:]
+        codes = {}
+        for line in [_text(x) for x in np.atleast_1d(f["reason"].attrs.get("codes", []))]:
+            code, _, text = line.partition(":")
+            try:
+                codes[int(code)] = text.strip()
+            except ValueError:
+                pass
+        cols["reason"] = pd.Categorical([codes.get(int(r), str(int(r))) if r else "ok" for r in reason])
+        units["reason"] = ""
+        meta = {k: (_text(v) if isinstance(v, (bytes, str)) else v.item() if hasattr(v, "item") else v)
+                for k, v in f.attrs.items()}
+    df = pd.DataFrame(cols)
+    df.attrs["units"] = units
+    df.attrs["file"] = meta
+    return df

@@ -1,0 +1,20 @@
+# Tests of the analyst-facing pieces: the Python module, the HTML report in headless Chromium, the
+# README's commands, and the installed tree. Python tests run with the interpreter found at
+# configure time (Debian's /usr/bin/python3).
+if(NOT Python3_Interpreter_FOUND)
+  return()
+endif()
+set(podperf_test_env "PODPERF_BINARY=$<TARGET_FILE:podperf>" "PODPERF_SOURCE=${CMAKE_SOURCE_DIR}"
+    "PODPERF_BUILD=${CMAKE_BINARY_DIR}" "PYTHONPATH=${CMAKE_BINARY_DIR}/python")
+if(PODPERF_PYTHON_MODULE)
+  add_test(NAME "python module (import podperf)" COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/python/test_module.py)
+  set_tests_properties("python module (import podperf)" PROPERTIES ENVIRONMENT "${podperf_test_env}")
+endif()
+add_test(NAME "report in headless chromium" COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/python/test_report.py)
+set_tests_properties("report in headless chromium" PROPERTIES ENVIRONMENT
+                     "${podperf_test_env};REPORT_OUT=${CMAKE_BINARY_DIR}/report-test" SKIP_RETURN_CODE 77 TIMEOUT 600)
+add_test(NAME "README commands run as written" COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/python/test_readme.py)
+set_tests_properties("README commands run as written" PROPERTIES ENVIRONMENT
+                     "${podperf_test_env};README_SCRATCH=${CMAKE_BINARY_DIR}/readme-scratch" TIMEOUT 1200 RUN_SERIAL ON)
+add_test(NAME "cmake --install into an empty prefix" COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install_test.sh ${CMAKE_BINARY_DIR}
+         ${Python3_EXECUTABLE})

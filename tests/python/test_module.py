@@ -1,0 +1,90 @@
+"""import podperf: dicts, DataFrames and exceptions from the command line run in-process.
+
+Run by CTest with Debian's python3, PYTHONPATH=<build>/python, PODPERF_BINARY=<build>/podperf."""
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import tomllib
+import unittest
+
+import podperf
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+BINARY = os.environ["PODPERF_BINARY"]
+
+
+def cli(*args):
+    return subprocess.run([BINARY, *args], capture_output=True, text=True, cwd=ROOT)
+
+
+class Module(unittest.TestCase):
+    def test_compare_rows_as_the_cli_gives_them(self):
+        c = podperf.compare("cloudmatrix-384", "gb200-nvl72", samples=20)
+        first = c["rows"][0]
+        self.assertEqual(first["key"], "chips")
+        self.assertEqual((first["a"], first["b"]), (384, 72))  # 384 Ascend 910C, 72 B200
+        out = cli("compare", "cloudmatrix-384", "gb200-nvl72", "--samples", "20", "--json")
+        self.assertEqual(out.returncode, 0)
+        self.assertEqual(json.loads(out.stdout)["rows"], c["rows"])
+        df = podperf.compare_frame("cloudmatrix-384", "gb200-nvl72", samples=0)
+        self.assertAlmostEqual(df.loc["usd_per_mtok", "a"] / df.loc["usd_per_mtok", "b"], df.loc["usd_per_mtok", "ratio"])
+
+    def test_estimate_with_a_fractional_target(self):
+        e = podperf.estimate("gb200-nvl72", "llama3-70b", mode="decode", tpot_ms=12.5)
+        self.assertTrue(e["fits"])
+        self.assertLessEqual(e["tpot_ms"], 12.5)
+
+    def test_bad_input_raises_with_the_cli_message(self):
+        out = cli("estimate", "--system", "nosuch", "--model", "deepseek-v3")
+        self.assertEqual(out.returncode, 2)
+        with self.assertRaises(podperf.InputError) as e:
+            podperf.estimate("nosuch", "deepseek-v3")
+        self.assertEqual(str(e.exception), out.stderr.strip())
+        with self.assertRaises(podperf.InputError) as e:
+            podperf.estimate("gb200-nvl72", "deepseek-v3", tpot_ms=-3)
+        self.assertIn("--tpot-ms", str(e.exception))
+        with self.assertRaises(podperf.InputError):
+            podperf.read_sweep("/nonexistent/out.h5")
+
+    def test_models_and_hwdb(self):
+        shipped = {f[:-5] for f in os.listdir(os.path.join(ROOT, "configs", "models")) if f.endswith(".toml")}
+        self.assertEqual(set(podperf.models().index), shipped)
+        self.assertIn("cloudmatrix-384", podperf.hwdb()["systems"])
+        self.assertEqual(podperf.hwdb("ascend-910c")["kind"], "chip")
+
+    def test_sweep_and_read_sweep(self):
+        spec = os.path.join(ROOT, "tests", "sweeps", "small.toml")
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "small.h5")
+            df = podperf.sweep(spec, out=out, threads=1)
+            # The spec's axes, counted independently of podperf: invalid points are skipped, so the
+            # rows are the valid ones among the product.
+            with open(spec, "rb") as fh:
+                axes = tomllib.load(fh)["axes"]
+            import h5py
+            with h5py.File(out, "r") as f:
+                rows = f["point"].shape[0]
+                total = int(f.attrs["points_total"])
+                usd = f["metrics/usd_per_mtok"][:]
+                sys_codes = f["axes/system"][:]
+            product = 1
+            for v in axes.values():
+                product *= len(v) if isinstance(v, list) else \
+                    (int(round(math.log2(v["to"] / v["from"]))) + 1 if v.get("scale") == "log2"
+                     else int(round((v["to"] - v["from"]) / v["step"])) + 1)
+            self.assertEqual(total, product)
+            self.assertEqual(len(df), rows)
+            self.assertGreater(rows, 0)
+            self.assertEqual(set(df["system"].cat.categories), set(axes["system"]))
+            self.assertEqual(list(df["system"].cat.codes), list(sys_codes))
+            self.assertTrue(((df["usd_per_mtok"].values == usd) | (df["usd_per_mtok"].isna().values)).all())
+            self.assertEqual(df.attrs["units"]["usd_per_mtok"], "USD per million tokens")
+            self.assertEqual(df.attrs["file"]["sweep_id"], "small")
+            self.assertEqual(set(df["reason"].unique()), {"ok"})
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
