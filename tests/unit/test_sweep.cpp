@@ -88,7 +88,7 @@ TEST_CASE("sweep spec errors name file, line and field") {
   CHECK(err(head + "[axes]\nsystem = [\"a\"]\nmodel = [\"b\"]\n[output]\nmetrics = [\"speed\"]\n") ==
         "spec.toml:7: field 'output.metrics': unknown metric 'speed'");
   CHECK(err(head + "[axes]\nsystem = [\"a\"]\nmodel = [\"b\"]\nbatch = [1, nan]\n") ==
-        "spec.toml:6: field 'axes.batch': values must be finite and >= 0");
+        "spec.toml:6: field 'axes.batch': values must be finite and >= 0 (got nan)");
   // Unknown ids are found when the sweep is prepared.
   const CliResult r = run_podperf("sweep " + write_spec(dir, head + "[axes]\nsystem = [\"nvl999\"]\nmodel = [\"deepseek-v3\"]\n") +
                                   " -o " + dir + "/x.h5");
