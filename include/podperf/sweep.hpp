@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #pragma once
@@ -43,6 +44,13 @@ struct ChunkBuffers {
   std::vector<std::uint8_t> kept;       // per point in the chunk
   std::size_t rows = 0;
   std::array<std::uint64_t, 128> skipped{};  // by reason code, when invalid points are skipped
+  std::uint64_t evaluations = 0;        // performance-model runs for this chunk (distinct keys)
+  // Scratch of the evaluation passes, reused between chunks.
+  std::vector<std::uint64_t> perf_key;  // per point: index over the axes an estimate depends on
+  std::vector<int> slot;                // per point: its estimate, -1 where none is needed
+  std::vector<int> slot_point;          // per slot: the first point with that key
+  std::unordered_map<std::uint64_t, int> slot_of_key;
+  std::vector<Estimate> est;            // per slot
   void reserve(const SweepSpec& s, std::size_t n);
 };
 

@@ -49,7 +49,7 @@ std::string created_utc() {
 
 // MPI: rank 0 writes the file; chunk c (counted from the first point still to do) is evaluated by
 // rank c % size and sent to rank 0, which takes the chunks in order: the file is the same as a
-// single-process run. A chunk travels as doubles: rows, 128 skip counters, then per row the point,
+// single-process run. A chunk travels as doubles: rows, evaluations, 128 skip counters, then per row the point,
 // the reason, the axes and the metrics.
 struct Ranks {
   int rank = 0, size = 1;
@@ -71,10 +71,11 @@ Ranks mpi_ranks() {
 #ifdef PODPERF_HAVE_MPI
 void send_chunk(const ChunkBuffers& b, std::vector<double>& msg) {
   const std::size_t width = 2 + b.axis.size() + b.metric.size();
-  msg.assign(1 + b.skipped.size() + b.rows * width, 0.0);
+  msg.assign(2 + b.skipped.size() + b.rows * width, 0.0);
   msg[0] = double(b.rows);
-  for (std::size_t i = 0; i < b.skipped.size(); ++i) msg[1 + i] = double(b.skipped[i]);
-  double* p = msg.data() + 1 + b.skipped.size();
+  msg[1] = double(b.evaluations);
+  for (std::size_t i = 0; i < b.skipped.size(); ++i) msg[2 + i] = double(b.skipped[i]);
+  double* p = msg.data() + 2 + b.skipped.size();
   for (std::size_t r = 0; r < b.rows; ++r) {
     *p++ = double(b.point[r]);
     *p++ = b.reason[r];
@@ -92,8 +93,9 @@ void recv_chunk(int from, ChunkBuffers& b, std::vector<double>& msg) {
   msg.resize(static_cast<std::size_t>(n));
   MPI_Recv(msg.data(), n, MPI_DOUBLE, from, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
   b.rows = static_cast<std::size_t>(msg[0]);
-  for (std::size_t i = 0; i < b.skipped.size(); ++i) b.skipped[i] = static_cast<std::uint64_t>(msg[1 + i]);
-  const double* p = msg.data() + 1 + b.skipped.size();
+  b.evaluations = static_cast<std::uint64_t>(msg[1]);
+  for (std::size_t i = 0; i < b.skipped.size(); ++i) b.skipped[i] = static_cast<std::uint64_t>(msg[2 + i]);
+  const double* p = msg.data() + 2 + b.skipped.size();
   for (std::size_t r = 0; r < b.rows; ++r) {
     b.point[r] = static_cast<std::uint64_t>(*p++);
     b.reason[r] = static_cast<std::int8_t>(*p++);
@@ -280,7 +282,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
       MPI_Bcast(&from, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD);
     }
 #endif
-    std::uint64_t chunk_no = 0;
+    std::uint64_t chunk_no = 0, evaluations = 0;
     bool no_room = false;
     while (done < total && (!g_stop.load() || ranks.size > 1)) {
       const std::uint64_t n = std::min<std::uint64_t>(o->chunk, total - done);
@@ -298,6 +300,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
         for (std::size_t i = 0; i < before.size(); ++i) buf.skipped[i] += before[i];
 #endif
       }
+      evaluations += buf.evaluations;
       try {
         file->append(buf);
         file->checkpoint(done + n, done + n == total);
@@ -354,6 +357,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
       j["points"] = static_cast<double>(done - start);
       j["points_total"] = static_cast<double>(total);
       j["rows"] = static_cast<double>(rows);
+      j["distinct_evaluations"] = static_cast<double>(evaluations);
       j["skipped"] = static_cast<double>(nskip);
       j["seconds"] = secs;
       j["points_per_s"] = (done - start) / std::max(secs, 1e-9);
@@ -362,8 +366,9 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
       std::cout << j.dump() << '\n';
     } else {
       char line[512];
-      std::snprintf(line, sizeof line, "%llu points (%llu rows, %llu skipped%s", static_cast<unsigned long long>(done - start),
-                    static_cast<unsigned long long>(rows), static_cast<unsigned long long>(nskip), skipped.empty() ? "" : ": ");
+      std::snprintf(line, sizeof line, "%llu points (%llu rows, %llu distinct evaluations, %llu skipped%s",
+                    static_cast<unsigned long long>(done - start), static_cast<unsigned long long>(rows),
+                    static_cast<unsigned long long>(evaluations), static_cast<unsigned long long>(nskip), skipped.empty() ? "" : ": ");
       char tail[256];
       std::snprintf(tail, sizeof tail, ") in %.2f s, %.4g points/s, %d threads, peak RSS %.0f MiB", secs,
                     (done - start) / std::max(secs, 1e-9), omp_get_max_threads() * ranks.size, peak_rss_mib());

@@ -120,13 +120,6 @@ SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb&
 }
 
 namespace {
-// Everything a point's performance depends on (not the site, the price or the TPOT target): when it
-// repeats, the estimate is reused. Consecutive points share it because those axes vary fastest.
-struct PerfKey {
-  std::array<int, kAxes> idx;
-  bool operator==(const PerfKey& o) const { return idx == o.idx; }
-};
-
 Precision precision_of(const std::string& s) {
   Precision p = Precision::bf16;
   parse_precision(s, p);
@@ -141,14 +134,16 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
   out.count = count;
   if (out.kept.size() < count) out.reserve(spec, count);
   const int n = static_cast<int>(count);
-#pragma omp parallel
-  {
-    PerfKey last{};
-    last.idx.fill(-2);
-    Estimate est;
-    int est_sys = -1;
-#pragma omp for schedule(static)
-    for (int k = 0; k < n; ++k) {
+  if (out.perf_key.size() < count) {
+    out.perf_key.resize(count);
+    out.slot.resize(count);
+  }
+  // Three passes, so that the performance model runs once per distinct performance key of the
+  // chunk (site, electricity price and TPOT target do not change an estimate):
+  //   0: resolve every point: its reason so far (plan shape, constraints) and its performance key;
+  //   1: one estimate per distinct key (slots numbered in point order: independent of threads);
+  //   2: every point's metrics from its slot's estimate (cost and TPOT filter: a cheap pass).
+  auto body = [&](int k, int phase, Estimate* est_out) {
       const std::uint64_t point = first + static_cast<std::uint64_t>(k);
       std::array<int, kAxes> idx;
       idx.fill(-1);
@@ -236,19 +231,27 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
       vars[kVarChipsPerSupernode] = sys.chips_per_supernode;
       for (auto& c : spec.constraints)
         if (reason == 0 && !holds(c, vars)) reason = kReasonConstraint;
-      // The estimate, reused while the performance key repeats.
-      PerfKey key{idx};
-      key.idx[static_cast<int>(AxisId::site)] = key.idx[static_cast<int>(AxisId::electricity_usd_kwh)] =
-          key.idx[static_cast<int>(AxisId::tpot_ms)] = key.idx[static_cast<int>(AxisId::utilization)] =
-          key.idx[static_cast<int>(AxisId::yield)] = -1;
-      if (reason == 0) {
-        if (!(key == last) || est_sys != si) {
-          est = run_workload(sys, model, w);
-          last = key;
-          est_sys = si;
+      if (phase == 0) {
+        // The performance key: the point's index over every axis but site, electricity, TPOT, utilisation and
+        // yield (they change cost, not performance).
+        std::uint64_t key = 0;
+        for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+          const AxisId id = spec.axes[a].id;
+          if (id == AxisId::site || id == AxisId::electricity_usd_kwh || id == AxisId::tpot_ms ||
+              id == AxisId::utilization || id == AxisId::yield)
+            continue;
+          key = key * spec.axes[a].size() + static_cast<std::uint64_t>(idx[static_cast<int>(id)]);
         }
-        if (!est.fits()) reason = static_cast<std::int8_t>(est.reason);
+        out.perf_key[static_cast<std::size_t>(k)] = key;
+        out.reason[static_cast<std::size_t>(k)] = reason;
+        return;
       }
+      if (phase == 1) {
+        *est_out = run_workload(sys, model, w);
+        return;
+      }
+      const Estimate& est = out.est[static_cast<std::size_t>(out.slot[static_cast<std::size_t>(k)] < 0 ? 0 : out.slot[static_cast<std::size_t>(k)])];
+      if (reason == 0 && !est.fits()) reason = static_cast<std::int8_t>(est.reason);
       out.reason[static_cast<std::size_t>(k)] = reason;
       out.point[static_cast<std::size_t>(k)] = point;
       // Metrics (NaN where the point has no number).
@@ -305,8 +308,35 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
         out.reason[static_cast<std::size_t>(k)] = reason;
       }
       out.kept[static_cast<std::size_t>(k)] = spec.keep_invalid || reason == 0;
+  };
+#pragma omp parallel for schedule(static)
+  for (int k = 0; k < n; ++k) body(k, 0, nullptr);
+  // Slots in point order; consecutive points usually share a key (the price axes vary fastest).
+  out.slot_point.clear();
+  out.slot_of_key.clear();
+  std::uint64_t prev_key = 0;
+  int prev_slot = -1;
+  for (int k = 0; k < n; ++k) {
+    const std::size_t i = static_cast<std::size_t>(k);
+    if (out.reason[i] != 0) {
+      out.slot[i] = -1;
+      continue;
     }
+    if (prev_slot < 0 || out.perf_key[i] != prev_key) {
+      auto [it, added] = out.slot_of_key.try_emplace(out.perf_key[i], static_cast<int>(out.slot_point.size()));
+      if (added) out.slot_point.push_back(k);
+      prev_key = out.perf_key[i];
+      prev_slot = it->second;
+    }
+    out.slot[i] = prev_slot;
   }
+  const int slots = static_cast<int>(out.slot_point.size());
+  if (out.est.size() < out.slot_point.size() || out.est.empty()) out.est.resize(std::max<std::size_t>(1, out.slot_point.size()));
+#pragma omp parallel for schedule(dynamic, 16)
+  for (int j = 0; j < slots; ++j) body(out.slot_point[static_cast<std::size_t>(j)], 1, &out.est[static_cast<std::size_t>(j)]);
+  out.evaluations = static_cast<std::uint64_t>(slots);
+#pragma omp parallel for schedule(static)
+  for (int k = 0; k < n; ++k) body(k, 2, nullptr);
   // Compact kept rows in point order (a single pass, so the order never depends on threads).
   std::size_t rows = 0;
   for (std::size_t k = 0; k < count; ++k) {
