@@ -76,7 +76,7 @@ TEST_CASE("breakeven reports the utilisation at parity, and it restores parity")
   CHECK(text.out.find("utilisation of B at which it costs what A costs") != std::string::npos);
 }
 
-TEST_CASE("--set changes capex; a bad --set, --utilization or --figures gives one line and exit 2") {
+TEST_CASE("--set changes capex, and a bad --set, --utilization or --figures gives one line and exit 2") {
   const std::string cmp = "compare cloudmatrix-384 gb200-nvl72 --samples 0 --json";
   const CliResult base = run_podperf(cmp);
   const CliResult set = run_podperf(cmp + " --set ascend-910c.price_usd=20000");
@@ -222,4 +222,24 @@ TEST_CASE("Chip cost from manufacturing: yield models by hand and the H100 again
   const double at40 = chip_cost(c).good_die_usd;
   c.mfg.yield = 0.2;
   CHECK(chip_cost(c).good_die_usd == Approx(2 * at40));
+}
+
+TEST_CASE("sweep axes utilization and yield: run, and reject values outside 0 < v <= 1") {
+  const std::string dir = "/tmp/podperf_sweep_u_" + std::to_string(::getpid());
+  REQUIRE(std::system(("mkdir -p " + dir).c_str()) == 0);
+  auto spec = [&](const std::string& u) {
+    std::ofstream f(dir + "/s.toml");
+    f << "id = \"s\"\ndescription = \"t\"\n[axes]\nsystem = [\"cloudmatrix-384\"]\nmodel = [\"deepseek-v3\"]\n"
+         "mode = [\"decode\"]\ntpot_ms = [50]\nyield = [0.2, 0.4]\nutilization = [" << u << "]\n"
+         "[output]\nmetrics = [\"usd_per_mtok\", \"goodput\", \"good_usd_per_mtok\"]\n";
+  };
+  spec("0.3, 1.0");
+  const CliResult ok = run_podperf("sweep " + dir + "/s.toml -o " + dir + "/s.h5");
+  CHECK(ok.rc == 0);
+  spec("0.3, 1.5");
+  const CliResult bad = run_podperf("sweep " + dir + "/s.toml -o " + dir + "/b.h5");
+  CHECK(bad.rc == 2);
+  CHECK(bad.err.find("utilization") != std::string::npos);
+  CHECK(one_line(bad.err));
+  CHECK(std::system(("rm -rf " + dir).c_str()) == 0);
 }

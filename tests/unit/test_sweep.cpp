@@ -80,7 +80,7 @@ TEST_CASE("sweep spec errors name file, line and field") {
   const std::string head = "id = \"e\"\ndescription = \"d\"\n";
   CHECK(err(head + "[axes]\nsystem = [\"a\"]\nmodel = [\"b\"]\nbatchsize = [1]\n") ==
         "spec.toml:6: field 'axes.batchsize': unknown axis (system, model, mode, site, weights, kv, tp, ep, pp, batch, "
-        "seq_in, seq_out, context, tpot_ms, mtp, electricity_usd_kwh, overlap)");
+        "seq_in, seq_out, context, tpot_ms, mtp, electricity_usd_kwh, overlap, utilization, yield)");
   CHECK(err(head + "[axes]\nsystem = [\"a\"]\nmodel = [\"b\"]\nbatch = { from = 8, to = 1, scale = \"log2\" }\n") ==
         "spec.toml:6: field 'axes.batch': range from > to (8 > 1)");
   CHECK(err(head + "constraints = [\"tp * foo <= 4\"]\n[axes]\nsystem = [\"a\"]\nmodel = [\"b\"]\n") ==
