@@ -292,7 +292,7 @@ void print_training_search(std::ostream& os, const System& sys, const Model& m, 
     const TrainingSetup& x = r.setup[i];
     const Estimate& e = r.best[i];
     t.row({std::to_string(i + 1), plan(x), std::to_string(x.micro_batch), std::to_string(x.interleave), to_string(x.recompute),
-           std::to_string(x.zero), x.sequence_parallel ? "on" : "off", num(e.step_time_s, 3), num(e.mfu, 3),
+           std::to_string(x.zero), x.sequence_parallel ? "on" : "off", num(e.step_time_s, 4), num(e.mfu, 3),
            num(e.tokens_per_s), num(e.mem.used())});
   }
   t.print(os);
