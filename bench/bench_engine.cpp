@@ -84,5 +84,19 @@ int main(int argc, char** argv) {
       return estimate_train(s, llama, u).step_time_s;
     });
   }
+  // Training plan search on 16,384 H100 (2,048 HGX nodes): Llama 3.1 405B, its 16M-token batch.
+  {
+    const System s = db.system("2048xhgx-h100");
+    TrainingSetup t;
+    t.seq = 8192;
+    t.global_batch = 2048;
+    search_training_plans(s, llama, t);  // warm-up
+    const long a0 = g_allocs.load();
+    const auto t0 = Clock::now();
+    const TrainingSearch r = search_training_plans(s, llama, t);
+    const double sec = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::printf("%-48s %9lld plans in %.3f s  %12.0f plans/s  allocations: %ld\n",
+                "plan search: Llama 3.1 405B on 16,384 H100", r.evaluated, sec, r.evaluated / sec, g_allocs.load() - a0);
+  }
   return 0;
 }

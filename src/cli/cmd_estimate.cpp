@@ -43,7 +43,7 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_option("--batch", f.batch, "decode: concurrent sequences per instance; prefill: prompts; train: global batch (sequences)")
       ->check(CLI::Range(1, 100000000));
   cmd->add_option("--global-batch-tokens", f.batch_tokens,
-                  "train: tokens per global batch (default: the model's published batch, else about 4M)")
+                  "train: tokens per global batch (default: the model's published batch, else 4M or 2,048 per chip)")
       ->check(CLI::Range(1.0, 1e12));
   cmd->add_option("--seq-in", f.seq_in, "prompt tokens")->check(CLI::Range(1, 100000000))->capture_default_str();
   cmd->add_option("--seq-out", f.seq_out, "output tokens")->check(CLI::Range(1, 100000000))->capture_default_str();
@@ -160,8 +160,12 @@ WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& 
   t.tokens = f.tokens;
   t.redundant_experts = f.redundant >= 0 ? f.redundant : 0;
   // Global batch: --batch sequences, else --global-batch-tokens, else the model's published batch,
-  // else about 4M tokens; in whole sequences.
-  const double batch_tokens = f.batch_tokens > 0 ? f.batch_tokens : m.train_batch_tokens > 0 ? m.train_batch_tokens : 4'194'304;
+  // else 4M tokens (Llama 2, arXiv 2307.09288 sec. 2.2) or 2,048 tokens per chip of the system if
+  // more (assumption, range [1,024, 30,720]: the tokens per GPU of Llama 3 405B's 16M-token batch on
+  // 16,384 H100 and DeepSeek-V3's 63M on 2,048 H800); in whole sequences.
+  const double batch_tokens = f.batch_tokens > 0          ? f.batch_tokens
+                              : m.train_batch_tokens > 0 ? m.train_batch_tokens
+                                                         : std::max(4'194'304.0, 2048.0 * sys.chips);
   const double seqs = f.batch ? f.batch : std::max(1.0, std::round(batch_tokens / t.seq));
   if (seqs > 1e9) throw InputError("flag --global-batch-tokens: " + std::to_string(seqs) + " sequences of " + std::to_string(t.seq) +
                                    " tokens are more than podperf counts (1e9)");
@@ -296,7 +300,7 @@ void print_training_search(std::ostream& os, const System& sys, const Model& m, 
     const TrainingSetup& x = r.setup[i];
     const Estimate& e = r.best[i];
     t.row({std::to_string(i + 1), plan(x), std::to_string(x.micro_batch), std::to_string(x.interleave), to_string(x.recompute),
-           std::to_string(x.zero), x.sequence_parallel ? "on" : "off", num(e.step_time_s, 3), num(e.mfu, 3),
+           std::to_string(x.zero), x.sequence_parallel ? "on" : "off", num(e.step_time_s, 4), num(e.mfu, 3),
            num(e.tokens_per_s), num(e.mem.used())});
   }
   t.print(os);

@@ -190,11 +190,12 @@ Layer layer_cost(const System& s, const Model& m, const TrainingSetup& x, bool m
   }
   gemm(T, h, o_params / (t * h));
   elem(Tn * h, 2, 1.5, 2);
-  if (t > 1) {
-    l.tp_s += x.sequence_parallel ? group_time(s, Coll::all_gather, p.tp, 1, T * h * 2) +
-                                        group_time(s, Coll::reduce_scatter, p.tp, 1, T * h * 2)
-                                  : group_time(s, Coll::all_reduce, p.tp, 1, T * h * 2);
-  }
+  // TP collectives after the attention block and after a dense FFN block: the same bytes.
+  const double tp_block = t <= 1                ? 0
+                          : x.sequence_parallel ? group_time(s, Coll::all_gather, p.tp, 1, T * h * 2) +
+                                                      group_time(s, Coll::reduce_scatter, p.tp, 1, T * h * 2)
+                                                : group_time(s, Coll::all_reduce, p.tp, 1, T * h * 2);
+  l.tp_s += tp_block;
   if (p.cp > 1)  // ring attention: every rank receives the K and V of the other chunks
     l.cp_s += group_time(s, Coll::all_gather, p.cp, p.tp, b * sq * kv_elements_per_token_layer(m) * 2);
   // FFN block: norm, FFN (GeLU: 2 matrices; SwiGLU: 3), dropout + residual.
@@ -209,11 +210,7 @@ Layer layer_cost(const System& s, const Model& m, const TrainingSetup& x, bool m
       elem(T * f, 1, 1, 8, true);
     }
     gemm(T, h, f);
-    if (t > 1) {
-      l.tp_s += x.sequence_parallel ? group_time(s, Coll::all_gather, p.tp, 1, T * h * 2) +
-                                          group_time(s, Coll::reduce_scatter, p.tp, 1, T * h * 2)
-                                    : group_time(s, Coll::all_reduce, p.tp, 1, T * h * 2);
-    }
+    l.tp_s += tp_block;
   } else {
     // Tokens split over the TP ranks; k expert copies each; experts spread evenly over EP.
     const double tc = T / t, k = m.experts_per_token;
