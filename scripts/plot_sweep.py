@@ -101,8 +101,21 @@ class Sweep:
             if head.isdigit() and rest in self.names:
                 return f"{head} x {self.names[rest]}"
             return label
+        if axis in TARGETS:
+            return f"{axis[:4].upper()} <= {v:g} ms"
         w = WORDS.get(axis, axis.replace("_", " "))
         return f"{v:,.10g} {w}".strip() if axis in ("seq_in", "seq_out", "seq", "context") else f"{w} {v:,.10g}".strip()
+
+
+def legend(fig, axs):
+    """One legend for the figure, from every panel (a panel may be empty)."""
+    seen = {}
+    for row in axs:
+        for ax in row:
+            for h, label in zip(*ax.get_legend_handles_labels()):
+                seen.setdefault(label, h)
+    if seen:
+        fig.legend(list(seen.values()), list(seen.keys()), loc="lower center", ncol=min(4, len(seen)), fontsize=8)
 
 
 def frontier(x, y):
@@ -202,8 +215,7 @@ def serving_frontier(sw, outdir, title):
                 ax.set_xlabel("tokens/s per user (interactivity)")
             if c == 0:
                 ax.set_ylabel(label)
-    handles, labels_ = axs[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels_, loc="lower center", ncol=min(4, max(1, len(labels_))), fontsize=8)
+    legend(fig, axs)
     knobs = [a for a in KNOBS if a in sw.axes and a not in series]
     fig.suptitle(f"{title}: throughput against interactivity" + (f" ({fixed})" if fixed and many else "") +
                  f"\nfrontier over {', '.join(knobs) or 'the plan'} and every TPOT target, points meeting their target only"
@@ -263,6 +275,8 @@ def cost_vs_price(sw, outdir, title):
                 ax.axvline(x0, color="k", ls=":", lw=1)
                 ax.annotate(f"crossing {x0:.3f}", (x0, ax.get_ylim()[1]), fontsize=7, ha="left", va="top", rotation=90)
         ax.set_title(", ".join(sw.word(a, v) for a, v in zip(many, combo)) or fixed, fontsize=9)
+        if not curves:
+            ax.text(0.5, 0.5, "no plan meets the target", transform=ax.transAxes, ha="center", va="center", fontsize=9)
         ax.grid(True, alpha=0.3)
         ax.set_ylim(bottom=0)
         if c % ncol == 0:
@@ -271,8 +285,7 @@ def cost_vs_price(sw, outdir, title):
             ax.set_xlabel("electricity price, USD per kWh")
     for c in range(len(combos), nrow * ncol):
         axs[c // ncol][c % ncol].axis("off")
-    handles, labels_ = axs[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels_, loc="lower center", ncol=min(4, max(1, len(labels_))), fontsize=8)
+    legend(fig, axs)
     knobs = [a for a in KNOBS if a in sw.axes]
     fig.suptitle(f"{title}: cost per million tokens against electricity price" + (f" ({fixed})" if fixed and many else "")
                  + f"\nbest plan over {', '.join(knobs) or 'the plan'} among points meeting their target; first and last "
@@ -320,7 +333,8 @@ def training(sw, outdir, title):
         ax.set_yticks(ticks)
         ax.set_yticklabels(names if r == 0 else [""] * len(names), fontsize=7)
         ax.set_xlabel(label)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.3g}"))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 else f"{v:g}"))
+        ax.tick_params(axis="x", labelrotation=30)
         ax.grid(True, axis="x", alpha=0.3)
         ax.invert_yaxis()
     knobs = [a for a in KNOBS if a in sw.axes]

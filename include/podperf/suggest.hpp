@@ -22,8 +22,8 @@ inline std::size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
-// The known name closest to `given`, or "" when none is close (distance above a third of the
-// longer name and no containment).
+// The known name closest to `given`, or "" when none is close (distance above a quarter of the
+// longer name, or as long as the shorter one, and no containment).
 inline std::string closest(const std::string& given, const std::vector<std::string>& known) {
   std::string best;
   std::size_t best_d = static_cast<std::size_t>(-1);
@@ -31,8 +31,8 @@ inline std::string closest(const std::string& given, const std::vector<std::stri
     std::size_t d = edit_distance(given, k);
     const bool contains = given.size() >= 3 && (k.find(given) != std::string::npos || given.find(k) != std::string::npos);
     if (contains) d = std::min(d, std::size_t{1});
-    const std::size_t limit = std::max<std::size_t>(1, std::max(given.size(), k.size()) / 3);
-    if ((d <= limit || contains) && d < best_d) {
+    const std::size_t limit = std::max<std::size_t>(1, std::max(given.size(), k.size()) / 4);
+    if (((d <= limit && d < std::min(given.size(), k.size())) || contains) && d < best_d) {
       best_d = d;
       best = k;
     }

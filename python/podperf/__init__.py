@@ -148,7 +148,8 @@ def _text(v):
 
 def read_sweep(path):
     """A sweep file (docs/hdf5-layout.md) as a DataFrame: one row per point, text axes decoded to their
-    labels (categoricals), `reason` decoded to its text; the unit of each column in
+    labels (categoricals), `reason` decoded to its text; an axis that shares its name with a metric
+    (tpot_ms: the target and the achieved value) becomes NAME_axis; the unit of each column in
     df.attrs["units"][column] and the file's root attributes in df.attrs["file"]."""
     import h5py
     import numpy as np
@@ -168,6 +169,9 @@ def read_sweep(path):
             cols[name] = values
             units[name] = _text(ds.attrs.get("units", ""))
         for name, ds in f["metrics"].items():
+            if name in cols:  # an axis and a metric of the same name (tpot_ms: target and achieved)
+                cols[name + "_axis"] = cols.pop(name)
+                units[name + "_axis"] = units.pop(name)
             cols[name] = ds[:]
             units[name] = _text(ds.attrs.get("units", ""))
         reason = f["reason"][:]
