@@ -4,7 +4,9 @@
 #include <memory>
 
 #include "context.hpp"
+#include "deploy_cli.hpp"
 #include "estimate_output.hpp"
+#include "podperf/deployment.hpp"
 #include "podperf/plan.hpp"
 #include "table.hpp"
 #include "units.hpp"
@@ -45,8 +47,8 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_option("--seq", f.seq, "training sequence length")->check(CLI::Range(1, 100000000))->capture_default_str();
   cmd->add_option("--context", f.context, "decode KV length (default seq-in + seq-out/2)")->check(CLI::Range(1, 100000000));
   cmd->add_option("--tpot-ms", f.tpot_ms, "TPOT target: the batch that maximises tokens/s per chip under it")
-      ->check(CLI::Range(1, 100000000));
-  cmd->add_option("--ttft-ms", f.ttft_ms, "TTFT target")->check(CLI::Range(1, 100000000));
+      ->check(CLI::Range(1e-3, 1e8));
+  cmd->add_option("--ttft-ms", f.ttft_ms, "TTFT target")->check(CLI::Range(1e-3, 1e8));
   cmd->add_option("--weights", f.weights, "weight precision: auto (FP8, else INT8, else BF16) | int8 | fp8 | fp4 | bf16")->capture_default_str();
   cmd->add_option("--kv", f.kv, "KV-cache precision (auto as --weights)")->capture_default_str();
   cmd->add_option("--attn", f.attn, "attention-core precision")->capture_default_str();
@@ -93,7 +95,10 @@ WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& 
   if (f.mtp > 0 && m.mtp_layers == 0)
     throw InputError("flag --mtp: model '" + m.id + "' has no multi-token-prediction module");
   if (r.mode != Mode::train) {
-    Parallel p = default_inference_plan(sys, m, x.weights);
+    // Prefill and decode alone: the deployable instance size with the most tokens/s over whole
+    // instances (serve mode searches its own instances in the deployment).
+    Parallel p = r.mode == Mode::serve ? default_inference_plan(sys, m, x.weights)
+                                       : default_serving_plan(sys, m, x, r.mode);
     const bool given = f.tp || f.dp || f.ep || f.pp;
     if (given) {
       p.tp = f.tp ? f.tp : 1;
@@ -165,13 +170,18 @@ void reject_impossible(const System& sys, const Model& m, const WorkloadRequest&
 
 Estimate run_request(const System& sys, const Model& m, const WorkloadRequest& r) {
   reject_impossible(sys, m, r);
-  return run_workload(sys, m, r);
+  Estimate e = run_workload(sys, m, r);
+  // Prefill and decode: the system runs whole instances only.
+  if ((e.mode == Mode::prefill || e.mode == Mode::decode) && e.instance_chips > 0)
+    e.tokens_per_s = double(sys.chips / e.instance_chips) * e.instance_chips * e.tokens_per_s_per_chip;
+  return e;
 }
 
 void add_estimate_command(CLI::App& app, Context& ctx) {
   struct Opts {
     std::string system, model;
     WorkloadFlags f;
+    DeployFlags d;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
@@ -179,11 +189,24 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--system", o->system, "system or cluster id (or NxSYSTEM)")->required();
   cmd->add_option("--model", o->model, "model id (configs/models)")->required();
   add_workload_flags(cmd, o->f);
+  add_deploy_flags(cmd, o->d);
   cmd->add_flag("--json", o->json, "machine-readable output");
-  cmd->callback([&ctx, o] {
+  cmd->callback([&ctx, o, cmd] {
     const System sys = ctx.db().system(o->system);
     const Model m = ctx.models().model(o->model);
-    const WorkloadRequest req = resolve(sys, m, o->f);
+    if (o->f.mode == "serve" && !o->f.search) {
+      run_deployment(std::cout, ctx, sys, m, o->f, o->d, o->json);
+      return;
+    }
+    for (const char* flag : {"--pd-split", "--prefill-system", "--scenario", "--percentile", "--prefix-hit",
+                             "--arrival-rate", "--mix", "--seq-in-range", "--seq-out-range"})
+      if (cmd->count(flag) > 0) throw InputError(std::string("flag ") + flag + ": only with --mode serve");
+    WorkloadRequest req = resolve(sys, m, o->f);
+    if (cmd->count("--hbm-reserve") > 0) {
+      if (!(o->d.hbm_reserve >= 0 && o->d.hbm_reserve < 1))
+        throw InputError("flag --hbm-reserve: must be in [0, 1) (got " + std::to_string(o->d.hbm_reserve) + ")");
+      req.infer.reserve_frac = o->d.hbm_reserve;
+    }
     const Estimate e = run_request(sys, m, req);
     if (o->json) std::cout << estimate_json(sys, m, req, e).dump() << '\n';
     else print_estimate(std::cout, sys, m, req, e);
