@@ -118,6 +118,7 @@ struct DeploymentSetup {
 struct Deployment {
   Reason reason = Reason::ok;
   std::string why;                 // extra detail when reason != ok
+  bool overloaded = false;         // the offered arrival rate exceeds what the rule allows
   bool fits() const { return reason == Reason::ok; }
   bool heterogeneous = false;
   int system_chips = 0, prefill_system_chips = 0;  // the decode system's chips; the prefill system's when separate

@@ -4,6 +4,7 @@
 
 #include "podperf/cost.hpp"
 #include "podperf/deployment.hpp"
+#include "podperf/plan.hpp"
 #include "podperf/power.hpp"
 #include "podperf/serving_data.hpp"
 #include "table.hpp"
@@ -58,6 +59,11 @@ Json plan_json(const InstanceChoice& c, int count) {
   j["capacity_requests_per_s"] = c.capacity_rps;
   j["batch"] = c.est.batch;
   return j;
+}
+
+std::string why_text(const Deployment& r) {
+  if (r.overloaded) return r.why + "; the deployment sustains " + num(r.split.rps) + " req/s";
+  return std::string(reason_text(r.reason)) + (r.why.empty() ? "" : " (" + r.why + ")");
 }
 
 }  // namespace
@@ -126,12 +132,12 @@ void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Mod
 
   // Per-role setups: precisions default per chip, so each side resolves against its own system.
   WorkloadFlags fd = f;
-  fd.mode = "decode";
+  fd.mode = "serve";  // the setup only; serve keeps resolve from searching a default plan
   const WorkloadRequest rd = resolve(sys, m, fd);
   d.decode = rd.infer;
   d.decode_plan_given = f.tp || f.dp || f.ep || f.pp;
   WorkloadFlags fp = f;
-  fp.mode = "prefill";
+  fp.mode = "serve";
   fp.tp = f.prefill_tp;
   fp.dp = f.prefill_dp;
   fp.ep = f.prefill_ep;
@@ -139,6 +145,19 @@ void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Mod
   const WorkloadRequest rp = resolve(*ps, m, fp);
   d.prefill = rp.infer;
   d.prefill_plan_given = f.prefill_tp || f.prefill_dp || f.prefill_ep;
+  // Plans given on the command line must exist (one line naming the flag).
+  if (d.decode_plan_given) reject_impossible(sys, m, rd);
+  if (d.prefill_plan_given) {
+    d.prefill.par = rd.infer.prefill;
+    Reason why = check_parallel(*ps, m, d.prefill.par);
+    const int copies = m.experts + default_redundant_experts(m, d.prefill.par.ep);
+    if (why == Reason::ok && m.moe() && (d.prefill.par.ep > copies || copies % d.prefill.par.ep != 0))
+      why = Reason::ep_experts;
+    if (why != Reason::ok)
+      throw InputError("flag --prefill-tp/--prefill-dp/--prefill-ep: " + std::string(reason_text(why)) + " (" +
+                       plan_text(d.prefill.par) + " on " + ps->id + ")");
+    d.prefill.redundant_experts = default_redundant_experts(m, d.prefill.par.ep);
+  }
   if (reserve_given) d.prefill.reserve_frac = d.decode.reserve_frac = df.hbm_reserve;
 
   // Request mix.
@@ -201,7 +220,7 @@ void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Mod
     j["model"] = m.id;
     j["mode"] = "serve";
     j["fits"] = r.fits();
-    j["reason"] = r.fits() ? "" : std::string(reason_text(r.reason)) + (r.why.empty() ? "" : ": " + r.why);
+    j["reason"] = r.fits() ? "" : why_text(r);
     j["rule"] = d.rule.name;
     j["percentile"] = d.rule.offline ? Json() : Json(d.rule.percentile);
     j["ttft_bound_ms"] = d.rule.ttft_ms > 0 ? Json(d.rule.ttft_ms) : Json();
@@ -260,7 +279,7 @@ void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Mod
     os << ") on " << s.id << ", " << num(c.capacity_rps) << " req/s each\n";
   };
   if (!r.fits() && (r.split.n_prefill < 1 || r.split.n_decode < 1)) {
-    os << "  DOES NOT FIT: " << reason_text(r.reason) << (r.why.empty() ? "" : " (" + r.why + ")") << '\n';
+    os << "  DOES NOT FIT: " << why_text(r) << '\n';
     return;
   }
   inst("prefill", r.prefill, r.split.n_prefill, *ps);
@@ -272,7 +291,7 @@ void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Mod
     os << "  chips: " << pre_chips << " prefill + " << dec_chips << " decode + " << r.idle_chips << " idle = "
        << sys.chips << '\n';
   if (!r.fits()) {
-    os << "  DOES NOT FIT: " << reason_text(r.reason) << (r.why.empty() ? "" : " (" + r.why + ")") << '\n';
+    os << "  DOES NOT FIT: " << why_text(r) << '\n';
     return;
   }
   Table t({"result", "value"});

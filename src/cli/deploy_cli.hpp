@@ -18,6 +18,8 @@ struct DeployFlags {
 };
 
 void add_deploy_flags(CLI::App* cmd, DeployFlags& d);
+// A plan that cannot exist is bad input (cmd_estimate.cpp).
+void reject_impossible(const System& sys, const Model& m, const WorkloadRequest& r);
 // Plans and prints the deployment (serve mode).
 void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Model& m, const WorkloadFlags& f,
                     const DeployFlags& d, bool json);

@@ -192,8 +192,14 @@ Deployment plan_deployment(const System& s, const System& ps, const Fabric* kv_f
   if (d.prefill_plan_given) {
     pre.push_back(eval_prefill(ps, m, d, d.prefill.par, redundant(d.prefill, d.prefill.par, true), out.kv_s));
   } else {
-    for (const Parallel& p : deployable_plans(ps, m, pre_max, d.max_redundant_frac))
-      pre.push_back(eval_prefill(ps, m, d, p, redundant(d.prefill, p, false), out.kv_s));
+    // Pipelined prefill: chunks of a long prompt flow through pp stages, so an instance of pp x the
+    // chips serves each prompt faster at about the same rate per chip.
+    for (const Parallel& base : deployable_plans(ps, m, pre_max, d.max_redundant_frac))
+      for (int pp = 1; pp <= 4 && base.chips() * pp <= pre_max && pp <= m.layers; pp *= 2) {
+        Parallel p = base;
+        p.pp = pp;
+        pre.push_back(eval_prefill(ps, m, d, p, redundant(d.prefill, p, false), out.kv_s));
+      }
   }
   if (d.decode_plan_given) {
     dec.push_back(eval_decode(s, m, d, d.decode.par, redundant(d.decode, d.decode.par, true)));
@@ -262,7 +268,9 @@ Deployment plan_deployment(const System& s, const System& ps, const Fabric* kv_f
     if (d.mix.arrival_rate > out.split.rps * (1 + 1e-9)) {
       const bool pre_bound = out.split.n_prefill * out.prefill.capacity_rps <= out.split.n_decode * out.decode.capacity_rps;
       out.reason = pre_bound ? Reason::ttft_unreachable : Reason::tpot_unreachable;
-      out.why = "the arrival rate exceeds what the deployment sustains under the rule";
+      out.why = pre_bound ? "the arrival rate exceeds what the prefill instances sustain under the rule"
+                          : "the arrival rate exceeds what the decode instances sustain under the rule";
+      out.overloaded = true;
     }
     out.lambda = d.mix.arrival_rate;
   }

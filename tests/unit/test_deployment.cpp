@@ -223,7 +223,7 @@ TEST_CASE("CLI: CloudMatrix 384 at 96:288 runs whole instances, no chip counted 
       "estimate --system cloudmatrix-384 --model deepseek-v3 --mode serve --pd-split 96:288 --seq-in 1024 "
       "--seq-out 1024 --tpot-ms 50 --ttft-ms 1000 --json");
   REQUIRE(r.rc == 0);
-  CHECK(r.out.find("\"fits\":true") != std::string::npos);
+  CHECK(r.out.find("\"fits\": true") != std::string::npos);
   const double pre = json_number(r.out, "prefill_chips"), dec = json_number(r.out, "decode_chips");
   const double idle = json_number(r.out, "idle_chips");
   CHECK(pre <= 96);
@@ -250,4 +250,30 @@ TEST_CASE("CLI: Atlas 950 SuperPoD decodes with instances of at most 512 chips")
   const CliResult r = run_podperf("estimate --system atlas-950-superpod --model deepseek-v3 --mode decode --tpot-ms 50 --json");
   REQUIRE(r.rc == 0);
   CHECK(json_number(r.out, "instance_chips") <= 512);
+}
+
+TEST_CASE("CLI: prefill on another system prices the KV transfer over the fabric joining them") {
+  const CliResult r = run_podperf(
+      "estimate --system cloudmatrix-384 --prefill-system 4xatlas-800t-a2 --model deepseek-v3 --mode serve --json");
+  REQUIRE(r.rc == 0);
+  CHECK(r.out.find("\"fits\": true") != std::string::npos);
+  CHECK(r.out.find("scale-out RDMA between the systems") != std::string::npos);
+  // 2,048 prompt tokens x 61 layers x 576 latent elements x 1 byte (INT8) = 71.96 MB per request.
+  CHECK(json_number(r.out, "kv_transfer_bytes") == doctest::Approx(2048.0 * 61 * 576));
+  CHECK(json_number(r.out, "kv_transfer_ms") > 0);
+  CHECK(json_number(r.out, "chips") == 384 + 32);
+}
+
+TEST_CASE("CLI: prefix-cache hits raise the prefill capacity of the same instance by 1 / (1 - hit)") {
+  const std::string base =
+      "estimate --system gb200-nvl72 --model deepseek-v3 --mode serve --prefill-tp 1 --prefill-dp 8 --prefill-ep 8 "
+      "--tp 1 --dp 64 --ep 64 --json";
+  const CliResult a = run_podperf(base), b = run_podperf(base + " --prefix-hit 0.5");
+  REQUIRE(a.rc == 0);
+  REQUIRE(b.rc == 0);
+  auto prefill_capacity = [](const std::string& j) {
+    const auto p = j.find("\"prefill\":");
+    return json_number(j.substr(p), "capacity_requests_per_s");
+  };
+  CHECK(prefill_capacity(b.out) == doctest::Approx(2 * prefill_capacity(a.out)).epsilon(1e-6));
 }
