@@ -14,9 +14,14 @@
 namespace podperf::cli {
 
 namespace {
-// "auto": the narrowest 8-bit format the chip runs natively (FP8, else INT8, else BF16).
-Precision precision_flag(const std::string& v, const char* flag, const Chip& chip) {
+// "auto": the recipe's precision when a recipe applies (--recipe, or the chip's native one in
+// hwdb/recipes), else the narrowest 8-bit format the chip runs natively (FP8, else INT8, else BF16;
+// BF16 for attention).
+Precision precision_flag(const std::string& v, const char* flag, const Chip& chip, const Recipe* rc = nullptr,
+                         Precision Recipe::*field = nullptr) {
   if (v == "auto") {
+    if (rc && field) return rc->*field;
+    if (field == &Recipe::attn) return Precision::bf16;
     if (chip.peak(Precision::fp8) > 0) return Precision::fp8;
     if (chip.peak(Precision::int8) > 0) return Precision::int8;
     return Precision::bf16;
@@ -51,7 +56,8 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_option("--ttft-ms", f.ttft_ms, "TTFT target")->check(CLI::Range(1e-3, 1e8));
   cmd->add_option("--weights", f.weights, "weight precision: auto (FP8, else INT8, else BF16) | int8 | fp8 | fp4 | bf16")->capture_default_str();
   cmd->add_option("--kv", f.kv, "KV-cache precision (auto as --weights)")->capture_default_str();
-  cmd->add_option("--attn", f.attn, "attention-core precision")->capture_default_str();
+  cmd->add_option("--attn", f.attn, "attention-core precision (auto: the recipe's, else bf16)")->capture_default_str();
+  cmd->add_option("--recipe", f.recipe, "precision recipe from hwdb/recipes (nvfp4 | fp8 | w8a8 | hif8); default: the chip's native one");
   cmd->add_option("--precision", f.precision, "training compute precision (bf16 | fp8)")->capture_default_str();
   cmd->add_option("--mtp", f.mtp, "multi-token-prediction draft tokens per step")->check(CLI::NonNegativeNumber);
   cmd->add_option("--mtp-accept", f.mtp_accept, "acceptance rate of each draft token")->check(CLI::Range(0.0, 1.0))
@@ -74,13 +80,22 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_flag("--search", f.search, "search the parallel plan for the most tokens/s per chip");
 }
 
+const Recipe* chosen_recipe(const System& sys, const WorkloadFlags& f) {
+  if (!f.recipes) {
+    if (!f.recipe.empty()) throw InputError("flag --recipe: no recipes loaded");
+    return nullptr;
+  }
+  return f.recipe.empty() ? f.recipes->native_for(sys.chip.id) : &f.recipes->recipe(f.recipe);
+}
+
 WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& f) {
   WorkloadRequest r;
   r.mode = f.mode == "prefill" ? Mode::prefill : f.mode == "decode" ? Mode::decode : f.mode == "serve" ? Mode::serve : Mode::train;
   InferenceSetup& x = r.infer;
-  x.weights = precision_flag(f.weights, "--weights", sys.chip);
-  x.kv = precision_flag(f.kv, "--kv", sys.chip);
-  x.attn = precision_flag(f.attn, "--attn", sys.chip);
+  const Recipe* rc = chosen_recipe(sys, f);
+  x.weights = precision_flag(f.weights, "--weights", sys.chip, rc, &Recipe::weights);
+  x.kv = precision_flag(f.kv, "--kv", sys.chip, rc, &Recipe::kv);
+  x.attn = precision_flag(f.attn, "--attn", sys.chip, rc, &Recipe::attn);
   x.seq_in = f.seq_in;
   x.seq_out = f.seq_out;
   x.context = f.context;
@@ -97,9 +112,9 @@ WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& 
   if (r.mode != Mode::train) {
     // Prefill and decode alone: the deployable instance size with the most tokens/s over whole
     // instances (serve mode searches its own instances in the deployment).
-    Parallel p = r.mode == Mode::serve ? default_inference_plan(sys, m, x.weights)
-                                       : default_serving_plan(sys, m, x, r.mode);
     const bool given = f.tp || f.dp || f.ep || f.pp;
+    Parallel p = r.mode == Mode::serve || given ? default_inference_plan(sys, m, x.weights)
+                                                : default_serving_plan(sys, m, x, r.mode);
     if (given) {
       p.tp = f.tp ? f.tp : 1;
       p.pp = f.pp ? f.pp : 1;
@@ -194,6 +209,7 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
   cmd->callback([&ctx, o, cmd] {
     const System sys = ctx.db().system(o->system);
     const Model m = ctx.models().model(o->model);
+    o->f.recipes = &ctx.recipes();
     if (o->f.mode == "serve" && !o->f.search) {
       run_deployment(std::cout, ctx, sys, m, o->f, o->d, o->json);
       return;
@@ -208,8 +224,19 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
       req.infer.reserve_frac = o->d.hbm_reserve;
     }
     const Estimate e = run_request(sys, m, req);
-    if (o->json) std::cout << estimate_json(sys, m, req, e).dump() << '\n';
-    else print_estimate(std::cout, sys, m, req, e);
+    const Recipe* rc = chosen_recipe(sys, o->f);
+    if (o->json) {
+      Json j = estimate_json(sys, m, req, e);
+      j["recipe"] = rc ? rc->id : std::string("none");
+      std::cout << j.dump() << '\n';
+    } else {
+      print_estimate(std::cout, sys, m, req, e);
+      if (req.mode != Mode::train) {
+        if (rc) std::cout << "  precision recipe: " << rc->id << (o->f.recipe.empty() ? " (native default of " + sys.chip.id + ")" : std::string(""))
+                          << ": " << rc->name << " [" << rc->kind << "]; flags --weights/--kv/--attn override it\n";
+        else std::cout << "  precision: no recipe for " << sys.chip.id << "; the narrowest native 8-bit format, BF16 attention\n";
+      }
+    }
   });
 }
 

@@ -9,6 +9,7 @@
 #include "podperf/error.hpp"
 #include "podperf/hwdb.hpp"
 #include "podperf/models.hpp"
+#include "podperf/recipes.hpp"
 
 namespace podperf::cli {
 
@@ -18,6 +19,7 @@ struct Context {
   std::string configs_dir;
   std::unique_ptr<Hwdb> loaded;
   std::unique_ptr<ModelDb> models_loaded;
+  std::unique_ptr<RecipeDb> recipes_loaded;
 
   const Hwdb& db() {
     if (!loaded) loaded = std::make_unique<Hwdb>(load_hwdb(hwdb_dir, figures));
@@ -26,6 +28,10 @@ struct Context {
   const ModelDb& models() {
     if (!models_loaded) models_loaded = std::make_unique<ModelDb>(load_models(configs_dir));
     return *models_loaded;
+  }
+  const RecipeDb& recipes() {  // hwdb/recipes: deployed precision recipes and the chips they are native to
+    if (!recipes_loaded) recipes_loaded = std::make_unique<RecipeDb>(load_recipes(hwdb_dir));
+    return *recipes_loaded;
   }
 };
 

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "podperf/json.hpp"
+#include "podperf/recipes.hpp"
 #include "podperf/workload.hpp"
 
 namespace podperf::cli {
@@ -16,7 +17,9 @@ struct WorkloadFlags {
   int prefill_tp = 0, prefill_dp = 0, prefill_ep = 0;
   int batch = 0, seq_in = 2048, seq_out = 256, seq = 4096, context = 0;
   double tpot_ms = 0, ttft_ms = 0;
-  std::string weights = "auto", kv = "auto", attn = "bf16", precision = "bf16";
+  std::string weights = "auto", kv = "auto", attn = "auto", precision = "bf16";
+  std::string recipe;                  // --recipe NAME (hwdb/recipes); empty: the chip's native one
+  const RecipeDb* recipes = nullptr;   // set by the command before resolve()
   int mtp = 0;
   double mtp_accept = 0.7;
   double overlap = -1;
@@ -32,6 +35,8 @@ using WorkloadRequest = Workload;
 
 void add_workload_flags(CLI::App* cmd, WorkloadFlags& f);
 WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& f);
+// The recipe whose precisions the "auto" flags take: --recipe, else the chip's native recipe, else none.
+const Recipe* chosen_recipe(const System& sys, const WorkloadFlags& f);
 // Rejects a plan that cannot exist (InputError naming the flag), then runs the workload.
 Estimate run_request(const System& sys, const Model& m, const WorkloadRequest& r);
 
