@@ -253,6 +253,10 @@ void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Mod
     j["kv_fabric"] = kv_path;
     j["it_power_w"] = val(it_w);
     j["capex_usd"] = capex;
+    const Recipe* rd_ = chosen_recipe(sys, f);
+    const Recipe* rp_ = chosen_recipe(*ps, f);
+    j["recipe"] = rd_ ? rd_->id : std::string("none");
+    j["prefill_recipe"] = rp_ ? rp_->id : std::string("none");
     os << j.dump() << '\n';
     return;
   }
@@ -271,6 +275,13 @@ void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Mod
      << (d.mix.arrival_rate > 0 ? num(d.mix.arrival_rate) + " req/s" : std::string("the highest sustained"))
      << "; weights " << to_string(d.decode.weights) << ", KV " << to_string(d.decode.kv) << ", HBM reserve "
      << num(d.decode.reserve_frac, 3) << '\n';
+  {
+    const Recipe* rd_ = chosen_recipe(sys, f);
+    const Recipe* rp_ = chosen_recipe(*ps, f);
+    os << "  precision recipe: decode " << (rd_ ? rd_->id : std::string("none")) << " (" << sys.chip.id << ")";
+    if (r.heterogeneous) os << ", prefill " << (rp_ ? rp_->id : std::string("none")) << " (" << ps->chip.id << ")";
+    os << "; flags --weights/--kv/--attn override it\n";
+  }
   auto inst = [&](const char* role, const InstanceChoice& c, int n, const System& s) {
     os << "  " << role << ": " << n << " x " << c.chips << " chips (" << plan_text(c.par);
     if (c.redundant_experts) os << ", " << c.redundant_experts << " redundant experts";

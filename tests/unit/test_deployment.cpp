@@ -277,3 +277,13 @@ TEST_CASE("CLI: prefix-cache hits raise the prefill capacity of the same instanc
   };
   CHECK(prefill_capacity(b.out) == doctest::Approx(2 * prefill_capacity(a.out)).epsilon(1e-6));
 }
+
+TEST_CASE("CLI: 950PR prefill pod beside the Atlas 950 SuperPoD's 950DT decode") {
+  const CliResult r = run_podperf(
+      "estimate --system atlas-950-superpod --prefill-system atlas-950pr-pod --model deepseek-v3 --mode serve --json");
+  REQUIRE(r.rc == 0);
+  CHECK(r.out.find("\"fits\": true") != std::string::npos);
+  CHECK(r.out.find("\"prefill_system\": \"atlas-950pr-pod\"") != std::string::npos);
+  CHECK(json_number(r.out, "kv_transfer_ms") > 0);
+  CHECK(json_number(r.out, "chips") == 8192 + 1024);
+}
