@@ -97,6 +97,8 @@ void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Mod
   if (!(df.hbm_reserve >= 0 && df.hbm_reserve < 1))
     throw InputError("flag --hbm-reserve: must be in [0, 1) (got " + num(df.hbm_reserve) + ")");
 
+  if (f.context > 0)
+    throw InputError("flag --context: serve derives the decode context from the request mix (use --seq-in/--seq-out or --mix)");
   DeploymentSetup d;
   // Prefill system: the decode system unless --prefill-system names another one.
   System psys_store;
