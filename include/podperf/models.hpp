@@ -3,6 +3,7 @@
 #pragma once
 #include <map>
 #include <string>
+#include <vector>
 
 #include "podperf/model.hpp"
 #include "podperf/record.hpp"
@@ -12,6 +13,7 @@ namespace podperf {
 struct ModelDb {
   std::string dir;
   std::map<std::string, Record> records;
+  std::map<std::string, std::vector<LayerGroup>> layer_groups;  // [[layer_groups]] where given
   Model model(const std::string& id) const;  // throws InputError for an unknown id
 };
 

@@ -177,7 +177,9 @@ Prepared prepare(Context& ctx, const Setup& o) {
   for (Side* s : {&p.a, &p.b}) {
     db.site(s->site_id);  // unknown site: error now
     const System sys = db.system(s->id);
-    s->w = resolve(sys, p.model, o.f);
+    WorkloadFlags f = o.f;
+    f.recipes = &ctx.recipes();  // each chip's native precision recipe unless flags say otherwise
+    s->w = resolve(sys, p.model, f);
     run_request(sys, p.model, s->w);  // rejects impossible plans with the flag named
   }
   std::vector<std::string> ids = entities_of_system(db, o.a);

@@ -9,7 +9,9 @@
 #include "context.hpp"
 #include "economics_output.hpp"
 #include "podperf/limits.hpp"
+#include "deploy_cli.hpp"
 #include "estimate_output.hpp"
+#include "podperf/deployment.hpp"
 #include "podperf/plan.hpp"
 #include "podperf/precision_choice.hpp"
 #include "table.hpp"
@@ -18,9 +20,16 @@
 namespace podperf::cli {
 
 namespace {
-// "auto": the narrowest 8-bit format the chip runs natively (FP8, else INT8, else BF16).
-Precision precision_flag(const std::string& v, const char* flag, const Chip& chip) {
-  if (v == "auto") return native_8bit(chip);
+// "auto": the recipe's precision when a recipe applies (--recipe, or the chip's native one in
+// hwdb/recipes), else the narrowest 8-bit format the chip runs natively (FP8, else INT8, else BF16;
+// BF16 for attention).
+Precision precision_flag(const std::string& v, const char* flag, const Chip& chip, const Recipe* rc = nullptr,
+                         Precision Recipe::*field = nullptr) {
+  if (v == "auto") {
+    if (rc && field) return rc->*field;
+    if (field == &Recipe::attn) return Precision::bf16;
+    return native_8bit(chip);
+  }
   Precision p;
   if (!parse_precision(v, p))
     throw InputError(std::string("flag ") + flag + ": unknown precision '" + v + "' (fp4 | fp8 | int8 | bf16 | fp32)");
@@ -54,7 +63,8 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_option("--ttft-ms", f.ttft_ms, "TTFT target")->check(CLI::Range(0.001, 1e8));
   cmd->add_option("--weights", f.weights, "weight precision: auto (FP8, else INT8, else BF16) | int8 | fp8 | fp4 | bf16")->capture_default_str();
   cmd->add_option("--kv", f.kv, "KV-cache precision (auto as --weights)")->capture_default_str();
-  cmd->add_option("--attn", f.attn, "attention-core precision")->capture_default_str();
+  cmd->add_option("--attn", f.attn, "attention-core precision (auto: the recipe's, else bf16)")->capture_default_str();
+  cmd->add_option("--recipe", f.recipe, "precision recipe from hwdb/recipes (nvfp4 | fp8 | w8a8 | hif8); default: the chip's native one");
   cmd->add_option("--precision", f.precision, "training compute precision (bf16 | fp8)")->capture_default_str();
   cmd->add_option("--mtp", f.mtp, "multi-token-prediction draft tokens per step")->check(CLI::Range(0, static_cast<int>(kMaxMtpTokens)));
   cmd->add_option("--mtp-accept", f.mtp_accept, "acceptance rate of each draft token")->check(CLI::Range(0.0, 1.0))
@@ -107,13 +117,22 @@ TrainingPins training_pins(const WorkloadFlags& f) {
   return p;
 }
 
+const Recipe* chosen_recipe(const System& sys, const WorkloadFlags& f) {
+  if (!f.recipes) {
+    if (!f.recipe.empty()) throw InputError("flag --recipe: no recipes loaded");
+    return nullptr;
+  }
+  return f.recipe.empty() ? f.recipes->native_for(sys.chip.id) : &f.recipes->recipe(f.recipe);
+}
+
 WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& f) {
   WorkloadRequest r;
   r.mode = f.mode == "prefill" ? Mode::prefill : f.mode == "decode" ? Mode::decode : f.mode == "serve" ? Mode::serve : Mode::train;
   InferenceSetup& x = r.infer;
-  x.weights = precision_flag(f.weights, "--weights", sys.chip);
-  x.kv = precision_flag(f.kv, "--kv", sys.chip);
-  x.attn = precision_flag(f.attn, "--attn", sys.chip);
+  const Recipe* rc = chosen_recipe(sys, f);
+  x.weights = precision_flag(f.weights, "--weights", sys.chip, rc, &Recipe::weights);
+  x.kv = precision_flag(f.kv, "--kv", sys.chip, rc, &Recipe::kv);
+  x.attn = precision_flag(f.attn, "--attn", sys.chip, rc, &Recipe::attn);
   x.seq_in = f.seq_in;
   x.seq_out = f.seq_out;
   x.context = f.context;
@@ -128,8 +147,11 @@ WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& 
   if (f.mtp > 0 && m.mtp_layers == 0)
     throw InputError("flag --mtp: model '" + m.id + "' has no multi-token-prediction module");
   if (r.mode != Mode::train) {
-    Parallel p = default_inference_plan(sys, m, x.weights);
+    // Prefill and decode alone: the deployable instance size with the most tokens/s over whole
+    // instances (serve mode searches its own instances in the deployment).
     const bool given = f.tp || f.dp || f.ep || f.pp;
+    Parallel p = r.mode == Mode::serve || given ? default_inference_plan(sys, m, x.weights)
+                                                : default_serving_plan(sys, m, x, r.mode);
     if (given) {
       p.tp = f.tp ? f.tp : 1;
       p.pp = f.pp ? f.pp : 1;
@@ -230,7 +252,11 @@ void reject_impossible(const System& sys, const Model& m, const WorkloadRequest&
 
 Estimate run_request(const System& sys, const Model& m, const WorkloadRequest& r) {
   reject_impossible(sys, m, r);
-  return run_workload(sys, m, r);
+  Estimate e = run_workload(sys, m, r);
+  // Prefill and decode: the system runs whole instances only.
+  if ((e.mode == Mode::prefill || e.mode == Mode::decode) && e.instance_chips > 0)
+    e.tokens_per_s = double(sys.chips / e.instance_chips) * e.instance_chips * e.tokens_per_s_per_chip;
+  return e;
 }
 
 // Training plan search: the best plan in full, then the best plans and the rejections by reason.
@@ -311,6 +337,7 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
     std::string system, model;
     WorkloadFlags f;
     EconomicsFlags econ;
+    DeployFlags d;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
@@ -319,22 +346,43 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--model", o->model, "model id (configs/models)")->required();
   add_workload_flags(cmd, o->f);
   add_economics_flags(cmd, o->econ);
+  add_deploy_flags(cmd, o->d);
   cmd->add_flag("--json", o->json, "machine-readable output");
-  cmd->callback([&ctx, o] {
+  cmd->callback([&ctx, o, cmd] {
     const System sys = ctx.db().system(o->system);
     const Model m = ctx.models().model(o->model);
+    o->f.recipes = &ctx.recipes();
+    if (o->f.mode == "serve" && !o->f.search) {
+      run_deployment(std::cout, ctx, sys, m, o->f, o->d, o->json);
+      return;
+    }
+    for (const char* flag : {"--pd-split", "--prefill-system", "--scenario", "--percentile", "--prefix-hit",
+                             "--arrival-rate", "--mix", "--seq-in-range", "--seq-out-range"})
+      if (cmd->count(flag) > 0) throw InputError(std::string("flag ") + flag + ": only with --mode serve");
     WorkloadRequest req = resolve(sys, m, o->f);
+    if (cmd->count("--hbm-reserve") > 0) {
+      if (!(o->d.hbm_reserve >= 0 && o->d.hbm_reserve < 1))
+        throw InputError("flag --hbm-reserve: must be in [0, 1) (got " + std::to_string(o->d.hbm_reserve) + ")");
+      req.infer.reserve_frac = o->d.hbm_reserve;
+    }
     if (req.mode == Mode::train && req.search) {
       print_training_search(std::cout, sys, m, req, training_pins(o->f), o->json);
       return;
     }
     const Estimate e = run_request(sys, m, req);
+    const Recipe* rc = chosen_recipe(sys, o->f);
     if (o->json) {
       Json j = estimate_json(sys, m, req, e);
+      j["recipe"] = rc ? rc->id : std::string("none");
       economics_output(std::cout, &j, ctx.db(), o->system, m, req, o->econ);
       std::cout << j.dump() << '\n';
     } else {
       print_estimate(std::cout, sys, m, req, e);
+      if (req.mode != Mode::train) {
+        if (rc) std::cout << "  precision recipe: " << rc->id << (o->f.recipe.empty() ? " (native default of " + sys.chip.id + ")" : std::string(""))
+                          << ": " << rc->name << " [" << rc->kind << "]; flags --weights/--kv/--attn override it\n";
+        else std::cout << "  precision: no recipe for " << sys.chip.id << "; the narrowest native 8-bit format, BF16 attention\n";
+      }
       economics_output(std::cout, nullptr, ctx.db(), o->system, m, req, o->econ);
     }
   });

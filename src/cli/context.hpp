@@ -9,6 +9,7 @@
 #include "podperf/error.hpp"
 #include "podperf/hwdb.hpp"
 #include "podperf/models.hpp"
+#include "podperf/recipes.hpp"
 
 namespace podperf::cli {
 
@@ -22,6 +23,7 @@ struct Context {
   // --electricity-usd-kwh, --pue, --utilization (< 0: not given).
   std::vector<std::string> sets;
   std::string electricity_usd_kwh, pue, utilization;  // empty: not given
+  std::unique_ptr<RecipeDb> recipes_loaded;
 
   const Hwdb& db() {
     if (!loaded) {
@@ -34,6 +36,10 @@ struct Context {
   const ModelDb& models() {
     if (!models_loaded) models_loaded = std::make_unique<ModelDb>(load_models(configs_dir));
     return *models_loaded;
+  }
+  const RecipeDb& recipes() {  // hwdb/recipes: deployed precision recipes and the chips they are native to
+    if (!recipes_loaded) recipes_loaded = std::make_unique<RecipeDb>(load_recipes(hwdb_dir));
+    return *recipes_loaded;
   }
 };
 

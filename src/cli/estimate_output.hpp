@@ -7,6 +7,7 @@
 
 #include "podperf/json.hpp"
 #include "podperf/plan.hpp"
+#include "podperf/recipes.hpp"
 #include "podperf/workload.hpp"
 
 namespace podperf::cli {
@@ -17,7 +18,9 @@ struct WorkloadFlags {
   int prefill_tp = 0, prefill_dp = 0, prefill_ep = 0;
   int batch = 0, seq_in = 2048, seq_out = 256, seq = 0, context = 0;  // seq 0: the model's training length, else 4,096
   double tpot_ms = 0, ttft_ms = 0;
-  std::string weights = "auto", kv = "auto", attn = "bf16", precision = "bf16";
+  std::string weights = "auto", kv = "auto", attn = "auto", precision = "bf16";
+  std::string recipe;                  // --recipe NAME (hwdb/recipes); empty: the chip's native one
+  const RecipeDb* recipes = nullptr;   // set by the command before resolve()
   int mtp = 0;
   double mtp_accept = 0.7;
   double overlap = -1;
@@ -37,6 +40,8 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f);
 WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& f);
 // The training flags given, as pins of the plan search.
 TrainingPins training_pins(const WorkloadFlags& f);
+// The recipe whose precisions the "auto" flags take: --recipe, else the chip's native recipe, else none.
+const Recipe* chosen_recipe(const System& sys, const WorkloadFlags& f);
 // Rejects a plan that cannot exist (InputError naming the flag), then runs the workload.
 Estimate run_request(const System& sys, const Model& m, const WorkloadRequest& r);
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "podperf/attention_kinds.hpp"
 #include "podperf/operators.hpp"
 #include "podperf/workload.hpp"
 
@@ -113,12 +114,6 @@ double experts_per_chip(const Model& m, const Parallel& p, int redundant) {
   return m.moe() ? double(m.experts + redundant) / p.ep : 0;
 }
 
-// GQA KV heads held per TP rank (replicated once TP exceeds the KV heads).
-double kv_elems_per_chip(const Model& m, int tp) {
-  if (m.attention == Attention::mla) return kv_elements_per_token_layer(m);  // latent replicated over TP
-  return 2.0 * std::max(1.0, double(m.kv_heads) / tp) * m.head_dim;
-}
-
 // MoE dispatch or combine: `tokens` tokens leave each chip, each for k experts spread over ep chips,
 // `bytes` per copy. Inside one supernode this is one all-to-all. Across g supernodes the dispatch is
 // hierarchical (DeepEP; DeepSeek-V3 report sec. 3.2.2): a token crosses scale-out once per distinct
@@ -137,8 +132,8 @@ double moe_all_to_all(const System& s, int ep, double tokens, double k, double b
 
 // One transformer layer on one chip for T tokens of `seqs` sequences (per DP group); decode reads a
 // KV cache of `ctx` tokens, prefill attends causally over `ctx` = the prompt length.
-void layer(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, bool moe_layer,
-           bool decode, double T, double seqs, double ctx, double draft, Acc& acc) {
+void layer(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, Attention kind,
+           bool moe_layer, bool decode, double T, double seqs, double ctx, double draft, Acc& acc) {
   const Chip& c = s.chip;
   const Precision w = x.weights, a = x.act;
   const double h = m.hidden;
@@ -147,23 +142,10 @@ void layer(const System& s, const Model& m, const InferenceSetup& x, const Paral
   // projections), RoPE, the attention core over the cache, the TP all-reduce.
   comp.op(c, ops::elementwise(T * h, 2, 1, 1, a));
   comp.op(c, ops::elementwise(T * h, 1, 1, 4, a));
-  comp.op(c, ops::gemm(T, attention_params(m) / (p.tp * h), h, w, a, w));
-  const double rope = m.attention == Attention::mla ? m.heads / p.tp * m.qk_rope_dim + m.qk_rope_dim
-                                                    : (m.heads + m.kv_heads) / p.tp * double(m.head_dim);
-  comp.op(c, ops::elementwise(T * rope, 1, 1, 6, a));
-  if (m.attention == Attention::mla) {
-    const ops::MlaShape sh{double(m.heads) / p.tp, double(m.kv_lora_rank), double(m.qk_rope_dim),
-                           double(m.qk_nope_dim), double(m.v_head_dim)};
-    Op core = decode ? ops::mla_decode(seqs, ctx, sh, x.attn, x.kv) : ops::mla_prefill(seqs, ctx, sh, x.attn);
-    core.flops *= decode ? 1 + draft : 1;
-    comp.op(c, core);
-  } else {
-    const ops::AttnShape sh{double(m.heads) / p.tp, std::max(1.0, double(m.kv_heads) / p.tp), double(m.head_dim)};
-    Op core = decode ? ops::attention_decode(seqs, ctx, sh, x.attn, x.kv) : ops::attention_prefill(seqs, ctx, sh, x.attn);
-    core.flops *= decode ? 1 + draft : 1;
-    comp.op(c, core);
-  }
-  if (!decode) comp.op(c, ops::elementwise(T * kv_elems_per_chip(m, p.tp), 0, 1, 0, x.kv));  // KV cache write
+  comp.op(c, ops::gemm(T, attention_params(m, kind) / (p.tp * h), h, w, a, w));
+  // RoPE, the core over the cache, the indexer and the cache write: one dispatch on the kind.
+  const OpList at = attention_ops(m, kind, p.tp, decode, seqs, ctx, draft, {x.attn, x.kv, a});
+  for (int i = 0; i < at.n; ++i) comp.op(c, at.op[i]);
   double tp_s = 0, ep_s = 0;
   if (p.tp > 1) tp_s += collective(s, Coll::all_reduce, p.tp, T * h * B(a)).time_s;
   // FFN block: residual add, norm, then the FFN; SwiGLU reads gate and up, writes one (3 FLOPs).
@@ -210,21 +192,18 @@ Acc forward(const System& s, const Model& m, const InferenceSetup& x, const Para
   Acc acc;
   const Chip& c = s.chip;
   acc.op(c, ops::embedding(T, m.hidden, x.act));
-  if (m.dense_layers > 0) {
+  for (int g = 0; g < m.n_groups; ++g) {  // one layer of each group, times its count
     Acc one;
-    layer(s, m, x, p, false, decode, T, seqs, ctx, draft, one);
-    acc.add(one, m.dense_layers);
+    layer(s, m, x, p, m.groups[g].attention, m.groups[g].ffn == Ffn::moe, decode, T, seqs, ctx, draft, one);
+    acc.add(one, m.groups[g].count);
   }
-  if (m.moe_layers() > 0) {
-    Acc one;
-    layer(s, m, x, p, true, decode, T, seqs, ctx, draft, one);
-    acc.add(one, m.moe_layers());
-    // Multi-token prediction: each draft token runs one extra (MoE) block on `seqs` tokens.
-    if (decode && draft > 0) {
-      Acc mtp;
-      layer(s, m, x, p, true, true, seqs, seqs, ctx, 0, mtp);
-      acc.add(mtp, draft);
-    }
+  // Multi-token prediction: each draft token runs one extra block (of the last group's kinds) on
+  // `seqs` tokens.
+  if (decode && draft > 0 && m.n_groups > 0) {
+    const LayerGroup& last = m.groups[m.n_groups - 1];
+    Acc mtp;
+    layer(s, m, x, p, last.attention, last.ffn == Ffn::moe, true, seqs, seqs, ctx, 0, mtp);
+    acc.add(mtp, draft);
   }
   // LM head: every token in decode, the last token of each prompt in prefill (plus the draft heads).
   const double head_rows = decode ? T + seqs * draft : seqs;
@@ -247,9 +226,9 @@ double weight_bytes(const Model& m, const Parallel& p, Precision w, int redundan
   return params * B(w);
 }
 
-// KV cache per sequence held on one chip (bytes).
+// KV cache (and linear-attention state) per sequence held on one chip (bytes).
 double kv_bytes_per_seq(const Model& m, const Parallel& p, double ctx, Precision kv) {
-  return ctx * kv_elems_per_chip(m, p.tp) * m.layers / p.pp * B(kv);
+  return cache_bytes_seq(m, p.tp, ctx, kv) / p.pp;
 }
 
 void fill_memory(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, double seqs_per_chip,
@@ -396,7 +375,7 @@ Estimate estimate_serve(const System& s, const Model& m, const InferenceSetup& x
   }
   // KV cache of one prompt moves from a prefill chip to a decode chip: over scale-up when both
   // pools sit in one supernode, else over scale-out.
-  e.kv_transfer_bytes = x.seq_in * kv_elements_per_token_layer(m) * m.layers * B(x.kv);
+  e.kv_transfer_bytes = cache_bytes_seq(m, 1, x.seq_in, x.kv);
   const bool same_pod = px.par.chips() + x.par.chips() <= s.chips_per_supernode;
   const Fabric& f = same_pod ? s.scaleup : s.scaleout;
   const double kv_s = f.latency_us * 1e-6 + e.kv_transfer_bytes / (f.gb_s_per_dir * 1e9 * f.coll_eff);
@@ -419,11 +398,10 @@ Estimate estimate_serve(const System& s, const Model& m, const InferenceSetup& x
 }
 
 double forward_flops_per_token(const Model& m, double seq) {
-  // Causal attention at average context seq / 2: QK^T and PV per layer.
-  const double per_layer = m.attention == Attention::mla
-                               ? seq * m.heads * double(m.qk_nope_dim + m.qk_rope_dim + m.v_head_dim)
-                               : 2 * seq * double(m.heads) * m.head_dim;
-  return 2 * active_params(m) + m.layers * per_layer;
+  // Causal attention at average context seq / 2: QK^T and PV per layer, by kind.
+  double attn = 0;
+  for (int g = 0; g < m.n_groups; ++g) attn += m.groups[g].count * attention_flops_per_token(m, m.groups[g].attention, seq);
+  return 2 * active_params(m) + attn;
 }
 
 }  // namespace podperf

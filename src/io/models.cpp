@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 
 #include "toml_fields.hpp"
 
@@ -22,7 +23,7 @@ io::FileSchema model_schema() {
               {"", "id", T::text, true, ""},
               {"", "name", T::text, true, ""},
               {"", "notes", T::text, false, ""},
-              {"arch", "attention", T::choice, true, "", 0, {"gqa", "mla"}},
+              {"arch", "attention", T::choice, true, "", 0, {"gqa", "mha", "mla", "sparse_mla", "sliding", "linear"}},
               {"arch", "layers", T::count, true, "layers", 1000},
               {"arch", "dense_layers", T::nonneg_count, false, "leading dense-FFN layers", 1000},
               {"arch", "hidden", T::count, true, "model width", 1e5},
@@ -45,6 +46,16 @@ io::FileSchema model_schema() {
               {"arch", "mtp_layers", T::nonneg_count, false, "MTP modules", 16},
               {"training", "batch_tokens", T::count, false, "tokens per global batch", 1e10},
               {"training", "seq", T::count, false, "tokens per training sequence", 1e7},
+              {"arch", "attn_gate", T::nonneg_count, false, "1 = output gate on the query projection", 1},
+              {"arch", "index_heads", T::count, false, "sparse_mla indexer heads", 1024},
+              {"arch", "index_head_dim", T::count, false, "sparse_mla indexer head dim", 1024},
+              {"arch", "index_topk", T::count, false, "tokens sparse_mla attends to", 1e7},
+              {"arch", "window", T::count, false, "tokens a sliding layer attends to", 1e7},
+              {"arch", "linear_key_heads", T::count, false, "linear-attention key heads", 1024},
+              {"arch", "linear_value_heads", T::count, false, "linear-attention value heads", 1024},
+              {"arch", "linear_key_dim", T::count, false, "per head", 1024},
+              {"arch", "linear_value_dim", T::count, false, "per head", 1024},
+              {"arch", "linear_conv", T::count, false, "causal conv kernel width", 64},
               {"published", "total_params_b", T::positive, true, "billion parameters", 1e5},
               {"published", "active_params_b", T::positive, true, "billion parameters", 1e5},
           }};
@@ -55,7 +66,29 @@ int as_int(const Record& r, const std::string& k) {
   return it == r.numbers.end() ? 0 : static_cast<int>(it->second.value);
 }
 
-void check_model(const Record& r) {
+// Fields each attention kind needs.
+void need_kind(const Record& r, Attention k, const std::string& name,
+               const std::function<void(const char*, const char*)>& need) {
+  const std::string why = "attention '" + name + "'";
+  auto req = [&](std::initializer_list<const char*> keys) {
+    for (auto key : keys) need(key, why.c_str());
+  };
+  switch (k) {
+    case Attention::gqa: req({"kv_heads", "head_dim"}); break;
+    case Attention::sliding: req({"kv_heads", "head_dim", "window"}); break;
+    case Attention::mla: req({"kv_lora_rank", "qk_nope_dim", "qk_rope_dim", "v_head_dim"}); break;
+    case Attention::sparse_mla:
+      req({"kv_lora_rank", "qk_nope_dim", "qk_rope_dim", "v_head_dim", "q_lora_rank", "index_heads", "index_head_dim",
+           "index_topk"});
+      break;
+    case Attention::linear:
+      req({"linear_key_heads", "linear_value_heads", "linear_key_dim", "linear_value_dim", "linear_conv"});
+      break;
+  }
+  (void)r;
+}
+
+void check_model(const Record& r, const std::vector<LayerGroup>& groups, const std::vector<std::string>& group_kinds) {
   auto fail = [&](const std::string& key, const std::string& msg) {
     const std::string path = "arch." + key;
     const int line = r.numbers.count(path) ? r.numbers.at(path).line : r.text_line.at("arch.attention");
@@ -64,13 +97,12 @@ void check_model(const Record& r) {
   auto need = [&](const char* key, const char* why) {
     if (!r.has(std::string("arch.") + key)) fail(key, std::string("missing (required by ") + why + ")");
   };
-  if (r.str("arch.attention") == "gqa") {
-    need("kv_heads", "attention 'gqa'");
-    need("head_dim", "attention 'gqa'");
-    if (as_int(r, "arch.heads") % as_int(r, "arch.kv_heads") != 0) fail("kv_heads", "must divide heads");
-  } else {
-    for (auto k : {"kv_lora_rank", "qk_nope_dim", "qk_rope_dim", "v_head_dim"}) need(k, "attention 'mla'");
-  }
+  Attention main{};
+  parse_attention(r.str("arch.attention"), main);
+  need_kind(r, main, r.str("arch.attention"), need);
+  for (size_t i = 0; i < groups.size(); ++i) need_kind(r, groups[i].attention, group_kinds[i], need);
+  if (r.has("arch.kv_heads") && as_int(r, "arch.heads") % as_int(r, "arch.kv_heads") != 0)
+    fail("kv_heads", "must divide heads");
   const int layers = as_int(r, "arch.layers");
   if (r.has("arch.experts")) {
     for (auto k : {"experts_per_token", "expert_ffn"}) need(k, "experts");
@@ -103,7 +135,7 @@ Model ModelDb::model(const std::string& id) const {
   Model m;
   m.id = r.id;
   m.name = r.str("name");
-  m.attention = r.str("arch.attention") == "mla" ? Attention::mla : Attention::gqa;
+  parse_attention(r.str("arch.attention"), m.attention);
   m.layers = as_int(r, "arch.layers");
   m.hidden = as_int(r, "arch.hidden");
   m.vocab = as_int(r, "arch.vocab");
@@ -125,7 +157,27 @@ Model ModelDb::model(const std::string& id) const {
   m.shared_experts = as_int(r, "arch.shared_experts");
   m.expert_ffn = as_int(r, "arch.expert_ffn");
   m.mtp_layers = as_int(r, "arch.mtp_layers");
+  m.attn_gate = as_int(r, "arch.attn_gate");
+  m.index_heads = as_int(r, "arch.index_heads");
+  m.index_head_dim = as_int(r, "arch.index_head_dim");
+  m.index_topk = as_int(r, "arch.index_topk");
+  m.window = as_int(r, "arch.window");
+  m.linear_key_heads = as_int(r, "arch.linear_key_heads");
+  m.linear_value_heads = as_int(r, "arch.linear_value_heads");
+  m.linear_key_dim = as_int(r, "arch.linear_key_dim");
+  m.linear_value_dim = as_int(r, "arch.linear_value_dim");
+  m.linear_conv = as_int(r, "arch.linear_conv");
   m.dense_layers = m.moe() ? as_int(r, "arch.dense_layers") : m.layers;
+  if (auto g = layer_groups.find(id); g != layer_groups.end()) {
+    m.n_groups = 0;
+    m.dense_layers = 0;
+    for (const LayerGroup& x : g->second) {
+      m.groups[m.n_groups++] = x;
+      if (x.ffn == Ffn::dense) m.dense_layers += x.count;
+    }
+  } else {
+    default_layer_groups(m);
+  }
   const Number& t = r.numbers.at("published.total_params_b");
   const Number& a = r.numbers.at("published.active_params_b");
   m.published_total_b = t.value, m.published_total_low_b = t.low, m.published_total_high_b = t.high;
@@ -145,11 +197,62 @@ ModelDb load_models(const std::string& dir) {
   static const io::FileSchema schema = model_schema();
   for (auto& path : files) {
     const std::string file = path.lexically_normal().string();
-    Record r = io::read_record(io::parse_toml_file(file), file, schema);
+    toml::table root = io::parse_toml_file(file);
+    std::vector<LayerGroup> groups;
+    std::vector<std::string> kinds;
+    const int groups_line = root.get("layer_groups") ? io::line_of(*root.get("layer_groups")) : 0;
+    if (const toml::node* lg = root.get("layer_groups")) {
+      const toml::array* arr = lg->as_array();
+      if (!arr || arr->empty() || !arr->is_array_of_tables())
+        throw InputError(file, groups_line, "layer_groups", "must be a non-empty list of [[layer_groups]] tables");
+      if (arr->size() > static_cast<size_t>(kMaxLayerGroups))
+        throw InputError(file, groups_line, "layer_groups",
+                         "at most " + std::to_string(kMaxLayerGroups) + " groups (got " + std::to_string(arr->size()) + ")");
+      for (size_t i = 0; i < arr->size(); ++i) {
+        const toml::table& t = *arr->get(i)->as_table();
+        io::StrictReader rd{file, t, "layer_groups[" + std::to_string(i) + "]", {}};
+        LayerGroup g;
+        g.count = rd.integer("count", 0);
+        if (g.count == 0) throw InputError(file, io::line_of(t), rd.field("count"), "missing (required)");
+        const std::string a = rd.str("attention");
+        if (!parse_attention(a, g.attention))
+          throw InputError(file, io::line_of(*t.get("attention")), rd.field("attention"),
+                           "unknown attention kind '" + a + "' (gqa | mha | mla | sparse_mla | sliding | linear)");
+        const std::string f = rd.str("ffn");
+        if (f == "dense") g.ffn = Ffn::dense;
+        else if (f == "moe") g.ffn = Ffn::moe;
+        else throw InputError(file, io::line_of(*t.get("ffn")), rd.field("ffn"), "unknown FFN kind '" + f + "' (dense | moe)");
+        rd.done();
+        groups.push_back(g);
+        kinds.push_back(a);
+      }
+      root.erase("layer_groups");
+    }
+    Record r = io::read_record(root, file, schema);
     if (r.id != path.stem().string())
       throw InputError(file, r.id_line, "id", "'" + r.id + "' does not match the file name '" +
                                                    path.filename().string() + "'");
-    check_model(r);
+    check_model(r, groups, kinds);
+    if (!groups.empty()) {
+      // The groups must cover the layers exactly; MoE groups need experts, and dense_layers (when
+      // given) must equal the dense groups.
+      long sum = 0, dense = 0;
+      for (auto& g : groups) {
+        sum += g.count;
+        if (g.ffn == Ffn::dense) dense += g.count;
+        if (g.ffn == Ffn::moe && !r.has("arch.experts"))
+          throw InputError(file, groups_line, "layer_groups", "an 'moe' group needs arch.experts");
+      }
+      const int layers = as_int(r, "arch.layers");
+      if (sum != layers)
+        throw InputError(file, groups_line, "layer_groups",
+                         "counts sum to " + std::to_string(sum) + ", not arch.layers = " + std::to_string(layers));
+      if (r.has("arch.dense_layers") && dense != as_int(r, "arch.dense_layers"))
+        throw InputError(file, r.numbers.at("arch.dense_layers").line, "arch.dense_layers",
+                         "is " + std::to_string(as_int(r, "arch.dense_layers")) + " but the dense layer groups hold " +
+                             std::to_string(dense));
+      db.layer_groups.emplace(r.id, groups);
+    }
     db.records.emplace(r.id, std::move(r));
   }
   return db;

@@ -1,0 +1,27 @@
+// estimate --mode serve as a deployment: whole prefill and decode instances, the request mix,
+// latency percentiles and scenarios (flags, checks and output).
+#pragma once
+#include <ostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "context.hpp"
+#include "estimate_output.hpp"
+
+namespace podperf::cli {
+
+struct DeployFlags {
+  std::string pd_split, prefill_system, scenario, mix, seq_in_range, seq_out_range;
+  double percentile = 99, prefix_hit = 0, arrival_rate = 0, hbm_reserve = 0.1;
+  CLI::Option *percentile_opt = nullptr, *arrival_opt = nullptr, *reserve_opt = nullptr;
+};
+
+void add_deploy_flags(CLI::App* cmd, DeployFlags& d);
+// A plan that cannot exist is bad input (cmd_estimate.cpp).
+void reject_impossible(const System& sys, const Model& m, const WorkloadRequest& r);
+// Plans and prints the deployment (serve mode).
+void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Model& m, const WorkloadFlags& f,
+                    const DeployFlags& d, bool json);
+
+}  // namespace podperf::cli
