@@ -24,6 +24,16 @@ Precision precision_flag(const std::string& v, const char* flag, const Chip& chi
     throw InputError(std::string("flag ") + flag + ": unknown precision '" + v + "' (fp4 | fp8 | int8 | bf16 | fp32)");
   return p;
 }
+
+// A weight or KV format: a precision (as precision_flag) or a block-scaled one (mxfp4, nvfp4, ...).
+Format format_flag(const std::string& v, const char* flag, const Chip& chip) {
+  Format f;
+  if (v != "auto" && parse_format(v, f)) return f;
+  if (v != "auto" && !parse_precision(v, f.p))
+    throw InputError(std::string("flag ") + flag + ": unknown format '" + v +
+                     "' (fp4 | nvfp4 | mxfp4 | fp8 | mxfp8 | hif8 | int8 | bf16 | fp32)");
+  return Format{precision_flag(v, flag, chip)};
+}
 }  // namespace
 
 void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
@@ -47,8 +57,13 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_option("--tpot-ms", f.tpot_ms, "TPOT target: the batch that maximises tokens/s per chip under it")
       ->check(CLI::Range(1, 100000000));
   cmd->add_option("--ttft-ms", f.ttft_ms, "TTFT target")->check(CLI::Range(1, 100000000));
-  cmd->add_option("--weights", f.weights, "weight precision: auto (FP8, else INT8, else BF16) | int8 | fp8 | fp4 | bf16")->capture_default_str();
-  cmd->add_option("--kv", f.kv, "KV-cache precision (auto as --weights)")->capture_default_str();
+  cmd->add_option("--weights", f.weights, "weight format of every group: auto (FP8, else INT8, else BF16) | int8 | fp8 | mxfp8 | hif8 | fp4 | nvfp4 | mxfp4 | bf16")->capture_default_str();
+  cmd->add_option("--w-attn", f.w_attn, "weight format of the attention projections (default: --weights)");
+  cmd->add_option("--w-ffn", f.w_ffn, "weight format of dense FFN layers (default: --weights)");
+  cmd->add_option("--w-experts", f.w_experts, "weight format of the routed experts (default: --weights)");
+  cmd->add_option("--w-shared", f.w_shared, "weight format of the shared experts (default: --weights)");
+  cmd->add_option("--w-head", f.w_head, "weight format of the LM head (default: --weights)");
+  cmd->add_option("--kv", f.kv, "KV-cache format (auto as --weights)")->capture_default_str();
   cmd->add_option("--attn", f.attn, "attention-core precision")->capture_default_str();
   cmd->add_option("--precision", f.precision, "training compute precision (bf16 | fp8)")->capture_default_str();
   cmd->add_option("--mtp", f.mtp, "multi-token-prediction draft tokens per step")->check(CLI::NonNegativeNumber);
@@ -76,8 +91,19 @@ WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& 
   WorkloadRequest r;
   r.mode = f.mode == "prefill" ? Mode::prefill : f.mode == "decode" ? Mode::decode : f.mode == "serve" ? Mode::serve : Mode::train;
   InferenceSetup& x = r.infer;
-  x.weights = precision_flag(f.weights, "--weights", sys.chip);
-  x.kv = precision_flag(f.kv, "--kv", sys.chip);
+  // --weights sets every group; a block-scaled format also sets the scales of every group.
+  const Format wall = format_flag(f.weights, "--weights", sys.chip);
+  x.weights = wall.p;
+  if (wall.scaling != Scaling::none) x.group.fill(wall);
+  const std::pair<const std::string*, std::pair<Group, const char*>> groups[] = {
+      {&f.w_attn, {Group::attn_proj, "--w-attn"}}, {&f.w_ffn, {Group::dense_ffn, "--w-ffn"}},
+      {&f.w_experts, {Group::experts, "--w-experts"}}, {&f.w_shared, {Group::shared_experts, "--w-shared"}},
+      {&f.w_head, {Group::lm_head, "--w-head"}}};
+  for (const auto& [v, g] : groups)
+    if (!v->empty()) x.group[static_cast<int>(g.first)] = format_flag(*v, g.second, sys.chip);
+  const Format kvf = format_flag(f.kv, "--kv", sys.chip);
+  x.kv = kvf.p;
+  if (kvf.scaling != Scaling::none) x.kv_format = kvf;
   x.attn = precision_flag(f.attn, "--attn", sys.chip);
   x.seq_in = f.seq_in;
   x.seq_out = f.seq_out;

@@ -17,6 +17,9 @@ struct WorkloadFlags {
   int batch = 0, seq_in = 2048, seq_out = 256, seq = 4096, context = 0;
   double tpot_ms = 0, ttft_ms = 0;
   std::string weights = "auto", kv = "auto", attn = "bf16", precision = "bf16";
+  // Per-group weight formats (empty: as --weights): attention projections, dense FFN, routed
+  // experts, shared experts, LM head.
+  std::string w_attn, w_ffn, w_experts, w_shared, w_head;
   int mtp = 0;
   double mtp_accept = 0.7;
   double overlap = -1;

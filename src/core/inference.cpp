@@ -25,6 +25,18 @@ const char* to_string(Mode m) {
   return "?";
 }
 
+const char* to_string(Group g) {
+  switch (g) {
+    case Group::attn_proj: return "attn_proj";
+    case Group::dense_ffn: return "dense_ffn";
+    case Group::experts: return "experts";
+    case Group::shared_experts: return "shared_experts";
+    case Group::lm_head: return "lm_head";
+    case Group::count: break;
+  }
+  return "?";
+}
+
 const char* reason_text(Reason r) {
   switch (r) {
     case Reason::ok: return "ok";
@@ -140,37 +152,39 @@ double moe_all_to_all(const System& s, int ep, double tokens, double k, double b
 void layer(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, bool moe_layer,
            bool decode, double T, double seqs, double ctx, double draft, Acc& acc) {
   const Chip& c = s.chip;
-  const Precision w = x.weights, a = x.act;
+  const Precision a = x.act;
+  const Format wa = x.weight_format(Group::attn_proj), wf = x.weight_format(Group::dense_ffn),
+               we = x.weight_format(Group::experts), ws = x.weight_format(Group::shared_experts);
   const double h = m.hidden;
   Acc comp;
   // Attention block: residual add, norm, projections (all of W_Q, W_K, W_V, W_O or MLA's down/up
   // projections), RoPE, the attention core over the cache, the TP all-reduce.
   comp.op(c, ops::elementwise(T * h, 2, 1, 1, a));
   comp.op(c, ops::elementwise(T * h, 1, 1, 4, a));
-  comp.op(c, ops::gemm(T, attention_params(m) / (p.tp * h), h, w, a, w));
+  comp.op(c, ops::gemm(T, attention_params(m) / (p.tp * h), h, wa, a, wa.p));
   const double rope = m.attention == Attention::mla ? m.heads / p.tp * m.qk_rope_dim + m.qk_rope_dim
                                                     : (m.heads + m.kv_heads) / p.tp * double(m.head_dim);
   comp.op(c, ops::elementwise(T * rope, 1, 1, 6, a));
   if (m.attention == Attention::mla) {
     const ops::MlaShape sh{double(m.heads) / p.tp, double(m.kv_lora_rank), double(m.qk_rope_dim),
                            double(m.qk_nope_dim), double(m.v_head_dim)};
-    Op core = decode ? ops::mla_decode(seqs, ctx, sh, x.attn, x.kv) : ops::mla_prefill(seqs, ctx, sh, x.attn);
+    Op core = decode ? ops::mla_decode(seqs, ctx, sh, x.attn, x.kv_fmt()) : ops::mla_prefill(seqs, ctx, sh, x.attn);
     core.flops *= decode ? 1 + draft : 1;
     comp.op(c, core);
   } else {
     const ops::AttnShape sh{double(m.heads) / p.tp, std::max(1.0, double(m.kv_heads) / p.tp), double(m.head_dim)};
-    Op core = decode ? ops::attention_decode(seqs, ctx, sh, x.attn, x.kv) : ops::attention_prefill(seqs, ctx, sh, x.attn);
+    Op core = decode ? ops::attention_decode(seqs, ctx, sh, x.attn, x.kv_fmt()) : ops::attention_prefill(seqs, ctx, sh, x.attn);
     core.flops *= decode ? 1 + draft : 1;
     comp.op(c, core);
   }
-  if (!decode) comp.op(c, ops::elementwise(T * kv_elems_per_chip(m, p.tp), 0, 1, 0, x.kv));  // KV cache write
+  if (!decode) comp.op(c, ops::elementwise(T * kv_elems_per_chip(m, p.tp) * x.kv_fmt().bytes() / B(x.kv), 0, 1, 0, x.kv));  // KV cache write
   double tp_s = 0, ep_s = 0;
   if (p.tp > 1) tp_s += collective(s, Coll::all_reduce, p.tp, T * h * B(a)).time_s;
   // FFN block: residual add, norm, then the FFN; SwiGLU reads gate and up, writes one (3 FLOPs).
   comp.op(c, ops::elementwise(T * h, 2, 1, 1, a));
   comp.op(c, ops::elementwise(T * h, 1, 1, 4, a));
   if (!moe_layer) {
-    comp.op(c, ops::gemm(T, 3.0 * m.ffn / p.tp, h, w, a, w));
+    comp.op(c, ops::gemm(T, 3.0 * m.ffn / p.tp, h, wf, a, wf.p));
     comp.op(c, ops::elementwise(T * m.ffn / p.tp, 2, 1, 3, a));
     if (p.tp > 1) tp_s += collective(s, Coll::all_reduce, p.tp, T * h * B(a)).time_s;
   } else {
@@ -179,14 +193,14 @@ void layer(const System& s, const Model& m, const InferenceSetup& x, const Paral
     const double e = experts_per_chip(m, p, x.redundant_experts);
     const double imbalance = x.default_eplb ? c.eplb_imbalance : x.expert_imbalance;
     const double slots = tc * k * imbalance;  // expert token-slots on the busiest chip
-    const Precision disp = B(w) <= 1 ? w : a;          // 8-bit weights: quantised dispatch
+    const Precision disp = we.bytes() <= 1.1 ? we.p : a;  // 8-bit or narrower experts: quantised dispatch
     comp.op(c, ops::gemm(tc, m.experts, h, Precision::bf16, a, Precision::bf16));  // router
     comp.op(c, ops::elementwise(slots * h, 1, 1, 0, a));  // permute tokens into expert order
-    comp.op(c, ops::grouped_gemm(std::ceil(e), slots / std::ceil(e), 3.0 * m.expert_ffn, h, w, a, w));
+    comp.op(c, ops::grouped_gemm(std::ceil(e), slots / std::ceil(e), 3.0 * m.expert_ffn, h, we, a, we.p));
     comp.op(c, ops::elementwise(slots * m.expert_ffn, 2, 1, 3, a));  // SwiGLU
     comp.op(c, ops::elementwise(slots * h, 1, 1, 2, a));             // unpermute and weight
     if (m.shared_experts > 0) {
-      comp.op(c, ops::gemm(tc, 3.0 * m.expert_ffn * m.shared_experts, h, w, a, w));
+      comp.op(c, ops::gemm(tc, 3.0 * m.expert_ffn * m.shared_experts, h, ws, a, ws.p));
       comp.op(c, ops::elementwise(tc * m.expert_ffn * m.shared_experts, 2, 1, 3, a));
     }
     if (p.ep > 1) {
@@ -228,7 +242,8 @@ Acc forward(const System& s, const Model& m, const InferenceSetup& x, const Para
   }
   // LM head: every token in decode, the last token of each prompt in prefill (plus the draft heads).
   const double head_rows = decode ? T + seqs * draft : seqs;
-  acc.op(c, ops::gemm(head_rows, double(m.vocab) / p.tp, m.hidden, x.weights, x.act, x.weights));
+  const Format wh = x.weight_format(Group::lm_head);
+  acc.op(c, ops::gemm(head_rows, double(m.vocab) / p.tp, m.hidden, wh, x.act, wh.p));
   // Pipeline: activations cross pp - 1 stage boundaries per micro-batch.
   if (p.pp > 1)
     acc.part[static_cast<int>(Part::pp_comm)] +=
@@ -237,19 +252,25 @@ Acc forward(const System& s, const Model& m, const InferenceSetup& x, const Para
 }
 
 // Weights per chip (bytes): attention and dense FFN split over TP, experts over EP, all over PP.
-double weight_bytes(const Model& m, const Parallel& p, Precision w, int redundant) {
-  double params = m.layers * attention_params(m) / p.tp + m.dense_layers * dense_ffn_params(m) / p.tp;
+// Each group at its own format (block scales included); the router and input embedding stay at
+// `weights`.
+double weight_bytes(const Model& m, const Parallel& p, const InferenceSetup& x) {
+  auto by = [&](Group g) { return x.weight_format(g).bytes(); };
+  double bytes = m.layers * attention_params(m) / p.tp * by(Group::attn_proj) +
+                 m.dense_layers * dense_ffn_params(m) / p.tp * by(Group::dense_ffn);
   if (m.moe())
-    params += m.moe_layers() * (experts_per_chip(m, p, redundant) * expert_params(m) +
-                                m.shared_experts * expert_params(m) + router_params(m));
-  params /= p.pp;
-  params += 2 * embedding_params(m) / p.tp;  // embedding and head (on the first and last stage)
-  return params * B(w);
+    bytes += m.moe_layers() * (experts_per_chip(m, p, x.redundant_experts) * expert_params(m) * by(Group::experts) +
+                               m.shared_experts * expert_params(m) * by(Group::shared_experts) +
+                               router_params(m) * B(x.weights));
+  bytes /= p.pp;
+  // Embedding and head (on the first and last stage).
+  bytes += embedding_params(m) / p.tp * (B(x.weights) + by(Group::lm_head));
+  return bytes;
 }
 
 // KV cache per sequence held on one chip (bytes).
-double kv_bytes_per_seq(const Model& m, const Parallel& p, double ctx, Precision kv) {
-  return ctx * kv_elems_per_chip(m, p.tp) * m.layers / p.pp * B(kv);
+double kv_bytes_per_seq(const Model& m, const Parallel& p, double ctx, Format kv) {
+  return ctx * kv_elems_per_chip(m, p.tp) * m.layers / p.pp * kv.bytes();
 }
 
 void fill_memory(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, double seqs_per_chip,
@@ -257,8 +278,8 @@ void fill_memory(const System& s, const Model& m, const InferenceSetup& x, const
   const double gb = 1e-9;
   e.mem.capacity = s.chip.hbm_gb;
   e.mem.reserve = s.chip.hbm_gb * x.reserve_frac;
-  e.mem.weights = weight_bytes(m, p, x.weights, x.redundant_experts) * gb;
-  e.mem.kv_cache = seqs_per_chip * kv_bytes_per_seq(m, p, ctx, x.kv) * gb;
+  e.mem.weights = weight_bytes(m, p, x) * gb;
+  e.mem.kv_cache = seqs_per_chip * kv_bytes_per_seq(m, p, ctx, x.kv_fmt()) * gb;
   e.mem.activations = act_tokens * 8.0 * m.hidden * B(x.act) * gb;  // transient buffers of a few layers
   if (e.mem.used() > e.mem.capacity - e.mem.reserve && e.reason == Reason::ok) e.reason = Reason::memory;
 }
@@ -283,6 +304,8 @@ Reason check_setup(const System& s, const Model& m, const InferenceSetup& x, con
     if (p.ep > copies || copies % p.ep != 0) return Reason::ep_experts;
   }
   if (peak_tflops(s.chip, x.weights) <= 0 || peak_tflops(s.chip, x.attn) <= 0) return Reason::no_precision;
+  for (int g = 0; g < kGroups; ++g)
+    if (peak_tflops(s.chip, x.weight_format(static_cast<Group>(g)).p) <= 0) return Reason::no_precision;
   return Reason::ok;
 }
 
@@ -320,7 +343,7 @@ Estimate decode_at(const System& s, const Model& m, const InferenceSetup& x, int
   e.mfu = 2 * active_params(m) * e.tokens_per_s_per_chip / (peak * 1e12);
   // Largest batch that fits: weights fixed, KV and buffers per sequence.
   const double free_b = (s.chip.hbm_gb * (1 - x.reserve_frac) - e.mem.weights) * 1e9;
-  const double per_seq = kv_bytes_per_seq(m, p, ctx, x.kv) + (1 + x.mtp_tokens) * 8.0 * m.hidden * B(x.act) / p.pp;
+  const double per_seq = kv_bytes_per_seq(m, p, ctx, x.kv_fmt()) + (1 + x.mtp_tokens) * 8.0 * m.hidden * B(x.act) / p.pp;
   e.max_batch = free_b > 0 ? static_cast<int>(std::min(1e9, std::floor(free_b / per_seq) * p.dp)) : 0;
   return e;
 }
@@ -396,7 +419,7 @@ Estimate estimate_serve(const System& s, const Model& m, const InferenceSetup& x
   }
   // KV cache of one prompt moves from a prefill chip to a decode chip: over scale-up when both
   // pools sit in one supernode, else over scale-out.
-  e.kv_transfer_bytes = x.seq_in * kv_elements_per_token_layer(m) * m.layers * B(x.kv);
+  e.kv_transfer_bytes = x.seq_in * kv_elements_per_token_layer(m) * m.layers * x.kv_fmt().bytes();
   const bool same_pod = px.par.chips() + x.par.chips() <= s.chips_per_supernode;
   const Fabric& f = same_pod ? s.scaleup : s.scaleout;
   const double kv_s = f.latency_us * 1e-6 + e.kv_transfer_bytes / (f.gb_s_per_dir * 1e9 * f.coll_eff);
