@@ -18,6 +18,9 @@ struct WorkloadFlags {
   int batch = 0, seq_in = 2048, seq_out = 256, seq = 4096, context = 0;
   double tpot_ms = 0, ttft_ms = 0;
   std::string weights = "auto", kv = "auto", attn = "auto", precision = "bf16";
+  // Per-group weight formats (empty: as --weights): attention projections, dense FFN, routed
+  // experts, shared experts, LM head.
+  std::string w_attn, w_ffn, w_experts, w_shared, w_head;
   std::string recipe;                  // --recipe NAME (hwdb/recipes); empty: the chip's native one
   const RecipeDb* recipes = nullptr;   // set by the command before resolve()
   int mtp = 0;
