@@ -9,7 +9,7 @@
 TEST_CASE("podperf hwdb check passes on the shipped hwdb") {
   const CliResult r = run_podperf("hwdb check");
   CHECK(r.rc == 0);
-  CHECK(r.out.find("hwdb OK: 15 chips, 10 systems, 1 clusters, 2 sites") == 0);
+  CHECK(r.out.find("hwdb OK: 17 chips, 17 systems, 3 clusters, 2 sites") == 0);
 }
 
 TEST_CASE("podperf hwdb list --json lists every id") {
