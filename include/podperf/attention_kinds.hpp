@@ -20,7 +20,9 @@ double limited_causal_pairs(double s, double L) noexcept;
 
 // Precisions of the attention block.
 struct AttnPrec {
-  Precision attn, kv, act;
+  Precision attn;
+  Format kv;  // KV cache format, block scales included
+  Precision act;
 };
 
 // RoPE / conv, the core (scores and values, or the linear-attention state), the sparse indexer and
@@ -32,9 +34,9 @@ OpList attention_ops(const Model& m, Attention kind, double tp, bool decode, dou
 // Cache bytes one sequence holds on one chip in one layer of `kind` at context `ctx`: GQA KV heads
 // split over TP (replicated beyond the KV heads), MLA latents replicated, linear state split over
 // its value heads and held in FP32.
-double cache_bytes_seq_layer(const Model& m, Attention kind, double tp, double ctx, Precision kv) noexcept;
+double cache_bytes_seq_layer(const Model& m, Attention kind, double tp, double ctx, Format kv) noexcept;
 // Summed over the model's layer groups.
-double cache_bytes_seq(const Model& m, double tp, double ctx, Precision kv) noexcept;
+double cache_bytes_seq(const Model& m, double tp, double ctx, Format kv) noexcept;
 
 // Forward FLOPs of one layer's attention core per token at context `seq` (causal average).
 double attention_flops_per_token(const Model& m, Attention kind, double seq) noexcept;

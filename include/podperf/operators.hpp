@@ -7,11 +7,12 @@
 namespace podperf::ops {
 
 // Y[m x n] = X[m x k] W[k x n]:  flops = 2 m n k;  bytes = k n w + m k a + m n a.
-Op gemm(double m, double n, double k, Precision w, Precision a, Precision compute) noexcept;
+// `w` is the weight format (block-scale bytes counted); the compute precision picks the rate.
+Op gemm(double m, double n, double k, Format w, Precision a, Precision compute) noexcept;
 
 // `experts` GEMMs of `tokens_per_expert` rows each (MoE expert FFN layer on one chip):
 // flops = 2 E t n k;  bytes = E (k n w + t k a + t n a);  shape efficiency from t rows.
-Op grouped_gemm(double experts, double tokens_per_expert, double n, double k, Precision w,
+Op grouped_gemm(double experts, double tokens_per_expert, double n, double k, Format w,
                 Precision a, Precision compute) noexcept;
 
 // Attention shapes: query heads, KV heads (GQA: kv_heads < heads; MHA: equal), head dim.
@@ -26,7 +27,7 @@ Op attention_prefill(double batch, double seq, const AttnShape& s, Precision a) 
 
 // Decode attention: one new token per sequence against `context` cached tokens:
 // flops = 4 b c h d;  bytes = KV cache b c 2 kv d kv_bytes + q and o (2 b h d a).
-Op attention_decode(double batch, double context, const AttnShape& s, Precision a, Precision kv) noexcept;
+Op attention_decode(double batch, double context, const AttnShape& s, Precision a, Format kv) noexcept;
 
 // Multi-head latent attention (DeepSeek-V2/V3), absorbed form for decode: the cache holds one
 // latent of kv_rank plus a shared RoPE key of rope_dim per token; per head and cached token,
@@ -35,7 +36,7 @@ Op attention_decode(double batch, double context, const AttnShape& s, Precision 
 struct MlaShape {
   double heads = 0, kv_rank = 0, rope_dim = 0, nope_dim = 0, v_dim = 0;
 };
-Op mla_decode(double batch, double context, const MlaShape& s, Precision a, Precision kv) noexcept;
+Op mla_decode(double batch, double context, const MlaShape& s, Precision a, Format kv) noexcept;
 
 // MLA prefill, non-absorbed: K = [nope | rope] per head, V per head, causal:
 // flops = b s^2 h (nope + rope + v)  (QK^T and PV, halved by the mask).

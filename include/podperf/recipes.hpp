@@ -11,7 +11,9 @@ namespace podperf {
 
 struct Recipe {
   std::string id, name, source, kind, file;
-  Precision weights = Precision::bf16, kv = Precision::bf16, attn = Precision::bf16;
+  // Formats as the estimate flags take them (--weights, --w-attn, ..., --kv, --attn); an empty
+  // per-group one follows `weights`.
+  std::string weights, w_attn, w_ffn, w_experts, w_shared, w_head, kv, attn;
   std::vector<std::string> native;  // chip ids this recipe is the default for
 };
 

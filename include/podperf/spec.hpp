@@ -24,6 +24,31 @@ struct ChipMfg {
   double package_yield = 1;    // assembly yield of the finished package
 };
 
+// Block scaling of a low-precision tensor: elements share one scale per block, so a tensor stores
+// element bytes + scale bytes / block.
+//   mx:  one 8-bit E8M0 scale per 32 elements (OCP Microscaling Formats (MX) Specification v1.0,
+//        2023, sec. 5.2: MXFP8, MXFP6, MXFP4 with k = 32) -> MXFP4 = 4.25 bits per element;
+//   nv:  one 8-bit E4M3 scale per 16 elements, plus one FP32 per tensor (negligible) (NVIDIA,
+//        "Introducing NVFP4 for Efficient and Accurate Low-Precision Inference", developer blog,
+//        June 2025) -> NVFP4 = 4.5 bits per element;
+//   hif: HiFloat8 (Luo et al., arXiv 2409.16626): tapered 8-bit float with no block scale, run on
+//        the FP8 units of chips that have it (Ascend 950).
+enum class Scaling { none, mx, nv, hif };
+
+// A tensor's number format: the element precision (which picks the tensor-unit rate) and its
+// scaling. Converts implicitly from a Precision (plain format, no scales).
+struct Format {
+  Precision p = Precision::bf16;
+  Scaling scaling = Scaling::none;
+  constexpr Format() = default;
+  constexpr Format(Precision prec, Scaling s = Scaling::none) : p(prec), scaling(s) {}  // NOLINT: implicit
+  double bytes() const;  // per element, scales included
+  bool operator==(const Format& o) const = default;
+};
+std::string to_string(const Format& f);
+// bf16 | fp16 | fp32 | fp8 | int8 | fp4 | mxfp8 | mxfp4 | nvfp4 | hif8
+bool parse_format(const std::string& s, Format& out);
+
 struct Chip {
   std::string id, name, vendor;
   int dies = 1;

@@ -3,6 +3,7 @@
 // beyond the result struct.
 #pragma once
 #include <array>
+#include <optional>
 
 #include "podperf/collectives.hpp"
 #include "podperf/model.hpp"
@@ -50,6 +51,12 @@ struct MemoryUse {  // GB per chip
   double used() const { return weights + kv_cache + activations + gradients + optimizer; }
 };
 
+// Weight groups that deployed precision recipes set apart (e.g. NVFP4 experts with FP8 attention
+// projections and a BF16 LM head).
+enum class Group { attn_proj, dense_ffn, experts, shared_experts, lm_head, count };
+inline constexpr int kGroups = static_cast<int>(Group::count);
+const char* to_string(Group g);
+
 struct InferenceSetup {
   Parallel par;                 // decode instance (prefill instance too unless `prefill` given)
   Parallel prefill;             // serve mode: the prefill instance (chips() == 1 and tp == 1: same as par)
@@ -58,6 +65,14 @@ struct InferenceSetup {
   int context = 0;              // KV length seen by decode; 0 = seq_in + seq_out / 2
   Precision weights = Precision::bf16, kv = Precision::bf16, act = Precision::bf16;
   Precision attn = Precision::bf16;  // attention core precision
+  // Per-group weight formats; an empty one takes `weights` (so setting `weights` sets all groups).
+  std::array<std::optional<Format>, kGroups> group{};
+  std::optional<Format> kv_format;  // KV cache with block scales; empty = `kv`
+  Format weight_format(Group g) const {
+    const auto& f = group[static_cast<int>(g)];
+    return f ? *f : Format{weights};
+  }
+  Format kv_fmt() const { return kv_format ? *kv_format : Format{kv}; }
   int redundant_experts = 0;    // EPLB replicas added to the routed experts
   int mtp_tokens = 0;           // draft tokens per step (multi-token prediction)
   double mtp_accept = 0;        // acceptance rate of each draft token

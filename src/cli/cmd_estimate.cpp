@@ -20,20 +20,25 @@
 namespace podperf::cli {
 
 namespace {
-// "auto": the recipe's precision when a recipe applies (--recipe, or the chip's native one in
-// hwdb/recipes), else the narrowest 8-bit format the chip runs natively (FP8, else INT8, else BF16;
-// BF16 for attention).
-Precision precision_flag(const std::string& v, const char* flag, const Chip& chip, const Recipe* rc = nullptr,
-                         Precision Recipe::*field = nullptr) {
+// "auto": the narrowest 8-bit format the chip runs natively (FP8, else INT8, else BF16).
+Precision precision_flag(const std::string& v, const char* flag, const Chip& chip) {
   if (v == "auto") {
-    if (rc && field) return rc->*field;
-    if (field == &Recipe::attn) return Precision::bf16;
     return native_8bit(chip);
   }
   Precision p;
   if (!parse_precision(v, p))
     throw InputError(std::string("flag ") + flag + ": unknown precision '" + v + "' (fp4 | fp8 | int8 | bf16 | fp32)");
   return p;
+}
+
+// A weight or KV format: a precision (as precision_flag) or a block-scaled one (mxfp4, nvfp4, ...).
+Format format_flag(const std::string& v, const char* flag, const Chip& chip) {
+  Format f;
+  if (v != "auto" && parse_format(v, f)) return f;
+  if (v != "auto" && !parse_precision(v, f.p))
+    throw InputError(std::string("flag ") + flag + ": unknown format '" + v +
+                     "' (fp4 | nvfp4 | mxfp4 | fp8 | mxfp8 | hif8 | int8 | bf16 | fp32)");
+  return Format{precision_flag(v, flag, chip)};
 }
 }  // namespace
 
@@ -61,10 +66,15 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_option("--tpot-ms", f.tpot_ms, "TPOT target: the batch that maximises tokens/s per chip under it")
       ->check(CLI::Range(0.001, 1e8));
   cmd->add_option("--ttft-ms", f.ttft_ms, "TTFT target")->check(CLI::Range(0.001, 1e8));
-  cmd->add_option("--weights", f.weights, "weight precision: auto (FP8, else INT8, else BF16) | int8 | fp8 | fp4 | bf16")->capture_default_str();
-  cmd->add_option("--kv", f.kv, "KV-cache precision (auto as --weights)")->capture_default_str();
+  cmd->add_option("--weights", f.weights, "weight format of every group: auto (the chip's recipe, else FP8, else INT8, else BF16) | int8 | fp8 | mxfp8 | hif8 | fp4 | nvfp4 | mxfp4 | bf16")->capture_default_str();
+  cmd->add_option("--w-attn", f.w_attn, "weight format of the attention projections (default: the recipe's, else --weights)");
+  cmd->add_option("--w-ffn", f.w_ffn, "weight format of dense FFN layers (default: the recipe's, else --weights)");
+  cmd->add_option("--w-experts", f.w_experts, "weight format of the routed experts (default: the recipe's, else --weights)");
+  cmd->add_option("--w-shared", f.w_shared, "weight format of the shared experts (default: the recipe's, else --weights)");
+  cmd->add_option("--w-head", f.w_head, "weight format of the LM head (default: the recipe's, else --weights)");
+  cmd->add_option("--kv", f.kv, "KV-cache format (auto: the recipe's, else as --weights)")->capture_default_str();
   cmd->add_option("--attn", f.attn, "attention-core precision (auto: the recipe's, else bf16)")->capture_default_str();
-  cmd->add_option("--recipe", f.recipe, "precision recipe from hwdb/recipes (nvfp4 | fp8 | w8a8 | hif8); default: the chip's native one");
+  cmd->add_option("--recipe", f.recipe, "precision recipe from hwdb/recipes (nvfp4 | fp8 | w8a8 | hif8 | mxfp4); default: the chip's native one");
   cmd->add_option("--precision", f.precision, "training compute precision (bf16 | fp8)")->capture_default_str();
   cmd->add_option("--mtp", f.mtp, "multi-token-prediction draft tokens per step")->check(CLI::Range(0, static_cast<int>(kMaxMtpTokens)));
   cmd->add_option("--mtp-accept", f.mtp_accept, "acceptance rate of each draft token")->check(CLI::Range(0.0, 1.0))
@@ -129,10 +139,33 @@ WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& 
   WorkloadRequest r;
   r.mode = f.mode == "prefill" ? Mode::prefill : f.mode == "decode" ? Mode::decode : f.mode == "serve" ? Mode::serve : Mode::train;
   InferenceSetup& x = r.infer;
+  // A recipe (--recipe, else the chip's native one) fills every format flag left at auto / unset;
+  // --weights given alone sets every group.
   const Recipe* rc = chosen_recipe(sys, f);
-  x.weights = precision_flag(f.weights, "--weights", sys.chip, rc, &Recipe::weights);
-  x.kv = precision_flag(f.kv, "--kv", sys.chip, rc, &Recipe::kv);
-  x.attn = precision_flag(f.attn, "--attn", sys.chip, rc, &Recipe::attn);
+  const bool weights_given = f.weights != "auto";
+  auto from = [&](const std::string& flag, const std::string& recipe_value) {
+    return flag == "auto" && rc ? recipe_value : flag;
+  };
+  // --weights sets every group; a block-scaled format also sets the scales of every group.
+  const Format wall = format_flag(from(f.weights, rc ? rc->weights : ""), "--weights", sys.chip);
+  x.weights = wall.p;
+  if (wall.scaling != Scaling::none) x.group.fill(wall);
+  auto group_value = [&](const std::string& flag, const std::string& recipe_value) {
+    return !flag.empty() ? flag : (rc && !weights_given ? recipe_value : std::string());
+  };
+  const std::pair<std::string, std::pair<Group, const char*>> groups[] = {
+      {group_value(f.w_attn, rc ? rc->w_attn : ""), {Group::attn_proj, "--w-attn"}},
+      {group_value(f.w_ffn, rc ? rc->w_ffn : ""), {Group::dense_ffn, "--w-ffn"}},
+      {group_value(f.w_experts, rc ? rc->w_experts : ""), {Group::experts, "--w-experts"}},
+      {group_value(f.w_shared, rc ? rc->w_shared : ""), {Group::shared_experts, "--w-shared"}},
+      {group_value(f.w_head, rc ? rc->w_head : ""), {Group::lm_head, "--w-head"}}};
+  for (const auto& [v, g] : groups)
+    if (!v.empty()) x.group[static_cast<int>(g.first)] = format_flag(v, g.second, sys.chip);
+  const Format kvf = format_flag(from(f.kv, rc ? rc->kv : ""), "--kv", sys.chip);
+  x.kv = kvf.p;
+  if (kvf.scaling != Scaling::none) x.kv_format = kvf;
+  const std::string attn = from(f.attn, rc ? rc->attn : "");
+  x.attn = attn == "auto" ? Precision::bf16 : precision_flag(attn, "--attn", sys.chip);
   x.seq_in = f.seq_in;
   x.seq_out = f.seq_out;
   x.context = f.context;

@@ -47,7 +47,10 @@ Json estimate_json(const System& sys, const Model& m, const WorkloadRequest& r, 
     j["seq_in"] = r.infer.seq_in;
     j["seq_out"] = r.infer.seq_out;
     j["weights"] = to_string(r.infer.weights);
-    j["kv"] = to_string(r.infer.kv);
+    Json fm = Json::object();
+    for (int g = 0; g < kGroups; ++g) fm[to_string(static_cast<Group>(g))] = to_string(r.infer.weight_format(static_cast<Group>(g)));
+    j["weight_formats"] = fm;
+    j["kv"] = to_string(r.infer.kv_fmt());
     j["redundant_experts"] = r.infer.redundant_experts;
     j["mtp_tokens"] = r.infer.mtp_tokens;
     j["overlap"] = r.infer.overlap >= 0 ? r.infer.overlap : sys.chip.overlap;
@@ -104,7 +107,11 @@ void print_estimate(std::ostream& os, const System& sys, const Model& m, const W
   } else {
     const InferenceSetup& x = r.infer;
     os << "), batch " << e.batch << ", in " << x.seq_in << " / out " << x.seq_out << " tokens, weights "
-       << to_string(x.weights) << ", KV " << to_string(x.kv) << ", attention " << to_string(x.attn);
+       << to_string(x.weights);
+    for (int g = 0; g < kGroups; ++g)
+      if (x.group[g] && !(*x.group[g] == Format{x.weights}))
+        os << " (" << to_string(static_cast<Group>(g)) << ' ' << to_string(*x.group[g]) << ')';
+    os << ", KV " << to_string(x.kv_fmt()) << ", attention " << to_string(x.attn);
     if (x.redundant_experts) os << ", " << x.redundant_experts << " redundant experts";
     if (x.mtp_tokens) os << ", MTP " << x.mtp_tokens << " @ " << num(x.mtp_accept, 2);
     os << ", overlap " << num(x.overlap >= 0 ? x.overlap : sys.chip.overlap, 2) << (x.default_eplb ? ", default EPLB" : "") << '\n';

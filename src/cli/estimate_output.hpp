@@ -19,6 +19,9 @@ struct WorkloadFlags {
   int batch = 0, seq_in = 2048, seq_out = 256, seq = 0, context = 0;  // seq 0: the model's training length, else 4,096
   double tpot_ms = 0, ttft_ms = 0;
   std::string weights = "auto", kv = "auto", attn = "auto", precision = "bf16";
+  // Per-group weight formats (empty: as --weights): attention projections, dense FFN, routed
+  // experts, shared experts, LM head.
+  std::string w_attn, w_ffn, w_experts, w_shared, w_head;
   std::string recipe;                  // --recipe NAME (hwdb/recipes); empty: the chip's native one
   const RecipeDb* recipes = nullptr;   // set by the command before resolve()
   int mtp = 0;

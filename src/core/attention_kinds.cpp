@@ -34,6 +34,7 @@ OpList attention_ops(const Model& m, Attention kind, double tp, bool decode, dou
   const double q_tokens = decode ? seqs * (1 + draft) : seqs * ctx;  // query tokens this step
   const double heads = double(m.heads) / tp;
   const double ba = bytes_per_element(p.act);
+  const double kv_scale = p.kv.bytes() / bytes_per_element(p.kv.p);  // block-scale bytes on the cache write
   switch (kind) {
     case Attention::gqa:
     case Attention::sliding: {
@@ -49,7 +50,7 @@ OpList attention_ops(const Model& m, Attention kind, double tp, bool decode, dou
         Op core = ops::attention_prefill(seqs, ctx, sh, p.attn);
         core.flops *= limited_causal_pairs(ctx, limit) / (ctx * ctx / 2);  // window: fewer pairs
         out.add(core);
-        out.add(ops::elementwise(q_tokens * 2 * kv_heads * m.head_dim, 0, 1, 0, p.kv));  // KV write
+        out.add(ops::elementwise(q_tokens * 2 * kv_heads * m.head_dim * kv_scale, 0, 1, 0, p.kv.p));  // KV write
       }
       if (m.attn_gate) out.add(ops::elementwise(q_tokens * heads * m.head_dim, 2, 1, 4, p.act));  // sigmoid gate
       break;
@@ -77,7 +78,7 @@ OpList attention_ops(const Model& m, Attention kind, double tp, bool decode, dou
         Op core = ops::mla_prefill(seqs, ctx, sh, p.attn);
         core.flops *= limited_causal_pairs(ctx, topk) / (ctx * ctx / 2);
         out.add(core);
-        out.add(ops::elementwise(q_tokens * (m.kv_lora_rank + m.qk_rope_dim), 0, 1, 0, p.kv));  // cache write
+        out.add(ops::elementwise(q_tokens * (m.kv_lora_rank + m.qk_rope_dim) * kv_scale, 0, 1, 0, p.kv.p));  // cache write
         if (sparse) out.add(ops::elementwise(q_tokens * m.index_head_dim, 0, 1, 0, Precision::fp8));
       }
       break;
@@ -100,8 +101,8 @@ OpList attention_ops(const Model& m, Attention kind, double tp, bool decode, dou
   return out;
 }
 
-double cache_bytes_seq_layer(const Model& m, Attention kind, double tp, double ctx, Precision kv) noexcept {
-  const double bkv = bytes_per_element(kv);
+double cache_bytes_seq_layer(const Model& m, Attention kind, double tp, double ctx, Format kv) noexcept {
+  const double bkv = kv.bytes();
   switch (kind) {
     case Attention::gqa: return ctx * 2 * std::max(1.0, double(m.kv_heads) / tp) * m.head_dim * bkv;
     case Attention::sliding:
@@ -113,7 +114,7 @@ double cache_bytes_seq_layer(const Model& m, Attention kind, double tp, double c
   return 0;
 }
 
-double cache_bytes_seq(const Model& m, double tp, double ctx, Precision kv) noexcept {
+double cache_bytes_seq(const Model& m, double tp, double ctx, Format kv) noexcept {
   double b = 0;
   for (int i = 0; i < m.n_groups; ++i) b += m.groups[i].count * cache_bytes_seq_layer(m, m.groups[i].attention, tp, ctx, kv);
   return b;

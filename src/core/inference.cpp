@@ -26,6 +26,18 @@ const char* to_string(Mode m) {
   return "?";
 }
 
+const char* to_string(Group g) {
+  switch (g) {
+    case Group::attn_proj: return "attn_proj";
+    case Group::dense_ffn: return "dense_ffn";
+    case Group::experts: return "experts";
+    case Group::shared_experts: return "shared_experts";
+    case Group::lm_head: return "lm_head";
+    case Group::count: break;
+  }
+  return "?";
+}
+
 const char* reason_text(Reason r) {
   switch (r) {
     case Reason::ok: return "ok";
@@ -135,16 +147,18 @@ double moe_all_to_all(const System& s, int ep, double tokens, double k, double b
 void layer(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, Attention kind,
            bool moe_layer, bool decode, double T, double seqs, double ctx, double draft, Acc& acc) {
   const Chip& c = s.chip;
-  const Precision w = x.weights, a = x.act;
+  const Precision a = x.act;
+  const Format wa = x.weight_format(Group::attn_proj), wf = x.weight_format(Group::dense_ffn),
+               we = x.weight_format(Group::experts), ws = x.weight_format(Group::shared_experts);
   const double h = m.hidden;
   Acc comp;
   // Attention block: residual add, norm, projections (all of W_Q, W_K, W_V, W_O or MLA's down/up
   // projections), RoPE, the attention core over the cache, the TP all-reduce.
   comp.op(c, ops::elementwise(T * h, 2, 1, 1, a));
   comp.op(c, ops::elementwise(T * h, 1, 1, 4, a));
-  comp.op(c, ops::gemm(T, attention_params(m, kind) / (p.tp * h), h, w, a, w));
+  comp.op(c, ops::gemm(T, attention_params(m, kind) / (p.tp * h), h, wa, a, wa.p));
   // RoPE, the core over the cache, the indexer and the cache write: one dispatch on the kind.
-  const OpList at = attention_ops(m, kind, p.tp, decode, seqs, ctx, draft, {x.attn, x.kv, a});
+  const OpList at = attention_ops(m, kind, p.tp, decode, seqs, ctx, draft, {x.attn, x.kv_fmt(), a});
   for (int i = 0; i < at.n; ++i) comp.op(c, at.op[i]);
   double tp_s = 0, ep_s = 0;
   if (p.tp > 1) tp_s += collective(s, Coll::all_reduce, p.tp, T * h * B(a)).time_s;
@@ -152,7 +166,7 @@ void layer(const System& s, const Model& m, const InferenceSetup& x, const Paral
   comp.op(c, ops::elementwise(T * h, 2, 1, 1, a));
   comp.op(c, ops::elementwise(T * h, 1, 1, 4, a));
   if (!moe_layer) {
-    comp.op(c, ops::gemm(T, 3.0 * m.ffn / p.tp, h, w, a, w));
+    comp.op(c, ops::gemm(T, 3.0 * m.ffn / p.tp, h, wf, a, wf.p));
     comp.op(c, ops::elementwise(T * m.ffn / p.tp, 2, 1, 3, a));
     if (p.tp > 1) tp_s += collective(s, Coll::all_reduce, p.tp, T * h * B(a)).time_s;
   } else {
@@ -161,14 +175,14 @@ void layer(const System& s, const Model& m, const InferenceSetup& x, const Paral
     const double e = experts_per_chip(m, p, x.redundant_experts);
     const double imbalance = x.default_eplb ? c.eplb_imbalance : x.expert_imbalance;
     const double slots = tc * k * imbalance;  // expert token-slots on the busiest chip
-    const Precision disp = B(w) <= 1 ? w : a;          // 8-bit weights: quantised dispatch
+    const Precision disp = we.bytes() <= 1.1 ? we.p : a;  // 8-bit or narrower experts: quantised dispatch
     comp.op(c, ops::gemm(tc, m.experts, h, Precision::bf16, a, Precision::bf16));  // router
     comp.op(c, ops::elementwise(slots * h, 1, 1, 0, a));  // permute tokens into expert order
-    comp.op(c, ops::grouped_gemm(std::ceil(e), slots / std::ceil(e), 3.0 * m.expert_ffn, h, w, a, w));
+    comp.op(c, ops::grouped_gemm(std::ceil(e), slots / std::ceil(e), 3.0 * m.expert_ffn, h, we, a, we.p));
     comp.op(c, ops::elementwise(slots * m.expert_ffn, 2, 1, 3, a));  // SwiGLU
     comp.op(c, ops::elementwise(slots * h, 1, 1, 2, a));             // unpermute and weight
     if (m.shared_experts > 0) {
-      comp.op(c, ops::gemm(tc, 3.0 * m.expert_ffn * m.shared_experts, h, w, a, w));
+      comp.op(c, ops::gemm(tc, 3.0 * m.expert_ffn * m.shared_experts, h, ws, a, ws.p));
       comp.op(c, ops::elementwise(tc * m.expert_ffn * m.shared_experts, 2, 1, 3, a));
     }
     if (p.ep > 1) {
@@ -207,7 +221,8 @@ Acc forward(const System& s, const Model& m, const InferenceSetup& x, const Para
   }
   // LM head: every token in decode, the last token of each prompt in prefill (plus the draft heads).
   const double head_rows = decode ? T + seqs * draft : seqs;
-  acc.op(c, ops::gemm(head_rows, double(m.vocab) / p.tp, m.hidden, x.weights, x.act, x.weights));
+  const Format wh = x.weight_format(Group::lm_head);
+  acc.op(c, ops::gemm(head_rows, double(m.vocab) / p.tp, m.hidden, wh, x.act, wh.p));
   // Pipeline: activations cross pp - 1 stage boundaries per micro-batch.
   if (p.pp > 1)
     acc.part[static_cast<int>(Part::pp_comm)] +=
@@ -216,18 +231,24 @@ Acc forward(const System& s, const Model& m, const InferenceSetup& x, const Para
 }
 
 // Weights per chip (bytes): attention and dense FFN split over TP, experts over EP, all over PP.
-double weight_bytes(const Model& m, const Parallel& p, Precision w, int redundant) {
-  double params = m.layers * attention_params(m) / p.tp + m.dense_layers * dense_ffn_params(m) / p.tp;
+// Each group at its own format (block scales included); the router and input embedding stay at
+// `weights`.
+double weight_bytes(const Model& m, const Parallel& p, const InferenceSetup& x) {
+  auto by = [&](Group g) { return x.weight_format(g).bytes(); };
+  double bytes = m.layers * attention_params(m) / p.tp * by(Group::attn_proj) +
+                 m.dense_layers * dense_ffn_params(m) / p.tp * by(Group::dense_ffn);
   if (m.moe())
-    params += m.moe_layers() * (experts_per_chip(m, p, redundant) * expert_params(m) +
-                                m.shared_experts * expert_params(m) + router_params(m));
-  params /= p.pp;
-  params += 2 * embedding_params(m) / p.tp;  // embedding and head (on the first and last stage)
-  return params * B(w);
+    bytes += m.moe_layers() * (experts_per_chip(m, p, x.redundant_experts) * expert_params(m) * by(Group::experts) +
+                               m.shared_experts * expert_params(m) * by(Group::shared_experts) +
+                               router_params(m) * B(x.weights));
+  bytes /= p.pp;
+  // Embedding and head (on the first and last stage).
+  bytes += embedding_params(m) / p.tp * (B(x.weights) + by(Group::lm_head));
+  return bytes;
 }
 
-// KV cache (and linear-attention state) per sequence held on one chip (bytes).
-double kv_bytes_per_seq(const Model& m, const Parallel& p, double ctx, Precision kv) {
+// KV cache (and linear-attention state) per sequence held on one chip (bytes), block scales included.
+double kv_bytes_per_seq(const Model& m, const Parallel& p, double ctx, Format kv) {
   return cache_bytes_seq(m, p.tp, ctx, kv) / p.pp;
 }
 
@@ -236,8 +257,8 @@ void fill_memory(const System& s, const Model& m, const InferenceSetup& x, const
   const double gb = 1e-9;
   e.mem.capacity = s.chip.hbm_gb;
   e.mem.reserve = s.chip.hbm_gb * x.reserve_frac;
-  e.mem.weights = weight_bytes(m, p, x.weights, x.redundant_experts) * gb;
-  e.mem.kv_cache = seqs_per_chip * kv_bytes_per_seq(m, p, ctx, x.kv) * gb;
+  e.mem.weights = weight_bytes(m, p, x) * gb;
+  e.mem.kv_cache = seqs_per_chip * kv_bytes_per_seq(m, p, ctx, x.kv_fmt()) * gb;
   e.mem.activations = act_tokens * 8.0 * m.hidden * B(x.act) * gb;  // transient buffers of a few layers
   if (e.mem.used() > e.mem.capacity - e.mem.reserve && e.reason == Reason::ok) e.reason = Reason::memory;
 }
@@ -262,6 +283,8 @@ Reason check_setup(const System& s, const Model& m, const InferenceSetup& x, con
     if (p.ep > copies || copies % p.ep != 0) return Reason::ep_experts;
   }
   if (peak_tflops(s.chip, x.weights) <= 0 || peak_tflops(s.chip, x.attn) <= 0) return Reason::no_precision;
+  for (int g = 0; g < kGroups; ++g)
+    if (peak_tflops(s.chip, x.weight_format(static_cast<Group>(g)).p) <= 0) return Reason::no_precision;
   return Reason::ok;
 }
 
@@ -299,7 +322,7 @@ Estimate decode_at(const System& s, const Model& m, const InferenceSetup& x, int
   e.mfu = 2 * active_params(m) * e.tokens_per_s_per_chip / (peak * 1e12);
   // Largest batch that fits: weights fixed, KV and buffers per sequence.
   const double free_b = (s.chip.hbm_gb * (1 - x.reserve_frac) - e.mem.weights) * 1e9;
-  const double per_seq = kv_bytes_per_seq(m, p, ctx, x.kv) + (1 + x.mtp_tokens) * 8.0 * m.hidden * B(x.act) / p.pp;
+  const double per_seq = kv_bytes_per_seq(m, p, ctx, x.kv_fmt()) + (1 + x.mtp_tokens) * 8.0 * m.hidden * B(x.act) / p.pp;
   e.max_batch = free_b > 0 ? static_cast<int>(std::min(1e9, std::floor(free_b / per_seq) * p.dp)) : 0;
   return e;
 }
@@ -375,7 +398,7 @@ Estimate estimate_serve(const System& s, const Model& m, const InferenceSetup& x
   }
   // KV cache of one prompt moves from a prefill chip to a decode chip: over scale-up when both
   // pools sit in one supernode, else over scale-out.
-  e.kv_transfer_bytes = cache_bytes_seq(m, 1, x.seq_in, x.kv);
+  e.kv_transfer_bytes = cache_bytes_seq(m, 1, x.seq_in, x.kv_fmt());
   const bool same_pod = px.par.chips() + x.par.chips() <= s.chips_per_supernode;
   const Fabric& f = same_pod ? s.scaleup : s.scaleout;
   const double kv_s = f.latency_us * 1e-6 + e.kv_transfer_bytes / (f.gb_s_per_dir * 1e9 * f.coll_eff);

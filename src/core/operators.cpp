@@ -2,14 +2,14 @@
 
 namespace podperf::ops {
 
-Op gemm(double m, double n, double k, Precision w, Precision a, Precision compute) noexcept {
-  const double bw = bytes_per_element(w), ba = bytes_per_element(a);
+Op gemm(double m, double n, double k, Format w, Precision a, Precision compute) noexcept {
+  const double bw = w.bytes(), ba = bytes_per_element(a);
   return {2 * m * n * k, k * n * bw + m * k * ba + m * n * ba, compute, m};
 }
 
-Op grouped_gemm(double experts, double t, double n, double k, Precision w, Precision a,
+Op grouped_gemm(double experts, double t, double n, double k, Format w, Precision a,
                 Precision compute) noexcept {
-  const double bw = bytes_per_element(w), ba = bytes_per_element(a);
+  const double bw = w.bytes(), ba = bytes_per_element(a);
   return {2 * experts * t * n * k, experts * (k * n * bw + t * k * ba + t * n * ba), compute, t};
 }
 
@@ -18,14 +18,14 @@ Op attention_prefill(double b, double s, const AttnShape& x, Precision a) noexce
   return {2 * b * s * s * x.heads * x.head_dim, b * s * (2 * x.heads + 2 * x.kv_heads) * x.head_dim * ba, a, 0, true};
 }
 
-Op attention_decode(double b, double c, const AttnShape& x, Precision a, Precision kv) noexcept {
-  const double ba = bytes_per_element(a), bkv = bytes_per_element(kv);
+Op attention_decode(double b, double c, const AttnShape& x, Precision a, Format kv) noexcept {
+  const double ba = bytes_per_element(a), bkv = kv.bytes();
   return {4 * b * c * x.heads * x.head_dim,
           b * c * 2 * x.kv_heads * x.head_dim * bkv + 2 * b * x.heads * x.head_dim * ba, a, 0, true};
 }
 
-Op mla_decode(double b, double c, const MlaShape& x, Precision a, Precision kv) noexcept {
-  const double ba = bytes_per_element(a), bkv = bytes_per_element(kv);
+Op mla_decode(double b, double c, const MlaShape& x, Precision a, Format kv) noexcept {
+  const double ba = bytes_per_element(a), bkv = kv.bytes();
   const double q_and_o = b * x.heads * ((x.kv_rank + x.rope_dim) + x.kv_rank) * ba;
   return {2 * b * c * x.heads * (2 * x.kv_rank + x.rope_dim), b * c * (x.kv_rank + x.rope_dim) * bkv + q_and_o, a,
           0, true};

@@ -31,6 +31,36 @@ double bytes_per_element(Precision p) {
   return 2;
 }
 
+double Format::bytes() const {
+  switch (scaling) {
+    case Scaling::mx: return bytes_per_element(p) + 1.0 / 32;  // E8M0 per 32 elements (OCP MX v1.0)
+    case Scaling::nv: return bytes_per_element(p) + 1.0 / 16;  // E4M3 per 16 elements (NVFP4)
+    case Scaling::none:
+    case Scaling::hif: break;
+  }
+  return bytes_per_element(p);
+}
+
+std::string to_string(const Format& f) {
+  switch (f.scaling) {
+    case Scaling::mx: return std::string("mx") + to_string(f.p);
+    case Scaling::nv: return std::string("nv") + to_string(f.p);
+    case Scaling::hif: return "hif8";
+    case Scaling::none: break;
+  }
+  return to_string(f.p);
+}
+
+bool parse_format(const std::string& s, Format& out) {
+  Precision p;
+  if (parse_precision(s, p)) { out = Format{p}; return true; }
+  if (s == "mxfp8") { out = Format{Precision::fp8, Scaling::mx}; return true; }
+  if (s == "mxfp4") { out = Format{Precision::fp4, Scaling::mx}; return true; }
+  if (s == "nvfp4") { out = Format{Precision::fp4, Scaling::nv}; return true; }
+  if (s == "hif8") { out = Format{Precision::fp8, Scaling::hif}; return true; }
+  return false;
+}
+
 const char* to_string(Topology t) {
   switch (t) {
     case Topology::switch1: return "switch";

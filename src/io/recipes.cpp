@@ -50,16 +50,25 @@ RecipeDb load_recipes(const std::string& hwdb_dir) {
     static const std::vector<std::string> kinds = {"vendor", "analyst", "measured", "measured-fit", "derived", "assumption"};
     if (std::find(kinds.begin(), kinds.end(), r.kind) == kinds.end())
       throw InputError(file, io::line_of(*root.get("kind")), "kind", "unknown kind '" + r.kind + "'");
-    auto prec = [&](const char* k) {
-      const std::string s = rd.str(k);
-      Precision p;
-      if (!parse_precision(s, p))
-        throw InputError(file, io::line_of(*root.get(k)), k, "unknown precision '" + s + "' (fp4 | fp8 | int8 | bf16 | fp32)");
-      return p;
+    auto fmt = [&](const char* k, bool required) {
+      const std::string s = rd.str(k, required);
+      Format f;
+      if (!s.empty() && !parse_format(s, f) && !parse_precision(s, f.p))
+        throw InputError(file, io::line_of(*root.get(k)), k,
+                         "unknown format '" + s + "' (fp4 | nvfp4 | mxfp4 | fp8 | mxfp8 | hif8 | int8 | bf16 | fp32)");
+      return s;
     };
-    r.weights = prec("weights");
-    r.kv = prec("kv");
-    r.attn = prec("attn");
+    r.weights = fmt("weights", true);
+    r.w_attn = fmt("w_attn", false);
+    r.w_ffn = fmt("w_ffn", false);
+    r.w_experts = fmt("w_experts", false);
+    r.w_shared = fmt("w_shared", false);
+    r.w_head = fmt("w_head", false);
+    r.kv = fmt("kv", true);
+    r.attn = rd.str("attn");
+    Precision ap;
+    if (!parse_precision(r.attn, ap))
+      throw InputError(file, io::line_of(*root.get("attn")), "attn", "unknown precision '" + r.attn + "' (fp4 | fp8 | int8 | bf16 | fp32)");
     if (const toml::node* n = rd.get("native")) {
       const toml::array* a = n->as_array();
       if (!a) throw InputError(file, io::line_of(*n), "native", "must be a list of chip ids");

@@ -2,6 +2,7 @@
 // config loaders (models, workloads, sweeps, validation cases).
 #pragma once
 #include <cmath>
+#include <optional>
 #include <cstdint>
 #include <limits>
 #include <set>
@@ -135,6 +136,16 @@ struct StrictReader {
     if (!parse_precision(s, p))
       throw InputError(file, line_of(*t.get(k)), field(k), "unknown precision '" + s + "' (fp4 | fp8 | int8 | bf16 | fp32)");
     return p;
+  }
+  // A number format (precision or block-scaled: mxfp4, nvfp4, mxfp8, hif8); empty when absent.
+  std::optional<Format> format(const std::string& k) {
+    const std::string s = str(k, false);
+    if (s.empty()) return std::nullopt;
+    Format f;
+    if (!parse_format(s, f))
+      throw InputError(file, line_of(*t.get(k)), field(k),
+                       "unknown format '" + s + "' (fp4 | nvfp4 | mxfp4 | fp8 | mxfp8 | hif8 | int8 | bf16 | fp32)");
+    return f;
   }
   void done() {
     for (auto&& [k, v] : t)

@@ -96,8 +96,19 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
         x.seq_out = s.integer("seq_out", 256);
         x.context = s.integer0("context", 0);
         x.tpot_target_ms = s.number("tpot_ms", 0);
-        x.weights = s.prec("weights", Precision::bf16);
-        x.kv = s.prec("kv", Precision::bf16);
+        // weights sets every group (a block-scaled format its scales too); w_* override a group.
+        if (const auto wf = s.format("weights")) {
+          x.weights = wf->p;
+          if (wf->scaling != Scaling::none) x.group.fill(*wf);
+        }
+        const std::pair<const char*, Group> groups[] = {{"w_attn", Group::attn_proj}, {"w_ffn", Group::dense_ffn},
+            {"w_experts", Group::experts}, {"w_shared", Group::shared_experts}, {"w_head", Group::lm_head}};
+        for (const auto& [key, g] : groups)
+          if (const auto gf = s.format(key)) x.group[static_cast<int>(g)] = *gf;
+        if (const auto kf = s.format("kv")) {
+          x.kv = kf->p;
+          if (kf->scaling != Scaling::none) x.kv_format = *kf;
+        }
         x.attn = s.prec("attn", Precision::bf16);
         x.redundant_experts = s.integer0("redundant_experts", 0);
         x.mtp_tokens = s.integer0("mtp", 0, kMaxMtpTokens);
