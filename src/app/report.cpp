@@ -323,6 +323,7 @@ void add_report_command(CLI::App& app, Context& ctx) {
   cmd->add_option("-o,--output", o->out, "HTML file to write")->required();
   cmd->add_flag("--json", o->json, "print the file written and the key figures as JSON");
   cmd->allow_extras();
+  cmd->fallthrough(false);  // the extras are compare's flags, not global options
   cmd->callback([&ctx, o, cmd] {
     Runner run;
     run.globals = {"--hwdb", ctx.hwdb_dir, "--configs", ctx.configs_dir};

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <string>
@@ -58,7 +59,7 @@ TEST_CASE("--utilization 0.3 changes the cost per token as derived by hand") {
 }
 
 TEST_CASE("breakeven reports the utilisation at parity, and it restores parity") {
-  const CliResult r = run_podperf("breakeven cloudmatrix-384 gb200-nvl72 --samples 0 --json");
+  const CliResult r = run_podperf("breakeven cloudmatrix-384 gb200-nvl72 --mode decode --tpot-ms 50 --samples 0 --json");
   REQUIRE(r.rc == 0);
   const double a = json_num(r.out, "usd_per_mtok_a"), b = json_num(r.out, "usd_per_mtok_b");
   REQUIRE(a > b);  // CloudMatrix 384 costs more per token at the same site
@@ -68,7 +69,7 @@ TEST_CASE("breakeven reports the utilisation at parity, and it restores parity")
   // B run at that utilisation costs what A costs at full load.
   char arg[64];
   std::snprintf(arg, sizeof arg, "%.12g", ub);
-  const CliResult at = run_podperf(std::string("estimate --system gb200-nvl72 --model deepseek-v3 --mode serve --tpot-ms 50 "
+  const CliResult at = run_podperf(std::string("estimate --system gb200-nvl72 --model deepseek-v3 --mode decode --tpot-ms 50 "
                                                "--site us --json --utilization ") + arg);
   REQUIRE(at.rc == 0);
   CHECK(json_num(at.out, "value", "usd_per_mtok") == Approx(a).epsilon(1e-3));
@@ -104,14 +105,17 @@ TEST_CASE("--set changes capex, and a bad --set, --utilization or --figures give
 }
 
 TEST_CASE("--figures takes a figure set anywhere") {
-  const std::string path = "/tmp/podperf_figures_" + std::to_string(::getpid()) + ".toml";
+  // A figure set's id is its file name (tests/bad_inputs/overlay-id-mismatch): a folder per run.
+  const std::string dir = "/tmp/podperf_figures_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/mine.toml";
   {
     std::ofstream f(path);
     f << "id = \"mine\"\n[chips.ascend-910c.specs]\n"
          "tdp_w = { value = 800, kind = \"assumption\", source = \"test\" }\n";
   }
   const CliResult r = run_podperf("--figures " + path + " hwdb show ascend-910c --json");
-  std::remove(path.c_str());
+  std::filesystem::remove_all(dir);
   REQUIRE(r.rc == 0);
   CHECK(r.out.find("800") != std::string::npos);
 }
@@ -187,7 +191,7 @@ TEST_CASE("Llama 3 405B on 16K H100: unexpected interruptions per day near Meta'
   // NICs, switches, modules of a 2-tier Clos) that turn rates into interruptions.
   const CliResult r = run_podperf(
       "estimate --system 2048xhgx-h100 --model llama3-405b --mode train --tp 8 --pp 16 --dp 128 --seq 8192 "
-      "--samples 50 --json");
+      "--recompute selective --samples 50 --json");
   REQUIRE(r.rc == 0);
   const double per_day = json_num(r.out, "value", "interruptions_per_day");
   CHECK(per_day >= 419.0 * (1 - 1.96 / std::sqrt(419.0)) / 54);
