@@ -187,7 +187,8 @@ SweepFile SweepFile::reopen(const std::string& path, const SweepSpec& spec, cons
     for (auto& d : im->metrics) d.extend(&rows);
     return SweepFile(std::move(im));
   } catch (const H5::Exception& e) {
-    throw InputError(path + ": cannot resume (" + e.getDetailMsg() + ")");
+    throw InputError(path + ": --resume refused: not a readable sweep file (" + e.getDetailMsg() +
+                     "; killed before its first checkpoint?); run without --resume to start over");
   }
 }
 

@@ -352,3 +352,14 @@ TEST_CASE("an hwdb that passes hwdb check never crashes specs or estimate (mutat
   CHECK(passed >= 2);
   fs::remove_all(d);
 }
+
+TEST_CASE("a sweep started without room refuses before writing anything") {
+  const std::string d = fresh_dir("room");
+  put(d + "/a.toml", kSpecA);
+  const CliResult r = sh(d, "prlimit --fsize=100000 " + kBin + " sweep a.toml -o out.h5 --chunk 2000");
+  CHECK(r.rc == 2);
+  CHECK(r.err == "out.h5: not enough room to write (100000 bytes left, a chunk needs up to 1210576)\n");
+  CHECK(!fs::exists(d + "/out.h5"));
+  CHECK(!fs::exists(d + "/out.h5.part"));
+  fs::remove_all(d);
+}
