@@ -1,7 +1,7 @@
-// Calibration against the validation cases: per software stack (never per vendor or case), the stack
-// terms no measurement pins (host overhead per step, the hidden fraction of a streams overlap, the
-// default-EPLB imbalance), each within its sourced range, fitted by bounded Levenberg-Marquardt
-// least squares on log(predicted / published) (Eigen). Leave-one-out refits restart from the priors.
+// Calibration of the global efficiency terms against the validation cases: per chip family
+// (the chip vendor: Huawei Ascend, NVIDIA), the attention-kernel efficiency, the per-operator
+// overhead, the communication overlap and the default-EPLB imbalance, fitted by bounded
+// Levenberg-Marquardt least squares on log(predicted / published) (Eigen), with leave-one-out errors.
 #pragma once
 #include <string>
 #include <vector>
@@ -11,12 +11,11 @@
 namespace podperf {
 
 struct CalibParam {
-  std::string family;           // the stack id
-  std::string field;            // "host.step_overhead_ms"
-  std::vector<std::string> chips;  // entities holding it (the stack)
+  std::string family;           // chip vendor
+  std::string field;            // "efficiency.attn_eff"
+  std::vector<std::string> chips;
   double low = 0, high = 0;     // search bounds
-  double start = 0;             // the hwdb's current value (the prior)
-  int cases = 0;                // validation cases that determine it (1 = a single case pins it)
+  double start = 0;             // the hwdb's current value
 };
 
 std::vector<CalibParam> calibration_params(const Hwdb& db);

@@ -24,19 +24,15 @@ struct Pick {
 struct Hwdb {
   std::string dir;
   std::vector<std::string> overlays;  // figure sets applied, in order
-  std::map<std::string, Record> chips, systems, clusters, sites, stacks;
+  std::map<std::string, Record> chips, systems, clusters, sites;
 
   // Any entity by id, or nullptr.
   const Record* find(const std::string& id) const;
   const std::map<std::string, Record>& of_kind(const std::string& kind) const;
 
   Chip chip(const std::string& id, const Pick& pick = {}) const;
-  Stack stack(const std::string& id, const Pick& pick = {}) const;
-  // The stack id a system runs by default ("" = the generic stack).
-  std::string default_stack(const std::string& system_id) const;
   // A system id, a cluster id, or "NxSYSTEM" / "NxSYSTEM:os=R": N supernodes of SYSTEM over
-  // its own scale-out Clos with oversubscription R (default: the system's); any of them with
-  // "@STACK" runs that software stack instead of the system's default one.
+  // its own scale-out Clos with oversubscription R (default: the system's).
   System system(const std::string& id, const Pick& pick = {}) const;
   Site site(const std::string& id, const Pick& pick = {}) const;
 };

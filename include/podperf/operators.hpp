@@ -1,5 +1,5 @@
 // FLOP and HBM-byte counts of the LLM building blocks, for one chip's share of the work.
-// Conventions: a multiply-add is 2 FLOPs; attention counts one softmax exponential per score; `w`, `a`, `kv` are the element precisions of weights,
+// Conventions: a multiply-add is 2 FLOPs; `w`, `a`, `kv` are the element precisions of weights,
 // activations and KV cache; every operator reads its inputs from and writes its outputs to HBM once.
 #pragma once
 #include "podperf/roofline.hpp"

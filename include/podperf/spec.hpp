@@ -50,34 +50,14 @@ struct Chip {
   double idle_w = 0;
   double scaleup_gb_s_per_dir = 0;  // the chip's own scale-up ports (0 = not stated)
   double price_usd = 0;             // 0 = not stated
-  // Kernel efficiencies of the hardware (per chip and operator class, from measured kernels; never
-  // per case). What the software stack decides lives in Stack.
+  // Global efficiency terms (per chip, never per case).
   double gemm_eff = 1;      // achievable fraction of peak on large GEMMs
-  double attn_prefill_eff = 1;  // attention prefill kernels (FlashAttention-3, FlashMLA, AMLA): fraction of peak
-  double attn_decode_eff = 1;   // attention decode kernels: fraction of peak
-  double sfu_texp_s = 0;    // softmax exponentials per second (10^12; SFU MUFU.EX2 rate); 0 = not a limit
+  double attn_eff = 1;      // achievable fraction of peak in attention kernels
   double hbm_eff = 1;       // achievable fraction of HBM bandwidth
   double small_gemm_m = 0;  // GEMM rows (tokens) at which shape efficiency falls to half
-};
-
-// What the software stack decides, apart from the hardware (hwdb/stacks/*.toml): how communication
-// overlaps compute, the host and launch costs, expert balancing, the dispatch kernel, the memory
-// reserve. Every system names its default stack; --stack swaps it.
-enum class OverlapScheme { streams, two_micro_batch };
-struct Stack {
-  std::string id, name;
-  // two_micro_batch: the batch splits in two halves; each half's communication runs under the other
-  // half's compute, so a layer takes max(compute(A) + compute(B), comm(A) + comm(B)) with each half
-  // reading the weights again (DeepSeek profile-data; SGLang two-batch overlap).
-  // streams: a fraction hidden_frac of the communication runs on its own stream under compute.
-  OverlapScheme scheme = OverlapScheme::streams;
-  double hidden_frac = 0;
-  double step_overhead_ms = 0;  // host and framework time per step not hidden (scheduler, sampling)
-  double launch_us = 0;         // exposed launch cost per operator
-  double eplb_imbalance = 1;    // busiest chip's expert load / mean under the stack's default EPLB
-  double a2a_launch_us = 0;     // dispatch/combine kernel: fixed cost ...
-  double a2a_per_peer_us = 0;   // ... plus this per peer chip, plus the payload over the fabric
-  double reserve_frac = 0.1;    // HBM kept free (runtime, fragmentation)
+  double launch_us = 0;     // fixed per-operator overhead
+  double overlap = 0;       // fraction of communication the serving/training stack hides behind compute
+  double eplb_imbalance = 1;  // busiest chip's expert load / mean under the stack's default EPLB
 };
 
 enum class Topology { switch1, clos2, fullmesh, clos };
@@ -124,7 +104,6 @@ struct System {
   double cpu_w = 0;
   double overhead_frac = 0;   // fans, DRAM, PSU losses: fraction of chip + CPU power
   Fabric scaleup, scaleout;
-  Stack stack;                // the software stack it runs (its default, or the one asked for)
   double price_usd = 0;       // per the whole system; 0 = not stated (built up from `cost`)
   CostParts cost;
   double published_all_in_kw = 0;  // reference figure, 0 = none

@@ -13,8 +13,6 @@ namespace podperf {
 struct ValidationCase {
   std::string id, group, title, source, file;
   std::string system, model;
-  std::string stack;         // software stack the run used ("" = the system's default)
-  int stack_line = 0;
   std::string mode;          // prefill | decode | serve | train | gemm | stream
   Workload w;                // the published setup
   bool default_eplb = false; // the run used the framework's default expert balancing
@@ -36,10 +34,6 @@ struct CaseResult {
   bool within = false;
   std::string note;          // why there is no prediction
 };
-
-// The system id a case runs on ("system@stack" when it names a stack; training cases without one
-// run the Megatron training stack when the hwdb has it).
-std::string case_system(const Hwdb& db, const ValidationCase& c);
 
 CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase& c, const Pick& pick);
 

@@ -76,10 +76,10 @@ struct InferenceSetup {
   int redundant_experts = 0;    // EPLB replicas added to the routed experts
   int mtp_tokens = 0;           // draft tokens per step (multi-token prediction)
   double mtp_accept = 0;        // acceptance rate of each draft token
-  double overlap = -1;          // fraction of communication hidden behind compute; < 0: the stack's scheme
+  double overlap = -1;          // fraction of communication hidden behind compute; < 0: the chip's
   double expert_imbalance = 1;  // busiest chip's expert load / mean (1 = perfect EPLB)
-  bool default_eplb = false;    // use the stack's default-EPLB imbalance instead
-  double reserve_frac = -1;     // HBM kept free (runtime, fragmentation); < 0: the stack's
+  bool default_eplb = false;    // use the chip's default-EPLB imbalance instead
+  double reserve_frac = 0.1;    // HBM kept free (runtime, fragmentation)
   int prefill_tokens_per_chip = 16384;  // prefill batch when batch = 0
   double tpot_target_ms = 0, ttft_target_ms = 0;
 };
@@ -94,7 +94,7 @@ struct TrainingSetup {
   bool recompute = false;   // full activation recomputation
   Precision precision = Precision::bf16;
   Precision activations = Precision::bf16;  // stored activations (DeepSeek-V3 caches many in FP8)
-  double overlap = -1;      // fraction of DP/EP communication hidden behind compute; < 0: the stack's
+  double overlap = -1;      // fraction of DP/EP communication hidden behind compute; < 0: the chip's
   double tokens = 0;        // tokens to train (for time and chip-hours); 0 = none
   int redundant_experts = 0;
 };
@@ -145,20 +145,6 @@ Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x)
 
 // Runs the workload's mode (and the plan search when asked).
 Estimate run_workload(const System& s, const Model& m, const Workload& w);
-
-// Exposed communication when a fraction f of `comm` seconds can hide behind `compute` seconds.
-double exposed_comm(double comm, double compute, double f) noexcept;
-// Two-micro-batch overlap, per layer: exposed communication of the two halves, each half taking
-// `compute_half` and `comm_half` seconds: max(0, 2 comm_half - 2 compute_half).
-double two_batch_exposed(double compute_half, double comm_half) noexcept;
-// Expected distinct experts among `local` experts that n tokens hit, each token picking k of
-// `experts` uniformly: local (1 - (1 - k/experts)^n).
-double experts_hit(double local, double experts, double k, double tokens) noexcept;
-
-// MoE dispatch or combine time: `tokens` leave each chip for k experts over ep chips, `bytes` per
-// copy: the stack's kernel cost (a2a_launch_us + a2a_per_peer_us (ep - 1)) plus `imbalance` x the
-// payload over the fabric (hierarchical across supernodes).
-double moe_all_to_all(const System& s, int ep, double tokens, double k, double bytes, double imbalance);
 
 // Model FLOPs per token of a forward pass at context `seq` (GEMMs 2 x active + causal attention).
 double forward_flops_per_token(const Model& m, double seq);

@@ -28,16 +28,15 @@ void write_back(const Hwdb& db, const CalibResult& r, const std::vector<Validati
     const CalibParam& p = r.params[i];
     std::string ids;
     for (auto& c : cases)
-      if (db.default_stack(case_system(db, c)) == p.family) ids += (ids.empty() ? "" : ", ") + c.id;
+      if (db.system(c.system).vendor == p.family) ids += (ids.empty() ? "" : ", ") + c.id;
     const std::string key = p.field.substr(p.field.find('.') + 1);
-    // The range stays the sourced prior range (the search bounds), widened by any leave-one-out fit.
-    const double lo = std::min({r.loo_low[i], r.fitted[i], p.low}), hi = std::max({r.loo_high[i], r.fitted[i], p.high});
+    const double lo = std::min(r.loo_low[i], r.fitted[i]), hi = std::max(r.loo_high[i], r.fitted[i]);
     std::string line = key + " = { value = " + fmt(r.fitted[i]);
     if (hi > lo) line += ", range = [" + fmt(lo) + ", " + fmt(hi) + "]";
-    line += ", kind = \"assumption\", source = \"podperf calibrate (bounded least squares on log error within the prior range, validation/cases): " +
-            ids + "\", note = \"range: the leave-one-out fits and the fitted value\" }";
+    line += ", kind = \"measured-fit\", source = \"podperf calibrate (bounded least squares on log error, validation/cases): " +
+            ids + "\", note = \"range: the leave-one-out fits\" }";
     for (auto& chip : p.chips) {
-      const Number& n = db.find(chip)->numbers.at(p.field);
+      const Number& n = db.chips.at(chip).numbers.at(p.field);
       std::ifstream in(n.file);
       std::vector<std::string> lines;
       for (std::string l; std::getline(in, l);) lines.push_back(l);
@@ -92,8 +91,6 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
         p["field"] = r.params[i].field;
         p["start"] = r.params[i].start;
         p["fitted"] = r.fitted[i];
-        p["cases"] = r.params[i].cases;
-        p["single_case"] = r.params[i].cases == 1;
         p["loo_low"] = r.loo_low[i];
         p["loo_high"] = r.loo_high[i];
         ps.push(p);
@@ -111,11 +108,10 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
       j["rms_log_error"] = r.rms_log;
       std::cout << j.dump() << '\n';
     } else {
-      Table t({"stack", "parameter", "prior", "fitted", "leave-one-out range", "cases"});
+      Table t({"family", "parameter", "hwdb now", "fitted", "leave-one-out range"});
       for (std::size_t i = 0; i < r.params.size(); ++i)
         t.row({r.params[i].family, r.params[i].field, fmt(r.params[i].start), fmt(r.fitted[i]),
-               o->no_loo ? "-" : fmt(r.loo_low[i]) + " - " + fmt(r.loo_high[i]),
-               std::to_string(r.params[i].cases) + (r.params[i].cases == 1 ? " (a single case pins it)" : "")});
+               o->no_loo ? "-" : fmt(r.loo_low[i]) + " - " + fmt(r.loo_high[i])});
       t.print(std::cout);
       std::cout << '\n';
       Table c({"case", "error (fitted)", "leave-one-out error"});
@@ -132,7 +128,7 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
     }
     if (o->write) {
       write_back(db, r, cases);
-      std::cerr << "wrote the fitted values into " << db.dir << "/stacks\n";
+      std::cerr << "wrote the fitted values into " << db.dir << "/chips\n";
     }
   });
 }

@@ -124,7 +124,6 @@ void add_setup_flags(CLI::App* cmd, Setup& o) {
 struct Prepared {
   Model model;
   Side a, b;
-  std::string stacks, stack_a, stack_b;  // "as-deployed" or the stack both run; each side's stack
   std::vector<RangedInput> inputs;
 };
 
@@ -132,12 +131,8 @@ Prepared prepare(Context& ctx, const Setup& o) {
   const Hwdb& db = ctx.db();
   Prepared p;
   p.model = ctx.models().model(o.model);
-  // "As deployed": each system with its own stack; --stack runs both on the one named.
-  p.a.id = with_stack(db, o.a, o.f);
-  p.b.id = with_stack(db, o.b, o.f);
-  p.stacks = o.f.stack.empty() ? "as-deployed" : o.f.stack;
-  p.stack_a = db.system(p.a.id).stack.id;
-  p.stack_b = db.system(p.b.id).stack.id;
+  p.a.id = o.a;
+  p.b.id = o.b;
   if (!o.sites.empty()) {
     const auto comma = o.sites.find(',');
     if (comma == std::string::npos) throw InputError("flag --sites: give two sites, e.g. china,us (got '" + o.sites + "')");
@@ -153,8 +148,8 @@ Prepared prepare(Context& ctx, const Setup& o) {
     s->w = resolve(sys, p.model, o.f);
     run_request(sys, p.model, s->w);  // rejects impossible plans with the flag named
   }
-  std::vector<std::string> ids = entities_of_system(db, p.a.id);
-  for (auto& id : entities_of_system(db, p.b.id)) ids.push_back(id);
+  std::vector<std::string> ids = entities_of_system(db, o.a);
+  for (auto& id : entities_of_system(db, o.b)) ids.push_back(id);
   ids.push_back(p.a.site_id);
   if (p.b.site_id != p.a.site_id) ids.push_back(p.b.site_id);
   std::sort(ids.begin(), ids.end());
@@ -171,9 +166,6 @@ Json pair_json(const Prepared& p) {
   j["site_a"] = p.a.site_id;
   j["site_b"] = p.b.site_id;
   j["model"] = p.model.id;
-  j["stacks"] = p.stacks;
-  j["stack_a"] = p.stack_a;
-  j["stack_b"] = p.stack_b;
   return j;
 }
 
@@ -257,8 +249,6 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
               << ", " << to_string(ea.est.mode);
     if (o->f.tpot_ms > 0 && ea.est.mode != Mode::train && ea.est.mode != Mode::prefill)
       std::cout << ", TPOT <= " << num(o->f.tpot_ms) << " ms";
-    std::cout << "\nstacks: " << (o->f.stack.empty() ? "as deployed (each system's own): A " + sa.stack.id + ", B " + sb.stack.id
-                                                      : "both on " + o->f.stack);
     std::cout << "\nratios A/B with the 5-95% range over " << o->samples << " draws of the hwdb ranges (seed " << o->seed
               << ")\n";
     Table t({"", p.a.id, p.b.id, "A/B", "better"});

@@ -36,20 +36,7 @@ Format format_flag(const std::string& v, const char* flag, const Chip& chip) {
 }
 }  // namespace
 
-std::string with_stack(const Hwdb& db, const std::string& system, const WorkloadFlags& f) {
-  // Training runs on the training stack unless one is named.
-  if (f.stack.empty() && f.mode == "train" && db.stacks.count("megatron")) return system + "@megatron";
-  if (f.stack.empty()) return system;
-  if (!db.stacks.count(f.stack)) {
-    std::string known;
-    for (auto& [id, r] : db.stacks) known += (known.empty() ? "" : ", ") + id;
-    throw InputError("flag --stack: unknown stack '" + f.stack + "' (known: " + (known.empty() ? "none" : known) + ")");
-  }
-  return system + "@" + f.stack;
-}
-
 void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
-  cmd->add_option("--stack", f.stack, "software stack for every system (hwdb/stacks; default: each system's own)");
   cmd->add_option("--mode", f.mode, "prefill | decode | serve | train")
       ->check(CLI::IsMember({"prefill", "decode", "serve", "train"}))
       ->capture_default_str();
@@ -82,9 +69,9 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_option("--mtp", f.mtp, "multi-token-prediction draft tokens per step")->check(CLI::NonNegativeNumber);
   cmd->add_option("--mtp-accept", f.mtp_accept, "acceptance rate of each draft token")->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
-  cmd->add_option("--overlap", f.overlap, "fraction of communication hidden behind compute (default: the stack's scheme)")
+  cmd->add_option("--overlap", f.overlap, "fraction of communication hidden behind compute (default: the chip's)")
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--eplb", f.eplb, "expert balancing: perfect, or default (the stack's imbalance)")
+  cmd->add_option("--eplb", f.eplb, "expert balancing: perfect, or default (the chip's measured imbalance)")
       ->check(CLI::IsMember({"perfect", "default"}))->capture_default_str();
   cmd->add_option("--redundant-experts", f.redundant, "EPLB replicas added to the routed experts (default: the fewest that spread evenly)")
       ->check(CLI::NonNegativeNumber);
@@ -220,7 +207,7 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
   add_workload_flags(cmd, o->f);
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([&ctx, o] {
-    const System sys = ctx.db().system(with_stack(ctx.db(), o->system, o->f));
+    const System sys = ctx.db().system(o->system);
     const Model m = ctx.models().model(o->model);
     const WorkloadRequest req = resolve(sys, m, o->f);
     const Estimate e = run_request(sys, m, req);

@@ -23,8 +23,6 @@ Json plan_json(const Parallel& p) {
 Json estimate_json(const System& sys, const Model& m, const WorkloadRequest& r, const Estimate& e) {
   Json j = Json::object();
   j["system"] = sys.id;
-  j["stack"] = sys.stack.id;
-  j["stack_name"] = sys.stack.name;
   j["model"] = m.id;
   j["mode"] = to_string(e.mode);
   j["fits"] = e.fits();
@@ -45,9 +43,7 @@ Json estimate_json(const System& sys, const Model& m, const WorkloadRequest& r, 
     j["kv"] = to_string(r.infer.kv_fmt());
     j["redundant_experts"] = r.infer.redundant_experts;
     j["mtp_tokens"] = r.infer.mtp_tokens;
-    j["overlap"] = r.infer.overlap >= 0 ? Json(r.infer.overlap)
-                   : sys.stack.scheme == OverlapScheme::two_micro_batch ? Json("two-micro-batch")
-                                                                        : Json(sys.stack.hidden_frac);
+    j["overlap"] = r.infer.overlap >= 0 ? r.infer.overlap : sys.chip.overlap;
   }
   // Numbers only where the configuration fits: a 'does not fit' result carries no throughput.
   auto val = [&](double v) { return e.fits() ? Json(v) : Json(); };
@@ -88,8 +84,7 @@ Json estimate_json(const System& sys, const Model& m, const WorkloadRequest& r, 
 }
 
 void print_estimate(std::ostream& os, const System& sys, const Model& m, const WorkloadRequest& r, const Estimate& e) {
-  os << m.name << " on " << sys.name << ", " << to_string(e.mode) << "\n  stack: "
-     << (sys.stack.id.empty() ? std::string("none") : sys.stack.id + " (" + sys.stack.name + ")") << "\n  plan: " << plan_text(e.par) << " ("
+  os << m.name << " on " << sys.name << ", " << to_string(e.mode) << "\n  plan: " << plan_text(e.par) << " ("
      << e.instance_chips << " chips per instance";
   if (e.mode == Mode::train) {
     os << "), global batch " << e.batch << " x " << r.train.seq << " tokens, " << to_string(r.train.precision)
@@ -104,11 +99,7 @@ void print_estimate(std::ostream& os, const System& sys, const Model& m, const W
     os << ", KV " << to_string(x.kv_fmt()) << ", attention " << to_string(x.attn);
     if (x.redundant_experts) os << ", " << x.redundant_experts << " redundant experts";
     if (x.mtp_tokens) os << ", MTP " << x.mtp_tokens << " @ " << num(x.mtp_accept, 2);
-    os << ", overlap ";
-    if (x.overlap >= 0) os << num(x.overlap, 2);
-    else if (sys.stack.scheme == OverlapScheme::two_micro_batch) os << "two-micro-batch";
-    else os << num(sys.stack.hidden_frac, 2);
-    os << (x.default_eplb ? ", default EPLB" : "") << '\n';
+    os << ", overlap " << num(x.overlap >= 0 ? x.overlap : sys.chip.overlap, 2) << (x.default_eplb ? ", default EPLB" : "") << '\n';
     if (e.mode == Mode::serve && (x.prefill.chips() > 1 || x.prefill.tp > 1))
       os << "  prefill plan: " << plan_text(x.prefill) << '\n';
   }

@@ -6,7 +6,6 @@
 #include <CLI/CLI.hpp>
 
 #include "podperf/json.hpp"
-#include "podperf/hwdb.hpp"
 #include "podperf/workload.hpp"
 
 namespace podperf::cli {
@@ -21,7 +20,6 @@ struct WorkloadFlags {
   // Per-group weight formats (empty: as --weights): attention projections, dense FFN, routed
   // experts, shared experts, LM head.
   std::string w_attn, w_ffn, w_experts, w_shared, w_head;
-  std::string stack;  // software stack for every system (empty: each system's own, "as deployed")
   int mtp = 0;
   double mtp_accept = 0.7;
   double overlap = -1;
@@ -36,9 +34,6 @@ struct WorkloadFlags {
 using WorkloadRequest = Workload;
 
 void add_workload_flags(CLI::App* cmd, WorkloadFlags& f);
-// The system id to load: `system` itself, or "system@stack" when --stack names one (checked here:
-// an unknown stack is an error naming the flag).
-std::string with_stack(const Hwdb& db, const std::string& system, const WorkloadFlags& f);
 WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& f);
 // Rejects a plan that cannot exist (InputError naming the flag), then runs the workload.
 Estimate run_request(const System& sys, const Model& m, const WorkloadRequest& r);

@@ -97,9 +97,8 @@ struct Acc {
   std::array<double, kParts> part{};
   double busy_s = 0;   // operator time (compute or memory bound) excluding overhead
   double flops = 0;    // per chip
-  double launch_us = 0;  // the stack's exposed launch cost per operator
   void op(const Chip& c, const Op& o, double times = 1) {
-    const OpTime t = roofline(c, o, launch_us);
+    const OpTime t = roofline(c, o);
     const double body = std::max(t.compute_s, t.memory_s) * times;
     part[static_cast<int>(t.compute_s >= t.memory_s ? Part::compute : Part::memory)] += body;
     part[static_cast<int>(Part::overhead)] += t.overhead_s * times;
@@ -119,26 +118,8 @@ struct Acc {
   }
 };
 
-}  // namespace
-
 // Exposed communication when a fraction f of it can hide behind `compute` seconds of work.
-double exposed_comm(double comm, double compute, double f) noexcept {
-  return comm * (1 - f) + std::max(0.0, comm * f - compute);
-}
-
-// Two-micro-batch overlap: the halves A and B alternate on the compute and communication streams,
-// each half's communication under the other half's compute, so a layer takes
-// max(compute(A) + compute(B), comm(A) + comm(B)); the exposed communication is what exceeds compute.
-double two_batch_exposed(double compute_half, double comm_half) noexcept {
-  return std::max(0.0, 2 * comm_half - 2 * compute_half);
-}
-
-double experts_hit(double local, double experts, double k, double tokens) noexcept {
-  if (local <= 0 || experts <= 0 || tokens <= 0) return 0;
-  return local * (1 - std::pow(1 - std::min(1.0, k / experts), tokens));
-}
-
-namespace {
+double exposed(double comm, double compute, double f) { return comm * (1 - f) + std::max(0.0, comm * f - compute); }
 
 double experts_per_chip(const Model& m, const Parallel& p, int redundant) {
   return m.moe() ? double(m.experts + redundant) / p.ep : 0;
@@ -155,41 +136,27 @@ double kv_elems_per_chip(const Model& m, int tp) {
 // hierarchical (DeepEP; DeepSeek-V3 report sec. 3.2.2): a token crosses scale-out once per distinct
 // remote supernode it targets, (g - 1)(1 - (1 - 1/g)^k) on average for uniform routing, and fans out
 // to its experts over scale-up; both phases run at once.
-//
-// The dispatch kernel is the stack's (fitted to measured DeepEP / CloudMatrix / sgl-kernel-npu curves):
-//   t = a2a_launch_us + a2a_per_peer_us x (peers) + imbalance x payload / achieved bandwidth,
-// the payload term from the fabric without its own all-to-all latency (counted once, here).
-}  // namespace
-
-double moe_all_to_all(const System& s, int ep, double tokens, double k, double bytes, double imbalance) {
+double moe_all_to_all(const System& s, int ep, double tokens, double k, double bytes) {
   const int cps = s.chips_per_supernode;
-  const Stack& st = s.stack;
-  const double fixed = (st.a2a_launch_us + st.a2a_per_peer_us * (ep - 1)) * 1e-6;
-  auto payload_up = [&](int n) {
-    const CollResult r = collective(s, Coll::all_to_all, n, tokens * k * bytes);
-    return std::max(0.0, r.time_s - s.scaleup.a2a_latency_us * 1e-6);
-  };
-  if (ep <= cps) return fixed + imbalance * payload_up(ep);
+  if (ep <= cps) return collective(s, Coll::all_to_all, ep, tokens * k * bytes).time_s;
   const double g = std::ceil(double(ep) / cps);
   const double remote = (g - 1) * (1 - std::pow(1 - 1 / g, k));
   const Fabric& o = s.scaleout;
-  const double out = tokens * remote * bytes / (o.gb_s_per_dir * 1e9 * o.coll_eff / o.oversubscription);
-  return fixed + imbalance * std::max(out, payload_up(cps));
+  const double out = o.a2a_latency_us * 1e-6 + tokens * remote * bytes / (o.gb_s_per_dir * 1e9 * o.coll_eff / o.oversubscription);
+  const double up = collective(s, Coll::all_to_all, cps, tokens * k * bytes).time_s;
+  return std::max(out, up);
 }
-
-namespace {
 
 // One transformer layer on one chip for T tokens of `seqs` sequences (per DP group); decode reads a
 // KV cache of `ctx` tokens, prefill attends causally over `ctx` = the prompt length.
-void layer_parts(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, bool moe_layer,
-                 bool decode, double T, double seqs, double ctx, double draft, Acc& comp, double& tp_s,
-                 double& ep_s) {
+void layer(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, bool moe_layer,
+           bool decode, double T, double seqs, double ctx, double draft, Acc& acc) {
   const Chip& c = s.chip;
   const Precision a = x.act;
   const Format wa = x.weight_format(Group::attn_proj), wf = x.weight_format(Group::dense_ffn),
                we = x.weight_format(Group::experts), ws = x.weight_format(Group::shared_experts);
   const double h = m.hidden;
-  comp.launch_us = s.stack.launch_us;
+  Acc comp;
   // Attention block: residual add, norm, projections (all of W_Q, W_K, W_V, W_O or MLA's down/up
   // projections), RoPE, the attention core over the cache, the TP all-reduce.
   comp.op(c, ops::elementwise(T * h, 2, 1, 1, a));
@@ -211,7 +178,7 @@ void layer_parts(const System& s, const Model& m, const InferenceSetup& x, const
     comp.op(c, core);
   }
   if (!decode) comp.op(c, ops::elementwise(T * kv_elems_per_chip(m, p.tp) * x.kv_fmt().bytes() / B(x.kv), 0, 1, 0, x.kv));  // KV cache write
-  tp_s = ep_s = 0;
+  double tp_s = 0, ep_s = 0;
   if (p.tp > 1) tp_s += collective(s, Coll::all_reduce, p.tp, T * h * B(a)).time_s;
   // FFN block: residual add, norm, then the FFN; SwiGLU reads gate and up, writes one (3 FLOPs).
   comp.op(c, ops::elementwise(T * h, 2, 1, 1, a));
@@ -224,15 +191,12 @@ void layer_parts(const System& s, const Model& m, const InferenceSetup& x, const
     const double tc = T / p.tp;  // tokens this chip dispatches
     const double k = m.experts_per_token;
     const double e = experts_per_chip(m, p, x.redundant_experts);
-    const double imbalance = x.default_eplb ? s.stack.eplb_imbalance : x.expert_imbalance;
+    const double imbalance = x.default_eplb ? c.eplb_imbalance : x.expert_imbalance;
     const double slots = tc * k * imbalance;  // expert token-slots on the busiest chip
-    // Experts of this chip that any token of the EP group picks (weights read only for those):
-    // E_local (1 - (1 - k/E)^n) for n tokens routed uniformly.
-    const double hit = std::max(1.0, std::min(std::ceil(e), experts_hit(std::ceil(e), m.experts, k, tc * p.ep)));
     const Precision disp = we.bytes() <= 1.1 ? we.p : a;  // 8-bit or narrower experts: quantised dispatch
     comp.op(c, ops::gemm(tc, m.experts, h, Precision::bf16, a, Precision::bf16));  // router
     comp.op(c, ops::elementwise(slots * h, 1, 1, 0, a));  // permute tokens into expert order
-    comp.op(c, ops::grouped_gemm(hit, slots / hit, 3.0 * m.expert_ffn, h, we, a, we.p));
+    comp.op(c, ops::grouped_gemm(std::ceil(e), slots / std::ceil(e), 3.0 * m.expert_ffn, h, we, a, we.p));
     comp.op(c, ops::elementwise(slots * m.expert_ffn, 2, 1, 3, a));  // SwiGLU
     comp.op(c, ops::elementwise(slots * h, 1, 1, 2, a));             // unpermute and weight
     if (m.shared_experts > 0) {
@@ -240,45 +204,24 @@ void layer_parts(const System& s, const Model& m, const InferenceSetup& x, const
       comp.op(c, ops::elementwise(tc * m.expert_ffn * m.shared_experts, 2, 1, 3, a));
     }
     if (p.ep > 1) {
-      ep_s += moe_all_to_all(s, p.ep, tc, k, h * B(disp), imbalance);  // dispatch
-      ep_s += moe_all_to_all(s, p.ep, tc, k, h * B(a), imbalance);     // combine
+      ep_s += moe_all_to_all(s, p.ep, tc, k, h * B(disp));  // dispatch
+      ep_s += moe_all_to_all(s, p.ep, tc, k, h * B(a));     // combine
     }
     if (p.tp > 1) tp_s += collective(s, Coll::all_gather, p.tp, T * h * B(a)).time_s;
   }
-}
-
-// One layer with the stack's overlap of communication and compute.
-void layer(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, bool moe_layer,
-           bool decode, double T, double seqs, double ctx, double draft, Acc& acc) {
-  Acc comp;
-  double tp_s = 0, ep_s = 0;
-  const bool tbo = x.overlap < 0 && s.stack.scheme == OverlapScheme::two_micro_batch && seqs >= 2 && T >= 2;
-  double exposed = 0;
-  if (tbo) {
-    // Each half: half the tokens and sequences, the weights read again (smaller GEMMs).
-    layer_parts(s, m, x, p, moe_layer, decode, T / 2, seqs / 2, ctx, draft, comp, tp_s, ep_s);
-    const double half = comp.total(), comm_half = tp_s + ep_s;
-    exposed = two_batch_exposed(half, comm_half);
-    acc.add(comp, 2);
-    tp_s *= 2;
-    ep_s *= 2;
-  } else {
-    layer_parts(s, m, x, p, moe_layer, decode, T, seqs, ctx, draft, comp, tp_s, ep_s);
-    const double f = x.overlap >= 0 ? x.overlap : s.stack.hidden_frac;
-    exposed = exposed_comm(tp_s + ep_s, comp.total(), f);
-    acc.add(comp);
-  }
+  acc.add(comp);
+  const double t_comp = comp.total();
   const double comm = tp_s + ep_s;
-  const double share = comm > 0 ? exposed / comm : 0;
-  acc.part[static_cast<int>(Part::tp_comm)] += tp_s * share;
-  acc.part[static_cast<int>(Part::ep_comm)] += ep_s * share;
+  const double f = x.overlap >= 0 ? x.overlap : c.overlap;
+  const double hidden_comm = comm > 0 ? exposed(comm, t_comp, f) / comm : 0;
+  acc.part[static_cast<int>(Part::tp_comm)] += tp_s * hidden_comm;
+  acc.part[static_cast<int>(Part::ep_comm)] += ep_s * hidden_comm;
 }
 
 // A forward pass of the whole model (all pp stages, one micro-batch each) on one chip's share.
 Acc forward(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, bool decode, double T,
             double seqs, double ctx, double draft) {
   Acc acc;
-  acc.launch_us = s.stack.launch_us;
   const Chip& c = s.chip;
   acc.op(c, ops::embedding(T, m.hidden, x.act));
   if (m.dense_layers > 0) {
@@ -330,14 +273,11 @@ double kv_bytes_per_seq(const Model& m, const Parallel& p, double ctx, Format kv
   return ctx * kv_elems_per_chip(m, p.tp) * m.layers / p.pp * kv.bytes();
 }
 
-// HBM kept free: the setup's when given (>= 0), else the stack's.
-double reserve_of(const System& s, const InferenceSetup& x) { return x.reserve_frac >= 0 ? x.reserve_frac : s.stack.reserve_frac; }
-
 void fill_memory(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, double seqs_per_chip,
                  double ctx, double act_tokens, Estimate& e) {
   const double gb = 1e-9;
   e.mem.capacity = s.chip.hbm_gb;
-  e.mem.reserve = s.chip.hbm_gb * reserve_of(s, x);
+  e.mem.reserve = s.chip.hbm_gb * x.reserve_frac;
   e.mem.weights = weight_bytes(m, p, x) * gb;
   e.mem.kv_cache = seqs_per_chip * kv_bytes_per_seq(m, p, ctx, x.kv_fmt()) * gb;
   e.mem.activations = act_tokens * 8.0 * m.hidden * B(x.act) * gb;  // transient buffers of a few layers
@@ -388,8 +328,7 @@ Estimate decode_at(const System& s, const Model& m, const InferenceSetup& x, int
   const double ctx = x.context > 0 ? x.context : x.seq_in + x.seq_out / 2.0;
   const double seqs = double(batch) / (p.dp * p.pp);  // per DP group per micro-batch
   const double T = seqs * (1 + x.mtp_tokens);
-  Acc acc = forward(s, m, x, p, true, T, seqs, ctx, x.mtp_tokens);
-  acc.part[static_cast<int>(Part::overhead)] += s.stack.step_overhead_ms * 1e-3;  // host, per step
+  const Acc acc = forward(s, m, x, p, true, T, seqs, ctx, x.mtp_tokens);
   // pp micro-batches each pass every stage once per cycle; a stage holds layers / pp.
   const double cycle = acc.total();
   fill_memory(s, m, x, p, double(batch) / p.dp, ctx, T, e);
@@ -403,7 +342,7 @@ Estimate decode_at(const System& s, const Model& m, const InferenceSetup& x, int
   finish(e, acc, cycle, peak);
   e.mfu = 2 * active_params(m) * e.tokens_per_s_per_chip / (peak * 1e12);
   // Largest batch that fits: weights fixed, KV and buffers per sequence.
-  const double free_b = (s.chip.hbm_gb * (1 - reserve_of(s, x)) - e.mem.weights) * 1e9;
+  const double free_b = (s.chip.hbm_gb * (1 - x.reserve_frac) - e.mem.weights) * 1e9;
   const double per_seq = kv_bytes_per_seq(m, p, ctx, x.kv_fmt()) + (1 + x.mtp_tokens) * 8.0 * m.hidden * B(x.act) / p.pp;
   e.max_batch = free_b > 0 ? static_cast<int>(std::min(1e9, std::floor(free_b / per_seq) * p.dp)) : 0;
   return e;
@@ -424,8 +363,7 @@ Estimate estimate_prefill(const System& s, const Model& m, const InferenceSetup&
   if (batch < p.dp * p.pp && e.reason == Reason::ok) e.reason = Reason::batch_small;
   const double seqs = double(batch) / (p.dp * p.pp);
   const double T = seqs * x.seq_in;
-  Acc acc = forward(s, m, x, p, false, T, seqs, x.seq_in, 0);
-  acc.part[static_cast<int>(Part::overhead)] += s.stack.step_overhead_ms * 1e-3;  // host, per batch
+  const Acc acc = forward(s, m, x, p, false, T, seqs, x.seq_in, 0);
   const double t = acc.total();
   fill_memory(s, m, x, p, double(batch) / p.dp, x.seq_in, T / p.tp, e);
   e.ttft_s = t;  // every prompt of the batch finishes at the end of the pass

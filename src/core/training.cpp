@@ -55,7 +55,7 @@ Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x)
   const double wbytes = bytes_per_element(x.precision);
   const double act_traffic = passes * tokens / (p.dp * p.tp) * m.layers / p.pp * 16 * h * 2;
   Op op{flops_chip, passes * micro * params_chip * wbytes + act_traffic, x.precision, tok_mb};
-  const OpTime t = roofline(s.chip, op, s.stack.launch_us);
+  const OpTime t = roofline(s.chip, op);
   const double compute = std::max(t.compute_s, t.memory_s);
   e.breakdown[static_cast<int>(t.compute_s >= t.memory_s ? Part::compute : Part::memory)] = compute;
 
@@ -82,14 +82,14 @@ Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x)
                              collective(s, Coll::all_gather, p.dp, grad).time_s
                        : collective(s, Coll::all_reduce, p.dp, grad).time_s;
   }
-  const double f = x.overlap >= 0 ? x.overlap : s.stack.hidden_frac;
+  const double f = x.overlap >= 0 ? x.overlap : s.chip.overlap;
   auto hide = [&](double comm) { return comm * (1 - f) + std::max(0.0, comm * f - compute); };
   e.breakdown[static_cast<int>(Part::tp_comm)] = tp_s;  // on the critical path of each layer
   e.breakdown[static_cast<int>(Part::ep_comm)] = hide(ep_s);
   e.breakdown[static_cast<int>(Part::cp_comm)] = hide(cp_s);
   e.breakdown[static_cast<int>(Part::pp_comm)] = pp_s;
   e.breakdown[static_cast<int>(Part::dp_comm)] = hide(dp_s);
-  e.breakdown[static_cast<int>(Part::overhead)] = micro * layers_stage * 12 * s.stack.launch_us * 1e-6 * 3;
+  e.breakdown[static_cast<int>(Part::overhead)] = micro * layers_stage * 12 * s.chip.launch_us * 1e-6 * 3;
   double busy = 0;
   for (int i = 0; i < kParts; ++i) busy += e.breakdown[i];
   e.bubble_frac = p.pp > 1 ? (p.pp - 1) / (micro * x.interleave) : 0;

@@ -13,16 +13,14 @@ struct Field {
   const char* key;
   double low, high;
 };
-// What may be fitted: the stack terms no measurement pins (kind assumption), each within its
-// sourced range. Kernel efficiencies, bandwidths and the measured dispatch curves are never fitted.
-const Field kFields[] = {{"host.step_overhead_ms", 0, 0},
-                         {"overlap.hidden_frac", 0, 0},
-                         {"moe.eplb_imbalance", 0, 0},
-                         {"host.launch_us", 0, 0}};
+// What may be fitted, with the bounds of physically sensible values.
+const Field kFields[] = {{"efficiency.attn_eff", 0.1, 0.95},
+                         {"efficiency.launch_us", 0.5, 40},
+                         {"efficiency.overlap", 0.0, 0.98},
+                         {"efficiency.eplb_imbalance", 1.0, 2.0}};
 
-// A case's calibration family is the software stack it ran on, never the vendor.
-std::string family_of(const Hwdb& db, const ValidationCase& c) {
-  return db.default_stack(case_system(db, c));
+std::string family_of(const Hwdb& db, const std::string& system_id) {
+  return db.system(system_id).vendor;
 }
 
 // Residuals: log(predicted / published) per case; a case with no prediction costs log(10).
@@ -88,16 +86,18 @@ Eigen::VectorXd fit(const Hwdb& db, const ModelDb& models, const std::vector<con
 }  // namespace
 
 std::vector<CalibParam> calibration_params(const Hwdb& db) {
+  std::map<std::string, std::vector<std::string>> families;  // vendor -> chips
+  for (auto& [id, r] : db.chips) families[r.str("vendor")].push_back(id);
   std::vector<CalibParam> out;
-  for (auto& [id, r] : db.stacks)
+  for (auto& [vendor, chips] : families)
     for (auto& f : kFields) {
-      const auto it = r.numbers.find(f.key);
-      if (it == r.numbers.end() || it->second.kind != SourceKind::assumption) continue;
-      const Number& n = it->second;
-      if (f.key == std::string("overlap.hidden_frac") && r.str("overlap.scheme") == "two-micro-batch") continue;
-      if (!(n.high > n.low)) continue;
-      // The prior: the stack file's value, searched within its sourced range.
-      out.push_back(CalibParam{id, f.key, {id}, n.low, n.high, n.value});
+      CalibParam p{vendor, f.key, chips, f.low, f.high, 0};
+      // Start from the value most chips of the family carry.
+      std::map<double, int> votes;
+      for (auto& c : chips) ++votes[db.chips.at(c).numbers.at(f.key).value];
+      p.start = std::max_element(votes.begin(), votes.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
+      p.start = std::clamp(p.start, p.low, p.high);
+      out.push_back(p);
     }
   return out;
 }
@@ -116,13 +116,10 @@ CalibResult calibrate(const Hwdb& db, const ModelDb& models, const std::vector<V
   for (auto& c : cases) {
     all.push_back(&c);
     res.case_ids.push_back(c.id);
-    ++per_family[family_of(db, c)];
+    ++per_family[family_of(db, c.system)];
   }
   for (auto& p : calibration_params(db))
-    if (per_family.count(p.family)) {
-      p.cases = per_family[p.family];
-      res.params.push_back(p);
-    }
+    if (per_family.count(p.family)) res.params.push_back(p);
   const int n = static_cast<int>(res.params.size());
   Eigen::VectorXd x0(n);
   for (int i = 0; i < n; ++i) x0[i] = res.params[static_cast<std::size_t>(i)].start;
@@ -139,11 +136,7 @@ CalibResult calibrate(const Hwdb& db, const ModelDb& models, const std::vector<V
     std::vector<const ValidationCase*> rest;
     for (std::size_t j = 0; j < all.size(); ++j)
       if (j != k) rest.push_back(all[j]);
-    // Each refit restarts from the priors, not from the full-data optimum: the middle of each
-    // parameter's sourced range (independent of any earlier fit written into the file).
-    Eigen::VectorXd prior(n);
-    for (int i = 0; i < n; ++i) prior[i] = 0.5 * (res.params[static_cast<std::size_t>(i)].low + res.params[static_cast<std::size_t>(i)].high);
-    const Eigen::VectorXd xk = fit(db, models, rest, res.params, prior);
+    const Eigen::VectorXd xk = fit(db, models, rest, res.params, x);
     std::vector<double> vals(xk.data(), xk.data() + n);
     for (int i = 0; i < n; ++i) {
       res.loo_low[static_cast<std::size_t>(i)] = std::min(res.loo_low[static_cast<std::size_t>(i)], xk[i]);

@@ -144,12 +144,11 @@ const std::map<std::string, Record>& Hwdb::of_kind(const std::string& kind) cons
   if (kind == "system" || kind == "systems") return systems;
   if (kind == "cluster" || kind == "clusters") return clusters;
   if (kind == "site" || kind == "sites") return sites;
-  if (kind == "stack" || kind == "stacks") return stacks;
-  throw InputError("unknown kind '" + kind + "' (chips | systems | clusters | sites | stacks)");
+  throw InputError("unknown kind '" + kind + "' (chips | systems | clusters | sites)");
 }
 
 const Record* Hwdb::find(const std::string& id) const {
-  for (auto* m : {&chips, &systems, &clusters, &sites, &stacks})
+  for (auto* m : {&chips, &systems, &clusters, &sites})
     if (auto it = m->find(id); it != m->end()) return &it->second;
   return nullptr;
 }
@@ -174,49 +173,15 @@ Chip Hwdb::chip(const std::string& id, const Pick& p) const {
   c.price_usd = p.get(r, "specs.price_usd");
   c.gemm_eff = p.get(r, "efficiency.gemm_eff");
   c.hbm_eff = p.get(r, "efficiency.hbm_eff");
-  c.attn_prefill_eff = p.get(r, "efficiency.attn_prefill_eff");
-  c.attn_decode_eff = p.get(r, "efficiency.attn_decode_eff");
-  c.sfu_texp_s = p.get(r, "efficiency.sfu_texp_s");
+  c.attn_eff = p.get(r, "efficiency.attn_eff");
   c.small_gemm_m = p.get(r, "efficiency.small_gemm_m");
+  c.launch_us = p.get(r, "efficiency.launch_us");
+  c.overlap = p.get(r, "efficiency.overlap");
+  c.eplb_imbalance = p.get(r, "efficiency.eplb_imbalance");
   return c;
 }
 
-Stack Hwdb::stack(const std::string& id, const Pick& p) const {
-  const Record& r = need(stacks, id, "stack");
-  Stack k;
-  k.id = r.id;
-  k.name = r.str("name");
-  k.scheme = r.str("overlap.scheme") == "two-micro-batch" ? OverlapScheme::two_micro_batch : OverlapScheme::streams;
-  k.hidden_frac = p.get(r, "overlap.hidden_frac");
-  k.step_overhead_ms = p.get(r, "host.step_overhead_ms");
-  k.launch_us = p.get(r, "host.launch_us");
-  k.eplb_imbalance = p.get(r, "moe.eplb_imbalance");
-  k.a2a_launch_us = p.get(r, "moe.a2a_launch_us");
-  k.a2a_per_peer_us = p.get(r, "moe.a2a_per_peer_us");
-  k.reserve_frac = p.get(r, "memory.reserve_frac");
-  return k;
-}
-
-std::string Hwdb::default_stack(const std::string& id) const {
-  static const std::regex multi("^([0-9]+)x([a-z0-9-]+)(:os=([0-9.]+))?$");
-  std::smatch m;
-  if (const auto at = id.find('@'); at != std::string::npos) return id.substr(at + 1);
-  std::string sys = id;
-  if (std::regex_match(id, m, multi) && !systems.count(id)) sys = m[2].str();
-  if (auto c = clusters.find(sys); c != clusters.end()) sys = c->second.str("system");
-  auto it = systems.find(sys);
-  if (it == systems.end()) return "";
-  const std::string& s = it->second.str("stack");
-  return s.empty() ? "generic" : s;
-}
-
 System Hwdb::system(const std::string& id, const Pick& p) const {
-  // "SYSTEM@STACK": the system running another software stack than its own.
-  if (const auto at = id.find('@'); at != std::string::npos) {
-    System s = system(id.substr(0, at), p);
-    s.stack = stack(id.substr(at + 1), p);
-    return s;
-  }
   // "NxSYSTEM[:os=R]": N supernodes of SYSTEM over its scale-out Clos.
   static const std::regex multi("^([0-9]+)x([a-z0-9-]+)(:os=([0-9.]+))?$");
   std::smatch m;
@@ -264,7 +229,6 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
   s.name = r.str("name");
   s.vendor = r.str("vendor");
   s.chip = chip(r.str("chip"), p);
-  if (stacks.count(default_stack(id))) s.stack = stack(default_stack(id), p);
   s.chips = static_cast<int>(p.get(r, "specs.chips"));
   s.chips_per_supernode = s.chips;
   s.nodes = static_cast<int>(p.get(r, "specs.nodes"));
@@ -358,10 +322,6 @@ Hwdb load_hwdb(const std::string& dir, const std::vector<std::string>& overlays)
     }
   };
   check_ref(db.systems, "chip", db.chips, "chip");
-  for (auto& [id, r] : db.systems)
-    if (!r.str("stack").empty() && !db.stacks.count(r.str("stack")))
-      throw InputError(r.file, r.text_line.at("stack"), "stack",
-                       "unknown stack '" + r.str("stack") + "' (known: " + known_ids(db.stacks) + ")");
   check_ref(db.clusters, "system", db.systems, "system");
   for (auto& name : overlays) {
     const fs::path path = fs::path(dir) / "overlays" / (name + ".toml");

@@ -50,29 +50,11 @@ FileSchema chip_schema() {
               {"specs", "price_usd", T::positive, false, "USD", 1e6},
               {"efficiency", "gemm_eff", T::fraction, true, "fraction of peak"},
               {"efficiency", "hbm_eff", T::fraction, true, "fraction of peak"},
-              {"efficiency", "attn_prefill_eff", T::fraction, true, "fraction of peak in attention prefill kernels"},
-              {"efficiency", "attn_decode_eff", T::fraction, true, "fraction of peak in attention decode kernels"},
-              {"efficiency", "sfu_texp_s", T::positive, false, "10^12 exponentials/s (softmax SFU)", 1000},
+              {"efficiency", "attn_eff", T::fraction, true, "fraction of peak in attention kernels"},
               {"efficiency", "small_gemm_m", T::positive, true, "GEMM rows at half efficiency", 1e5},
-          }};
-}
-
-const std::vector<std::string> kSchemes = {"two-micro-batch", "streams"};
-
-FileSchema stack_schema() {
-  return {"stack",
-          {
-              {"", "id", T::text, true, ""},
-              {"", "name", T::text, true, ""},
-              {"", "notes", T::text, false, ""},
-              {"overlap", "scheme", T::choice, true, "", 0, kSchemes},
-              {"overlap", "hidden_frac", T::nonneg_frac, true, "fraction of communication hidden (scheme streams)"},
-              {"host", "step_overhead_ms", T::nonneg, true, "ms per step", 1000},
-              {"host", "launch_us", T::nonneg, true, "us per operator", 1000},
-              {"moe", "eplb_imbalance", T::at_least_one, true, "busiest chip's expert load / mean, default EPLB", 8},
-              {"moe", "a2a_launch_us", T::nonneg, true, "us per dispatch or combine kernel", 10000},
-              {"moe", "a2a_per_peer_us", T::nonneg, true, "us per peer chip", 100},
-              {"memory", "reserve_frac", T::nonneg_frac, true, "fraction of HBM kept free"},
+              {"efficiency", "launch_us", T::nonneg, true, "us per operator", 1000},
+              {"efficiency", "overlap", T::nonneg_frac, true, "fraction of communication hidden behind compute"},
+              {"efficiency", "eplb_imbalance", T::at_least_one, true, "busiest chip's expert load / mean, default EPLB", 8},
           }};
 }
 
@@ -84,7 +66,6 @@ FileSchema system_schema() {
           {"", "name", T::text, true, ""},
           {"", "vendor", T::text, true, ""},
           {"", "chip", T::ref, true, "", 0, {}, "chip"},
-          {"", "stack", T::ref, false, "", 0, {}, "stack"},
           {"", "notes", T::text, false, ""},
           {"specs", "chips", T::count, true, "accelerators", 1e6},
           {"specs", "nodes", T::count, true, "servers", 1e6},
@@ -154,7 +135,6 @@ FileSchema site_schema() {
 
 const std::vector<EntityKind>& entity_kinds() {
   static const std::vector<EntityKind> kinds = {
-      {"stacks", stack_schema()},
       {"chips", chip_schema()},
       {"systems", system_schema()},
       {"clusters", cluster_schema()},

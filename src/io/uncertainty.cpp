@@ -7,15 +7,8 @@
 namespace podperf {
 
 std::vector<std::string> entities_of_system(const Hwdb& db, const std::string& id) {
-  std::vector<std::string> out;
-  const std::string stack = db.default_stack(id);
-  if (!stack.empty() && db.stacks.count(stack)) out.push_back(stack);
-  if (const auto at = id.find('@'); at != std::string::npos) {
-    for (auto& e : entities_of_system(db, id.substr(0, at)))
-      if (!db.stacks.count(e)) out.push_back(e);
-    return out;
-  }
   std::string sys = id;
+  std::vector<std::string> out;
   if (auto c = db.clusters.find(id); c != db.clusters.end()) {
     out.push_back(id);
     sys = c->second.str("system");

@@ -45,8 +45,6 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
 
     io::StrictReader s{file, io::required_table(root, file, "setup"), "setup", {}};
     c.system = s.str("system");
-    c.stack = s.str("stack", false);
-    if (!c.stack.empty()) c.stack_line = io::line_of(*s.t.get("stack"));
     c.mode = s.str("mode");
     static const std::set<std::string> modes = {"prefill", "decode", "serve", "train", "gemm", "stream"};
     if (!modes.count(c.mode))
@@ -121,18 +119,9 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
   return out;
 }
 
-std::string case_system(const Hwdb& db, const ValidationCase& c) {
-  if (!c.stack.empty()) {
-    if (!db.stacks.count(c.stack)) throw InputError(c.file, c.stack_line, "setup.stack", "unknown stack '" + c.stack + "'");
-    return c.system + "@" + c.stack;
-  }
-  if (c.mode == "train" && db.stacks.count("megatron")) return c.system + "@megatron";
-  return c.system;
-}
-
 CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase& c, const Pick& pick) {
   CaseResult r;
-  const System sys = db.system(case_system(db, c), pick);
+  const System sys = db.system(c.system, pick);
   if (c.mode == "gemm" || c.mode == "stream") {
     const double n = c.gemm_m;
     const Op op = c.mode == "gemm" ? ops::gemm(n, n, n, c.precision, c.precision, c.precision)

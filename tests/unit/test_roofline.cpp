@@ -8,16 +8,16 @@ using namespace podperf;
 using doctest::Approx;
 
 namespace {
-// 1000 TFLOPS BF16 (no FP8/INT8/FP4), 50% GEMM efficiency, 2 TB/s at 50%; the stack adds 1 us per operator.
+// 1000 TFLOPS BF16 (no FP8/INT8/FP4), 50% GEMM efficiency, 2 TB/s at 50%, 1 us per operator.
 Chip test_chip() {
   Chip c;
   c.dense_tflops[static_cast<int>(Precision::bf16)] = 1000;
   c.hbm_tb_s = 2;
   c.gemm_eff = 0.5;
-  c.attn_prefill_eff = 0.25;
-  c.attn_decode_eff = 0.4;
+  c.attn_eff = 0.25;
   c.hbm_eff = 0.5;
   c.small_gemm_m = 32;
+  c.launch_us = 1;
   return c;
 }
 }  // namespace
@@ -25,17 +25,17 @@ Chip test_chip() {
 TEST_CASE("roofline: compute-bound, memory-bound and overhead-bound operators") {
   const Chip c = test_chip();
   // 1e12 FLOPs / (1000e12 x 0.5) = 2 ms; 1e9 B / (2e12 x 0.5) = 1 ms; + 1 us.
-  OpTime t = roofline(c, Op{1e12, 1e9, Precision::bf16, 0}, 1);
+  OpTime t = roofline(c, {1e12, 1e9, Precision::bf16, 0});
   CHECK(t.compute_s == Approx(2e-3));
   CHECK(t.memory_s == Approx(1e-3));
   CHECK(t.time_s == Approx(2.001e-3));
   CHECK(t.bound == Bound::compute);
   // A memory-bound decode-like step: 1e6 FLOPs, 1e9 B -> 1 ms + 1 us.
-  t = roofline(c, Op{1e6, 1e9, Precision::bf16, 0}, 1);
+  t = roofline(c, {1e6, 1e9, Precision::bf16, 0});
   CHECK(t.time_s == Approx(1.001e-3));
   CHECK(t.bound == Bound::memory);
   // A tiny operator is overhead-bound: 1e6 FLOPs -> 2 ns, 1e3 B -> 1 ns, launch 1 us.
-  t = roofline(c, Op{1e6, 1e3, Precision::bf16, 0}, 1);
+  t = roofline(c, {1e6, 1e3, Precision::bf16, 0});
   CHECK(t.bound == Bound::overhead);
 }
 
@@ -44,7 +44,7 @@ TEST_CASE("roofline: small-GEMM efficiency curve halves at small_gemm_m") {
   CHECK(compute_efficiency(c, 0) == Approx(0.5));
   CHECK(compute_efficiency(c, 32) == Approx(0.25));  // 0.5 x 32 / (32 + 32)
   CHECK(compute_efficiency(c, 96) == Approx(0.375));  // 0.5 x 96 / 128
-  const OpTime t = roofline(c, Op{1e12, 0, Precision::bf16, 32}, 1);
+  const OpTime t = roofline(c, {1e12, 0, Precision::bf16, 32});
   CHECK(t.compute_s == Approx(4e-3));
 }
 
