@@ -23,9 +23,16 @@ struct ValidationCase {
   std::string unit;
   double tolerance = 0.3;    // relative
   std::string tolerance_reason;
+  // Non-empty: a published result the model does not reach yet, and why. Such a case is reported
+  // with every other (and in the headline that includes it) but neither fitted by `calibrate` nor
+  // asserted by `validate`'s exit code.
+  std::string open;
+  bool micro() const { return group.find("micro") != std::string::npos; }
 };
 
 std::vector<ValidationCase> load_cases(const std::string& dir);
+// The cases calibration may fit: every case but the open ones.
+std::vector<ValidationCase> fit_cases(const std::vector<ValidationCase>& cases);
 
 struct CaseResult {
   double predicted = 0;

@@ -71,7 +71,7 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([&ctx, o] {
     if (!ctx.figures.empty()) throw InputError("flag --figures: calibrate works on the hwdb itself, without figure sets");
-    std::vector<ValidationCase> cases = load_cases(o->dir.empty() ? default_cases_dir(ctx) : o->dir);
+    std::vector<ValidationCase> cases = fit_cases(load_cases(o->dir.empty() ? default_cases_dir(ctx) : o->dir));
     if (!o->only.empty()) {
       std::vector<ValidationCase> keep;
       for (auto& id : o->only) {

@@ -16,6 +16,13 @@ namespace podperf {
 namespace {
 }  // namespace
 
+std::vector<ValidationCase> fit_cases(const std::vector<ValidationCase>& cases) {
+  std::vector<ValidationCase> out;
+  for (auto& c : cases)
+    if (c.open.empty()) out.push_back(c);
+  return out;
+}
+
 std::vector<ValidationCase> load_cases(const std::string& dir) {
   if (!fs::is_directory(dir)) throw InputError(dir + ": not a validation cases directory");
   std::vector<fs::path> files;
@@ -42,6 +49,7 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
                        "' (huawei|nvidia - serving|training|micro)");
     c.title = top.str("title");
     c.source = top.str("source");
+    c.open = top.str("open", false);
     top.done();
 
     io::StrictReader s{file, io::required_table(root, file, "setup"), "setup", {}};
