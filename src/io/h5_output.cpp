@@ -231,6 +231,9 @@ void SweepFile::checkpoint(std::uint64_t points_done, bool complete) {
 void SweepFile::write_checkpoint(std::uint64_t points_done, bool complete) {
   Impl& im = *impl_;
   im.points_done = points_done;
+  // The rows reach the file before the counters that claim them: one flush may write the
+  // attributes before the raw chunks, so a kill inside it could leave counters ahead of the data.
+  im.file().flush(H5F_SCOPE_GLOBAL);
   H5::Group root = im.file().openGroup("/");
   put_attr(root, "points_done", points_done);
   put_attr(root, "rows_written", im.rows);
