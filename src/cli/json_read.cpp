@@ -87,7 +87,7 @@ struct Parser {
         ws();
         if (i >= s.size() || s[i] != ':') fail("expected ':'");
         ++i;
-        v.members.emplace_back(std::move(k), value());
+        v.members.push_back(JsonMember{std::move(k), value()});
         ws();
         if (i < s.size() && s[i] == ',') {
           ++i;

@@ -7,13 +7,15 @@
 
 namespace podperf::cli {
 
+struct JsonMember;
+
 struct JsonValue {
   enum class Type { null, number, string, boolean, array, object } type = Type::null;
   double number = 0;
   bool boolean = false;
   std::string text;
   std::vector<JsonValue> items;                            // array
-  std::vector<std::pair<std::string, JsonValue>> members;  // object
+  std::vector<JsonMember> members;                         // object, in order
 
   bool is_scalar() const { return type != Type::array && type != Type::object; }
   // Member `key` of an object, or a null value.
@@ -21,6 +23,12 @@ struct JsonValue {
   // The value as text: numbers with up to 10 significant digits, null as "".
   std::string str() const;
   double num() const;  // NaN unless a number
+};
+
+// One member of an object (a struct, not std::pair: a pair cannot hold the incomplete JsonValue).
+struct JsonMember {
+  std::string key;
+  JsonValue value;
 };
 
 // Throws std::runtime_error on malformed text.

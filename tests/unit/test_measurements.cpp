@@ -38,8 +38,10 @@ TEST_CASE("kernel measurements: every entry is sourced, typed and positive") {
       CHECK(kinds.count(t["kind"].value_or(std::string())) == 1);
       for (auto&& [key, value] : t)
         if (value.is_number()) {
-          CAPTURE(std::string(key.str()));
-          CHECK(value.value<double>().value() > 0);
+          const std::string field(key.str());  // a copy: structured bindings cannot be captured before clang 16
+          const double v = value.value<double>().value();
+          CAPTURE(field);
+          CHECK(v > 0);
         }
     }
   }
