@@ -5,7 +5,8 @@ if(NOT Python3_Interpreter_FOUND)
   return()
 endif()
 set(podperf_test_env "PODPERF_BINARY=$<TARGET_FILE:podperf>" "PODPERF_SOURCE=${CMAKE_SOURCE_DIR}"
-    "PODPERF_BUILD=${CMAKE_BINARY_DIR}" "PYTHONPATH=${CMAKE_BINARY_DIR}/python")
+    "PODPERF_BUILD=${CMAKE_BINARY_DIR}" "PYTHONPATH=${CMAKE_BINARY_DIR}/python"
+    "PODPERF_PYTHON_MODULE=${PODPERF_PYTHON_MODULE}")
 if(PODPERF_PYTHON_MODULE)
   add_test(NAME "python module (import podperf)" COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/python/test_module.py)
   set_tests_properties("python module (import podperf)" PROPERTIES ENVIRONMENT "${podperf_test_env}")
