@@ -8,7 +8,7 @@
 namespace podperf {
 
 enum class Coll { all_reduce, reduce_scatter, all_gather, all_to_all, broadcast, p2p };
-enum class Algo { automatic, ring, tree, direct, hierarchical };
+enum class Algo { automatic, ring, tree, direct, hierarchical, in_network };
 enum class Tier { scaleup, scaleout, none };
 
 const char* to_string(Coll c);

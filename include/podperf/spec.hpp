@@ -112,8 +112,16 @@ struct Fabric {
   bool optical = false;
   double gb_s_per_dir = 0;   // per chip, per direction
   double latency_us = 0;     // per step (one hop through the fabric)
-  double a2a_latency_us = 0; // fixed cost of one all-to-all (dispatch/combine kernel), replaces the step latency
+  // One all-to-all (MoE dispatch or combine kernel) among n ranks moving S bytes per rank:
+  //   t = a2a_latency_us + a2a_per_peer_us x (n - 1) + S (n - 1) / n / B,
+  // B = a2a_gb_s (fitted to measured kernels) when > 0, else gb_s_per_dir x coll_eff.
+  double a2a_latency_us = 0; // fixed cost of one all-to-all kernel (launch, synchronisation), replaces the step latency
+  double a2a_per_peer_us = 0;  // added per peer rank reached over this fabric
+  double a2a_gb_s = 0;       // achieved bandwidth on the bytes leaving a rank (0 = gb_s_per_dir x coll_eff)
   double coll_eff = 1;       // achievable fraction of link bandwidth in collectives
+  // In-network (switch) reduction, NVLink SHARP: all-reduce = in_network_latency_us + S / in_network_gb_s.
+  // in_network_gb_s = 0: the switch does not reduce.
+  double in_network_latency_us = 0, in_network_gb_s = 0;
   int group_chips = 0;       // clos2: chips under one L1 switch group (a node)
   int mesh_ndims = 0;        // fullmesh: dimensions and their sizes
   std::array<int, kMaxMeshDims> mesh_dims{};

@@ -20,7 +20,17 @@ struct TierTime {
 // An all-to-all pays `a2a` once (the dispatch/combine kernel's fixed cost) instead of per step.
 TierTime on_nonblocking_tier(Coll c, int n, double S, double B, double a, double a2a, Algo forced) noexcept;
 
-// Non-blocking single-tier switch (NVSwitch): every rank injects at its full link bandwidth.
+// One all-to-all kernel reaching `peers` other ranks over fabric f and moving `bytes_out` bytes off
+// each rank through it: a2a_latency + a2a_per_peer x peers + bytes_out / B, with B the fitted kernel
+// bandwidth a2a_gb_s (else gb_s_per_dir x coll_eff), divided by the fabric's oversubscription.
+double all_to_all_kernel_s(const Fabric& f, double peers, double bytes_out) noexcept;
+
+// All-reduce of S bytes per rank reduced inside the switch (NVLink SHARP):
+// in_network_latency + S / in_network_gb_s. Only for a fabric with in_network_gb_s > 0.
+double in_network_all_reduce_s(const Fabric& f, double bytes) noexcept;
+
+// Non-blocking single-tier switch (NVSwitch): every rank injects at its full link bandwidth; an
+// all-reduce may run in the network where the switch reduces (in_network_gb_s > 0).
 TierTime switch_collective(const Fabric& f, Coll c, int n, double bytes, Algo algo) noexcept;
 
 // Two-tier non-blocking Clos (CloudMatrix 384 UB plane): L1 switches per node, L2 switches across

@@ -76,7 +76,7 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   c->add_option("--ranks", o->ranks, "ranks in the group (default: every chip)");
   c->add_option("--bytes", o->coll_bytes, "message size, nccl-tests convention (e.g. 64MiB)")->required();
-  c->add_option("--algo", o->algo, "auto | ring | tree | direct | hierarchical")->capture_default_str();
+  c->add_option("--algo", o->algo, "auto | ring | tree | direct | hierarchical | in-network")->capture_default_str();
   c->add_flag("--json", o->json, "machine-readable output");
   c->callback([&ctx, o] {
     Coll coll;
@@ -85,7 +85,7 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
       throw InputError("flag --op: unknown collective '" + o->op +
                        "' (all-reduce | reduce-scatter | all-gather | all-to-all | broadcast | p2p)");
     if (!parse_algo(o->algo.c_str(), algo))
-      throw InputError("flag --algo: unknown algorithm '" + o->algo + "' (auto | ring | tree | direct | hierarchical)");
+      throw InputError("flag --algo: unknown algorithm '" + o->algo + "' (auto | ring | tree | direct | hierarchical | in-network)");
     const System sys = ctx.db().system(o->system);
     const int ranks = o->ranks == 0 ? sys.chips : o->ranks;
     if (ranks < 2 || ranks > sys.chips)

@@ -79,7 +79,7 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_option("--mtp", f.mtp, "multi-token-prediction draft tokens per step")->check(CLI::Range(0, static_cast<int>(kMaxMtpTokens)));
   cmd->add_option("--mtp-accept", f.mtp_accept, "acceptance rate of each draft token")->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
-  cmd->add_option("--overlap", f.overlap, "fraction of communication hidden behind compute (default: the chip's)")
+  cmd->add_option("--overlap", f.overlap, "fraction of communication hidden behind compute on a side stream (default: the stack's overlap scheme)")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--eplb", f.eplb, "expert balancing: perfect, or default (the chip's measured imbalance)")
       ->check(CLI::IsMember({"perfect", "default"}))->capture_default_str();

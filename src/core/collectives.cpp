@@ -27,6 +27,7 @@ const char* to_string(Algo a) {
     case Algo::tree: return "tree";
     case Algo::direct: return "direct";
     case Algo::hierarchical: return "hierarchical";
+    case Algo::in_network: return "in-network";
   }
   return "?";
 }
@@ -48,7 +49,7 @@ bool parse_coll(const char* s, Coll& out) {
 }
 
 bool parse_algo(const char* s, Algo& out) {
-  for (Algo a : {Algo::automatic, Algo::ring, Algo::tree, Algo::direct, Algo::hierarchical})
+  for (Algo a : {Algo::automatic, Algo::ring, Algo::tree, Algo::direct, Algo::hierarchical, Algo::in_network})
     if (std::strcmp(s, to_string(a)) == 0) { out = a; return true; }
   return false;
 }
@@ -99,6 +100,24 @@ double tree_broadcast(int n, double S, double B, double a) noexcept {
 }  // namespace algo
 
 namespace topo {
+
+// One all-to-all kernel (MoE dispatch or combine) that reaches `peers` other ranks over this fabric
+// and moves `bytes_out` bytes off each rank through it:
+//   t = a2a_latency + a2a_per_peer x peers + bytes_out / B,
+// B = the kernel's achieved bandwidth fitted to measured kernels (a2a_gb_s) where the hwdb has one,
+// else the link bandwidth x coll_eff; over a scale-out Clos divided by its oversubscription. The
+// fitted terms come from kernel times that include their payload, so launch and payload are
+// separate parameters and no byte is counted twice (docs/methodology.md).
+double all_to_all_kernel_s(const Fabric& f, double peers, double bytes_out) noexcept {
+  const double bw = (f.a2a_gb_s > 0 ? f.a2a_gb_s : f.gb_s_per_dir * f.coll_eff) * 1e9 / f.oversubscription;
+  return f.a2a_latency_us * 1e-6 + f.a2a_per_peer_us * 1e-6 * peers + bytes_out / bw;
+}
+
+// All-reduce reduced in the switch (NVLink SHARP): t = in_network_latency + S / in_network_gb_s,
+// both fitted to nccl-tests NVLS all-reduce measurements.
+double in_network_all_reduce_s(const Fabric& f, double bytes) noexcept {
+  return f.in_network_latency_us * 1e-6 + bytes / (f.in_network_gb_s * 1e9);
+}
 
 // The fastest applicable algorithm on one non-blocking tier (or the forced one, if it applies).
 TierTime on_nonblocking_tier(Coll c, int n, double S, double B, double a, double a2a, Algo forced) noexcept {
@@ -182,10 +201,9 @@ CollResult collective(const System& s, Coll c, int n, double S, Algo algo) noexc
         r.scaleout_s = topo::scaleout_collective(out, c, g, S / m, inner).time_s;
         break;
       case Coll::all_to_all: {
-        // Peers inside the supernode over scale-up, the rest over scale-out, concurrently.
+        // Peers inside the supernode over scale-up, the n - m others over scale-out, concurrently.
         r.scaleup_s = scaleup(s.scaleup, c, m, S * m / n, inner).time_s;
-        const double bw = out.gb_s_per_dir * 1e9 * out.coll_eff / out.oversubscription;
-        r.scaleout_s = out.a2a_latency_us * 1e-6 + S * (n - m) / n / bw;
+        r.scaleout_s = topo::all_to_all_kernel_s(out, n - m, S * (n - m) / n);
         break;
       }
       case Coll::broadcast:

@@ -12,6 +12,7 @@
 
 #include "podperf/attention_kinds.hpp"
 #include "podperf/operators.hpp"
+#include "podperf/topology.hpp"
 #include "podperf/workload.hpp"
 
 namespace podperf {
@@ -136,8 +137,7 @@ double moe_all_to_all(const System& s, int ep, double tokens, double k, double b
   if (ep <= cps) return collective(s, Coll::all_to_all, ep, tokens * k * bytes).time_s;
   const double g = std::ceil(double(ep) / cps);
   const double remote = (g - 1) * (1 - std::pow(1 - 1 / g, k));
-  const Fabric& o = s.scaleout;
-  const double out = o.a2a_latency_us * 1e-6 + tokens * remote * bytes / (o.gb_s_per_dir * 1e9 * o.coll_eff / o.oversubscription);
+  const double out = topo::all_to_all_kernel_s(s.scaleout, ep - cps, tokens * remote * bytes);
   const double up = collective(s, Coll::all_to_all, cps, tokens * k * bytes).time_s;
   return std::max(out, up);
 }

@@ -117,10 +117,7 @@ double group_time(const System& s, Coll c, int n, int stride, double S) {
     case Coll::reduce_scatter:
     case Coll::all_gather:
       return up(c, S) + topo::scaleout_collective(out, c, g, S / m, Algo::automatic).time_s;
-    case Coll::all_to_all: {
-      const double bw = out.gb_s_per_dir * 1e9 * out.coll_eff / out.oversubscription;
-      return std::max(up(c, S * m / n), out.a2a_latency_us * 1e-6 + S * (n - m) / n / bw);
-    }
+    case Coll::all_to_all: return std::max(up(c, S * m / n), topo::all_to_all_kernel_s(out, n - m, S * (n - m) / n));
     default: return topo::scaleout_collective(out, c, 2, S, Algo::automatic).time_s;
   }
 }

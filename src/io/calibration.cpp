@@ -20,7 +20,6 @@ struct Prior {
   bool streams_only, serving_only;
 };
 const Prior kPriors[] = {{"host.launch_us", 0.5, 40, 4, 4, false, false},
-                         {"host.step_overhead_ms", 0, 5, 1.75, 0, false, true},
                          {"moe.eplb_imbalance", 1, 2, 1.5, 1.5, false, false},
                          {"overlap.hidden_frac", 0, 0.98, 0.5, 0.9, true, false}};
 

@@ -67,6 +67,17 @@ void check_shape(const Record& r) {
       fail("scaleup.mesh_dims", "scaleup.mesh_dims", "product of dimensions (" + io::fmt_num(d.value) +
                                                         ") must equal chips (" + io::fmt_num(chips) + ")");
   }
+  // In-network reduction: both terms or neither, and only on a switch (the switch does the reduction).
+  if (r.has("scaleup.in_network_gb_s") != r.has("scaleup.in_network_latency_us"))
+    fail(r.has("scaleup.in_network_gb_s") ? "scaleup.in_network_gb_s" : "scaleup.in_network_latency_us",
+         r.has("scaleup.in_network_gb_s") ? "scaleup.in_network_latency_us" : "scaleup.in_network_gb_s",
+         "missing (in-network reduction needs both in_network_gb_s and in_network_latency_us)");
+  if (r.has("scaleup.in_network_gb_s") && topo != "switch")
+    fail("scaleup.in_network_gb_s", "scaleup.in_network_gb_s", "in-network reduction needs topology 'switch' (got '" + topo + "')");
+  // A full mesh times its all-to-all from routed link loads; a fitted kernel curve does not apply.
+  if (topo == "fullmesh")
+    for (auto k : {"scaleup.a2a_gb_s", "scaleup.a2a_per_peer_us"})
+      if (r.has(k)) fail(k, k, "not used on topology 'fullmesh' (its all-to-all follows the routed link loads)");
   if (!r.has("specs.price_usd"))
     for (auto k : {"chip_usd", "node_usd", "switch_usd", "scaleup_transceiver_usd", "rack_usd"})
       if (!r.has(std::string("cost.") + k))
@@ -141,6 +152,8 @@ Fabric build_scaleout(const Record& r, const Pick& p) {
   f.gb_s_per_dir = p.get(r, "scaleout.gb_s_per_dir");
   f.latency_us = p.get(r, "scaleout.latency_us");
   f.a2a_latency_us = p.get(r, "scaleout.a2a_latency_us");
+  f.a2a_per_peer_us = p.get(r, "scaleout.a2a_per_peer_us");
+  f.a2a_gb_s = p.get(r, "scaleout.a2a_gb_s");
   f.coll_eff = p.get(r, "scaleout.coll_eff");
   f.oversubscription = p.get(r, "scaleout.oversubscription");
   f.tiers = static_cast<int>(p.get(r, "scaleout.tiers"));
@@ -304,7 +317,11 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
   u.gb_s_per_dir = p.get(r, "scaleup.gb_s_per_dir");
   u.latency_us = p.get(r, "scaleup.latency_us");
   u.a2a_latency_us = p.get(r, "scaleup.a2a_latency_us");
+  u.a2a_per_peer_us = p.get(r, "scaleup.a2a_per_peer_us");
+  u.a2a_gb_s = p.get(r, "scaleup.a2a_gb_s");
   u.coll_eff = p.get(r, "scaleup.coll_eff");
+  u.in_network_latency_us = p.get(r, "scaleup.in_network_latency_us");
+  u.in_network_gb_s = p.get(r, "scaleup.in_network_gb_s");
   u.group_chips = static_cast<int>(p.get(r, "scaleup.group_chips"));
   if (r.has("scaleup.mesh_dims")) {
     const auto& dims = r.numbers.at("scaleup.mesh_dims").list;

@@ -8,6 +8,8 @@
 namespace podperf::topo {
 
 TierTime clos2_collective(const Fabric& f, Coll c, int n, double bytes, Algo algo) noexcept {
+  if (c == Coll::all_to_all && n > 1 && algo != Algo::ring)
+    return {all_to_all_kernel_s(f, n - 1, bytes * (n - 1) / n), Algo::direct};
   return on_nonblocking_tier(c, n, bytes, f.gb_s_per_dir * 1e9 * f.coll_eff, f.latency_us * 1e-6, f.a2a_latency_us * 1e-6, algo);
 }
 
