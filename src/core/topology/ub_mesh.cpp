@@ -21,6 +21,8 @@
 // p2p: a pair in dimension 0 (a + S / B_eff(2, d_0)), or across racks over the tier (a + S / B_up).
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "podperf/topology.hpp"
@@ -216,7 +218,11 @@ std::vector<double> route_mesh_net(const MeshNet& net, const Fabric& f, const st
   std::array<int, kMaxMeshDims> stride{};
   int st = 1;
   for (int i = 0; i < f.mesh_ndims; ++i) stride[i] = st, st *= f.mesh_dims[i];
-  auto put = [&](int a, int b, double bytes) { load[net.link(a, b)] += bytes; };
+  auto put = [&](int a, int b, double bytes) {
+    const int li = net.link(a, b);
+    if (li < 0) throw std::out_of_range("route_mesh_net: no link " + std::to_string(a) + " -> " + std::to_string(b));
+    load[li] += bytes;
+  };
   const int lrs0 = net.chips + net.spares, hrs0 = lrs0 + net.lrs;
   const int l = f.lrs_per_rack_plane, R = net.chips / rack;
   const int down = net.lrs > 0 ? net.hrs / f.tier_ports : 0;
