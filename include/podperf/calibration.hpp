@@ -1,7 +1,9 @@
-// Calibration of the global efficiency terms against the validation cases: per chip family
-// (the chip vendor: Huawei Ascend, NVIDIA), the attention-kernel efficiency, the per-operator
-// overhead, the communication overlap and the default-EPLB imbalance, fitted by bounded
-// Levenberg-Marquardt least squares on log(predicted / published) (Eigen), with leave-one-out errors.
+// Calibration of what no measurement pins, per software stack (hwdb/stacks; never per chip vendor,
+// never per case): the stack's launch cost per operator, its host time per pass, its default-EPLB
+// imbalance and (side-stream overlap only) the hidden fraction of communication, fitted by bounded
+// Levenberg-Marquardt least squares on log(predicted / published) (Eigen). Every fit, and every
+// leave-one-out refit, starts from the priors (kPriors in calibration.cpp), so a parameter that only
+// the left-out case pins falls back to its prior rather than to the full-data optimum.
 #pragma once
 #include <string>
 #include <vector>
@@ -11,17 +13,22 @@
 namespace podperf {
 
 struct CalibParam {
-  std::string family;           // chip vendor
-  std::string field;            // "efficiency.attn_eff"
-  std::vector<std::string> chips;
+  std::string stack;            // stack id
+  std::string field;            // "host.launch_us"
   double low = 0, high = 0;     // search bounds
+  double prior = 0;             // where every fit starts
   double start = 0;             // the hwdb's current value
+  int cases = 0;                // fitted cases whose prediction moves with it (1: a single case pins it)
 };
 
-std::vector<CalibParam> calibration_params(const Hwdb& db);
+// The stack a case runs: its own (setup.stack), else its system's default for the mode; "" for a
+// kernel benchmark (gemm, stream), which runs no stack.
+std::string case_stack(const Hwdb& db, const ValidationCase& c);
+// The parameters of the stacks the cases run (a case's own stack, else its system's default).
+std::vector<CalibParam> calibration_params(const Hwdb& db, const std::vector<ValidationCase>& cases);
 
 struct CalibResult {
-  std::vector<CalibParam> params;       // those with at least one case of their family
+  std::vector<CalibParam> params;       // those at least one case depends on
   std::vector<double> fitted;
   std::vector<std::string> case_ids;
   std::vector<double> error;            // predicted / published - 1 with the fitted values

@@ -1,4 +1,4 @@
-// The hardware database: loads hwdb/{chips,systems,clusters,sites}/*.toml (and optional figure
+// The hardware database: loads hwdb/{chips,systems,clusters,sites,stacks}/*.toml (and optional figure
 // sets from hwdb/overlays/), validates every field, and builds spec structs from the records.
 #pragma once
 #include <map>
@@ -24,7 +24,7 @@ struct Pick {
 struct Hwdb {
   std::string dir;
   std::vector<std::string> overlays;  // figure sets applied, in order
-  std::map<std::string, Record> chips, systems, clusters, sites;
+  std::map<std::string, Record> chips, systems, clusters, sites, stacks;
 
   // Any entity by id, or nullptr.
   const Record* find(const std::string& id) const;
@@ -32,10 +32,16 @@ struct Hwdb {
 
   Chip chip(const std::string& id, const Pick& pick = {}) const;
   // A system id, a cluster id, or "NxSYSTEM" / "NxSYSTEM:os=R": N supernodes of SYSTEM over
-  // its own scale-out Clos with oversubscription R (default: the system's).
+  // its own scale-out Clos with oversubscription R (default: the system's); any of them followed by
+  // "@STACK" runs that software stack instead of the default of its role.
   System system(const std::string& id, const Pick& pick = {}) const;
   Site site(const std::string& id, const Pick& pick = {}) const;
+  // A software stack (hwdb/stacks/); with_stack puts it on a system in place of the default of its role.
+  Stack stack(const std::string& id, const Pick& pick = {}) const;
 };
+
+// The system running `st` instead of its default stack of the same role (serving or training).
+System with_stack(System s, const Stack& st);
 
 // Loads and validates a hwdb directory; throws InputError naming file, line and field.
 Hwdb load_hwdb(const std::string& dir, const std::vector<std::string>& overlays = {});

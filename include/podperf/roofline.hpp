@@ -1,8 +1,12 @@
 // Roofline time of one operator on one chip (Williams, Waterman & Patterson, CACM 2009):
-//   t = max( flops / (peak[precision] x eff(m)),  bytes / (hbm_tb_s x hbm_eff) ) + launch_us
-// eff(m) = gemm_eff x m / (m + small_gemm_m) for a GEMM with m rows (tokens), so a GEMM of
-// small_gemm_m rows reaches half the large-GEMM efficiency; attention kernels use attn_eff (measured
-// FlashMLA / CloudMatrix MLA utilisation); other operators (m = 0) use gemm_eff.
+//   t = max( compute,  bytes / (hbm_tb_s x hbm_eff) ) + launch_us (the software stack's)
+//   compute = max( flops / (peak[precision] x eff),  exps / (sfu_texp_s x eff) )
+// eff = gemm_eff x m / (m + small_gemm_m) for a GEMM with m rows (tokens), so a GEMM of small_gemm_m
+// rows reaches half the large-GEMM efficiency. Attention kernels run at the chip's measured prefill
+// or decode attention efficiency (FlashAttention-3, SM100 FMHA, FlashMLA, AMLA) and are also bounded
+// by the softmax exponentials its special-function units issue (NVIDIA, "Making Softmax More
+// Efficient with NVIDIA Blackwell Ultra", 2026: MUFU.EX2 throughput doubled on Blackwell Ultra).
+// Other operators (m = 0) use gemm_eff.
 #pragma once
 #include "podperf/spec.hpp"
 
@@ -16,7 +20,9 @@ struct Op {
   double bytes = 0;  // HBM traffic: weights + activations + KV cache
   Precision precision = Precision::bf16;
   double gemm_m = 0;  // rows of the GEMM (tokens); 0 = not a GEMM
-  bool attention = false;  // an attention kernel: runs at attn_eff of peak
+  bool attention = false;  // an attention kernel: runs at the chip's attention efficiency
+  bool decode = false;     // attention decode kernel (else prefill)
+  double exps = 0;         // softmax exponentials (one per attention score)
 };
 
 struct OpTime {
@@ -30,9 +36,10 @@ struct OpTime {
 // Peak dense rate used for a precision: the chip's own, else the next wider precision it has
 // (an FP8 operator on a chip without FP8 runs at its BF16 rate). TFLOPS; 0 if none.
 double peak_tflops(const Chip& c, Precision p) noexcept;
-// Achieved fraction of peak for a GEMM with m rows (m = 0: gemm_eff).
-double compute_efficiency(const Chip& c, double gemm_m, bool attention = false) noexcept;
-OpTime roofline(const Chip& c, const Op& op) noexcept;
+// Achieved fraction of peak for a GEMM with m rows (m = 0: gemm_eff), or of an attention kernel.
+double compute_efficiency(const Chip& c, double gemm_m, bool attention = false, bool decode = false) noexcept;
+// `launch_us`: the software stack's exposed launch cost per operator.
+OpTime roofline(const Chip& c, const Op& op, double launch_us = 0) noexcept;
 
 // Adds op times: sums the parts, the bound of the largest part.
 OpTime& operator+=(OpTime& a, const OpTime& b) noexcept;

@@ -62,19 +62,45 @@ struct Chip {
   double idle_w = 0;
   double scaleup_gb_s_per_dir = 0;  // the chip's own scale-up ports (0 = not stated)
   double price_usd = 0;             // 0 = not stated
-  // Global efficiency terms (per chip, never per case).
-  double gemm_eff = 1;      // achievable fraction of peak on large GEMMs
-  double attn_eff = 1;      // achievable fraction of peak in attention kernels
-  double hbm_eff = 1;       // achievable fraction of HBM bandwidth
-  double small_gemm_m = 0;  // GEMM rows (tokens) at which shape efficiency falls to half
-  double launch_us = 0;     // fixed per-operator overhead
-  double overlap = 0;       // fraction of communication the serving/training stack hides behind compute
-  double eplb_imbalance = 1;  // busiest chip's expert load / mean under the stack's default EPLB
+  // Kernel efficiencies of the hardware, per chip and operator class, from measured kernels (never per
+  // case, never per vendor). What the software stack decides lives in Stack.
+  double gemm_eff = 1;          // achievable fraction of peak on large GEMMs
+  double attn_prefill_eff = 1;  // attention prefill kernels (FlashAttention-3, SM100 FMHA): fraction of peak
+  double attn_decode_eff = 1;   // attention decode kernels (FlashMLA, AMLA): fraction of peak
+  double sfu_texp_s = 0;        // softmax exponentials per second (10^12, the SFU rate); 0 = not a limit
+  double hbm_eff = 1;           // achievable fraction of HBM bandwidth
+  double small_gemm_m = 0;      // GEMM rows (tokens) at which shape efficiency falls to half
   // Failures per 1e9 device-hours (FIT): the accelerator (logic, SRAM, links, its processor) and its
   // HBM (all stacks of one package). 0 = not stated.
   double fit = 0, hbm_fit = 0;
   ChipMfg mfg;  // manufacturing inputs (chip_cost.hpp); die_mm2 = 0: not stated
 };
+
+// What the software stack decides, apart from the hardware (hwdb/stacks/*.toml): how communication
+// overlaps compute, host and launch costs, expert balancing and the memory reserve. A system names
+// its default serving and training stacks; --stack swaps one.
+//   two_micro_batch: the batch splits in two halves; each half's communication runs under the other
+//     half's compute, so a layer takes 2 max(compute(T/2), comm(T/2)), each half reading the weights
+//     again (DeepSeek profile-data, open-infra-index day 6; SGLang two-batch overlap, LMSYS 2025-05-05).
+//   streams: a fraction hidden_frac of the communication runs on its own stream under compute.
+enum class OverlapScheme { streams, two_micro_batch };
+enum class StackRole { serving, training };
+struct Stack {
+  std::string id, name;
+  StackRole role = StackRole::serving;
+  OverlapScheme scheme = OverlapScheme::streams;
+  double hidden_frac = 0;        // streams: fraction of communication hidden behind compute
+  // Fraction of the chip's compute units the dispatch/combine kernels hold while they overlap
+  // compute (DeepEP normal kernels: 24 of 132 H800 SMs; its low-latency kernels hold none), in
+  // prefill and in decode: compute under overlap runs at (1 - units) of its speed.
+  double comm_units_prefill = 0, comm_units_decode = 0;
+  double step_overhead_ms = 0;   // host and framework time per forward pass not hidden (scheduler, sampling)
+  double launch_us = 0;          // exposed launch cost per operator
+  double eplb_imbalance = 1;     // busiest chip's expert load / mean under the stack's default EPLB
+  double reserve_frac = 0.1;     // HBM kept free (runtime, fragmentation)
+};
+const char* to_string(OverlapScheme s);
+const char* to_string(StackRole r);
 
 enum class Topology { switch1, clos2, fullmesh, clos };
 const char* to_string(Topology t);
@@ -147,6 +173,8 @@ struct System {
   double cpu_w = 0;
   double overhead_frac = 0;   // fans, DRAM, PSU losses: fraction of chip + CPU power
   Fabric scaleup, scaleout;
+  Stack stack;                // serving stack it runs (its default, or the one asked for)
+  Stack train_stack;          // training stack
   double price_usd = 0;       // per the whole system; 0 = not stated (built up from `cost`)
   CostParts cost;
   double published_all_in_kw = 0;  // reference figure, 0 = none

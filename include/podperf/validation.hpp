@@ -13,6 +13,8 @@ namespace podperf {
 struct ValidationCase {
   std::string id, group, title, source, file;
   std::string system, model;
+  std::string stack;         // the software stack the run used; empty: the system's default
+  int stack_line = 0;
   std::string mode;          // prefill | decode | serve | train | gemm | stream
   Workload w;                // the published setup
   bool default_eplb = false; // the run used the framework's default expert balancing

@@ -76,10 +76,11 @@ struct InferenceSetup {
   int redundant_experts = 0;    // EPLB replicas added to the routed experts
   int mtp_tokens = 0;           // draft tokens per step (multi-token prediction)
   double mtp_accept = 0;        // acceptance rate of each draft token
-  double overlap = -1;          // fraction of communication hidden behind compute; < 0: the chip's
+  double overlap = -1;          // fraction of communication hidden behind compute; < 0: the stack's scheme
   double expert_imbalance = 1;  // busiest chip's expert load / mean (1 = perfect EPLB)
-  bool default_eplb = false;    // use the chip's default-EPLB imbalance instead
-  double reserve_frac = 0.1;    // HBM kept free (runtime, fragmentation)
+  bool default_eplb = false;    // use the stack's default-EPLB imbalance instead
+  double reserve_frac = -1;     // HBM kept free (runtime, fragmentation); < 0: the stack's
+  double reserve(const Stack& st) const { return reserve_frac >= 0 ? reserve_frac : st.reserve_frac; }
   int prefill_tokens_per_chip = 16384;  // prefill batch when batch = 0
   double tpot_target_ms = 0, ttft_target_ms = 0;
 };
@@ -113,15 +114,11 @@ struct TrainingSetup {
   Precision activations = Precision::bf16;  // stored activations (DeepSeek-V3 caches many in FP8)
   // Fraction of each DP/EP/CP overlap window the training stack uses (grad reduce-scatter under the
   // last backward, parameter all-gather under the first forward, all-to-all and ring attention under
-  // their layer's compute); < 0: kTrainingOverlap.
+  // their layer's compute); < 0: the training stack's hidden_frac.
   double overlap = -1;
   double tokens = 0;        // tokens to train (for time and chip-hours); 0 = none
   int redundant_experts = 0;
 };
-// Default overlap of a training stack that overlaps its DP, EP and CP traffic (Megatron-Core
-// overlap_grad_reduce / overlap_param_gather; DeepSeek-V3 DualPipe, arXiv 2412.19437 sec. 3.2.1).
-// assumption, range [0.7, 1.0].
-inline constexpr double kTrainingOverlap = 0.9;
 
 struct Estimate {
   Mode mode = Mode::decode;

@@ -1,6 +1,7 @@
-// podperf calibrate: fits the global efficiency terms on the validation cases, reports in-sample and
-// leave-one-out errors, and with --write stores the fitted values in the chip entries of the hwdb
-// (kind measured-fit, the cases as source, the leave-one-out spread as range).
+// podperf calibrate: fits what no measurement pins, per software stack, on the validation cases;
+// reports in-sample and leave-one-out errors, and with --write stores the fitted values in the stack
+// entries of the hwdb (kind measured-fit, the cases as source, the prior, the fit and the
+// leave-one-out spread as range).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -29,30 +30,40 @@ void write_back(const Hwdb& db, const CalibResult& r, const std::vector<Validati
     const CalibParam& p = r.params[i];
     std::string ids;
     for (auto& c : cases)
-      if (db.system(c.system).vendor == p.family) ids += (ids.empty() ? "" : ", ") + c.id;
+      if (case_stack(db, c) == p.stack) ids += (ids.empty() ? "" : ", ") + c.id;
     const std::string key = p.field.substr(p.field.find('.') + 1);
-    const double lo = std::min(r.loo_low[i], r.fitted[i]), hi = std::max(r.loo_high[i], r.fitted[i]);
+    const double lo = std::min({r.loo_low[i], r.fitted[i], p.prior}), hi = std::max({r.loo_high[i], r.fitted[i], p.prior});
     std::string line = key + " = { value = " + fmt(r.fitted[i]);
     if (hi > lo) line += ", range = [" + fmt(lo) + ", " + fmt(hi) + "]";
-    line += ", kind = \"measured-fit\", source = \"podperf calibrate (bounded least squares on log error, validation/cases): " +
-            ids + "\", note = \"range: the leave-one-out fits\" }";
-    for (auto& chip : p.chips) {
-      const Number& n = db.chips.at(chip).numbers.at(p.field);
-      std::ifstream in(n.file);
-      std::vector<std::string> lines;
-      for (std::string l; std::getline(in, l);) lines.push_back(l);
-      if (n.line < 1 || static_cast<std::size_t>(n.line) > lines.size() || lines[n.line - 1].rfind(key + " ", 0) != 0)
-        throw InputError(n.file, n.line, p.field, "cannot write the fitted value: the line does not hold the field");
-      lines[static_cast<std::size_t>(n.line - 1)] = line;
-      const std::string tmp = n.file + ".tmp";
-      {
-        std::ofstream out(tmp);
-        for (auto& l : lines) out << l << '\n';
-        if (!out) throw InputError(tmp + ": cannot write");
-      }
-      if (std::rename(tmp.c_str(), n.file.c_str()) != 0) throw InputError(n.file + ": cannot replace");
+    line += ", kind = \"measured-fit\", source = \"podperf calibrate (bounded least squares on log error from the prior " +
+            fmt(p.prior) + ", validation/cases): " + ids + "\", note = \"pinned by " + std::to_string(p.cases) +
+            " case(s); range: the prior, the fit and the leave-one-out fits\" }";
+    const Number& n = db.stacks.at(p.stack).numbers.at(p.field);
+    std::ifstream in(n.file);
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    if (n.line < 1 || static_cast<std::size_t>(n.line) > lines.size() || lines[n.line - 1].rfind(key + " ", 0) != 0)
+      throw InputError(n.file, n.line, p.field, "cannot write the fitted value: the line does not hold the field");
+    lines[static_cast<std::size_t>(n.line - 1)] = line;
+    const std::string tmp = n.file + ".tmp";
+    {
+      std::ofstream out(tmp);
+      for (auto& l : lines) out << l << '\n';
+      if (!out) throw InputError(tmp + ": cannot write");
     }
+    if (std::rename(tmp.c_str(), n.file.c_str()) != 0) throw InputError(n.file + ": cannot replace");
   }
+}
+
+// Median and largest |error| over the system-level cases (micro cases apart).
+std::pair<double, double> median_max(const std::vector<double>& err, const std::vector<ValidationCase>& cases) {
+  std::vector<double> a;
+  for (std::size_t i = 0; i < err.size() && i < cases.size(); ++i)
+    if (!cases[i].micro()) a.push_back(std::isfinite(err[i]) ? std::abs(err[i]) : 1e9);
+  if (a.empty()) return {0, 0};
+  std::sort(a.begin(), a.end());
+  const std::size_t n = a.size();
+  return {n % 2 ? a[n / 2] : (a[n / 2 - 1] + a[n / 2]) / 2, a.back()};
 }
 }  // namespace
 
@@ -63,11 +74,11 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
     bool no_loo = false, write = false, json = false;
   };
   auto o = std::make_shared<Opts>();
-  auto* cmd = app.add_subcommand("calibrate", "fit the global efficiency terms on validation cases (least squares)");
+  auto* cmd = app.add_subcommand("calibrate", "fit the software stacks' unpinned terms on validation cases (least squares)");
   cmd->add_option("--cases", o->dir, "validation cases directory (default: the shipped validation/cases)");
   cmd->add_option("--fit-on", o->only, "fit on these case ids only (default: all)")->delimiter(',');
   cmd->add_flag("--no-loo", o->no_loo, "skip the leave-one-out refits");
-  cmd->add_flag("--write", o->write, "store the fitted values in the hwdb chip entries (kind measured-fit)");
+  cmd->add_flag("--write", o->write, "store the fitted values in the hwdb stack entries (kind measured-fit)");
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([&ctx, o] {
     if (!ctx.figures.empty()) throw InputError("flag --figures: calibrate works on the hwdb itself, without figure sets");
@@ -90,9 +101,11 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
       Json ps = Json::array();
       for (std::size_t i = 0; i < r.params.size(); ++i) {
         Json p = Json::object();
-        p["family"] = r.params[i].family;
+        p["stack"] = r.params[i].stack;
         p["field"] = r.params[i].field;
+        p["prior"] = r.params[i].prior;
         p["start"] = r.params[i].start;
+        p["cases"] = r.params[i].cases;
         p["fitted"] = r.fitted[i];
         p["loo_low"] = r.loo_low[i];
         p["loo_high"] = r.loo_high[i];
@@ -109,12 +122,21 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
       }
       j["cases"] = cs;
       j["rms_log_error"] = r.rms_log;
+      const auto [med, mx] = median_max(r.error, cases);
+      j["median_abs_error"] = med;
+      j["max_abs_error"] = mx;
+      if (!o->no_loo) {
+        const auto [lmed, lmx] = median_max(r.loo_error, cases);
+        j["loo_median_abs_error"] = lmed;
+        j["loo_max_abs_error"] = lmx;
+      }
       std::cout << j.dump() << '\n';
     } else {
-      Table t({"family", "parameter", "hwdb now", "fitted", "leave-one-out range"});
+      Table t({"stack", "parameter", "prior", "hwdb now", "fitted", "leave-one-out range", "cases"});
       for (std::size_t i = 0; i < r.params.size(); ++i)
-        t.row({r.params[i].family, r.params[i].field, fmt(r.params[i].start), fmt(r.fitted[i]),
-               o->no_loo ? "-" : fmt(r.loo_low[i]) + " - " + fmt(r.loo_high[i])});
+        t.row({r.params[i].stack, r.params[i].field, fmt(r.params[i].prior), fmt(r.params[i].start), fmt(r.fitted[i]),
+               o->no_loo ? "-" : fmt(r.loo_low[i]) + " - " + fmt(r.loo_high[i]),
+               std::to_string(r.params[i].cases) + (r.params[i].cases == 1 ? " (one case pins it)" : "")});
       t.print(std::cout);
       std::cout << '\n';
       Table c({"case", "error (fitted)", "leave-one-out error"});
@@ -128,10 +150,17 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
         c.row({r.case_ids[i], pct(r.error[i]), i < r.loo_error.size() ? pct(r.loo_error[i]) : "-"});
       c.print(std::cout);
       std::cout << "rms log error " << fmt(r.rms_log) << '\n';
+      const auto [med, mx] = median_max(r.error, cases);
+      std::cout << "system-level cases: in-sample median |error| " << pct(med).substr(1) << ", max " << pct(mx).substr(1);
+      if (!o->no_loo) {
+        const auto [lmed, lmx] = median_max(r.loo_error, cases);
+        std::cout << "; leave-one-out median " << pct(lmed).substr(1) << ", max " << pct(lmx).substr(1);
+      }
+      std::cout << '\n';
     }
     if (o->write) {
       write_back(db, r, cases);
-      std::cerr << "wrote the fitted values into " << db.dir << "/chips\n";
+      std::cerr << "wrote the fitted values into " << db.dir << "/stacks\n";
     }
   });
 }

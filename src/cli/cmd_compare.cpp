@@ -25,6 +25,7 @@ namespace podperf::cli {
 namespace {
 struct Side {
   std::string id, site_id;
+  std::string stack_id;  // the stack of the mode it runs
   Workload w;
 };
 
@@ -132,7 +133,7 @@ std::string range_text(const Interval& r, int digits = 3) {
 }
 
 struct Setup {
-  std::string a, b, model, site, sites;
+  std::string a, b, model, site, sites, stack;
   WorkloadFlags f;
   int samples = 200;
   unsigned long seed = 1;
@@ -145,6 +146,7 @@ void add_setup_flags(CLI::App* cmd, Setup& o) {
   cmd->add_option("--model", o.model, "model id")->capture_default_str();
   cmd->add_option("--site", o.site, "site for both systems (the hardware alone)")->capture_default_str();
   cmd->add_option("--sites", o.sites, "sites for A and B, e.g. china,us (default: both at --site)");
+  cmd->add_option("--stack", o.stack, "run both systems on this software stack (default: each as deployed, on its own)");
   cmd->add_option("--samples", o.samples, "Monte Carlo draws over the hwdb ranges (0 = none)")
       ->check(CLI::Range(0, 100000))->capture_default_str();
   cmd->add_option("--seed", o.seed, "Monte Carlo seed")->check(CLI::Range(0ul, 1000000000000000000ul))->capture_default_str();
@@ -163,8 +165,8 @@ Prepared prepare(Context& ctx, const Setup& o) {
   const Hwdb& db = ctx.db();
   Prepared p;
   p.model = ctx.models().model(o.model);
-  p.a.id = o.a;
-  p.b.id = o.b;
+  p.a.id = with_stack_flag(db, o.a, o.stack);
+  p.b.id = with_stack_flag(db, o.b, o.stack);
   if (!o.sites.empty()) {
     const auto comma = o.sites.find(',');
     if (comma == std::string::npos) throw InputError("flag --sites: give two sites, e.g. china,us (got '" + o.sites + "')");
@@ -180,10 +182,11 @@ Prepared prepare(Context& ctx, const Setup& o) {
     WorkloadFlags f = o.f;
     f.recipes = &ctx.recipes();  // each chip's native precision recipe unless flags say otherwise
     s->w = resolve(sys, p.model, f);
+    s->stack_id = s->w.mode == Mode::train ? sys.train_stack.id : sys.stack.id;
     run_request(sys, p.model, s->w);  // rejects impossible plans with the flag named
   }
-  std::vector<std::string> ids = entities_of_system(db, o.a);
-  for (auto& id : entities_of_system(db, o.b)) ids.push_back(id);
+  std::vector<std::string> ids = entities_of_system(db, p.a.id);
+  for (auto& id : entities_of_system(db, p.b.id)) ids.push_back(id);
   ids.push_back(p.a.site_id);
   if (p.b.site_id != p.a.site_id) ids.push_back(p.b.site_id);
   std::sort(ids.begin(), ids.end());
@@ -200,6 +203,9 @@ Json pair_json(const Prepared& p) {
   j["site_a"] = p.a.site_id;
   j["site_b"] = p.b.site_id;
   j["model"] = p.model.id;
+  j["stack_a"] = p.a.stack_id;
+  j["stack_b"] = p.b.stack_id;
+  j["stacks"] = p.a.stack_id == p.b.stack_id ? "one stack for both" : "as deployed";
   return j;
 }
 
@@ -351,6 +357,8 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
               << ", " << to_string(ea.est.mode);
     if (o->f.tpot_ms > 0 && ea.est.mode != Mode::train && ea.est.mode != Mode::prefill)
       std::cout << ", TPOT <= " << num(o->f.tpot_ms) << " ms";
+    std::cout << "\nsoftware: " << (o->stack.empty() ? "each as deployed, A on " + p.a.stack_id + ", B on " + p.b.stack_id
+                                                     : "both on " + o->stack + " (--stack)");
     std::cout << "\nratios A/B with the 5-95% range over " << o->samples << " draws of the hwdb ranges (seed " << o->seed
               << ")\n";
     Table t({"", p.a.id, p.b.id, "A/B", "better"});

@@ -367,7 +367,7 @@ void print_training_search(std::ostream& os, const System& sys, const Model& m, 
 
 void add_estimate_command(CLI::App& app, Context& ctx) {
   struct Opts {
-    std::string system, model;
+    std::string system, model, stack;
     WorkloadFlags f;
     EconomicsFlags econ;
     DeployFlags d;
@@ -375,13 +375,15 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("estimate", "tokens/s, latency, MFU and memory of a model on a system");
-  cmd->add_option("--system", o->system, "system or cluster id (or NxSYSTEM)")->required();
+  cmd->add_option("--system", o->system, "system or cluster id (or NxSYSTEM; SYSTEM@STACK runs that software stack)")->required();
+  cmd->add_option("--stack", o->stack, "software stack from hwdb/stacks in place of the system's default (hwdb list --kind stacks)");
   cmd->add_option("--model", o->model, "model id (configs/models)")->required();
   add_workload_flags(cmd, o->f);
   add_economics_flags(cmd, o->econ);
   add_deploy_flags(cmd, o->d);
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([&ctx, o, cmd] {
+    o->system = with_stack_flag(ctx.db(), o->system, o->stack);
     const System sys = ctx.db().system(o->system);
     const Model m = ctx.models().model(o->model);
     o->f.recipes = &ctx.recipes();

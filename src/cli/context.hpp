@@ -55,6 +55,9 @@ void add_calibrate_command(CLI::App& app, Context& ctx);
 void add_sweep_command(CLI::App& app, Context& ctx);
 void add_claims_command(CLI::App& app, Context& ctx);
 std::string default_cases_dir(const Context& ctx);
+// The system id that runs `stack` (flag --stack NAME): "SYSTEM@NAME"; an unknown stack or a system
+// that already names one is bad input naming the flag. An empty stack leaves the id as it is.
+std::string with_stack_flag(const Hwdb& db, const std::string& system_id, const std::string& stack);
 
 // Thrown by a command that finished its output but must exit non-zero (e.g. a failed validation).
 struct ExitCode {

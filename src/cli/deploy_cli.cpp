@@ -79,7 +79,7 @@ void add_deploy_flags(CLI::App* cmd, DeployFlags& d) {
   cmd->add_option("--mix", d.mix, "serve: request-length histograms (configs/mixes id, e.g. chat, reasoning; or a file)");
   cmd->add_option("--seq-in-range", d.seq_in_range, "serve: prompt tokens uniform over LO:HI");
   cmd->add_option("--seq-out-range", d.seq_out_range, "serve: output tokens uniform over LO:HI");
-  d.reserve_opt = cmd->add_option("--hbm-reserve", d.hbm_reserve, "HBM fraction kept free (runtime, fragmentation; default 0.1)");
+  d.reserve_opt = cmd->add_option("--hbm-reserve", d.hbm_reserve, "HBM fraction kept free (runtime, fragmentation; default: the serving stack's)");
 }
 
 void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Model& m, const WorkloadFlags& f,
@@ -276,7 +276,7 @@ void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Mod
      << num(d.mix.prefix_hit, 3) << ", arrivals "
      << (d.mix.arrival_rate > 0 ? num(d.mix.arrival_rate) + " req/s" : std::string("the highest sustained"))
      << "; weights " << to_string(d.decode.weights) << ", KV " << to_string(d.decode.kv) << ", HBM reserve "
-     << num(d.decode.reserve_frac, 3) << '\n';
+     << num(d.decode.reserve(sys.stack), 3) << " (stack " << sys.stack.id << ")\n";
   {
     const Recipe* rd_ = chosen_recipe(sys, f);
     const Recipe* rp_ = chosen_recipe(*ps, f);

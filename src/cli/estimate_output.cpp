@@ -41,7 +41,8 @@ Json estimate_json(const System& sys, const Model& m, const WorkloadRequest& r, 
     j["sequence_parallel"] = r.train.sequence_parallel;
     j["tp_overlap"] = to_string(r.train.tp_overlap);
     j["attention_kernel"] = to_string(r.train.attn_kernel);
-    j["overlap"] = r.train.overlap >= 0 ? r.train.overlap : kTrainingOverlap;
+    j["overlap"] = r.train.overlap >= 0 ? r.train.overlap : sys.train_stack.hidden_frac;
+    j["stack"] = sys.train_stack.id;
     j["idle_chips"] = e.idle_chips;
   } else {
     j["seq_in"] = r.infer.seq_in;
@@ -53,7 +54,10 @@ Json estimate_json(const System& sys, const Model& m, const WorkloadRequest& r, 
     j["kv"] = to_string(r.infer.kv_fmt());
     j["redundant_experts"] = r.infer.redundant_experts;
     j["mtp_tokens"] = r.infer.mtp_tokens;
-    j["overlap"] = r.infer.overlap >= 0 ? r.infer.overlap : sys.chip.overlap;
+    j["stack"] = sys.stack.id;
+    j["overlap_scheme"] = r.infer.overlap >= 0 ? "streams" : to_string(sys.stack.scheme);
+    if (r.infer.overlap >= 0 || sys.stack.scheme == OverlapScheme::streams)
+      j["overlap"] = r.infer.overlap >= 0 ? r.infer.overlap : sys.stack.hidden_frac;
   }
   // Numbers only where the configuration fits: a 'does not fit' result carries no throughput.
   auto val = [&](double v) { return e.fits() ? Json(v) : Json(); };
@@ -102,7 +106,8 @@ void print_estimate(std::ostream& os, const System& sys, const Model& m, const W
        << t.micro_batch << ", interleave " << t.interleave << ", ZeRO-" << t.zero << ", recompute "
        << to_string(t.recompute) << ", SP " << (t.sequence_parallel ? "on" : "off") << ", TP overlap "
        << to_string(t.tp_overlap) << ", " << to_string(t.attn_kernel) << " attention, overlap "
-       << num(t.overlap >= 0 ? t.overlap : kTrainingOverlap, 2) << '\n';
+       << num(t.overlap >= 0 ? t.overlap : sys.train_stack.hidden_frac, 2) << '\n'
+       << "  stack: " << sys.train_stack.id << " (" << sys.train_stack.name << ")\n";
     if (e.idle_chips > 0) os << "  idle chips: " << e.idle_chips << " (the batch does not divide over more)\n";
   } else {
     const InferenceSetup& x = r.infer;
@@ -114,7 +119,12 @@ void print_estimate(std::ostream& os, const System& sys, const Model& m, const W
     os << ", KV " << to_string(x.kv_fmt()) << ", attention " << to_string(x.attn);
     if (x.redundant_experts) os << ", " << x.redundant_experts << " redundant experts";
     if (x.mtp_tokens) os << ", MTP " << x.mtp_tokens << " @ " << num(x.mtp_accept, 2);
-    os << ", overlap " << num(x.overlap >= 0 ? x.overlap : sys.chip.overlap, 2) << (x.default_eplb ? ", default EPLB" : "") << '\n';
+    os << (x.default_eplb ? ", default EPLB" : "") << "\n  stack: " << sys.stack.id << " (" << sys.stack.name << "): ";
+    if (x.overlap >= 0) os << "overlap " << num(x.overlap, 2) << " (--overlap)";
+    else if (sys.stack.scheme == OverlapScheme::streams) os << "overlap " << num(sys.stack.hidden_frac, 2) << " on a side stream";
+    else os << "two-micro-batch overlap";
+    os << ", host " << num(sys.stack.step_overhead_ms, 3) << " ms per pass, launch " << num(sys.stack.launch_us, 3)
+       << " us per operator\n";
     if (e.mode == Mode::serve && (x.prefill.chips() > 1 || x.prefill.tp > 1))
       os << "  prefill plan: " << plan_text(x.prefill) << '\n';
   }

@@ -1,6 +1,7 @@
 // Per-run overrides of hwdb numbers: --set ENTITY.FIELD=VALUE (repeatable), and the site inputs
 // --electricity-usd-kwh, --pue and --utilization applied to every site. Validated like the hwdb.
 #include "context.hpp"
+#include "podperf/suggest.hpp"
 #include "podperf/hwdb.hpp"
 
 namespace podperf::cli {
@@ -22,6 +23,24 @@ void Context::apply_overrides(Hwdb& db) const {
   every_site(pue, "pue", "--pue");
   every_site(utilization, "utilization", "--utilization");
   for (auto& s : sets) apply_set(db, s, "--set");
+}
+
+std::string with_stack_flag(const Hwdb& db, const std::string& system_id, const std::string& stack) {
+  if (stack.empty()) return system_id;
+  if (!db.stacks.count(stack)) {
+    std::vector<std::string> ids;
+    std::string known;
+    for (auto& [id, r] : db.stacks) {
+      ids.push_back(id);
+      known += (known.empty() ? "" : ", ") + id;
+    }
+    const std::string hint = closest(stack, ids);
+    throw InputError("flag --stack: unknown stack '" + stack + "'" + (hint.empty() ? "" : ": did you mean '" + hint + "'?") +
+                     " (known: " + known + ")");
+  }
+  if (system_id.find('@') != std::string::npos)
+    throw InputError("flag --stack: system '" + system_id + "' already names a stack");
+  return system_id + "@" + stack;
 }
 
 }  // namespace podperf::cli

@@ -45,10 +45,13 @@ OpList attention_ops(const Model& m, Attention kind, double tp, bool decode, dou
       if (decode) {
         Op core = ops::attention_decode(seqs, limit > 0 ? std::min(ctx, limit) : ctx, sh, p.attn, p.kv);
         core.flops *= 1 + draft;
+        core.exps *= 1 + draft;
         out.add(core);
       } else {
         Op core = ops::attention_prefill(seqs, ctx, sh, p.attn);
-        core.flops *= limited_causal_pairs(ctx, limit) / (ctx * ctx / 2);  // window: fewer pairs
+        const double fewer = limited_causal_pairs(ctx, limit) / (ctx * ctx / 2);  // window: fewer pairs
+        core.flops *= fewer;
+        core.exps *= fewer;
         out.add(core);
         out.add(ops::elementwise(q_tokens * 2 * kv_heads * m.head_dim * kv_scale, 0, 1, 0, p.kv.p));  // KV write
       }
@@ -68,15 +71,18 @@ OpList attention_ops(const Model& m, Attention kind, double tp, bool decode, dou
         const double ih = double(m.index_heads) / tp, id = m.index_head_dim;
         const double pairs = decode ? q_tokens * ctx : seqs * ctx * ctx / 2;
         const double keys = decode ? seqs * ctx : seqs * ctx;
-        out.add({2 * pairs * ih * id, keys * id * 1.0 + q_tokens * ih * id * ba, Precision::fp8, 0, true});
+        out.add({2 * pairs * ih * id, keys * id * 1.0 + q_tokens * ih * id * ba, Precision::fp8, 0, true, decode});
       }
       if (decode) {
         Op core = ops::mla_decode(seqs, topk > 0 ? std::min(ctx, topk) : ctx, sh, p.attn, p.kv);
         core.flops *= 1 + draft;
+        core.exps *= 1 + draft;
         out.add(core);
       } else {
         Op core = ops::mla_prefill(seqs, ctx, sh, p.attn);
-        core.flops *= limited_causal_pairs(ctx, topk) / (ctx * ctx / 2);
+        const double fewer = limited_causal_pairs(ctx, topk) / (ctx * ctx / 2);
+        core.flops *= fewer;
+        core.exps *= fewer;
         out.add(core);
         out.add(ops::elementwise(q_tokens * (m.kv_lora_rank + m.qk_rope_dim) * kv_scale, 0, 1, 0, p.kv.p));  // cache write
         if (sparse) out.add(ops::elementwise(q_tokens * m.index_head_dim, 0, 1, 0, Precision::fp8));
@@ -91,7 +97,7 @@ OpList attention_ops(const Model& m, Attention kind, double tp, bool decode, dou
       const double state = vh * dk * dv * kStateBytes;                                   // per sequence
       const double io = q_tokens * (channels + vh * dv) * ba;                            // q, k, v in, o out
       if (decode)
-        out.add({kDeltaFlops * q_tokens * vh * dk * dv, 2 * seqs * state + io, p.attn, 0, true});
+        out.add({kDeltaFlops * q_tokens * vh * dk * dv, 2 * seqs * state + io, p.attn, 0, true, true});
       else
         out.add({q_tokens * vh * (kDeltaFlops * dk * dv + 2 * kChunk * (dk + dv)), seqs * state + io, p.attn, 0, true});
       out.add(ops::elementwise(q_tokens * vh * dv, 2, 1, 4, p.act));  // output gate

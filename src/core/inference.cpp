@@ -98,8 +98,8 @@ struct Acc {
   std::array<double, kParts> part{};
   double busy_s = 0;   // operator time (compute or memory bound) excluding overhead
   double flops = 0;    // per chip
-  void op(const Chip& c, const Op& o, double times = 1) {
-    const OpTime t = roofline(c, o);
+  void op(const System& s, const Op& o, double times = 1) {
+    const OpTime t = roofline(s.chip, o, s.stack.launch_us);
     const double body = std::max(t.compute_s, t.memory_s) * times;
     part[static_cast<int>(t.compute_s >= t.memory_s ? Part::compute : Part::memory)] += body;
     part[static_cast<int>(Part::overhead)] += t.overhead_s * times;
@@ -142,70 +142,112 @@ double moe_all_to_all(const System& s, int ep, double tokens, double k, double b
   return std::max(out, up);
 }
 
-// One transformer layer on one chip for T tokens of `seqs` sequences (per DP group); decode reads a
-// KV cache of `ctx` tokens, prefill attends causally over `ctx` = the prompt length.
-void layer(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, Attention kind,
-           bool moe_layer, bool decode, double T, double seqs, double ctx, double draft, Acc& acc) {
-  const Chip& c = s.chip;
+// Expected distinct experts hit on one chip holding e of the E routed experts when N tokens each
+// pick k of E (uniform routing): e (1 - (1 - k/E)^N). Decode with few tokens reads only these
+// experts' weights.
+double experts_hit(double e, double E, double k, double N) {
+  return E > 0 ? e * (1 - std::pow(std::max(0.0, 1 - k / E), N)) : e;
+}
+
+// One transformer layer's operators and communication on one chip for T tokens of `seqs` sequences
+// (per DP group); decode reads a KV cache of `ctx` tokens, prefill attends causally over `ctx` = the
+// prompt length.
+struct Block {
+  Acc comp;
+  double tp_s = 0, ep_s = 0;
+};
+Block block(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, Attention kind,
+            bool moe_layer, bool decode, double T, double seqs, double ctx, double draft) {
   const Precision a = x.act;
   const Format wa = x.weight_format(Group::attn_proj), wf = x.weight_format(Group::dense_ffn),
                we = x.weight_format(Group::experts), ws = x.weight_format(Group::shared_experts);
   const double h = m.hidden;
-  Acc comp;
+  Block b;
+  Acc& comp = b.comp;
   // Attention block: residual add, norm, projections (all of W_Q, W_K, W_V, W_O or MLA's down/up
   // projections), RoPE, the attention core over the cache, the TP all-reduce.
-  comp.op(c, ops::elementwise(T * h, 2, 1, 1, a));
-  comp.op(c, ops::elementwise(T * h, 1, 1, 4, a));
-  comp.op(c, ops::gemm(T, attention_params(m, kind) / (p.tp * h), h, wa, a, wa.p));
+  comp.op(s, ops::elementwise(T * h, 2, 1, 1, a));
+  comp.op(s, ops::elementwise(T * h, 1, 1, 4, a));
+  comp.op(s, ops::gemm(T, attention_params(m, kind) / (p.tp * h), h, wa, a, wa.p));
   // RoPE, the core over the cache, the indexer and the cache write: one dispatch on the kind.
   const OpList at = attention_ops(m, kind, p.tp, decode, seqs, ctx, draft, {x.attn, x.kv_fmt(), a});
-  for (int i = 0; i < at.n; ++i) comp.op(c, at.op[i]);
-  double tp_s = 0, ep_s = 0;
-  if (p.tp > 1) tp_s += collective(s, Coll::all_reduce, p.tp, T * h * B(a)).time_s;
+  for (int i = 0; i < at.n; ++i) comp.op(s, at.op[i]);
+  if (p.tp > 1) b.tp_s += collective(s, Coll::all_reduce, p.tp, T * h * B(a)).time_s;
   // FFN block: residual add, norm, then the FFN; SwiGLU reads gate and up, writes one (3 FLOPs).
-  comp.op(c, ops::elementwise(T * h, 2, 1, 1, a));
-  comp.op(c, ops::elementwise(T * h, 1, 1, 4, a));
+  comp.op(s, ops::elementwise(T * h, 2, 1, 1, a));
+  comp.op(s, ops::elementwise(T * h, 1, 1, 4, a));
   if (!moe_layer) {
-    comp.op(c, ops::gemm(T, 3.0 * m.ffn / p.tp, h, wf, a, wf.p));
-    comp.op(c, ops::elementwise(T * m.ffn / p.tp, 2, 1, 3, a));
-    if (p.tp > 1) tp_s += collective(s, Coll::all_reduce, p.tp, T * h * B(a)).time_s;
+    comp.op(s, ops::gemm(T, 3.0 * m.ffn / p.tp, h, wf, a, wf.p));
+    comp.op(s, ops::elementwise(T * m.ffn / p.tp, 2, 1, 3, a));
+    if (p.tp > 1) b.tp_s += collective(s, Coll::all_reduce, p.tp, T * h * B(a)).time_s;
   } else {
     const double tc = T / p.tp;  // tokens this chip dispatches
     const double k = m.experts_per_token;
     const double e = experts_per_chip(m, p, x.redundant_experts);
-    const double imbalance = x.default_eplb ? c.eplb_imbalance : x.expert_imbalance;
+    const double imbalance = x.default_eplb ? s.stack.eplb_imbalance : x.expert_imbalance;
     const double slots = tc * k * imbalance;  // expert token-slots on the busiest chip
+    // Experts the step touches on this chip: all tokens of the EP group route over E experts.
+    const double hit = std::max(1.0, experts_hit(std::ceil(e), m.experts, k, tc * p.ep));
     const Precision disp = we.bytes() <= 1.1 ? we.p : a;  // 8-bit or narrower experts: quantised dispatch
-    comp.op(c, ops::gemm(tc, m.experts, h, Precision::bf16, a, Precision::bf16));  // router
-    comp.op(c, ops::elementwise(slots * h, 1, 1, 0, a));  // permute tokens into expert order
-    comp.op(c, ops::grouped_gemm(std::ceil(e), slots / std::ceil(e), 3.0 * m.expert_ffn, h, we, a, we.p));
-    comp.op(c, ops::elementwise(slots * m.expert_ffn, 2, 1, 3, a));  // SwiGLU
-    comp.op(c, ops::elementwise(slots * h, 1, 1, 2, a));             // unpermute and weight
+    comp.op(s, ops::gemm(tc, m.experts, h, Precision::bf16, a, Precision::bf16));  // router
+    comp.op(s, ops::elementwise(slots * h, 1, 1, 0, a));  // permute tokens into expert order
+    comp.op(s, ops::grouped_gemm(hit, slots / hit, 3.0 * m.expert_ffn, h, we, a, we.p));
+    comp.op(s, ops::elementwise(slots * m.expert_ffn, 2, 1, 3, a));  // SwiGLU
+    comp.op(s, ops::elementwise(slots * h, 1, 1, 2, a));             // unpermute and weight
     if (m.shared_experts > 0) {
-      comp.op(c, ops::gemm(tc, 3.0 * m.expert_ffn * m.shared_experts, h, ws, a, ws.p));
-      comp.op(c, ops::elementwise(tc * m.expert_ffn * m.shared_experts, 2, 1, 3, a));
+      comp.op(s, ops::gemm(tc, 3.0 * m.expert_ffn * m.shared_experts, h, ws, a, ws.p));
+      comp.op(s, ops::elementwise(tc * m.expert_ffn * m.shared_experts, 2, 1, 3, a));
     }
     if (p.ep > 1) {
-      ep_s += moe_all_to_all(s, p.ep, tc, k, h * B(disp));  // dispatch
-      ep_s += moe_all_to_all(s, p.ep, tc, k, h * B(a));     // combine
+      // The busiest chip also receives `imbalance` x the mean share of the dispatch.
+      b.ep_s += moe_all_to_all(s, p.ep, tc * imbalance, k, h * B(disp));  // dispatch
+      b.ep_s += moe_all_to_all(s, p.ep, tc * imbalance, k, h * B(a));     // combine
     }
-    if (p.tp > 1) tp_s += collective(s, Coll::all_gather, p.tp, T * h * B(a)).time_s;
+    if (p.tp > 1) b.tp_s += collective(s, Coll::all_gather, p.tp, T * h * B(a)).time_s;
   }
-  acc.add(comp);
-  const double t_comp = comp.total();
-  const double comm = tp_s + ep_s;
-  const double f = x.overlap >= 0 ? x.overlap : c.overlap;
-  const double hidden_comm = comm > 0 ? exposed(comm, t_comp, f) / comm : 0;
-  acc.part[static_cast<int>(Part::tp_comm)] += tp_s * hidden_comm;
-  acc.part[static_cast<int>(Part::ep_comm)] += ep_s * hidden_comm;
+  return b;
+}
+
+// One layer with its communication placed as the stack does it:
+//   two-micro-batch: 2 max(compute(T/2) / (1 - u), comm(T/2)) -- each half's communication under the
+//     other half's compute, the weights read by both halves (needs two halves: at least 2 tokens);
+//   streams (or an explicit --overlap f): exposed = comm (1 - f) + max(0, comm f - compute / (1 - u)),
+// where u is the fraction of compute units the communication kernels hold while they run beside
+// compute (the stack's, by phase); with nothing to hide, compute runs on every unit.
+void layer(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, Attention kind,
+           bool moe_layer, bool decode, double T, double seqs, double ctx, double draft, Acc& acc) {
+  const bool halves = x.overlap < 0 && s.stack.scheme == OverlapScheme::two_micro_batch && T >= 2 &&
+                      (p.tp > 1 || (moe_layer && p.ep > 1));
+  const double u = decode ? s.stack.comm_units_decode : s.stack.comm_units_prefill;
+  if (halves) {
+    const Block h = block(s, m, x, p, kind, moe_layer, decode, T / 2, seqs / 2, ctx, draft);
+    const double slow = 1 / (1 - u);
+    const double comp = h.comp.total() * slow, comm = h.tp_s + h.ep_s;
+    acc.add(h.comp, 2 * slow);
+    const double share = comm > 0 ? 2 * std::max(0.0, comm - comp) / comm : 0;  // exposed / comm
+    acc.part[static_cast<int>(Part::tp_comm)] += h.tp_s * share;
+    acc.part[static_cast<int>(Part::ep_comm)] += h.ep_s * share;
+    return;
+  }
+  const Block b = block(s, m, x, p, kind, moe_layer, decode, T, seqs, ctx, draft);
+  const double comm = b.tp_s + b.ep_s;
+  const double f = x.overlap >= 0 ? x.overlap
+                   : s.stack.scheme == OverlapScheme::streams ? s.stack.hidden_frac
+                                                              : 0;
+  const double slow = comm > 0 && f > 0 ? 1 / (1 - u) : 1;
+  acc.add(b.comp, slow);
+  const double share = comm > 0 ? exposed(comm, b.comp.total() * slow, f) / comm : 0;
+  acc.part[static_cast<int>(Part::tp_comm)] += b.tp_s * share;
+  acc.part[static_cast<int>(Part::ep_comm)] += b.ep_s * share;
 }
 
 // A forward pass of the whole model (all pp stages, one micro-batch each) on one chip's share.
 Acc forward(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, bool decode, double T,
             double seqs, double ctx, double draft) {
   Acc acc;
-  const Chip& c = s.chip;
-  acc.op(c, ops::embedding(T, m.hidden, x.act));
+  acc.op(s, ops::embedding(T, m.hidden, x.act));
+  // Host and framework time of the stack per pass (scheduling, sampling, metadata), not hidden.
+  acc.part[static_cast<int>(Part::overhead)] += s.stack.step_overhead_ms * 1e-3;
   for (int g = 0; g < m.n_groups; ++g) {  // one layer of each group, times its count
     Acc one;
     layer(s, m, x, p, m.groups[g].attention, m.groups[g].ffn == Ffn::moe, decode, T, seqs, ctx, draft, one);
@@ -222,7 +264,7 @@ Acc forward(const System& s, const Model& m, const InferenceSetup& x, const Para
   // LM head: every token in decode, the last token of each prompt in prefill (plus the draft heads).
   const double head_rows = decode ? T + seqs * draft : seqs;
   const Format wh = x.weight_format(Group::lm_head);
-  acc.op(c, ops::gemm(head_rows, double(m.vocab) / p.tp, m.hidden, wh, x.act, wh.p));
+  acc.op(s, ops::gemm(head_rows, double(m.vocab) / p.tp, m.hidden, wh, x.act, wh.p));
   // Pipeline: activations cross pp - 1 stage boundaries per micro-batch.
   if (p.pp > 1)
     acc.part[static_cast<int>(Part::pp_comm)] +=
@@ -256,7 +298,7 @@ void fill_memory(const System& s, const Model& m, const InferenceSetup& x, const
                  double ctx, double act_tokens, Estimate& e) {
   const double gb = 1e-9;
   e.mem.capacity = s.chip.hbm_gb;
-  e.mem.reserve = s.chip.hbm_gb * x.reserve_frac;
+  e.mem.reserve = s.chip.hbm_gb * x.reserve(s.stack);
   e.mem.weights = weight_bytes(m, p, x) * gb;
   e.mem.kv_cache = seqs_per_chip * kv_bytes_per_seq(m, p, ctx, x.kv_fmt()) * gb;
   e.mem.activations = act_tokens * 8.0 * m.hidden * B(x.act) * gb;  // transient buffers of a few layers
@@ -321,7 +363,7 @@ Estimate decode_at(const System& s, const Model& m, const InferenceSetup& x, int
   finish(e, acc, cycle, peak);
   e.mfu = 2 * active_params(m) * e.tokens_per_s_per_chip / (peak * 1e12);
   // Largest batch that fits: weights fixed, KV and buffers per sequence.
-  const double free_b = (s.chip.hbm_gb * (1 - x.reserve_frac) - e.mem.weights) * 1e9;
+  const double free_b = (s.chip.hbm_gb * (1 - x.reserve(s.stack)) - e.mem.weights) * 1e9;
   const double per_seq = kv_bytes_per_seq(m, p, ctx, x.kv_fmt()) + (1 + x.mtp_tokens) * 8.0 * m.hidden * B(x.act) / p.pp;
   e.max_batch = free_b > 0 ? static_cast<int>(std::min(1e9, std::floor(free_b / per_seq) * p.dp)) : 0;
   return e;

@@ -27,18 +27,21 @@ double peak_tflops(const Chip& c, Precision p) noexcept {
   return 0;
 }
 
-double compute_efficiency(const Chip& c, double m, bool attention) noexcept {
-  if (attention) return c.attn_eff;
+double compute_efficiency(const Chip& c, double m, bool attention, bool decode) noexcept {
+  if (attention) return decode ? c.attn_decode_eff : c.attn_prefill_eff;
   if (m <= 0) return c.gemm_eff;
   return c.gemm_eff * m / (m + c.small_gemm_m);
 }
 
-OpTime roofline(const Chip& c, const Op& op) noexcept {
+OpTime roofline(const Chip& c, const Op& op, double launch_us) noexcept {
   OpTime t;
-  const double rate = peak_tflops(c, op.precision) * 1e12 * compute_efficiency(c, op.gemm_m, op.attention);
+  const double eff = compute_efficiency(c, op.gemm_m, op.attention, op.decode);
+  const double rate = peak_tflops(c, op.precision) * 1e12 * eff;
   t.compute_s = op.flops > 0 && rate > 0 ? op.flops / rate : 0;
+  // Softmax: the exponentials issue on the SFUs while the tensor units wait (same kernel efficiency).
+  if (op.exps > 0 && c.sfu_texp_s > 0) t.compute_s = std::max(t.compute_s, op.exps / (c.sfu_texp_s * 1e12 * eff));
   t.memory_s = op.bytes > 0 ? op.bytes / (c.hbm_tb_s * 1e12 * c.hbm_eff) : 0;
-  t.overhead_s = c.launch_us * 1e-6;
+  t.overhead_s = launch_us * 1e-6;
   t.time_s = std::max(t.compute_s, t.memory_s) + t.overhead_s;
   t.bound = t.overhead_s > std::max(t.compute_s, t.memory_s) ? Bound::overhead
             : t.compute_s >= t.memory_s                      ? Bound::compute

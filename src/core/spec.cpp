@@ -61,6 +61,12 @@ bool parse_format(const std::string& s, Format& out) {
   return false;
 }
 
+const char* to_string(OverlapScheme s) {
+  return s == OverlapScheme::two_micro_batch ? "two-micro-batch" : "streams";
+}
+
+const char* to_string(StackRole r) { return r == StackRole::training ? "training" : "serving"; }
+
 const char* to_string(Topology t) {
   switch (t) {
     case Topology::switch1: return "switch";

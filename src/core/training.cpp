@@ -126,12 +126,14 @@ double group_time(const System& s, Coll c, int n, int stride, double S) {
 }
 
 // Adds an operator's forward and its backward (`bf` x the FLOPs, `bb` x the bytes, one more launch).
-void fwd_bwd(const Chip& c, Layer& l, const Op& o, double bf, double bb, bool gemm = false, bool attn = false,
+// Launches are the training stack's.
+void fwd_bwd(const System& s, Layer& l, const Op& o, double bf, double bb, bool gemm = false, bool attn = false,
              bool selective = false) {
   Op b = o;
   b.flops *= bf;
   b.bytes *= bb;
-  const OpTime tf = roofline(c, o), tb = roofline(c, b);
+  const double launch = s.train_stack.launch_us;
+  const OpTime tf = roofline(s.chip, o, launch), tb = roofline(s.chip, b, launch);
   l.fwd.add(tf, o.flops);
   l.bwd.add(tb, b.flops);
   if (gemm) l.gemm_s += std::max(tf.compute_s, tf.memory_s) + std::max(tb.compute_s, tb.memory_s);
@@ -140,20 +142,19 @@ void fwd_bwd(const Chip& c, Layer& l, const Op& o, double bf, double bb, bool ge
 }
 
 Layer layer_cost(const System& s, const Model& m, const TrainingSetup& x, bool moe_layer) {
-  const Chip& c = s.chip;
   const Parallel& p = x.par;
   const double t = p.tp, h = m.hidden;
   const double T = double(x.micro_batch) * x.seq / p.cp;  // tokens of the TP group in one micro-batch
   const double Tn = x.sequence_parallel ? T / t : T;       // rows of norms and dropout on this chip
   const Precision w = x.precision;
   Layer l;
-  auto gemm = [&](double rows, double n, double k) { fwd_bwd(c, l, ops::gemm(rows, n, k, w, w, w), 2, 2, true); };
+  auto gemm = [&](double rows, double n, double k) { fwd_bwd(s, l, ops::gemm(rows, n, k, w, w, w), 2, 2, true); };
   // Elementwise operator; `cheap`: a norm or activation function, what selective recomputation repeats
   // with a fused attention kernel (Megatron-Core recompute modules layernorm / moe_act; DeepSeek-V3
   // recomputes its RMSNorms, arXiv 2412.19437 sec. 3.3.3).
   const bool sel_cheap = x.attn_kernel == AttnKernel::flash;
   auto elem = [&](double n, double reads, double writes, double fpe, bool cheap = false) {
-    fwd_bwd(c, l, ops::elementwise(n, reads, writes, fpe, kAct), 1, 2, false, false, cheap && sel_cheap);
+    fwd_bwd(s, l, ops::elementwise(n, reads, writes, fpe, kAct), 1, 2, false, false, cheap && sel_cheap);
   };
   // Attention block: norm, Q/K/V (or MLA down/up) projections, core, output projection, dropout + residual.
   const double vdim = m.attention == Attention::mla ? m.v_head_dim : m.head_dim;
@@ -172,7 +173,7 @@ Layer layer_cost(const System& s, const Model& m, const TrainingSetup& x, bool m
     }
     core.flops /= p.cp;  // each CP rank holds s / cp queries (load-balanced causal ring)
     core.bytes /= p.cp;
-    fwd_bwd(c, l, core, 2.5, 2, false, true);
+    fwd_bwd(s, l, core, 2.5, 2, false, true);
   } else {
     // Unfused: batched GEMMs over the full s x s scores (the causal mask is applied, not skipped),
     // then scale-mask-softmax and dropout (with a one-byte mask) over them in HBM.
@@ -182,11 +183,11 @@ Layer layer_cost(const System& s, const Model& m, const TrainingSetup& x, bool m
     for (Op* o : {&qkt, &pv}) {
       o->flops *= bh;
       o->bytes *= bh;
-      fwd_bwd(c, l, *o, 2, 2, false, true, true);
+      fwd_bwd(s, l, *o, 2, 2, false, true, true);
     }
     const double scores = bh * sq * sq;
-    fwd_bwd(c, l, ops::elementwise(scores, 1, 1, 5, kAct), 1, 2, false, true, true);    // softmax
-    fwd_bwd(c, l, ops::elementwise(scores, 1, 1.5, 1, kAct), 1, 2, false, true, true);  // dropout
+    fwd_bwd(s, l, ops::elementwise(scores, 1, 1, 5, kAct), 1, 2, false, true, true);    // softmax
+    fwd_bwd(s, l, ops::elementwise(scores, 1, 1.5, 1, kAct), 1, 2, false, true, true);  // dropout
   }
   gemm(T, h, o_params / (t * h));
   elem(Tn * h, 2, 1.5, 2);
@@ -218,9 +219,9 @@ Layer layer_cost(const System& s, const Model& m, const TrainingSetup& x, bool m
     const double ef = m.expert_ffn;
     gemm(tc, m.experts, h);                 // router
     elem(slots * h, 1, 1, 0);               // permute
-    fwd_bwd(c, l, ops::grouped_gemm(std::ceil(e), slots / std::ceil(e), 2 * ef, h, w, w, w), 2, 2, true);
+    fwd_bwd(s, l, ops::grouped_gemm(std::ceil(e), slots / std::ceil(e), 2 * ef, h, w, w, w), 2, 2, true);
     elem(slots * ef, 2, 1, 3, true);
-    fwd_bwd(c, l, ops::grouped_gemm(std::ceil(e), slots / std::ceil(e), h, ef, w, w, w), 2, 2, true);
+    fwd_bwd(s, l, ops::grouped_gemm(std::ceil(e), slots / std::ceil(e), h, ef, w, w, w), 2, 2, true);
     elem(slots * h, 1, 1, 2);               // unpermute and weight
     if (m.shared_experts > 0) {
       gemm(tc, 2 * ef * m.shared_experts, h);
@@ -287,7 +288,7 @@ Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, boo
   const double tokens = double(x.global_batch) * x.seq;
   const double chips = p.chips();
   const double h = m.hidden, v = std::max(1, x.interleave);
-  const double f = x.overlap >= 0 ? x.overlap : kTrainingOverlap;
+  const double f = x.overlap >= 0 ? x.overlap : s.train_stack.hidden_frac;
   const bool full = x.recompute == Recompute::full;
 
   // Parameters on this chip: attention, dense FFN, norms over TP; experts over EP; embedding and
@@ -337,8 +338,8 @@ Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, boo
   {
     const double vt = double(m.vocab) / p.tp;
     Layer head;  // on the last stage only
-    fwd_bwd(s.chip, head, ops::gemm(T, vt, h, x.precision, x.precision, x.precision), 2, 2, true);
-    fwd_bwd(s.chip, head, ops::elementwise(T * vt, 2, 1, 5, Precision::fp32), 1, 1);  // softmax cross-entropy
+    fwd_bwd(s, head, ops::gemm(T, vt, h, x.precision, x.precision, x.precision), 2, 2, true);
+    fwd_bwd(s, head, ops::elementwise(T * vt, 2, 1, 5, Precision::fp32), 1, 1);  // softmax cross-entropy
     mb.add(head.fwd, 1);
     fwd_mb += head.fwd.total();
     mb.add(head.bwd, 1);
@@ -374,7 +375,7 @@ Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, boo
   // zeroes the gradient: 4 + 4 + 24 + 2 + 4 = 38 bytes per parameter (Kingma & Ba 2015; Micikevicius
   // et al. 2018); HBM-bound.
   const double shard = dense_chip / (x.zero >= 1 ? dpcp : 1) + expert_chip / (x.zero >= 1 ? edp : 1);
-  const OpTime opt = roofline(s.chip, Op{shard * 10, shard * 38, Precision::fp32, 0, false});
+  const OpTime opt = roofline(s.chip, Op{shard * 10, shard * 38, Precision::fp32, 0, false}, s.train_stack.launch_us);
 
   auto part = [&](Part q) -> double& { return e.breakdown[static_cast<int>(q)]; };
   part(Part::compute) = micro * mb.compute;

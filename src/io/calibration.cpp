@@ -9,34 +9,40 @@
 namespace podperf {
 
 namespace {
-struct Field {
+// What may be fitted, with the bounds of physically sensible values and the prior every fit starts
+// from: launches of a few microseconds (a kernel launch without graph capture), 1.75 ms of host time
+// per pass (RTP-LLM's DeepSeek replay report: ~1.5-2 ms per decode step), an expert imbalance of 1.5
+// (midway in [1, 2]), half the communication hidden on a side stream for serving and 0.9 for training
+// (Megatron-Core overlap_grad_reduce / overlap_param_gather).
+struct Prior {
   const char* key;
-  double low, high;
+  double low, high, serving, training;
+  bool streams_only, serving_only;
 };
-// What may be fitted, with the bounds of physically sensible values.
-const Field kFields[] = {{"efficiency.attn_eff", 0.1, 0.95},
-                         {"efficiency.launch_us", 0.5, 40},
-                         {"efficiency.overlap", 0.0, 0.98},
-                         {"efficiency.eplb_imbalance", 1.0, 2.0}};
+const Prior kPriors[] = {{"host.launch_us", 0.5, 40, 4, 4, false, false},
+                         {"host.step_overhead_ms", 0, 5, 1.75, 0, false, true},
+                         {"moe.eplb_imbalance", 1, 2, 1.5, 1.5, false, false},
+                         {"overlap.hidden_frac", 0, 0.98, 0.5, 0.9, true, false}};
 
-std::string family_of(const Hwdb& db, const std::string& system_id) {
-  return db.system(system_id).vendor;
-}
-
-// Residuals: log(predicted / published) per case; a case with no prediction costs log(10).
 Eigen::VectorXd residuals(const Hwdb& db, const ModelDb& models, const std::vector<const ValidationCase*>& cases,
                           const Pick& pick) {
   Eigen::VectorXd r(static_cast<Eigen::Index>(cases.size()));
 #pragma omp parallel for schedule(dynamic)
   for (int i = 0; i < static_cast<int>(cases.size()); ++i) {
     const CaseResult c = evaluate(db, models, *cases[static_cast<std::size_t>(i)], pick);
+    // A case with no prediction costs log(10).
     r[i] = std::isfinite(c.predicted) && c.predicted > 0 ? std::log(c.predicted / cases[static_cast<std::size_t>(i)]->measured)
                                                          : std::log(10.0);
   }
   return r;
 }
 
-// Bounded Levenberg-Marquardt on the parameters in `active` (the others stay at `x`).
+Eigen::VectorXd residuals_at(const Hwdb& db, const ModelDb& models, const std::vector<const ValidationCase*>& cases,
+                             const std::vector<CalibParam>& params, const Eigen::VectorXd& v) {
+  return residuals(db, models, cases, calibration_pick(params, std::vector<double>(v.data(), v.data() + v.size())));
+}
+
+// Bounded Levenberg-Marquardt from x.
 Eigen::VectorXd fit(const Hwdb& db, const ModelDb& models, const std::vector<const ValidationCase*>& cases,
                     const std::vector<CalibParam>& params, Eigen::VectorXd x) {
   const int n = static_cast<int>(x.size());
@@ -44,10 +50,7 @@ Eigen::VectorXd fit(const Hwdb& db, const ModelDb& models, const std::vector<con
     for (int i = 0; i < n; ++i) v[i] = std::clamp(v[i], params[static_cast<std::size_t>(i)].low, params[static_cast<std::size_t>(i)].high);
     return v;
   };
-  auto cost = [&](const Eigen::VectorXd& v) {
-    std::vector<double> vals(v.data(), v.data() + n);
-    return residuals(db, models, cases, calibration_pick(params, vals));
-  };
+  auto cost = [&](const Eigen::VectorXd& v) { return residuals_at(db, models, cases, params, v); };
   Eigen::VectorXd r = cost(x);
   double lambda = 1e-2;
   for (int it = 0; it < 30; ++it) {
@@ -85,66 +88,106 @@ Eigen::VectorXd fit(const Hwdb& db, const ModelDb& models, const std::vector<con
 }
 }  // namespace
 
-std::vector<CalibParam> calibration_params(const Hwdb& db) {
-  std::map<std::string, std::vector<std::string>> families;  // vendor -> chips
-  for (auto& [id, r] : db.chips) families[r.str("vendor")].push_back(id);
+// The stack a case runs: its own, else its system's default for the mode ("" for kernel benchmarks).
+std::string case_stack(const Hwdb& db, const ValidationCase& c) {
+  if (c.mode == "gemm" || c.mode == "stream") return "";
+  if (!c.stack.empty()) return c.stack;
+  const System s = db.system(c.system);
+  return c.mode == "train" ? s.train_stack.id : s.stack.id;
+}
+
+std::vector<CalibParam> calibration_params(const Hwdb& db, const std::vector<ValidationCase>& cases) {
+  std::map<std::string, bool> used;  // stack id -> used
+  for (auto& c : cases)
+    if (const std::string id = case_stack(db, c); !id.empty()) used[id] = true;
   std::vector<CalibParam> out;
-  for (auto& [vendor, chips] : families)
-    for (auto& f : kFields) {
-      CalibParam p{vendor, f.key, chips, f.low, f.high, 0};
-      // Start from the value most chips of the family carry.
-      std::map<double, int> votes;
-      for (auto& c : chips) ++votes[db.chips.at(c).numbers.at(f.key).value];
-      p.start = std::max_element(votes.begin(), votes.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
-      p.start = std::clamp(p.start, p.low, p.high);
+  for (auto& [id, u] : used) {
+    const Stack st = db.stack(id);
+    const bool training = st.role == StackRole::training;
+    for (auto& f : kPriors) {
+      if ((f.streams_only && st.scheme != OverlapScheme::streams) || (f.serving_only && training)) continue;
+      CalibParam p{id, f.key, f.low, f.high, training ? f.training : f.serving, 0, 0};
+      p.start = std::clamp(db.stacks.at(id).numbers.at(f.key).value, p.low, p.high);
       out.push_back(p);
     }
+  }
   return out;
 }
 
 Pick calibration_pick(const std::vector<CalibParam>& params, const std::vector<double>& values) {
   Pick p;
-  for (std::size_t i = 0; i < params.size(); ++i)
-    for (auto& chip : params[i].chips) p.per_value[chip + ":" + params[i].field] = values[i];
+  for (std::size_t i = 0; i < params.size(); ++i) p.per_value[params[i].stack + ":" + params[i].field] = values[i];
   return p;
 }
 
+namespace {
+Eigen::VectorXd priors_of(const std::vector<CalibParam>& ps) {
+  Eigen::VectorXd x(static_cast<Eigen::Index>(ps.size()));
+  for (std::size_t i = 0; i < ps.size(); ++i) x[static_cast<Eigen::Index>(i)] = ps[i].prior;
+  return x;
+}
+}  // namespace
+
 CalibResult calibrate(const Hwdb& db, const ModelDb& models, const std::vector<ValidationCase>& cases, bool loo) {
   CalibResult res;
-  std::vector<const ValidationCase*> all;
-  std::map<std::string, int> per_family;
-  for (auto& c : cases) {
-    all.push_back(&c);
-    res.case_ids.push_back(c.id);
-    ++per_family[family_of(db, c.system)];
-  }
-  for (auto& p : calibration_params(db))
-    if (per_family.count(p.family)) res.params.push_back(p);
-  const int n = static_cast<int>(res.params.size());
-  Eigen::VectorXd x0(n);
-  for (int i = 0; i < n; ++i) x0[i] = res.params[static_cast<std::size_t>(i)].start;
-  const Eigen::VectorXd x = fit(db, models, all, res.params, x0);
-  res.fitted.assign(x.data(), x.data() + n);
-  const Pick pick = calibration_pick(res.params, res.fitted);
-  const Eigen::VectorXd r = residuals(db, models, all, pick);
-  res.rms_log = std::sqrt(r.squaredNorm() / std::max<Eigen::Index>(1, r.size()));
-  for (Eigen::Index i = 0; i < r.size(); ++i) res.error.push_back(std::exp(r[i]) - 1);
-  res.loo_low = res.fitted;
-  res.loo_high = res.fitted;
-  if (!loo) return res;
-  for (std::size_t k = 0; k < all.size(); ++k) {
-    std::vector<const ValidationCase*> rest;
-    for (std::size_t j = 0; j < all.size(); ++j)
-      if (j != k) rest.push_back(all[j]);
-    const Eigen::VectorXd xk = fit(db, models, rest, res.params, x);
-    std::vector<double> vals(xk.data(), xk.data() + n);
-    for (int i = 0; i < n; ++i) {
-      res.loo_low[static_cast<std::size_t>(i)] = std::min(res.loo_low[static_cast<std::size_t>(i)], xk[i]);
-      res.loo_high[static_cast<std::size_t>(i)] = std::max(res.loo_high[static_cast<std::size_t>(i)], xk[i]);
+  for (auto& c : cases) res.case_ids.push_back(c.id);
+  // A stack's parameters move only its own cases: each stack is fitted apart on its cases.
+  std::map<std::string, std::vector<std::size_t>> by_stack;  // stack -> case indices
+  for (std::size_t i = 0; i < cases.size(); ++i) by_stack[case_stack(db, cases[i])].push_back(i);
+  res.error.assign(cases.size(), 0);
+  res.loo_error.assign(loo ? cases.size() : 0, 0);
+  const std::vector<CalibParam> all_params = calibration_params(db, cases);
+  for (auto& [stack, idx] : by_stack) {
+    std::vector<const ValidationCase*> group;
+    for (std::size_t i : idx) group.push_back(&cases[i]);
+    // Keep the parameters some case of the stack depends on, counting the cases each moves.
+    std::vector<CalibParam> ps;
+    for (auto& p : all_params)
+      if (p.stack == stack) ps.push_back(p);
+    {
+      const Eigen::VectorXd x0 = priors_of(ps);
+      const Eigen::VectorXd r0 = residuals_at(db, models, group, ps, x0);
+      std::vector<CalibParam> kept;
+      for (std::size_t j = 0; j < ps.size(); ++j) {
+        Eigen::VectorXd xp = x0;
+        const Eigen::Index jj = static_cast<Eigen::Index>(j);
+        const double h = 0.05 * (ps[j].high - ps[j].low);
+        xp[jj] = x0[jj] + h <= ps[j].high ? x0[jj] + h : x0[jj] - h;
+        const Eigen::VectorXd d = residuals_at(db, models, group, ps, xp) - r0;
+        for (Eigen::Index i = 0; i < d.size(); ++i) ps[j].cases += std::abs(d[i]) > 1e-6;
+        if (ps[j].cases > 0) kept.push_back(ps[j]);
+      }
+      ps = kept;
     }
-    const CaseResult c = evaluate(db, models, *all[k], calibration_pick(res.params, vals));
-    res.loo_error.push_back(std::isfinite(c.error) ? c.error : std::nan(""));
+    const Eigen::VectorXd prior = priors_of(ps);
+    const Eigen::VectorXd x = ps.empty() ? prior : fit(db, models, group, ps, prior);
+    const Eigen::VectorXd r = residuals_at(db, models, group, ps, x);
+    for (std::size_t k = 0; k < idx.size(); ++k) res.error[idx[k]] = std::exp(r[static_cast<Eigen::Index>(k)]) - 1;
+    const std::size_t first = res.params.size();
+    for (std::size_t j = 0; j < ps.size(); ++j) {
+      res.params.push_back(ps[j]);
+      res.fitted.push_back(x[static_cast<Eigen::Index>(j)]);
+      res.loo_low.push_back(x[static_cast<Eigen::Index>(j)]);
+      res.loo_high.push_back(x[static_cast<Eigen::Index>(j)]);
+    }
+    if (!loo) continue;
+    // Leave one out: refit the stack without the case, from the priors (not from x), and predict it.
+    for (std::size_t k = 0; k < idx.size(); ++k) {
+      std::vector<const ValidationCase*> rest;
+      for (std::size_t j = 0; j < group.size(); ++j)
+        if (j != k) rest.push_back(group[j]);
+      const Eigen::VectorXd xk = ps.empty() || rest.empty() ? prior : fit(db, models, rest, ps, prior);
+      for (std::size_t j = 0; j < ps.size(); ++j) {
+        res.loo_low[first + j] = std::min(res.loo_low[first + j], xk[static_cast<Eigen::Index>(j)]);
+        res.loo_high[first + j] = std::max(res.loo_high[first + j], xk[static_cast<Eigen::Index>(j)]);
+      }
+      const CaseResult c = evaluate(db, models, *group[k], calibration_pick(ps, std::vector<double>(xk.data(), xk.data() + xk.size())));
+      res.loo_error[idx[k]] = std::isfinite(c.error) ? c.error : std::nan("");
+    }
   }
+  Eigen::VectorXd all_r(static_cast<Eigen::Index>(cases.size()));
+  for (std::size_t i = 0; i < cases.size(); ++i) all_r[static_cast<Eigen::Index>(i)] = std::log1p(res.error[i]);
+  res.rms_log = std::sqrt(all_r.squaredNorm() / std::max<Eigen::Index>(1, all_r.size()));
   return res;
 }
 

@@ -125,7 +125,7 @@ void apply_overlay(Hwdb& db, const std::string& path) {
     for (auto& ek : io::entity_kinds())
       if (ek.folder == folder) kind = &ek;
     if (!kind || !v.is_table())
-      throw InputError(path, io::line_of(v), folder, "unknown section (chips | systems | clusters | sites)");
+      throw InputError(path, io::line_of(v), folder, "unknown section (chips | systems | clusters | sites | stacks)");
     for (auto&& [idk, entity] : *v.as_table()) {
       const std::string id(idk.str());
       auto& records = const_cast<std::map<std::string, Record>&>(db.of_kind(kind->schema.entity));
@@ -205,11 +205,12 @@ const std::map<std::string, Record>& Hwdb::of_kind(const std::string& kind) cons
   if (kind == "system" || kind == "systems") return systems;
   if (kind == "cluster" || kind == "clusters") return clusters;
   if (kind == "site" || kind == "sites") return sites;
-  throw InputError("unknown kind '" + kind + "' (chips | systems | clusters | sites)");
+  if (kind == "stack" || kind == "stacks") return stacks;
+  throw InputError("unknown kind '" + kind + "' (chips | systems | clusters | sites | stacks)");
 }
 
 const Record* Hwdb::find(const std::string& id) const {
-  for (auto* m : {&chips, &systems, &clusters, &sites})
+  for (auto* m : {&chips, &systems, &clusters, &sites, &stacks})
     if (auto it = m->find(id); it != m->end()) return &it->second;
   return nullptr;
 }
@@ -234,11 +235,10 @@ Chip Hwdb::chip(const std::string& id, const Pick& p) const {
   c.price_usd = p.get(r, "specs.price_usd");
   c.gemm_eff = p.get(r, "efficiency.gemm_eff");
   c.hbm_eff = p.get(r, "efficiency.hbm_eff");
-  c.attn_eff = p.get(r, "efficiency.attn_eff");
+  c.attn_prefill_eff = p.get(r, "efficiency.attn_prefill_eff");
+  c.attn_decode_eff = p.get(r, "efficiency.attn_decode_eff");
+  c.sfu_texp_s = p.get(r, "efficiency.sfu_texp_s");
   c.small_gemm_m = p.get(r, "efficiency.small_gemm_m");
-  c.launch_us = p.get(r, "efficiency.launch_us");
-  c.overlap = p.get(r, "efficiency.overlap");
-  c.eplb_imbalance = p.get(r, "efficiency.eplb_imbalance");
   c.fit = p.get(r, "reliability.accelerator_fit");
   c.hbm_fit = p.get(r, "reliability.hbm_fit");
   c.mfg.die_mm2 = p.get(r, "manufacturing.die_mm2");
@@ -255,6 +255,12 @@ Chip Hwdb::chip(const std::string& id, const Pick& p) const {
 }
 
 System Hwdb::system(const std::string& id, const Pick& p) const {
+  // "SYSTEM@STACK": the system running STACK in place of its default of that role.
+  if (const auto at = id.rfind('@'); at != std::string::npos) {
+    System s = with_stack(system(id.substr(0, at), p), stack(id.substr(at + 1), p));
+    s.id = id;
+    return s;
+  }
   // "NxSYSTEM[:os=R]": N supernodes of SYSTEM over its scale-out Clos.
   static const std::regex multi("^([0-9]+)x([a-z0-9-]+)(:os=([0-9.]+))?$");
   std::smatch m;
@@ -309,6 +315,8 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
   s.name = r.str("name");
   s.vendor = r.str("vendor");
   s.chip = chip(r.str("chip"), p);
+  s.stack = stack(r.str("stack"), p);
+  s.train_stack = stack(r.str("training_stack"), p);
   s.chips = static_cast<int>(p.get(r, "specs.chips"));
   s.chips_per_supernode = s.chips;
   s.nodes = static_cast<int>(p.get(r, "specs.nodes"));
@@ -381,6 +389,28 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
   return s;
 }
 
+Stack Hwdb::stack(const std::string& id, const Pick& p) const {
+  const Record& r = need(stacks, id, "stack");
+  Stack st;
+  st.id = r.id;
+  st.name = r.str("name");
+  st.role = r.str("role") == "training" ? StackRole::training : StackRole::serving;
+  st.scheme = r.str("overlap.scheme") == "two-micro-batch" ? OverlapScheme::two_micro_batch : OverlapScheme::streams;
+  st.hidden_frac = p.get(r, "overlap.hidden_frac");
+  st.comm_units_prefill = p.get(r, "overlap.comm_units_prefill");
+  st.comm_units_decode = p.get(r, "overlap.comm_units_decode");
+  st.step_overhead_ms = p.get(r, "host.step_overhead_ms");
+  st.launch_us = p.get(r, "host.launch_us");
+  st.eplb_imbalance = p.get(r, "moe.eplb_imbalance");
+  st.reserve_frac = p.get(r, "memory.reserve_frac");
+  return st;
+}
+
+System with_stack(System s, const Stack& st) {
+  (st.role == StackRole::training ? s.train_stack : s.stack) = st;
+  return s;
+}
+
 Site Hwdb::site(const std::string& id, const Pick& p) const {
   const Record& r = need(sites, id, "site");
   Site s;
@@ -423,8 +453,8 @@ Hwdb load_hwdb(const std::string& dir, const std::vector<std::string>& overlays)
       const_cast<std::map<std::string, Record>&>(db.of_kind(kind.folder)).emplace(r.id, std::move(r));
     }
   }
-  if (db.chips.empty() && db.systems.empty() && db.clusters.empty() && db.sites.empty())
-    throw InputError(dir + ": empty hwdb (no chips/, systems/, clusters/ or sites/ entries)");
+  if (db.chips.empty() && db.systems.empty() && db.clusters.empty() && db.sites.empty() && db.stacks.empty())
+    throw InputError(dir + ": empty hwdb (no chips/, systems/, clusters/, sites/ or stacks/ entries)");
   // References: system -> chip, cluster -> system.
   auto check_ref = [&](const std::map<std::string, Record>& from, const char* key,
                        const std::map<std::string, Record>& to, const char* what) {
@@ -436,6 +466,13 @@ Hwdb load_hwdb(const std::string& dir, const std::vector<std::string>& overlays)
     }
   };
   check_ref(db.systems, "chip", db.chips, "chip");
+  check_ref(db.systems, "stack", db.stacks, "stack");
+  check_ref(db.systems, "training_stack", db.stacks, "stack");
+  // A system's default stacks serve their own role.
+  for (auto& [id, r] : db.systems)
+    for (auto [key, role] : {std::pair{"stack", "serving"}, std::pair{"training_stack", "training"}})
+      if (db.stacks.at(r.str(key)).str("role") != role)
+        throw InputError(r.file, r.text_line.at(key), key, "stack '" + r.str(key) + "' is not a " + role + " stack");
   check_ref(db.clusters, "system", db.systems, "system");
   for (auto& name : overlays) {
     // A name from hwdb/overlays, or a path to a figure set anywhere (contains '/' or ends in .toml).

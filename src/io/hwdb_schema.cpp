@@ -10,6 +10,8 @@ const std::vector<std::string> kTopologyUp = {"switch", "clos2", "fullmesh"};
 const std::vector<std::string> kTopologyOut = {"clos"};
 const std::vector<std::string> kMedium = {"copper", "optical"};
 const std::vector<std::string> kYieldModel = {"murphy", "poisson"};
+const std::vector<std::string> kOverlapScheme = {"two-micro-batch", "streams"};
+const std::vector<std::string> kStackRole = {"serving", "training"};
 
 // Scale-out fabric fields, shared by systems (per supernode) and clusters (between supernodes).
 std::vector<FieldRule> scaleout_fields() {
@@ -51,11 +53,10 @@ FileSchema chip_schema() {
               {"specs", "price_usd", T::positive, false, "USD", 1e6},
               {"efficiency", "gemm_eff", T::fraction, true, "fraction of peak"},
               {"efficiency", "hbm_eff", T::fraction, true, "fraction of peak"},
-              {"efficiency", "attn_eff", T::fraction, true, "fraction of peak in attention kernels"},
+              {"efficiency", "attn_prefill_eff", T::fraction, true, "fraction of peak in attention prefill kernels"},
+              {"efficiency", "attn_decode_eff", T::fraction, true, "fraction of peak in attention decode kernels"},
+              {"efficiency", "sfu_texp_s", T::positive, false, "10^12 softmax exponentials per second (SFU)", 1000},
               {"efficiency", "small_gemm_m", T::positive, true, "GEMM rows at half efficiency", 1e5},
-              {"efficiency", "launch_us", T::nonneg, true, "us per operator", 1000},
-              {"efficiency", "overlap", T::nonneg_frac, true, "fraction of communication hidden behind compute"},
-              {"efficiency", "eplb_imbalance", T::at_least_one, true, "busiest chip's expert load / mean, default EPLB", 8},
               {"reliability", "accelerator_fit", T::nonneg, false, "failures per 1e9 chip-hours (logic, SRAM, links)", 1e7},
               {"reliability", "hbm_fit", T::nonneg, false, "failures per 1e9 chip-hours (all HBM stacks of one chip)", 1e7},
               {"manufacturing", "die_mm2", T::positive, false, "mm^2 per logic die", 2000},
@@ -79,6 +80,8 @@ FileSchema system_schema() {
           {"", "name", T::text, true, ""},
           {"", "vendor", T::text, true, ""},
           {"", "chip", T::ref, true, "", 0, {}, "chip"},
+          {"", "stack", T::ref, true, "", 0, {}, "stack"},
+          {"", "training_stack", T::ref, true, "", 0, {}, "stack"},
           {"", "notes", T::text, false, ""},
           {"specs", "chips", T::count, true, "accelerators", 1e6},
           {"specs", "nodes", T::count, true, "servers", 1e6},
@@ -144,6 +147,25 @@ FileSchema cluster_schema() {
   return s;
 }
 
+// A software stack: what the serving or training software decides (spec.hpp: Stack).
+FileSchema stack_schema() {
+  return {"stack",
+          {
+              {"", "id", T::text, true, ""},
+              {"", "name", T::text, true, ""},
+              {"", "role", T::choice, true, "", 0, kStackRole},
+              {"", "notes", T::text, false, ""},
+              {"overlap", "scheme", T::choice, true, "", 0, kOverlapScheme},
+              {"overlap", "hidden_frac", T::nonneg_frac, true, "fraction of communication hidden (scheme streams)"},
+              {"overlap", "comm_units_prefill", T::nonneg_frac, true, "fraction of compute units held by communication kernels in prefill"},
+              {"overlap", "comm_units_decode", T::nonneg_frac, true, "fraction of compute units held by communication kernels in decode"},
+              {"host", "step_overhead_ms", T::nonneg, true, "ms of host and framework time per forward pass", 100},
+              {"host", "launch_us", T::nonneg, true, "us per operator", 1000},
+              {"moe", "eplb_imbalance", T::at_least_one, true, "busiest chip's expert load / mean, default EPLB", 8},
+              {"memory", "reserve_frac", T::nonneg_frac, true, "fraction of HBM kept free"},
+          }};
+}
+
 FileSchema site_schema() {
   return {"site",
           {
@@ -168,6 +190,7 @@ const std::vector<EntityKind>& entity_kinds() {
       {"systems", system_schema()},
       {"clusters", cluster_schema()},
       {"sites", site_schema()},
+      {"stacks", stack_schema()},
   };
   return kinds;
 }

@@ -6,7 +6,10 @@
 
 namespace podperf {
 
-std::vector<std::string> entities_of_system(const Hwdb& db, const std::string& id) {
+std::vector<std::string> entities_of_system(const Hwdb& db, const std::string& full_id) {
+  // "SYSTEM@STACK": the stack's numbers in place of the default serving stack's.
+  const auto at = full_id.rfind('@');
+  const std::string id = full_id.substr(0, at);
   std::string sys = id;
   std::vector<std::string> out;
   if (auto c = db.clusters.find(id); c != db.clusters.end()) {
@@ -20,6 +23,8 @@ std::vector<std::string> entities_of_system(const Hwdb& db, const std::string& i
   if (auto s = db.systems.find(sys); s != db.systems.end()) {
     out.push_back(sys);
     out.push_back(s->second.str("chip"));
+    out.push_back(at == std::string::npos ? s->second.str("stack") : full_id.substr(at + 1));
+    out.push_back(s->second.str("training_stack"));
   }
   return out;
 }

@@ -54,6 +54,8 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
 
     io::StrictReader s{file, io::required_table(root, file, "setup"), "setup", {}};
     c.system = s.str("system");
+    c.stack = s.str("stack", false);
+    if (const toml::node* n = s.t.get("stack")) c.stack_line = io::line_of(*n);
     c.mode = s.str("mode");
     static const std::set<std::string> modes = {"prefill", "decode", "serve", "train", "gemm", "stream"};
     if (!modes.count(c.mode))
@@ -150,7 +152,17 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
 
 CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase& c, const Pick& pick) {
   CaseResult r;
-  const System sys = db.system(c.system, pick);
+  System sys = db.system(c.system, pick);
+  if (!c.stack.empty()) {
+    if (!db.stacks.count(c.stack))
+      throw InputError(c.file, c.stack_line, "setup.stack", "unknown stack '" + c.stack + "'");
+    const Stack st = db.stack(c.stack, pick);
+    if ((st.role == StackRole::training) != (c.mode == "train"))
+      throw InputError(c.file, c.stack_line, "setup.stack", "'" + c.stack + "' is a " + to_string(st.role) +
+                                                                " stack; mode " + c.mode + " runs a " +
+                                                                (c.mode == "train" ? "training" : "serving") + " stack");
+    sys = with_stack(sys, st);
+  }
   if (c.mode == "gemm" || c.mode == "stream") {
     const double n = c.gemm_m;
     const Op op = c.mode == "gemm" ? ops::gemm(n, n, n, c.precision, c.precision, c.precision)

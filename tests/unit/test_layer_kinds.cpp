@@ -25,9 +25,8 @@ System memory_bound_chip() {
   for (auto& x : c.dense_tflops) x = 1e9;
   c.hbm_tb_s = 1;
   c.hbm_gb = 1e6;
-  c.gemm_eff = c.attn_eff = c.hbm_eff = 1;
+  c.gemm_eff = c.attn_prefill_eff = c.attn_decode_eff = c.hbm_eff = 1;
   c.small_gemm_m = 1e-9;
-  c.launch_us = 0;
   s.scaleup.gb_s_per_dir = s.scaleout.gb_s_per_dir = 100;
   s.scaleup.coll_eff = s.scaleout.coll_eff = 1;
   s.scaleout.oversubscription = 1;

@@ -8,34 +8,35 @@ using namespace podperf;
 using doctest::Approx;
 
 namespace {
-// 1000 TFLOPS BF16 (no FP8/INT8/FP4), 50% GEMM efficiency, 2 TB/s at 50%, 1 us per operator.
+// 1000 TFLOPS BF16 (no FP8/INT8/FP4), 50% GEMM efficiency, 2 TB/s at 50%; launches of 1 us (kLaunch).
 Chip test_chip() {
   Chip c;
   c.dense_tflops[static_cast<int>(Precision::bf16)] = 1000;
   c.hbm_tb_s = 2;
   c.gemm_eff = 0.5;
-  c.attn_eff = 0.25;
+  c.attn_prefill_eff = 0.25;
+  c.attn_decode_eff = 0.4;
   c.hbm_eff = 0.5;
   c.small_gemm_m = 32;
-  c.launch_us = 1;
   return c;
 }
+constexpr double kLaunch = 1;
 }  // namespace
 
 TEST_CASE("roofline: compute-bound, memory-bound and overhead-bound operators") {
   const Chip c = test_chip();
   // 1e12 FLOPs / (1000e12 x 0.5) = 2 ms; 1e9 B / (2e12 x 0.5) = 1 ms; + 1 us.
-  OpTime t = roofline(c, {1e12, 1e9, Precision::bf16, 0});
+  OpTime t = roofline(c, {1e12, 1e9, Precision::bf16, 0}, kLaunch);
   CHECK(t.compute_s == Approx(2e-3));
   CHECK(t.memory_s == Approx(1e-3));
   CHECK(t.time_s == Approx(2.001e-3));
   CHECK(t.bound == Bound::compute);
   // A memory-bound decode-like step: 1e6 FLOPs, 1e9 B -> 1 ms + 1 us.
-  t = roofline(c, {1e6, 1e9, Precision::bf16, 0});
+  t = roofline(c, {1e6, 1e9, Precision::bf16, 0}, kLaunch);
   CHECK(t.time_s == Approx(1.001e-3));
   CHECK(t.bound == Bound::memory);
   // A tiny operator is overhead-bound: 1e6 FLOPs -> 2 ns, 1e3 B -> 1 ns, launch 1 us.
-  t = roofline(c, {1e6, 1e3, Precision::bf16, 0});
+  t = roofline(c, {1e6, 1e3, Precision::bf16, 0}, kLaunch);
   CHECK(t.bound == Bound::overhead);
 }
 
@@ -97,13 +98,34 @@ TEST_CASE("operator FLOP and byte counts, small shapes by hand") {
   CHECK(ops::embedding(10, 8, P::bf16).bytes == 320);
 }
 
-TEST_CASE("attention kernels run at attn_eff") {
+TEST_CASE("attention kernels run at the chip's prefill or decode attention efficiency") {
   const Chip c = test_chip();
   // 2 x 1 x 4096^2 x 8 x 128 = 34.36 GFLOP at 1000 TFLOPS x 0.25 = 137.4 us.
   const Op ap = ops::attention_prefill(1, 4096, {8, 8, 128}, Precision::bf16);
   CHECK(ap.attention);
   CHECK(roofline(c, ap).compute_s == Approx(2.0 * 4096 * 4096 * 8 * 128 / 250e12));
   CHECK_FALSE(ops::gemm(8, 8, 8, Precision::bf16, Precision::bf16, Precision::bf16).attention);
+  // Decode: 4 x 16 x 8192 x 8 x 128 = 537 MFLOP at 1000 TFLOPS x 0.4 = 1.34 us.
+  const Op ad = ops::attention_decode(16, 8192, {8, 8, 128}, Precision::bf16, Precision::bf16);
+  CHECK(ad.decode);
+  CHECK(roofline(c, ad).compute_s == Approx(4.0 * 16 * 8192 * 8 * 128 / 400e12));
+}
+
+TEST_CASE("softmax exponentials bound attention on the SFUs") {
+  Chip c = test_chip();
+  // Prefill, 8 heads of 128 over 4096 causal tokens: 34.36 GFLOP and 4096^2 / 2 x 8 = 67.1 M
+  // exponentials (one per score). With 0.1 T exponentials/s at the kernel's 0.25 efficiency the SFUs
+  // take 67.1e6 / 25e9 = 2.68 ms against 137 us on the tensor units: the exponentials bound it.
+  const Op ap = ops::attention_prefill(1, 4096, {8, 8, 128}, Precision::bf16);
+  CHECK(ap.exps == Approx(4096.0 * 4096 / 2 * 8));
+  c.sfu_texp_s = 0.1;
+  CHECK(roofline(c, ap).compute_s == Approx(4096.0 * 4096 / 2 * 8 / 0.025e12));
+  // Twice the SFU rate (Blackwell Ultra over Blackwell) halves it while the SFUs bound it ...
+  c.sfu_texp_s = 0.2;
+  CHECK(roofline(c, ap).compute_s == Approx(4096.0 * 4096 / 2 * 8 / 0.05e12));
+  // ... and a fast SFU leaves the tensor-unit time: 34.36 GFLOP / 250 TFLOPS.
+  c.sfu_texp_s = 100;
+  CHECK(roofline(c, ap).compute_s == Approx(2.0 * 4096 * 4096 * 8 * 128 / 250e12));
 }
 
 TEST_CASE("op times add up with the bound of the largest part") {

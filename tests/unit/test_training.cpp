@@ -25,9 +25,8 @@ System ideal(int chips, double tflops = 1000, double hbm_tb_s = 1e6) {
   for (auto& x : c.dense_tflops) x = tflops;
   c.hbm_tb_s = hbm_tb_s;
   c.hbm_gb = 1e6;
-  c.gemm_eff = c.attn_eff = c.hbm_eff = 1;
+  c.gemm_eff = c.attn_prefill_eff = c.attn_decode_eff = c.hbm_eff = 1;
   c.small_gemm_m = 1e-9;
-  c.launch_us = 0;
   s.scaleup.gb_s_per_dir = s.scaleout.gb_s_per_dir = 100;
   s.scaleup.coll_eff = s.scaleout.coll_eff = 1;
   s.scaleup.latency_us = s.scaleout.latency_us = 1;

@@ -31,10 +31,9 @@ System one_chip(double tflops, double hbm_tb_s, double hbm_gb = 1e6) {
   c.hbm_tb_s = hbm_tb_s;
   c.hbm_gb = hbm_gb;
   c.gemm_eff = 1;
-  c.attn_eff = 1;
+  c.attn_prefill_eff = c.attn_decode_eff = 1;
   c.hbm_eff = 1;
   c.small_gemm_m = 1e-9;
-  c.launch_us = 0;
   s.scaleup.gb_s_per_dir = s.scaleout.gb_s_per_dir = 100;
   s.scaleup.coll_eff = s.scaleout.coll_eff = 1;
   s.scaleout.oversubscription = 1;
