@@ -129,7 +129,7 @@ TEST_CASE("break-even electricity and capex solve the linear cost equations") {
 TEST_CASE("Monte Carlo over the hwdb ranges: deterministic, inside the ranges, and tornado order") {
   const Hwdb& db = hwdb();
   const auto ids = entities_of_system(db, "cloudmatrix-384");
-  CHECK(ids == std::vector<std::string>{"cloudmatrix-384", "ascend-910c"});
+  CHECK(ids == std::vector<std::string>{"cloudmatrix-384", "ascend-910c", "cloudmatrix-infer", "mindspeed"});
   const auto inputs = ranged_inputs(db, ids);
   CHECK(inputs.size() > 10);
   auto bf16 = [&](const Pick& p) { return system_specs(db.system("cloudmatrix-384", p)).dense_pflops[3]; };
