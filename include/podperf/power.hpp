@@ -9,13 +9,14 @@ struct PowerBreakdown {
   double chips_w = 0;
   double cpus_w = 0;
   double node_overhead_w = 0;   // fans, DRAM, PSU losses
+  double spare_chips_w = 0;     // hot-spare chips at idle
   double scaleup_switch_w = 0;
   double scaleup_optics_w = 0;
   double scaleout_nic_w = 0;
   double scaleout_switch_w = 0;
   double scaleout_optics_w = 0;
   double total_w() const {
-    return chips_w + cpus_w + node_overhead_w + scaleup_switch_w + scaleup_optics_w + scaleout_nic_w +
+    return chips_w + cpus_w + node_overhead_w + spare_chips_w + scaleup_switch_w + scaleup_optics_w + scaleout_nic_w +
            scaleout_switch_w + scaleout_optics_w;
   }
 };

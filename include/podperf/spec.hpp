@@ -126,8 +126,19 @@ struct Fabric {
   int mesh_ndims = 0;        // fullmesh: dimensions and their sizes
   std::array<int, kMaxMeshDims> mesh_dims{};
   std::array<double, kMaxMeshDims> mesh_share{};  // share of gb_s_per_dir on each dimension
-  // Parts that draw power.
+  // fullmesh with a switch tier (UB-Mesh as built): the mesh spans one rack of rack_chips (the
+  // product of mesh_dims); racks are joined by tier_ports planes per chip, each a two-level Clos of
+  // low-radix switches in the racks (LRS) and high-radix switches (HRS), one link per LRS-HRS pair.
+  // rack_chips = 0: no tier, the mesh is the whole supernode.
+  int rack_chips = 0;
+  int tier_ports = 0;              // tier links per chip (one per plane)
+  double tier_port_gb_s_per_dir = 0;
+  int lrs_per_rack_plane = 0;      // LRS per rack in each plane
+  int spares_per_rack = 0;         // hot-spare chips per rack, on the LRS only (UB-Mesh 64+1)
+  // Parts that draw power. With a switch tier, all derived from the description above
+  // (topo::mesh_parts): switch_chips = LRS, hrs_chips = HRS, transceivers = 2 per LRS-HRS link.
   double switch_chips = 0, switch_w = 0;
+  double hrs_chips = 0, hrs_w = 0;
   double transceivers = 0, transceiver_w = 0;
   // Scale-out only: NIC and switch ports per chip.
   double nic_w = 0;
@@ -141,6 +152,7 @@ struct Fabric {
 struct CostParts {
   double scaleout_port_usd = 0, scaleout_transceiver_usd = 0;
   double chip_usd = 0, node_usd = 0, switch_usd = 0, scaleup_transceiver_usd = 0, rack_usd = 0;
+  double hrs_usd = 0;  // per high-radix switch of a mesh's switch tier
 };
 
 // Failure rates (FIT: failures per 1e9 part-hours) of a system's parts besides the chip, and how it
@@ -164,6 +176,7 @@ struct System {
   int supernodes = 1;   // > 1 for a cluster of supernodes over scale-out
   int chips_per_supernode = 0;
   int nodes = 0, cpus = 0;
+  int spare_chips = 0;  // hot spares in the whole system: priced and powered (idle), no compute
   double racks = 0;
   double cpu_w = 0;
   double overhead_frac = 0;   // fans, DRAM, PSU losses: fraction of chip + CPU power

@@ -38,9 +38,29 @@ TierTime switch_collective(const Fabric& f, Coll c, int n, double bytes, Algo al
 // spans more than one L1 group.
 TierTime clos2_collective(const Fabric& f, Coll c, int n, double bytes, Algo algo) noexcept;
 
-// nD full mesh (UB-Mesh): direct links between all chips that differ in one coordinate; a rank's
-// bandwidth is split across dimensions by mesh_share and across the d-1 links of each dimension.
+// nD full mesh (UB-Mesh): direct links between all chips of a rack that differ in one coordinate;
+// a rank's bandwidth is split across dimensions by mesh_share and across the d-1 links of each
+// dimension. With a switch tier, racks are joined through LRS and HRS planes (Fabric). Every group
+// is taken to run alongside the groups that tile the rest of the supernode (concurrent groups).
 TierTime mesh_collective(const Fabric& f, Coll c, int n, double bytes, Algo algo) noexcept;
+
+// Bandwidth (bytes/s per direction, before coll_eff) a group with extent g on a mesh dimension of
+// size d gets from it when every group runs at once: its g - 1 direct links, plus two-hop relays
+// through the d - g chips of other groups, each relayed byte taking two of their links:
+//   B_eff = B_i ((g - 1) + (d - g) / 2) / (d - 1).
+double mesh_dim_bandwidth(double B_i, int g, int d) noexcept;
+
+// Parts of one supernode's mesh with a switch tier, counted from the description (Fabric):
+//   racks R = chips / rack_chips; per plane and rack l LRS, each with down = ceil((rack_chips +
+//   spares) / l) chip ports and as many HRS links (non-blocking); HRS per plane = down, each with
+//   R l ports (one per LRS of its plane); planes = tier_ports.
+struct MeshParts {
+  int racks = 0, lrs = 0, hrs = 0;
+  int lrs_down = 0, hrs_ports = 0;
+  double optical_links = 0, transceivers = 0;  // LRS-HRS links; a module at each end
+  int spare_chips = 0;
+};
+MeshParts mesh_parts(const Fabric& f, int chips) noexcept;
 
 // Scale-out Clos between `groups` supernodes, each rank using its own NIC (rail-aligned);
 // bandwidth per rank = gb_s_per_dir / oversubscription.
@@ -60,5 +80,29 @@ double mesh_all_to_all_max_link_bytes(const std::array<int, kMaxMeshDims>& dims,
 // order over the direct link of each dimension. For checking the closed form above and for
 // non-uniform traffic (e.g. skewed expert load); allocates, so not for the hot path.
 double mesh_max_link_load(const std::array<int, kMaxMeshDims>& dims, int ndims, const std::vector<double>& traffic);
+
+// The network of one supernode wired link by link from its Fabric: chips (rack by rack, dimension 0
+// fastest), then the spares, then LRS, then HRS; directed links with their capacity (bytes/s,
+// coll_eff applied). Allocates: for tests and checks, not the hot path.
+struct MeshLink {
+  int from = 0, to = 0;
+  double capacity = 0;
+  bool optical = false;
+};
+struct MeshNet {
+  int chips = 0, spares = 0, lrs = 0, hrs = 0;
+  std::vector<MeshLink> links;
+  int link(int from, int to) const;  // index of the link from -> to, -1 if none
+  std::vector<std::vector<std::pair<int, int>>> out;  // per node: (neighbour, link index)
+};
+MeshNet build_mesh_net(const Fabric& f, int chips);
+
+// Bytes on every link of `net` for a traffic matrix among the first n chips (traffic[s * n + t]),
+// the chips forming groups of `group` consecutive ranks. Routing: inside a rack dimension by
+// dimension; on each dimension a share 2(g-1)/(2(g-1)+d-g) on the direct link and 1/(2(g-1)+d-g)
+// through each chip of another group on that line (two hops); between racks evenly over the
+// chip's planes and each LRS's HRS links.
+std::vector<double> route_mesh_net(const MeshNet& net, const Fabric& f, const std::vector<double>& traffic, int n,
+                                   int group);
 
 }  // namespace podperf::topo

@@ -128,6 +128,7 @@ void add_power_command(CLI::App& app, Context& ctx) {
         {"chips_kw", "accelerators at TDP", &PowerBreakdown::chips_w},
         {"cpus_kw", "host CPUs", &PowerBreakdown::cpus_w},
         {"node_overhead_kw", "node overhead (fans, DRAM, PSU)", &PowerBreakdown::node_overhead_w},
+        {"spare_chips_kw", "hot-spare chips (idle)", &PowerBreakdown::spare_chips_w},
         {"scaleup_switch_kw", "scale-up switches", &PowerBreakdown::scaleup_switch_w},
         {"scaleup_optics_kw", "scale-up optics", &PowerBreakdown::scaleup_optics_w},
         {"scaleout_nic_kw", "scale-out NICs", &PowerBreakdown::scaleout_nic_w},

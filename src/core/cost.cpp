@@ -12,8 +12,10 @@ double capex_usd(const System& s) {
     // The chip's own price (hwdb chip record) comes first, then the system's part price, then the
     // cost from manufacturing.
     const double chip = s.chip.price_usd > 0 ? s.chip.price_usd : c.chip_usd > 0 ? c.chip_usd : chip_cost(s.chip).total_usd;
-    base = s.chips * chip + s.nodes * c.node_usd +
-           s.supernodes * (s.scaleup.switch_chips * c.switch_usd + s.scaleup.transceivers * c.scaleup_transceiver_usd) +
+    // Hot spares are bought like any chip; a switch tier adds its HRS.
+    base = (s.chips + s.spare_chips) * chip + s.nodes * c.node_usd +
+           s.supernodes * (s.scaleup.switch_chips * c.switch_usd + s.scaleup.hrs_chips * c.hrs_usd +
+                           s.scaleup.transceivers * c.scaleup_transceiver_usd) +
            s.racks * c.rack_usd;
   }
   const double ports = scaleout_ports_per_chip(s.scaleout);

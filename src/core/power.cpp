@@ -11,8 +11,10 @@ PowerBreakdown it_power(const System& s, double chip_w) {
   p.chips_w = s.chips * chip_w;
   p.cpus_w = s.cpus * s.cpu_w;
   p.node_overhead_w = s.overhead_frac * (p.chips_w + p.cpus_w);
-  // Scale-up parts are counted per supernode in the hwdb.
-  p.scaleup_switch_w = s.supernodes * s.scaleup.switch_chips * s.scaleup.switch_w;
+  // Hot spares (UB-Mesh 64+1) stay powered at idle whatever the load; they add no compute.
+  p.spare_chips_w = s.spare_chips * s.chip.idle_w;
+  // Scale-up parts are counted per supernode (with a switch tier: LRS + HRS, topo::mesh_parts).
+  p.scaleup_switch_w = s.supernodes * (s.scaleup.switch_chips * s.scaleup.switch_w + s.scaleup.hrs_chips * s.scaleup.hrs_w);
   p.scaleup_optics_w = s.supernodes * s.scaleup.transceivers * s.scaleup.transceiver_w;
   // Scale-out: per chip a NIC, its share of switch ports, and one module per link end
   // (ports + the NIC's own end) times the modules per port.

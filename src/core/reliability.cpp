@@ -21,7 +21,7 @@ PartCount supernode_parts(const System& s) {
   p.nics = n;
   // Scale-up switches and modules are counted per supernode in the hwdb; the scale-out network per
   // chip (its switch ports and one module per link end, as in power.hpp).
-  p.switches = s.scaleup.switch_chips + (s.scaleout.switch_ports > 0 ? n * ports / s.scaleout.switch_ports : 0);
+  p.switches = s.scaleup.switch_chips + s.scaleup.hrs_chips + (s.scaleout.switch_ports > 0 ? n * ports / s.scaleout.switch_ports : 0);
   p.transceivers = s.scaleup.transceivers + n * (ports + 1) * s.scaleout.transceivers;
   return p;
 }

@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "hwdb_schema.hpp"
+#include "podperf/topology.hpp"
 
 namespace fs = std::filesystem;
 
@@ -63,9 +64,43 @@ void check_shape(const Record& r) {
       fail("scaleup.mesh_dims", "scaleup.mesh_dims", "at most " + std::to_string(kMaxMeshDims) + " dimensions");
     if (!r.has("scaleup.mesh_share") || r.numbers.at("scaleup.mesh_share").list.size() != d.list.size())
       fail("scaleup.mesh_dims", "scaleup.mesh_share", "must give one bandwidth share per mesh dimension");
-    if (d.value != chips)
+    if (!r.has("scaleup.tier_ports") && d.value != chips)
       fail("scaleup.mesh_dims", "scaleup.mesh_dims", "product of dimensions (" + io::fmt_num(d.value) +
                                                         ") must equal chips (" + io::fmt_num(chips) + ")");
+    if (r.has("scaleup.tier_ports") && std::fmod(chips, d.value) != 0)
+      fail("scaleup.mesh_dims", "scaleup.mesh_dims", "product of dimensions (" + io::fmt_num(d.value) +
+                                                        ", chips per rack) must divide chips (" + io::fmt_num(chips) + ")");
+  }
+  // A mesh with a switch tier: the parts are derived from the description, never given.
+  static const char* kTier[] = {"scaleup.tier_ports", "scaleup.tier_port_gb_s_per_dir", "scaleup.lrs_per_rack_plane",
+                                "scaleup.hrs_w"};
+  bool any_tier = r.has("scaleup.spares_per_rack");
+  for (auto k : kTier) any_tier = any_tier || r.has(k);
+  if (any_tier) {
+    for (auto k : kTier)
+      if (!r.has(k)) fail(k, k, "missing (a switch tier needs tier_ports, tier_port_gb_s_per_dir, lrs_per_rack_plane, hrs_w)");
+    if (topo != "fullmesh")
+      fail("scaleup.tier_ports", "scaleup.tier_ports", "a switch tier joins the racks of topology 'fullmesh' only");
+    for (auto k : {"scaleup.switch_chips", "scaleup.transceivers"})
+      if (r.has(k))
+        fail(k, k, "derived from mesh_dims and the switch tier (tier_ports, lrs_per_rack_plane, spares_per_rack); remove it");
+    if (r.has("reliability.spare_every"))
+      fail("reliability.spare_every", "reliability.spare_every", "derived from scaleup.spares_per_rack; remove it");
+    const double racks = chips / r.numbers.at("scaleup.mesh_dims").value;
+    if (racks > num("specs.racks"))
+      fail("specs.racks", "specs.racks", "fewer than the " + io::fmt_num(racks) + " racks the mesh fills (chips / product of mesh_dims)");
+    if (!r.has("specs.price_usd") && !r.has("cost.hrs_usd"))
+      fail("specs.chips", "cost.hrs_usd", "missing (required without specs.price_usd: capex is built from parts)");
+    double share = 0;
+    for (double v : r.numbers.at("scaleup.mesh_share").list) share += v;
+    const double tier = num("scaleup.tier_ports") * num("scaleup.tier_port_gb_s_per_dir");
+    if (share * num("scaleup.gb_s_per_dir") + tier > num("scaleup.gb_s_per_dir") * (1 + 1e-9))
+      fail("scaleup.tier_ports", "scaleup.tier_ports", "mesh shares (" + io::fmt_num(share) + " x " +
+               io::fmt_num(num("scaleup.gb_s_per_dir")) + " GB/s) plus the tier (" + io::fmt_num(tier) +
+               " GB/s) exceed gb_s_per_dir");
+  } else {
+    for (auto k : {"scaleup.switch_chips", "scaleup.transceivers"})
+      if (!r.has(k)) fail("scaleup.topology", k, "missing (required without a switch tier)");
   }
   // In-network reduction: both terms or neither, and only on a switch (the switch does the reduction).
   if (r.has("scaleup.in_network_gb_s") != r.has("scaleup.in_network_latency_us"))
@@ -82,7 +117,7 @@ void check_shape(const Record& r) {
     for (auto k : {"chip_usd", "node_usd", "switch_usd", "scaleup_transceiver_usd", "rack_usd"})
       if (!r.has(std::string("cost.") + k))
         fail("specs.chips", std::string("cost.") + k, "missing (required without specs.price_usd: capex is built from parts)");
-  if (r.str("scaleup.medium") == "copper" && num("scaleup.transceivers") > 0)
+  if (r.str("scaleup.medium") == "copper" && r.has("scaleup.transceivers") && num("scaleup.transceivers") > 0)
     fail("scaleup.transceivers", "scaleup.transceivers", "a copper scale-up fabric has no transceivers");
 }
 
@@ -262,6 +297,7 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
     s.chips *= s.supernodes;
     s.nodes *= s.supernodes;
     s.cpus *= s.supernodes;
+    s.spare_chips *= s.supernodes;
     s.racks *= s.supernodes;
     s.price_usd *= s.supernodes;
     s.host_memory_tb *= s.supernodes;
@@ -278,6 +314,7 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
     s.chips *= s.supernodes;
     s.nodes *= s.supernodes;
     s.cpus *= s.supernodes;
+    s.spare_chips *= s.supernodes;
     s.racks *= s.supernodes;
     s.host_memory_tb *= s.supernodes;
     s.price_usd = r.has("specs.price_usd") ? p.get(r, "specs.price_usd") : s.price_usd * s.supernodes;
@@ -339,6 +376,22 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
   u.switch_w = p.get(r, "scaleup.switch_w");
   u.transceivers = p.get(r, "scaleup.transceivers");
   u.transceiver_w = p.get(r, "scaleup.transceiver_w");
+  if (r.has("scaleup.tier_ports")) {
+    // UB-Mesh as built: the racks' mesh and the switch tier give both the routed network and the
+    // parts priced and powered (topo::mesh_parts).
+    u.rack_chips = static_cast<int>(r.numbers.at("scaleup.mesh_dims").value);
+    u.tier_ports = static_cast<int>(p.get(r, "scaleup.tier_ports"));
+    u.tier_port_gb_s_per_dir = p.get(r, "scaleup.tier_port_gb_s_per_dir");
+    u.lrs_per_rack_plane = static_cast<int>(p.get(r, "scaleup.lrs_per_rack_plane"));
+    u.spares_per_rack = static_cast<int>(p.get(r, "scaleup.spares_per_rack"));
+    u.hrs_w = p.get(r, "scaleup.hrs_w");
+    s.cost.hrs_usd = p.get(r, "cost.hrs_usd");
+    const topo::MeshParts parts = topo::mesh_parts(u, s.chips);
+    u.switch_chips = parts.lrs;
+    u.hrs_chips = parts.hrs;
+    u.transceivers = parts.transceivers;
+    s.spare_chips = parts.spare_chips;
+  }
   s.scaleout = build_scaleout(r, p);
   PartFailures& f = s.fail;
   f.node_fit = p.get(r, "reliability.node_fit");
@@ -348,7 +401,7 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
   f.software_fit = p.get(r, "reliability.software_fit");
   f.restart_s = p.get(r, "reliability.restart_s");
   f.checkpoint_s = p.get(r, "reliability.checkpoint_s");
-  f.spare_every = p.get(r, "reliability.spare_every");
+  f.spare_every = u.spares_per_rack > 0 ? double(u.rack_chips) / u.spares_per_rack : p.get(r, "reliability.spare_every");
   f.spare_switch_s = p.get(r, "reliability.spare_switch_s");
   return s;
 }
