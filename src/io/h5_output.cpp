@@ -1,7 +1,12 @@
 #include "podperf/h5_output.hpp"
 
 #include <H5Cpp.h>
+#include <zlib.h>
 
+#include <omp.h>
+
+#include <bit>
+#include <cstring>
 #include <vector>
 
 #include "podperf/error.hpp"
@@ -75,13 +80,64 @@ H5::Group make_group(H5::H5File& f, const char* name) {
 }
 
 template <class T>
-void append_column(H5::DataSet& d, const T* data, hsize_t old_rows, hsize_t n, const H5::PredType& mem) {
-  const hsize_t total = old_rows + n;
-  d.extend(&total);
+void write_rows(H5::DataSet& d, const T* data, hsize_t old_rows, hsize_t n, const H5::PredType& mem) {
+  if (n == 0) return;
   H5::DataSpace file = d.getSpace();
   file.selectHyperslab(H5S_SELECT_SET, &n, &old_rows);
   H5::DataSpace memspace(1, &n);
   d.write(data, mem, memspace, file);
+}
+
+// A zlib deflate stream per thread, reset for each chunk: the same bytes as compress2 (H5Zdeflate.c
+// calls compress2, which is deflateInit at the level, deflate to the end, deflateEnd) without
+// allocating and clearing zlib's tables for every chunk.
+struct Deflater {
+  z_stream z{};
+  bool ready = false;
+  Deflater() = default;
+  Deflater(const Deflater&) = delete;
+  Deflater& operator=(const Deflater&) = delete;
+  ~Deflater() {
+    if (ready) deflateEnd(&z);
+  }
+  // Compresses `in` into `out` (resized to deflateBound); returns the compressed size, 0 on failure.
+  std::size_t run(const unsigned char* in, std::size_t n, std::vector<unsigned char>& out, int level) {
+    if (!ready) {
+      if (deflateInit(&z, level) != Z_OK) return 0;
+      ready = true;
+    } else if (deflateReset(&z) != Z_OK) {
+      return 0;
+    }
+    const std::size_t bound = deflateBound(&z, static_cast<uLong>(n));
+    if (out.size() < bound) out.resize(bound);
+    z.next_in = const_cast<Bytef*>(in);
+    z.avail_in = static_cast<uInt>(n);
+    z.next_out = out.data();
+    z.avail_out = static_cast<uInt>(out.size());
+    return deflate(&z, Z_FINISH) == Z_STREAM_END ? static_cast<std::size_t>(z.total_out) : 0;
+  }
+};
+
+// The shuffle filter (H5Zshuffle.c): byte j of element i goes to j * n + i.
+template <std::size_t E>
+void shuffle_rows(const unsigned char* rows, std::size_t n, std::size_t chunk_rows, unsigned char* out) {
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < E; ++j) out[j * chunk_rows + i] = rows[i * E + j];
+}
+
+// One HDF5 chunk of one column, filtered as the dataset's pipeline does (shuffle, then deflate at
+// level 1). Rows past `n` (an edge chunk) hold zeros, the default fill value; the pipeline filters
+// the whole chunk, so does this.
+std::size_t pack_chunk(const unsigned char* rows, std::size_t n, std::size_t elem, std::size_t chunk_rows,
+                       std::vector<unsigned char>& shuffled, Deflater& z, std::vector<unsigned char>& packed) {
+  const std::size_t bytes = chunk_rows * elem;
+  if (shuffled.size() < bytes) shuffled.resize(bytes);
+  unsigned char* out = shuffled.data();
+  if (n < chunk_rows) std::memset(out, 0, bytes);
+  if (elem == 8) shuffle_rows<8>(rows, n, chunk_rows, out);
+  else if (elem == 2) shuffle_rows<2>(rows, n, chunk_rows, out);
+  else std::memcpy(out, rows, n);  // one-byte elements: the filter leaves them as they are
+  return z.run(out, bytes, packed, 1);
 }
 }  // namespace
 
@@ -93,8 +149,23 @@ struct SweepFile::Impl {
   std::vector<H5::DataSet> axes, metrics;
   std::vector<bool> axis_is_label;
   std::uint64_t rows = 0, points_done = 0;
-  std::vector<std::uint16_t> labels_buf;
+  hsize_t chunk = 1;  // rows per HDF5 chunk (every column alike)
   std::string path;
+  // Columns of the chunk in hand as the file stores them (label indices as uint16), and their
+  // packed HDF5 chunks; reused from one append to the next.
+  struct Column {
+    H5::DataSet* d = nullptr;
+    const H5::PredType* mem = nullptr;
+    std::size_t elem = 0;
+    const unsigned char* rows = nullptr;
+    std::vector<std::uint16_t> labels;
+    std::vector<std::vector<unsigned char>> packed;  // per HDF5 chunk of this append
+    std::vector<std::size_t> packed_size;
+  };
+  std::vector<Column> columns;
+  std::vector<std::vector<unsigned char>> shuffled;  // per thread
+  std::vector<std::unique_ptr<Deflater>> deflaters;  // per thread
+  void index_columns();  // after the datasets are open
 };
 
 SweepFile::SweepFile(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -139,6 +210,7 @@ SweepFile SweepFile::create(const std::string& path, const SweepSpec& spec, cons
     std::vector<std::string> codes;
     for (auto c : sweep_reason_codes()) codes.push_back(std::to_string(c) + ": " + sweep_reason_text(c));
     put_attr(im->reason, "codes", codes);
+    im->index_columns();
     SweepFile f(std::move(im));
     f.checkpoint(0, false);
     return f;
@@ -185,6 +257,7 @@ SweepFile SweepFile::reopen(const std::string& path, const SweepSpec& spec, cons
     for (auto* d : {&im->point, &im->reason}) d->extend(&rows);
     for (auto& d : im->axes) d.extend(&rows);
     for (auto& d : im->metrics) d.extend(&rows);
+    im->index_columns();
     return SweepFile(std::move(im));
   } catch (const H5::Exception& e) {
     throw InputError(path + ": --resume refused: not a readable sweep file (" + e.getDetailMsg() +
@@ -200,23 +273,86 @@ void SweepFile::append(const ChunkBuffers& b) {
   }
 }
 
+void SweepFile::Impl::index_columns() {
+  columns.clear();
+  auto add = [&](H5::DataSet& d, const H5::PredType& mem, std::size_t elem) {
+    Column c;
+    c.d = &d;
+    c.mem = &mem;
+    c.elem = elem;
+    columns.push_back(std::move(c));
+  };
+  add(point, H5::PredType::NATIVE_UINT64, 8);
+  add(reason, H5::PredType::NATIVE_INT8, 1);
+  for (std::size_t a = 0; a < axes.size(); ++a)
+    add(axes[a], axis_is_label[a] ? H5::PredType::NATIVE_UINT16 : H5::PredType::NATIVE_DOUBLE, axis_is_label[a] ? 2 : 8);
+  for (auto& m : metrics) add(m, H5::PredType::NATIVE_DOUBLE, 8);
+  const H5::DSetCreatPropList plist = point.getCreatePlist();
+  plist.getChunk(1, &chunk);
+}
+
+// Rows up to the next chunk boundary share a chunk already in the file: they go through the
+// library's filter pipeline. Every whole chunk after them (and a final partial one) is shuffled and
+// deflated by the OpenMP threads, one column-chunk each, then written as it is (H5Dwrite_chunk) in
+// a fixed order: the file's bytes do not depend on the thread count.
 void SweepFile::append_rows(const ChunkBuffers& b) {
+  static_assert(std::endian::native == std::endian::little, "columns are written as little-endian bytes");
   Impl& im = *impl_;
   const hsize_t n = b.rows, old = im.rows;
   if (n == 0) return;
-  append_column(im.point, b.point.data(), old, n, H5::PredType::NATIVE_UINT64);
-  append_column(im.reason, b.reason.data(), old, n, H5::PredType::NATIVE_INT8);
-  for (std::size_t a = 0; a < im.axes.size(); ++a) {
-    if (im.axis_is_label[a]) {
-      im.labels_buf.resize(n);
-      for (hsize_t i = 0; i < n; ++i) im.labels_buf[i] = static_cast<std::uint16_t>(b.axis[a][i]);
-      append_column(im.axes[a], im.labels_buf.data(), old, n, H5::PredType::NATIVE_UINT16);
-    } else {
-      append_column(im.axes[a], b.axis[a].data(), old, n, H5::PredType::NATIVE_DOUBLE);
+  const int ncol = static_cast<int>(im.columns.size());
+  const std::size_t naxes = b.axis.size();
+  for (int c = 0; c < ncol; ++c) {
+    Impl::Column& col = im.columns[static_cast<std::size_t>(c)];
+    if (c == 0) col.rows = reinterpret_cast<const unsigned char*>(b.point.data());
+    else if (c == 1) col.rows = reinterpret_cast<const unsigned char*>(b.reason.data());
+    else if (static_cast<std::size_t>(c) < 2 + naxes) col.rows = reinterpret_cast<const unsigned char*>(b.axis[static_cast<std::size_t>(c) - 2].data());
+    else col.rows = reinterpret_cast<const unsigned char*>(b.metric[static_cast<std::size_t>(c) - 2 - naxes].data());
+  }
+  const hsize_t head = std::min<hsize_t>(n, (im.chunk - old % im.chunk) % im.chunk);
+  const int chunks = static_cast<int>((n - head + im.chunk - 1) / im.chunk);
+  for (auto& col : im.columns) {
+    col.packed.resize(static_cast<std::size_t>(chunks));
+    col.packed_size.assign(static_cast<std::size_t>(chunks), 0);
+  }
+  const std::size_t threads = static_cast<std::size_t>(omp_get_max_threads());
+  im.shuffled.resize(std::max(im.shuffled.size(), threads));
+  while (im.deflaters.size() < threads) im.deflaters.push_back(std::make_unique<Deflater>());
+  // Label indices are stored as uint16: converted once per column.
+#pragma omp parallel for schedule(static)
+  for (int c = 0; c < ncol; ++c) {
+    Impl::Column& col = im.columns[static_cast<std::size_t>(c)];
+    if (col.elem != 2) continue;
+    const double* v = reinterpret_cast<const double*>(col.rows);
+    col.labels.resize(n);
+    for (hsize_t i = 0; i < n; ++i) col.labels[i] = static_cast<std::uint16_t>(v[i]);
+    col.rows = reinterpret_cast<const unsigned char*>(col.labels.data());
+  }
+  const int tasks = ncol * chunks;
+  int failed = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : failed)
+  for (int t = 0; t < tasks; ++t) {
+    Impl::Column& col = im.columns[static_cast<std::size_t>(t % ncol)];
+    const std::size_t k = static_cast<std::size_t>(t / ncol);
+    const hsize_t first = head + k * im.chunk;
+    const std::size_t rows = static_cast<std::size_t>(std::min<hsize_t>(im.chunk, n - first));
+    const std::size_t me = static_cast<std::size_t>(omp_get_thread_num());
+    col.packed_size[k] = pack_chunk(col.rows + first * col.elem, rows, col.elem, static_cast<std::size_t>(im.chunk),
+                                    im.shuffled[me], *im.deflaters[me], col.packed[k]);
+    failed += col.packed_size[k] == 0;
+  }
+  if (failed) throw H5::DataSetIException("append", "compressing a chunk failed");
+  const hsize_t total = old + n;
+  for (auto& col : im.columns) {
+    col.d->extend(&total);
+    write_rows(*col.d, col.rows, old, head, *col.mem);
+    for (int k = 0; k < chunks; ++k) {
+      const hsize_t offset = old + head + static_cast<hsize_t>(k) * im.chunk;
+      if (H5Dwrite_chunk(col.d->getId(), H5P_DEFAULT, 0, &offset, col.packed_size[static_cast<std::size_t>(k)],
+                         col.packed[static_cast<std::size_t>(k)].data()) < 0)
+        throw H5::DataSetIException("H5Dwrite_chunk", "writing a chunk failed");
     }
   }
-  for (std::size_t m = 0; m < im.metrics.size(); ++m)
-    append_column(im.metrics[m], b.metric[m].data(), old, n, H5::PredType::NATIVE_DOUBLE);
   im.rows += n;
 }
 
@@ -256,6 +392,7 @@ void SweepFile::close() {
 }
 
 void SweepFile::close_file() {
+  impl_->columns.clear();
   impl_->axes.clear();
   impl_->metrics.clear();
   impl_->point.close();
