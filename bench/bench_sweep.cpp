@@ -1,17 +1,20 @@
 // Sweep benchmark on one spec (default: the training bench sweep, bench/sweeps/train-10m.toml):
-//   evaluation alone, 1 and 2 threads: points/s, distinct evaluations and distinct evaluations/s
-//     per core (performance-model runs over the evaluation time and the thread count);
-//   the HDF5 write-only floor, 1 and 2 threads: the same number of rows, taken from chunks of the
-//     sweep evaluated beforehand, compressed and written as a sweep writes them;
+//   evaluation alone, 1 and 2 threads (each thread evaluates whole chunks, as a sweep does): points/s, distinct evaluations and distinct evaluations/s
+//     per core (performance-model runs over the evaluation time and the thread count), and the same
+//     without the cost axes, where every point is a distinct evaluation;
+//   the HDF5 write-only floor, 1 and 2 threads: the same number of rows, copied from eight chunks of
+//     the sweep evaluated beforehand, packed and written as a sweep writes them (write_sweep);
 //   end to end, 1 and 2 threads: evaluation plus writing, rows/s and the ratio to the floor;
 //   the 1 -> 2 thread ratios of evaluation alone and of end to end; peak RSS of this process.
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "podperf/h5_output.hpp"
@@ -22,6 +25,28 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Evaluation alone, as a sweep runs it: `threads` threads each evaluate whole chunks. Returns the
+// seconds and adds the distinct evaluations to `evals`.
+double evaluate_all(const SweepSpec& spec, const SweepContext& sc, std::uint64_t chunk, int threads, std::uint64_t& evals) {
+  const std::uint64_t total = spec.points();
+  std::atomic<std::uint64_t> next{0}, sum{0};
+  const auto t0 = Clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      omp_set_num_threads(1);
+      ChunkBuffers b;
+      b.reserve(spec, static_cast<std::size_t>(std::min(chunk, total)));
+      for (std::uint64_t at; (at = next.fetch_add(chunk)) < total;) {
+        evaluate_chunk(sc, at, std::min(chunk, total - at), b);
+        sum += b.evaluations;
+      }
+    });
+  for (auto& t : pool) t.join();
+  evals += sum.load();
+  return seconds_since(t0);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -35,24 +60,35 @@ int main(int argc, char** argv) {
   std::printf("sweep %s: %llu points, %zu axes, %zu metrics, chunk %llu, %d cores online\n", spec.id.c_str(),
               static_cast<unsigned long long>(total), spec.axes.size(), spec.metrics.size(),
               static_cast<unsigned long long>(chunk), omp_get_num_procs());
-  ChunkBuffers buf;
-  buf.reserve(spec, chunk);
   double eval_s[3] = {};
   std::uint64_t evals = 0;
   for (int threads : {1, 2}) {
-    omp_set_num_threads(threads);
     evals = 0;
-    const auto t0 = Clock::now();
-    for (std::uint64_t at = 0; at < total; at += chunk) {
-      evaluate_chunk(sc, at, std::min(chunk, total - at), buf);
-      evals += buf.evaluations;
-    }
-    const double s = seconds_since(t0);
+    const double s = evaluate_all(spec, sc, chunk, threads, evals);
     eval_s[threads] = s;
     std::printf("evaluate only, %d thread%s: %.3f s, %.3g points/s, %llu distinct evaluations, %.3g distinct evaluations/s per core\n",
                 threads, threads > 1 ? "s" : " ", s, total / s, static_cast<unsigned long long>(evals), evals / s / threads);
   }
   std::printf("evaluate only, 1 -> 2 threads: %.2fx\n", eval_s[1] / eval_s[2]);
+  {
+    // The performance model alone: the same spec without its cost axes (site, electricity price,
+    // TPOT target, utilisation, yield), so that every point is a distinct evaluation.
+    SweepSpec plans = spec;
+    std::erase_if(plans.axes, [](const Axis& a) {
+      return a.id == AxisId::site || a.id == AxisId::electricity_usd_kwh || a.id == AxisId::tpot_ms ||
+             a.id == AxisId::utilization || a.id == AxisId::yield;
+    });
+    const SweepContext pc = prepare_sweep(plans, db, models);
+    const std::uint64_t np = plans.points();
+    for (int threads : {1, 2}) {
+      std::uint64_t n = 0;
+      const double s = evaluate_all(plans, pc, chunk, threads, n);
+      std::printf("every point a distinct plan (%llu points, no cost axes), %d thread%s: %.3f s, %llu distinct evaluations, "
+                  "%.3g distinct evaluations/s per core\n",
+                  static_cast<unsigned long long>(np), threads, threads > 1 ? "s" : " ", s,
+                  static_cast<unsigned long long>(n), n / s / threads);
+    }
+  }
 
   const std::string tmp = (std::filesystem::temp_directory_path() / "podperf_bench_sweep.h5").string();
   const std::vector<SweepStamp> stamps = {{"hwdb_hash", "hwdb", "bench"}};
@@ -66,37 +102,44 @@ int main(int argc, char** argv) {
     evaluate_chunk(sc, c * chunk, std::min(chunk, total - c * chunk), sample[i]);
   }
   double floor_s[3] = {}, e2e_s[3] = {};
+  // Both through write_sweep, as `podperf sweep` runs: each thread produces and packs whole chunks,
+  // the calling thread writes them in order and checkpoints after each.
   for (int threads : {1, 2}) {
-    omp_set_num_threads(threads);
     SweepFile f = SweepFile::create(tmp, spec, stamps, "bench", chunk);
-    std::uint64_t rows = 0, i = 0;
+    std::uint64_t rows = 0;
     const auto t0 = Clock::now();
-    for (std::uint64_t at = 0; at < total; at += chunk, ++i) {
-      ChunkBuffers& b = sample[i % sample.size()];
-      const std::size_t keep = b.rows;
-      b.rows = static_cast<std::size_t>(std::min<std::uint64_t>(b.rows, total - at));
-      f.append(b);
-      rows += b.rows;
-      b.rows = keep;
-      f.checkpoint(std::min(total, at + chunk), at + chunk >= total);
-    }
+    write_sweep(
+        spec, f, 0, total, chunk, threads,
+        [&](std::uint64_t at, std::uint64_t n, ChunkBuffers& b) {  // a stored chunk's columns, copied
+          const ChunkBuffers& from = sample[(at / chunk) % sample.size()];
+          b.rows = std::min<std::size_t>(from.rows, static_cast<std::size_t>(n));
+          std::copy_n(from.point.begin(), b.rows, b.point.begin());
+          std::copy_n(from.reason.begin(), b.rows, b.reason.begin());
+          for (std::size_t a = 0; a < b.axis.size(); ++a) std::copy_n(from.axis[a].begin(), b.rows, b.axis[a].begin());
+          for (std::size_t m = 0; m < b.metric.size(); ++m) std::copy_n(from.metric[m].begin(), b.rows, b.metric[m].begin());
+        },
+        [&](const ChunkBuffers& b, std::uint64_t done) {
+          rows += b.rows;
+          f.checkpoint(done, done == total);
+          return true;
+        });
     f.close();
     floor_s[threads] = seconds_since(t0);
     std::printf("HDF5 write only (floor), %d thread%s: %.3f s, %.3g rows/s\n", threads, threads > 1 ? "s" : " ",
                 floor_s[threads], rows / floor_s[threads]);
   }
   for (int threads : {1, 2}) {
-    omp_set_num_threads(threads);
     SweepFile g = SweepFile::create(tmp, spec, stamps, "bench", chunk);
     std::uint64_t rows = 0;
     const auto t0 = Clock::now();
-    for (std::uint64_t at = 0; at < total; at += chunk) {
-      const std::uint64_t n = std::min(chunk, total - at);
-      evaluate_chunk(sc, at, n, buf);
-      g.append(buf);
-      rows += buf.rows;
-      g.checkpoint(at + n, at + n == total);
-    }
+    write_sweep(
+        spec, g, 0, total, chunk, threads,
+        [&](std::uint64_t at, std::uint64_t n, ChunkBuffers& b) { evaluate_chunk(sc, at, n, b); },
+        [&](const ChunkBuffers& b, std::uint64_t done) {
+          rows += b.rows;
+          g.checkpoint(done, done == total);
+          return true;
+        });
     g.close();
     e2e_s[threads] = seconds_since(t0);
     std::printf("end to end, %d thread%s: %.3f s, %.3g rows/s, %.2fx the write-only floor at %d thread%s\n", threads,

@@ -6,6 +6,10 @@
 #include <omp.h>
 
 #include <bit>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <vector>
 
@@ -141,6 +145,25 @@ std::size_t pack_chunk(const unsigned char* rows, std::size_t n, std::size_t ele
 }
 }  // namespace
 
+// A chunk's rows packed for the file: per column, the rows before the first chunk boundary (`head`,
+// written through the filter pipeline) and whole chunks shuffled and deflated, task t = k x columns + c.
+struct PackedRows::Impl {
+  std::uint64_t first_row = 0, rows = 0, chunk = 1, head = 0;
+  std::size_t chunks = 0;
+  bool ok = false;
+  std::vector<const unsigned char*> src;           // per column: its rows as the file stores them
+  std::vector<std::size_t> elem;                   // per column: bytes per element
+  std::vector<std::vector<std::uint16_t>> labels;  // per column: label indices as uint16
+  std::vector<std::vector<unsigned char>> data;    // per task: the packed chunk
+  std::vector<std::size_t> size;                   // per task: its bytes (0: failed)
+  std::vector<unsigned char> shuffled;             // scratch of the thread that packs
+  Deflater z;
+  void pack_task(std::size_t t, std::vector<unsigned char>& shuffled_buf, Deflater& zs);
+};
+PackedRows::PackedRows() : impl_(std::make_unique<Impl>()) {}
+PackedRows::~PackedRows() = default;
+PackedRows::PackedRows(PackedRows&&) noexcept = default;
+
 struct SweepFile::Impl {
   std::unique_ptr<H5::H5File> file_ptr;
   H5::H5File& file() { return *file_ptr; }
@@ -151,20 +174,16 @@ struct SweepFile::Impl {
   std::uint64_t rows = 0, points_done = 0;
   hsize_t chunk = 1;  // rows per HDF5 chunk (every column alike)
   std::string path;
-  // Columns of the chunk in hand as the file stores them (label indices as uint16), and their
-  // packed HDF5 chunks; reused from one append to the next.
+  // Columns in file order (point, reason, axes, metrics), with their element sizes in the file.
   struct Column {
     H5::DataSet* d = nullptr;
     const H5::PredType* mem = nullptr;
     std::size_t elem = 0;
-    const unsigned char* rows = nullptr;
-    std::vector<std::uint16_t> labels;
-    std::vector<std::vector<unsigned char>> packed;  // per HDF5 chunk of this append
-    std::vector<std::size_t> packed_size;
   };
   std::vector<Column> columns;
-  std::vector<std::vector<unsigned char>> shuffled;  // per thread
-  std::vector<std::unique_ptr<Deflater>> deflaters;  // per thread
+  PackedRows own;                                      // rows that arrive unpacked, packed here
+  std::vector<std::vector<unsigned char>> shuffled;  // per OpenMP thread
+  std::vector<std::unique_ptr<Deflater>> deflaters;  // per OpenMP thread
   void index_columns();  // after the datasets are open
 };
 
@@ -265,9 +284,9 @@ SweepFile SweepFile::reopen(const std::string& path, const SweepSpec& spec, cons
   }
 }
 
-void SweepFile::append(const ChunkBuffers& b) {
+void SweepFile::append(const ChunkBuffers& b, const PackedRows* packed) {
   try {
-    append_rows(b);
+    append_rows(b, packed);
   } catch (const H5::Exception& e) {
     throw InputError(impl_->path + ": write failed (" + e.getDetailMsg() + "; disk full?); the file keeps the rows of its last checkpoint");
   }
@@ -291,65 +310,95 @@ void SweepFile::Impl::index_columns() {
   plist.getChunk(1, &chunk);
 }
 
+namespace {
+// Column c of a chunk as the file stores it: label indices become uint16 in `labels`.
+const unsigned char* column_rows(const ChunkBuffers& b, std::size_t c, std::size_t elem, std::vector<std::uint16_t>& labels) {
+  const std::size_t naxes = b.axis.size();
+  if (c == 0) return reinterpret_cast<const unsigned char*>(b.point.data());
+  if (c == 1) return reinterpret_cast<const unsigned char*>(b.reason.data());
+  if (c < 2 + naxes) {
+    const std::vector<double>& v = b.axis[c - 2];
+    if (elem != 2) return reinterpret_cast<const unsigned char*>(v.data());
+    labels.resize(b.rows);
+    for (std::size_t i = 0; i < b.rows; ++i) labels[i] = static_cast<std::uint16_t>(v[i]);
+    return reinterpret_cast<const unsigned char*>(labels.data());
+  }
+  return reinterpret_cast<const unsigned char*>(b.metric[c - 2 - naxes].data());
+}
+}  // namespace
+
 // Rows up to the next chunk boundary share a chunk already in the file: they go through the
-// library's filter pipeline. Every whole chunk after them (and a final partial one) is shuffled and
-// deflated by the OpenMP threads, one column-chunk each, then written as it is (H5Dwrite_chunk) in
-// a fixed order: the file's bytes do not depend on the thread count.
-void SweepFile::append_rows(const ChunkBuffers& b) {
+// library's filter pipeline when written. Every whole chunk after them (and a final partial one) is
+// shuffled and deflated here, one column-chunk per task.
+void SweepFile::prepare_pack(const ChunkBuffers& b, std::uint64_t first_row, PackedRows& out) const {
+  const Impl& im = *impl_;
+  PackedRows::Impl& p = *out.impl_;
+  p.first_row = first_row;
+  p.rows = b.rows;
+  p.chunk = im.chunk;
+  p.head = std::min<std::uint64_t>(b.rows, (im.chunk - first_row % im.chunk) % im.chunk);
+  p.chunks = static_cast<std::size_t>((b.rows - p.head + im.chunk - 1) / im.chunk);
+  p.ok = true;
+  const std::size_t ncol = im.columns.size();
+  p.labels.resize(ncol);
+  p.src.resize(ncol);
+  p.elem.resize(ncol);
+  p.data.resize(ncol * p.chunks);
+  p.size.assign(ncol * p.chunks, 0);
+  for (std::size_t c = 0; c < ncol; ++c) {
+    p.elem[c] = im.columns[c].elem;
+    p.src[c] = column_rows(b, c, p.elem[c], p.labels[c]);
+  }
+}
+
+void PackedRows::Impl::pack_task(std::size_t t, std::vector<unsigned char>& shuffled_buf, Deflater& z) {
+  const std::size_t ncol = src.size(), c = t % ncol, k = t / ncol;
+  const std::uint64_t first = head + k * chunk;
+  const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, rows - first));
+  size[t] = pack_chunk(src[c] + first * elem[c], n, elem[c], static_cast<std::size_t>(chunk), shuffled_buf, z, data[t]);
+}
+
+void SweepFile::pack(const ChunkBuffers& b, std::uint64_t first_row, PackedRows& out) const {
+  prepare_pack(b, first_row, out);
+  PackedRows::Impl& p = *out.impl_;
+  for (std::size_t t = 0; t < p.data.size(); ++t) p.pack_task(t, p.shuffled, p.z);
+  for (std::size_t v : p.size) p.ok = p.ok && v > 0;
+}
+
+// Writes the rows in the file's fixed order (head rows through the pipeline, then the packed
+// chunks with H5Dwrite_chunk): the file's bytes do not depend on which thread packed what.
+void SweepFile::append_rows(const ChunkBuffers& b, const PackedRows* packed) {
   static_assert(std::endian::native == std::endian::little, "columns are written as little-endian bytes");
   Impl& im = *impl_;
   const hsize_t n = b.rows, old = im.rows;
   if (n == 0) return;
-  const int ncol = static_cast<int>(im.columns.size());
-  const std::size_t naxes = b.axis.size();
-  for (int c = 0; c < ncol; ++c) {
-    Impl::Column& col = im.columns[static_cast<std::size_t>(c)];
-    if (c == 0) col.rows = reinterpret_cast<const unsigned char*>(b.point.data());
-    else if (c == 1) col.rows = reinterpret_cast<const unsigned char*>(b.reason.data());
-    else if (static_cast<std::size_t>(c) < 2 + naxes) col.rows = reinterpret_cast<const unsigned char*>(b.axis[static_cast<std::size_t>(c) - 2].data());
-    else col.rows = reinterpret_cast<const unsigned char*>(b.metric[static_cast<std::size_t>(c) - 2 - naxes].data());
+  const PackedRows::Impl* p = packed ? packed->impl_.get() : nullptr;
+  if (!p || !p->ok || p->first_row != old || p->rows != n || p->chunk != im.chunk) {
+    // Not packed (or packed for other rows): packed here by the OpenMP threads.
+    prepare_pack(b, old, im.own);
+    PackedRows::Impl& q = *im.own.impl_;
+    const std::size_t threads = static_cast<std::size_t>(omp_get_max_threads());
+    im.shuffled.resize(std::max(im.shuffled.size(), threads));
+    while (im.deflaters.size() < threads) im.deflaters.push_back(std::make_unique<Deflater>());
+    const int tasks = static_cast<int>(q.data.size());
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int t = 0; t < tasks; ++t) {
+      const std::size_t me = static_cast<std::size_t>(omp_get_thread_num());
+      q.pack_task(static_cast<std::size_t>(t), im.shuffled[me], *im.deflaters[me]);
+    }
+    for (std::size_t v : q.size) q.ok = q.ok && v > 0;
+    p = &q;
   }
-  const hsize_t head = std::min<hsize_t>(n, (im.chunk - old % im.chunk) % im.chunk);
-  const int chunks = static_cast<int>((n - head + im.chunk - 1) / im.chunk);
-  for (auto& col : im.columns) {
-    col.packed.resize(static_cast<std::size_t>(chunks));
-    col.packed_size.assign(static_cast<std::size_t>(chunks), 0);
-  }
-  const std::size_t threads = static_cast<std::size_t>(omp_get_max_threads());
-  im.shuffled.resize(std::max(im.shuffled.size(), threads));
-  while (im.deflaters.size() < threads) im.deflaters.push_back(std::make_unique<Deflater>());
-  // Label indices are stored as uint16: converted once per column.
-#pragma omp parallel for schedule(static)
-  for (int c = 0; c < ncol; ++c) {
-    Impl::Column& col = im.columns[static_cast<std::size_t>(c)];
-    if (col.elem != 2) continue;
-    const double* v = reinterpret_cast<const double*>(col.rows);
-    col.labels.resize(n);
-    for (hsize_t i = 0; i < n; ++i) col.labels[i] = static_cast<std::uint16_t>(v[i]);
-    col.rows = reinterpret_cast<const unsigned char*>(col.labels.data());
-  }
-  const int tasks = ncol * chunks;
-  int failed = 0;
-#pragma omp parallel for schedule(dynamic, 1) reduction(+ : failed)
-  for (int t = 0; t < tasks; ++t) {
-    Impl::Column& col = im.columns[static_cast<std::size_t>(t % ncol)];
-    const std::size_t k = static_cast<std::size_t>(t / ncol);
-    const hsize_t first = head + k * im.chunk;
-    const std::size_t rows = static_cast<std::size_t>(std::min<hsize_t>(im.chunk, n - first));
-    const std::size_t me = static_cast<std::size_t>(omp_get_thread_num());
-    col.packed_size[k] = pack_chunk(col.rows + first * col.elem, rows, col.elem, static_cast<std::size_t>(im.chunk),
-                                    im.shuffled[me], *im.deflaters[me], col.packed[k]);
-    failed += col.packed_size[k] == 0;
-  }
-  if (failed) throw H5::DataSetIException("append", "compressing a chunk failed");
+  if (!p->ok) throw H5::DataSetIException("append", "compressing a chunk failed");
   const hsize_t total = old + n;
-  for (auto& col : im.columns) {
+  for (std::size_t c = 0; c < im.columns.size(); ++c) {
+    const Impl::Column& col = im.columns[c];
     col.d->extend(&total);
-    write_rows(*col.d, col.rows, old, head, *col.mem);
-    for (int k = 0; k < chunks; ++k) {
-      const hsize_t offset = old + head + static_cast<hsize_t>(k) * im.chunk;
-      if (H5Dwrite_chunk(col.d->getId(), H5P_DEFAULT, 0, &offset, col.packed_size[static_cast<std::size_t>(k)],
-                         col.packed[static_cast<std::size_t>(k)].data()) < 0)
+    write_rows(*col.d, p->src[c], old, p->head, *col.mem);
+    for (std::size_t k = 0; k < p->chunks; ++k) {
+      const hsize_t offset = old + p->head + k * im.chunk;
+      const std::size_t t = k * im.columns.size() + c;
+      if (H5Dwrite_chunk(col.d->getId(), H5P_DEFAULT, 0, &offset, p->size[t], p->data[t].data()) < 0)
         throw H5::DataSetIException("H5Dwrite_chunk", "writing a chunk failed");
     }
   }
@@ -399,6 +448,100 @@ void SweepFile::close_file() {
   impl_->reason.close();
   impl_->file().close();
   impl_.reset();
+}
+
+void write_sweep(const SweepSpec& spec, SweepFile& file, std::uint64_t from, std::uint64_t total, std::uint64_t chunk,
+                 int workers, const ChunkProducer& produce,
+                 const std::function<bool(const ChunkBuffers& rows, std::uint64_t done)>& after) {
+  if (from >= total) return;
+  chunk = std::max<std::uint64_t>(1, chunk);
+  const std::uint64_t chunks = (total - from + chunk - 1) / chunk;
+  // With every point kept, chunk c starts at row rows0 + c x chunk: workers pack their rows.
+  const std::uint64_t rows0 = file.rows();
+  const bool pack_ahead = spec.keep_invalid;
+  struct Slot {
+    ChunkBuffers rows;
+    PackedRows packed;
+    std::uint64_t c = 0;
+    bool ready = false;
+  };
+  const std::size_t nw = static_cast<std::size_t>(std::max(1, workers));
+  std::vector<Slot> slots(nw);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::uint64_t next = 0;
+  bool stop = false;
+  std::exception_ptr failed;
+  auto work = [&](std::size_t w) {
+    omp_set_num_threads(1);  // a chunk per thread: no team inside
+    Slot& s = slots[w];
+    s.rows.reserve(spec, static_cast<std::size_t>(std::min(chunk, total - from)));
+    for (;;) {
+      std::uint64_t c = 0;
+      {
+        std::unique_lock lk(mu);
+        cv.wait(lk, [&] { return stop || !s.ready; });
+        if (stop || next >= chunks) return;
+        c = next++;
+      }
+      try {
+        const std::uint64_t at = from + c * chunk;
+        s.rows.skipped.fill(0);
+        produce(at, std::min(chunk, total - at), s.rows);
+        if (pack_ahead) file.pack(s.rows, rows0 + c * chunk, s.packed);
+      } catch (...) {
+        std::lock_guard lk(mu);
+        if (!failed) failed = std::current_exception();
+        stop = true;
+        cv.notify_all();
+        return;
+      }
+      {
+        std::lock_guard lk(mu);
+        s.c = c;
+        s.ready = true;
+      }
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t w = 0; w < nw; ++w) threads.emplace_back(work, w);
+  auto finish = [&] {
+    {
+      std::lock_guard lk(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    for (auto& t : threads) t.join();
+  };
+  try {
+    for (std::uint64_t c = 0; c < chunks; ++c) {
+      Slot* s = nullptr;
+      {
+        std::unique_lock lk(mu);
+        cv.wait(lk, [&] {
+          if (failed) return true;
+          for (auto& x : slots)
+            if (x.ready && x.c == c) s = &x;
+          return s != nullptr;
+        });
+        if (failed) break;
+      }
+      file.append(s->rows, pack_ahead ? &s->packed : nullptr);
+      const bool go = after(s->rows, std::min(total, from + (c + 1) * chunk));
+      {
+        std::lock_guard lk(mu);
+        s->ready = false;
+      }
+      cv.notify_all();
+      if (!go) break;
+    }
+  } catch (...) {
+    finish();
+    throw;
+  }
+  finish();
+  if (failed) std::rethrow_exception(failed);
 }
 
 }  // namespace podperf
