@@ -64,7 +64,8 @@ class SweepFile {
 
 // Evaluates points [from, total) in chunks of `chunk` points and appends them to `file` in point
 // order. `workers` threads each take whole chunks (evaluate with `produce`, pack), so that they meet
-// only to hand a chunk over; the calling thread writes the chunks and then calls `after(rows, done)`
+// only to hand a chunk over (one worker: everything on the calling thread); the calling thread writes
+// the chunks and then calls `after(rows, done)`
 // (done: points evaluated so far), which checkpoints and returns false to stop after that chunk. The
 // file's bytes do not depend on `workers`. `produce(first, count, rows)` fills a chunk
 // (evaluate_chunk; the benchmark's write-only floor copies stored chunks instead).

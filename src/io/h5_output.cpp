@@ -459,6 +459,29 @@ void write_sweep(const SweepSpec& spec, SweepFile& file, std::uint64_t from, std
   // With every point kept, chunk c starts at row rows0 + c x chunk: workers pack their rows.
   const std::uint64_t rows0 = file.rows();
   const bool pack_ahead = spec.keep_invalid;
+  if (workers <= 1) {
+    // One thread: produce, pack and write in turn on the calling thread.
+    ChunkBuffers rows;
+    rows.reserve(spec, static_cast<std::size_t>(std::min(chunk, total - from)));
+    PackedRows packed;
+    const int outer = omp_get_max_threads();
+    omp_set_num_threads(1);
+    try {
+      for (std::uint64_t c = 0; c < chunks; ++c) {
+        const std::uint64_t at = from + c * chunk;
+        rows.skipped.fill(0);
+        produce(at, std::min(chunk, total - at), rows);
+        if (pack_ahead) file.pack(rows, rows0 + c * chunk, packed);
+        file.append(rows, pack_ahead ? &packed : nullptr);
+        if (!after(rows, std::min(total, at + chunk))) break;
+      }
+    } catch (...) {
+      omp_set_num_threads(outer);
+      throw;
+    }
+    omp_set_num_threads(outer);
+    return;
+  }
   struct Slot {
     ChunkBuffers rows;
     PackedRows packed;
