@@ -2,7 +2,7 @@
 # Installs podperf's build and run dependencies from Debian packages.
 # Idempotent: returns at once when everything is already present.
 set -euo pipefail
-pkgs=(g++ make cmake libeigen3-dev libhdf5-dev hdf5-tools libcli11-dev doctest-dev
+pkgs=(g++ make cmake libeigen3-dev libhdf5-dev zlib1g-dev hdf5-tools libcli11-dev doctest-dev
       libtomlplusplus-dev python3-h5py python3-matplotlib python3-dev pybind11-dev python3-pandas
       python3-pil chromium)
 if [[ "${PODPERF_MPI:-OFF}" == "ON" ]]; then pkgs+=(libopenmpi-dev openmpi-bin); fi

@@ -4,6 +4,7 @@
 // progress). Rows are appended chunk by chunk; progress attributes make a partial file resumable.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,20 @@
 #include "podperf/sweep.hpp"
 
 namespace podperf {
+
+// A chunk's rows packed for a SweepFile ahead of writing (SweepFile::pack): every column's whole HDF5
+// chunks shuffled and deflated as the file's filters do. Buffers are reused from one chunk to the next.
+class PackedRows {
+ public:
+  PackedRows();
+  ~PackedRows();
+  PackedRows(PackedRows&&) noexcept;
+
+ private:
+  friend class SweepFile;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 class SweepFile {
  public:
@@ -24,8 +39,13 @@ class SweepFile {
   SweepFile(SweepFile&&) noexcept;
   ~SweepFile();
 
-  // Write failures (a full disk) become InputError; the rows of the last checkpoint stay valid.
-  void append(const ChunkBuffers& rows);
+  // Packs `rows` as rows first_row, first_row + 1, ... of the file, on the calling thread only;
+  // touches no HDF5 state, so worker threads may pack while the file is written.
+  void pack(const ChunkBuffers& rows, std::uint64_t first_row, PackedRows& out) const;
+  // Appends the rows, with their packed chunks when `packed` holds them for the file's next row
+  // (else they are packed here by the OpenMP threads). Write failures (a full disk) become
+  // InputError; the rows of the last checkpoint stay valid.
+  void append(const ChunkBuffers& rows, const PackedRows* packed = nullptr);
   // Records progress (points evaluated, rows written, complete or not) and flushes to disk.
   void checkpoint(std::uint64_t points_done, bool complete);
   std::uint64_t points_done() const;
@@ -35,10 +55,23 @@ class SweepFile {
  private:
   struct Impl;
   explicit SweepFile(std::unique_ptr<Impl> impl);
-  void append_rows(const ChunkBuffers& rows);
+  void append_rows(const ChunkBuffers& rows, const PackedRows* packed);
+  void prepare_pack(const ChunkBuffers& rows, std::uint64_t first_row, PackedRows& out) const;
   void write_checkpoint(std::uint64_t points_done, bool complete);
   void close_file();
   std::unique_ptr<Impl> impl_;
 };
+
+// Evaluates points [from, total) in chunks of `chunk` points and appends them to `file` in point
+// order. `workers` threads each take whole chunks (evaluate with `produce`, pack), so that they meet
+// only to hand a chunk over (one worker: everything on the calling thread); the calling thread writes
+// the chunks and then calls `after(rows, done)`
+// (done: points evaluated so far), which checkpoints and returns false to stop after that chunk. The
+// file's bytes do not depend on `workers`. `produce(first, count, rows)` fills a chunk
+// (evaluate_chunk; the benchmark's write-only floor copies stored chunks instead).
+using ChunkProducer = std::function<void(std::uint64_t first, std::uint64_t count, ChunkBuffers& rows)>;
+void write_sweep(const SweepSpec& spec, SweepFile& file, std::uint64_t from, std::uint64_t total, std::uint64_t chunk,
+                 int workers, const ChunkProducer& produce,
+                 const std::function<bool(const ChunkBuffers& rows, std::uint64_t done)>& after);
 
 }  // namespace podperf

@@ -4,7 +4,6 @@
 #include <array>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #pragma once
@@ -29,8 +28,14 @@ struct SweepContext {
   std::vector<Model> models;
   std::vector<Site> sites;          // the site axis, or one default site per system
   std::vector<int> default_site;    // per system: index into sites (no site axis)
+  std::vector<Mode> modes;                     // per label of the mode axis
+  std::vector<Precision> weights, kv;          // per label of the weights and kv axes
+  std::vector<int> recompute, sp, tp_overlap;  // per label of these axes: Recompute, 1 = on, TpOverlap
   std::array<int, kAxes> axis_pos{};  // position of each axis in spec->axes, -1 if absent
   std::array<std::uint64_t, kAxes> stride{};
+  // Performance key: sum of index x key_stride over the axes that change an estimate (0 for the
+  // cost axes: site, electricity price, TPOT target, utilisation, yield).
+  std::array<std::uint64_t, kAxes> key_stride{};
 };
 
 SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb& models);
@@ -49,7 +54,12 @@ struct ChunkBuffers {
   std::vector<std::uint64_t> perf_key;  // per point: index over the axes an estimate depends on
   std::vector<int> slot;                // per point: its estimate, -1 where none is needed
   std::vector<int> slot_point;          // per slot: the first point with that key
-  std::unordered_map<std::uint64_t, int> slot_of_key;
+  // Open-addressing table of the chunk's keys (key, slot, and the chunk that filled the entry, so
+  // that no chunk clears it): a power-of-two size of at least twice the points of a chunk.
+  std::vector<std::uint64_t> table_key;
+  std::vector<int> table_slot;
+  std::vector<std::uint32_t> table_gen;
+  std::uint32_t gen = 0;
   std::vector<Estimate> est;            // per slot
   void reserve(const SweepSpec& s, std::size_t n);
 };

@@ -14,6 +14,9 @@ enum class AxisId {
   system, model, mode, site, weights, kv,                               // text
   tp, ep, pp, batch, seq_in, seq_out, context, tpot_ms, mtp, electricity_usd_kwh, overlap,  // numeric
   utilization, yield,  // numeric: the site's utilisation, the chip's die yield (cost from manufacturing)
+  // Training plan (mode "train" only), as the estimate flags --micro-batch, --interleave, --zero,
+  // --cp, --seq (numeric) and --recompute, --sp, --tp-overlap (text).
+  micro_batch, interleave, zero, cp, seq, recompute, sp, tp_overlap,
   count
 };
 inline constexpr int kAxes = static_cast<int>(AxisId::count);

@@ -270,8 +270,8 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     std::signal(SIGTERM, on_signal);
     std::signal(SIGXFSZ, SIG_IGN);  // a file-size limit: let the write fail and say so
     const bool bar = !o->quiet && !o->json && isatty(STDERR_FILENO);
-    ChunkBuffers buf;
-    buf.reserve(spec, static_cast<std::size_t>(std::min<std::uint64_t>(o->chunk, total)));
+    ChunkBuffers buf;  // MPI: the chunk in hand on rank 0
+    if (ranks.size > 1) buf.reserve(spec, static_cast<std::size_t>(std::min<std::uint64_t>(o->chunk, total)));
     const auto t0 = std::chrono::steady_clock::now();
     const std::uint64_t start = file->points_done();
     std::uint64_t done = start;
@@ -283,13 +283,50 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     }
 #endif
     std::uint64_t chunk_no = 0, evaluations = 0;
+    std::array<std::uint64_t, 128> skipped_by{};
     bool no_room = false;
-    while (done < total && (!g_stop.load() || ranks.size > 1)) {
-      const std::uint64_t n = std::min<std::uint64_t>(o->chunk, total - done);
-      if (room_for(part) < chunk_bytes && ranks.size == 1) {
-        no_room = true;
-        break;
+    auto write_failed = [](const InputError& e) {
+      // The library may be left in an error state where closing crashes: report and leave at once.
+      // The file keeps the rows of its last checkpoint (it may be unreadable if the disk filled
+      // during that checkpoint; the free-space check exists to avoid this).
+      std::fprintf(stderr, "%s\n", e.what());
+      std::fflush(nullptr);
+      std::_Exit(2);
+    };
+    auto progress = [&] {
+      if (!bar) return;
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double rate = (done - start) / std::max(s, 1e-9);
+      const int width = 30, fill = static_cast<int>(width * double(done) / total);
+      std::fprintf(stderr, "\r[%s%s] %llu/%llu points  %.3g points/s  ETA %s   ", std::string(fill, '#').c_str(),
+                   std::string(width - fill, ' ').c_str(), static_cast<unsigned long long>(done),
+                   static_cast<unsigned long long>(total), rate, fmt_time((total - done) / std::max(rate, 1e-9)).c_str());
+    };
+    if (ranks.size == 1) {
+      // One process: each thread evaluates and packs whole chunks; this thread writes them in order.
+      if (done < total && !g_stop.load() && room_for(part) < chunk_bytes) no_room = true;
+      if (done < total && !g_stop.load() && !no_room) {
+        try {
+          write_sweep(
+              spec, *file, done, total, o->chunk, omp_get_max_threads(),
+              [&sc](std::uint64_t at, std::uint64_t n, ChunkBuffers& b) { evaluate_chunk(sc, at, n, b); },
+              [&](const ChunkBuffers& b, std::uint64_t now) {
+                evaluations += b.evaluations;
+                for (std::size_t i = 0; i < skipped_by.size(); ++i) skipped_by[i] += b.skipped[i];
+                file->checkpoint(now, now == total);
+                done = now;
+                progress();
+                if (done < total && room_for(part) < chunk_bytes) no_room = true;
+                return !no_room && !g_stop.load();
+              });
+        } catch (const InputError& e) {
+          write_failed(e);
+        }
       }
+    }
+    while (ranks.size > 1 && done < total) {
+      // MPI: rank 0 evaluates its share and receives the others' in chunk order.
+      const std::uint64_t n = std::min<std::uint64_t>(o->chunk, total - done);
       const int owner = static_cast<int>(chunk_no++ % static_cast<std::uint64_t>(ranks.size));
       if (owner == 0) {
         evaluate_chunk(sc, done, n, buf);
@@ -305,22 +342,11 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
         file->append(buf);
         file->checkpoint(done + n, done + n == total);
       } catch (const InputError& e) {
-        // The library may be left in an error state where closing crashes: report and leave at once.
-        // The file keeps the rows of its last checkpoint (it may be unreadable if the disk filled
-        // during that checkpoint; the free-space check above exists to avoid this).
-        std::fprintf(stderr, "%s\n", e.what());
-        std::fflush(nullptr);
-        std::_Exit(2);
+        write_failed(e);
       }
       done += n;
-      if (bar) {
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        const double rate = (done - start) / std::max(s, 1e-9);
-        const int width = 30, fill = static_cast<int>(width * double(done) / total);
-        std::fprintf(stderr, "\r[%s%s] %llu/%llu points  %.3g points/s  ETA %s   ", std::string(fill, '#').c_str(),
-                     std::string(width - fill, ' ').c_str(), static_cast<unsigned long long>(done),
-                     static_cast<unsigned long long>(total), rate, fmt_time((total - done) / std::max(rate, 1e-9)).c_str());
-      }
+      skipped_by = buf.skipped;
+      progress();
     }
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
@@ -345,10 +371,10 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::string skipped;
     std::uint64_t nskip = 0;
-    for (std::size_t c = 0; c < buf.skipped.size(); ++c)
-      if (buf.skipped[c]) {
-        nskip += buf.skipped[c];
-        skipped += (skipped.empty() ? "" : ", ") + std::to_string(buf.skipped[c]) + " " +
+    for (std::size_t c = 0; c < skipped_by.size(); ++c)
+      if (skipped_by[c]) {
+        nskip += skipped_by[c];
+        skipped += (skipped.empty() ? "" : ", ") + std::to_string(skipped_by[c]) + " " +
                    sweep_reason_text(static_cast<std::int8_t>(c));
       }
     if (o->json) {

@@ -1,5 +1,7 @@
 #include "podperf/sweep.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -33,6 +35,15 @@ std::vector<std::int8_t> sweep_reason_codes() {
   return c;
 }
 
+namespace {
+// Axes that change a point's cost but not its performance estimate.
+bool cost_axis(AxisId id) {
+  return id == AxisId::site || id == AxisId::electricity_usd_kwh || id == AxisId::tpot_ms || id == AxisId::utilization ||
+         id == AxisId::yield;
+}
+
+}  // namespace
+
 void ChunkBuffers::reserve(const SweepSpec& s, std::size_t n) {
   point.resize(n);
   axis.resize(s.axes.size());
@@ -48,10 +59,14 @@ SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb&
   c.spec = &spec;
   c.axis_pos.fill(-1);
   for (std::size_t i = 0; i < spec.axes.size(); ++i) c.axis_pos[static_cast<int>(spec.axes[i].id)] = static_cast<int>(i);
-  std::uint64_t stride = 1;
+  std::uint64_t stride = 1, key_stride = 1;
   for (int i = static_cast<int>(spec.axes.size()) - 1; i >= 0; --i) {
-    c.stride[static_cast<int>(spec.axes[static_cast<std::size_t>(i)].id)] = stride;
-    stride *= spec.axes[static_cast<std::size_t>(i)].size();
+    const Axis& a = spec.axes[static_cast<std::size_t>(i)];
+    c.stride[static_cast<int>(a.id)] = stride;
+    stride *= a.size();
+    if (cost_axis(a.id)) continue;
+    c.key_stride[static_cast<int>(a.id)] = key_stride;
+    key_stride *= a.size();
   }
   auto err = [&](AxisId a, const std::string& what) {
     const Axis* ax = spec.axis(a);
@@ -96,18 +111,54 @@ SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb&
       for (auto& l : ax->labels) {
         Precision p;
         if (!parse_precision(l, p)) throw err(a, "unknown precision '" + l + "' (fp4 | fp8 | int8 | bf16 | fp32)");
+        (a == AxisId::weights ? c.weights : c.kv).push_back(p);
       }
   if (const Axis* ax = spec.axis(AxisId::mode))
-    for (auto& l : ax->labels)
+    for (auto& l : ax->labels) {
       if (l != "prefill" && l != "decode" && l != "serve" && l != "train")
         throw err(AxisId::mode, "unknown mode '" + l + "' (prefill | decode | serve | train)");
+      c.modes.push_back(l == "prefill" ? Mode::prefill : l == "serve" ? Mode::serve : l == "train" ? Mode::train : Mode::decode);
+    }
   if (const Axis* ax = spec.axis(AxisId::ep))
     for (double v : ax->values)
       if (std::floor(v) != v) throw err(AxisId::ep, "values must be integers (0 = every chip of a stage)");
-  for (AxisId a : {AxisId::tp, AxisId::pp, AxisId::batch, AxisId::seq_in, AxisId::seq_out})
+  for (AxisId a : {AxisId::tp, AxisId::pp, AxisId::batch, AxisId::seq_in, AxisId::seq_out, AxisId::micro_batch,
+                   AxisId::interleave, AxisId::cp, AxisId::seq})
     if (const Axis* ax = spec.axis(a))
       for (double v : ax->values)
         if (v < 1 || std::floor(v) != v) throw err(a, "values must be integers >= 1 (got " + fmt(v) + ")");
+  if (const Axis* ax = spec.axis(AxisId::zero))
+    for (double v : ax->values)
+      if (std::floor(v) != v) throw err(AxisId::zero, "values must be ZeRO stages 0, 1, 2 or 3 (got " + fmt(v) + ")");
+  // Text axes of the training plan: labels to values once, so that points compare no strings.
+  auto labels_of = [&](AxisId a, std::initializer_list<const char*> names, std::vector<int>& out) {
+    if (const Axis* ax = spec.axis(a))
+      for (auto& l : ax->labels) {
+        int found = -1, i = 0;
+        std::string all;
+        for (const char* n : names) {
+          if (l == n) found = i;
+          all += (all.empty() ? "" : " | ") + std::string(n);
+          ++i;
+        }
+        if (found < 0) throw err(a, "unknown value '" + l + "' (" + all + ")");
+        out.push_back(found);
+      }
+  };
+  labels_of(AxisId::recompute, {"none", "selective", "full"}, c.recompute);
+  labels_of(AxisId::sp, {"on", "off"}, c.sp);
+  for (int& v : c.sp) v = v == 0 ? 1 : 0;  // 1 = on
+  labels_of(AxisId::tp_overlap, {"none", "pipelined"}, c.tp_overlap);
+  // The training plan's axes apply to training only: a spec that varies them runs mode "train" alone.
+  for (AxisId a : {AxisId::micro_batch, AxisId::interleave, AxisId::zero, AxisId::cp, AxisId::seq, AxisId::recompute,
+                   AxisId::sp, AxisId::tp_overlap}) {
+    if (!spec.axis(a)) continue;
+    const Axis* m = spec.axis(AxisId::mode);
+    if (!m || std::any_of(m->labels.begin(), m->labels.end(), [](const std::string& l) { return l != "train"; }))
+      throw err(a, "a training axis: the spec needs mode = [\"train\"]");
+  }
+  if (spec.axis(AxisId::seq) && spec.axis(AxisId::seq_in))
+    throw err(AxisId::seq, "the training sequence length is given twice (seq and seq_in): keep one");
   for (AxisId a : {AxisId::overlap})
     if (const Axis* ax = spec.axis(a))
       for (double v : ax->values)
@@ -120,12 +171,144 @@ SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb&
 }
 
 namespace {
-Precision precision_of(const std::string& s) {
-  Precision p = Precision::bf16;
-  parse_precision(s, p);
-  return p;
+// A point's index on every axis (by AxisId; -1 where the spec has no such axis), stepped like an
+// odometer, the last axis fastest: consecutive points need no division.
+struct Cursor {
+  const SweepContext& ctx;
+  std::array<int, kAxes> idx;
+  explicit Cursor(const SweepContext& c) : ctx(c) { idx.fill(-1); }
+  void seek(std::uint64_t point) {
+    for (auto& a : ctx.spec->axes) {
+      const int id = static_cast<int>(a.id);
+      idx[id] = static_cast<int>((point / ctx.stride[id]) % a.size());
+    }
+  }
+  void next() {
+    const auto& axes = ctx.spec->axes;
+    for (std::size_t a = axes.size(); a-- > 0;) {
+      int& i = idx[static_cast<int>(axes[a].id)];
+      if (++i < static_cast<int>(axes[a].size())) return;
+      i = 0;
+    }
+  }
+  double num(AxisId a, double fallback) const {
+    const int i = idx[static_cast<int>(a)];
+    return i < 0 ? fallback
+                 : ctx.spec->axes[static_cast<std::size_t>(ctx.axis_pos[static_cast<int>(a)])].values[static_cast<std::size_t>(i)];
+  }
+  int at(AxisId a) const { return idx[static_cast<int>(a)]; }
+  // The performance key: the index over every axis but the cost axes.
+  std::uint64_t key() const {
+    std::uint64_t k = 0;
+    for (auto& a : ctx.spec->axes) k += static_cast<std::uint64_t>(idx[static_cast<int>(a.id)]) * ctx.key_stride[static_cast<int>(a.id)];
+    return k;
+  }
+};
+
+// What a performance key fixes: the workload, its system and model, the plan-shape reason, and the
+// constraint variables of the key's axes (the cost axes are filled per point).
+struct Resolved {
+  Workload w;
+  const System* sys = nullptr;
+  const Model* model = nullptr;
+  std::int8_t reason = 0;
+  double vars[kVars] = {};
+};
+
+void resolve(const Cursor& c, Resolved& r) {
+  // Every field a key sets is set on every call (no reset of the whole workload per key).
+  const SweepContext& ctx = c.ctx;
+  const int si = c.at(AxisId::system);
+  const System& sys = ctx.systems[static_cast<std::size_t>(si)];
+  const Model& model = ctx.models[static_cast<std::size_t>(c.at(AxisId::model))];
+  r.sys = &sys;
+  r.model = &model;
+  std::int8_t reason = 0;
+  Workload& w = r.w;
+  w.mode = c.at(AxisId::mode) < 0 ? Mode::decode : ctx.modes[static_cast<std::size_t>(c.at(AxisId::mode))];
+  InferenceSetup& x = w.infer;
+  const int wi = c.at(AxisId::weights), ki = c.at(AxisId::kv);
+  x.weights = wi >= 0 ? ctx.weights[static_cast<std::size_t>(wi)] : native_8bit(sys.chip);
+  x.kv = ki >= 0 ? ctx.kv[static_cast<std::size_t>(ki)] : x.weights;
+  Parallel p;
+  TrainingSetup& tr = w.train;
+  if (w.mode != Mode::train) {
+    p = default_inference_plan(sys, model, x.weights);
+    const int instance = p.chips();
+    // Axis values are at most kMaxAxisCount (1e8): products in 64 bits never wrap.
+    p.tp = static_cast<int>(c.num(AxisId::tp, p.tp));
+    p.pp = static_cast<int>(c.num(AxisId::pp, 1));
+    const std::int64_t shape = std::int64_t{p.tp} * p.pp;
+    if (instance % shape != 0) reason = kReasonPlanShape;
+    p.dp = static_cast<int>(std::max<std::int64_t>(1, instance / shape));
+    const int ep = static_cast<int>(c.num(AxisId::ep, 0));  // 0: every chip of a stage (MoE), 1 for dense
+    p.ep = ep > 0 ? ep : (model.moe() ? p.tp * p.dp : 1);
+    x.par = p;
+    x.redundant_experts = default_redundant_experts(model, p.ep);
+    const double batch = c.num(AxisId::batch, 0);
+    const double instance_batch = batch * double(shape) * p.dp * p.cp / p.tp;  // per chip -> per instance
+    if (instance_batch > 1e9 && reason == 0) reason = static_cast<std::int8_t>(Reason::memory);  // no HBM holds it
+    x.batch = batch > 0 ? static_cast<int>(std::min(instance_batch, 1e9)) : 0;
+    x.seq_in = static_cast<int>(c.num(AxisId::seq_in, 2048));
+    x.seq_out = static_cast<int>(c.num(AxisId::seq_out, 256));
+    x.context = static_cast<int>(c.num(AxisId::context, 0));
+    x.mtp_tokens = model.mtp_layers > 0 ? static_cast<int>(c.num(AxisId::mtp, 0)) : 0;
+    x.mtp_accept = 0.7;
+    x.overlap = c.num(AxisId::overlap, -1);
+  } else {
+    // Training over every chip of the system: DP is what TP x PP x CP leave; `batch` is sequences
+    // per DP replica per step, `seq` (or `seq_in`) the sequence length, `weights` the compute
+    // precision; the other plan axes as the estimate flags, with their defaults.
+    tr.par.tp = static_cast<int>(c.num(AxisId::tp, 1));
+    tr.par.pp = static_cast<int>(c.num(AxisId::pp, 1));
+    tr.par.cp = static_cast<int>(c.num(AxisId::cp, 1));
+    tr.par.ep = std::max(1, static_cast<int>(c.num(AxisId::ep, 1)));
+    // Up to 1e24 (three axes of at most 1e8): in double, exact wherever it does not exceed the chips.
+    const double tshape = double(tr.par.tp) * tr.par.pp * tr.par.cp;
+    const bool fits_chips = tshape <= sys.chips;
+    reason = fits_chips && sys.chips % static_cast<std::int64_t>(tshape) == 0 ? 0 : kReasonPlanShape;
+    tr.par.dp = fits_chips ? static_cast<int>(sys.chips / static_cast<std::int64_t>(tshape)) : 1;
+    tr.global_batch = static_cast<int>(std::min(1e9, c.num(AxisId::batch, 16) * tr.par.dp));
+    tr.seq = static_cast<int>(c.num(AxisId::seq, c.num(AxisId::seq_in, 4096)));
+    tr.micro_batch = static_cast<int>(c.num(AxisId::micro_batch, 1));
+    tr.interleave = static_cast<int>(c.num(AxisId::interleave, 1));
+    tr.zero = static_cast<int>(c.num(AxisId::zero, 1));
+    const int rc = c.at(AxisId::recompute), sp = c.at(AxisId::sp), ov = c.at(AxisId::tp_overlap);
+    tr.recompute = rc >= 0 ? static_cast<Recompute>(ctx.recompute[static_cast<std::size_t>(rc)]) : Recompute::none;
+    tr.sequence_parallel = sp >= 0 ? ctx.sp[static_cast<std::size_t>(sp)] == 1 : true;
+    tr.tp_overlap = ov >= 0 ? static_cast<TpOverlap>(ctx.tp_overlap[static_cast<std::size_t>(ov)]) : TpOverlap::none;
+    tr.precision = wi >= 0 ? x.weights : Precision::bf16;
+    tr.overlap = c.num(AxisId::overlap, -1);
+    p = tr.par;
+  }
+  r.reason = reason;
+  // Constraints see the numeric axes as resolved, and the chip counts.
+  double* vars = r.vars;
+  vars[static_cast<int>(AxisId::tp)] = p.tp;
+  vars[static_cast<int>(AxisId::ep)] = p.ep;
+  vars[static_cast<int>(AxisId::pp)] = p.pp;
+  for (AxisId a : {AxisId::batch, AxisId::seq_in, AxisId::seq_out, AxisId::context, AxisId::mtp, AxisId::overlap})
+    vars[static_cast<int>(a)] = c.num(a, 0);
+  const bool train = w.mode == Mode::train;  // the training axes exist in training specs only
+  vars[static_cast<int>(AxisId::cp)] = p.cp;
+  vars[static_cast<int>(AxisId::micro_batch)] = train ? tr.micro_batch : 0;
+  vars[static_cast<int>(AxisId::interleave)] = train ? tr.interleave : 0;
+  vars[static_cast<int>(AxisId::zero)] = train ? tr.zero : 0;
+  vars[static_cast<int>(AxisId::seq)] = train ? tr.seq : 0;
+  vars[kVarChips] = sys.chips;
+  vars[kVarChipsPerSupernode] = sys.chips_per_supernode;
 }
 
+// Runs f(lo, hi) on one contiguous share of [0, n) per OpenMP thread.
+template <class F>
+void in_shares(int n, F&& f) {
+#pragma omp parallel
+  {
+    const std::int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int lo = static_cast<int>(n * t / nt), hi = static_cast<int>(n * (t + 1) / nt);
+    if (lo < hi) f(lo, hi);
+  }
+}
 }  // namespace
 
 void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t count, ChunkBuffers& out) {
@@ -139,140 +322,142 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
     out.slot.resize(count);
   }
   // Three passes, so that the performance model runs once per distinct performance key of the
-  // chunk (site, electricity price and TPOT target do not change an estimate):
-  //   0: resolve every point: its reason so far (plan shape, constraints) and its performance key;
+  // chunk (site, electricity price, TPOT target, utilisation and yield do not change an estimate):
+  //   0: every point: its axis values, its reason so far (plan shape, constraints) and its key;
   //   1: one estimate per distinct key (slots numbered in point order: independent of threads);
   //   2: every point's metrics from its slot's estimate (cost and TPOT filter: a cheap pass).
-  auto body = [&](int k, int phase, Estimate* est_out) {
-      const std::uint64_t point = first + static_cast<std::uint64_t>(k);
-      std::array<int, kAxes> idx;
-      idx.fill(-1);
-      for (std::size_t a = 0; a < spec.axes.size(); ++a) {
-        const int id = static_cast<int>(spec.axes[a].id);
-        idx[id] = static_cast<int>((point / ctx.stride[id]) % spec.axes[a].size());
-        out.axis[a][static_cast<std::size_t>(k)] =
-            spec.axes[a].labels.empty() ? spec.axes[a].values[static_cast<std::size_t>(idx[id])] : idx[id];
+  // Within a thread's share of points, what the previous point resolved is reused when the key (or,
+  // in pass 2, the slot and cost axes) is the same: the values are those of a fresh computation.
+  const std::size_t naxes = spec.axes.size();
+  const bool constrained = !spec.constraints.empty();
+  in_shares(n, [&](int lo, int hi) {
+    Cursor c(ctx);
+    c.seek(first + static_cast<std::uint64_t>(lo));
+    Resolved r;
+    std::uint64_t last_key = 0;
+    bool have = false;
+    for (int k = lo; k < hi; ++k, c.next()) {
+      const std::size_t i = static_cast<std::size_t>(k);
+      for (std::size_t a = 0; a < naxes; ++a) {
+        const Axis& ax = spec.axes[a];
+        const int j = c.idx[static_cast<int>(ax.id)];
+        out.axis[a][i] = ax.labels.empty() ? ax.values[static_cast<std::size_t>(j)] : j;
       }
-      auto num = [&](AxisId a, double fallback) {
-        const int i = idx[static_cast<int>(a)];
-        return i < 0 ? fallback : spec.axes[static_cast<std::size_t>(ctx.axis_pos[static_cast<int>(a)])].values[static_cast<std::size_t>(i)];
-      };
-      auto label = [&](AxisId a) -> const std::string* {
-        const int i = idx[static_cast<int>(a)];
-        return i < 0 ? nullptr : &spec.axes[static_cast<std::size_t>(ctx.axis_pos[static_cast<int>(a)])].labels[static_cast<std::size_t>(i)];
-      };
-      const int si = idx[static_cast<int>(AxisId::system)];
-      const System& sys = ctx.systems[static_cast<std::size_t>(si)];
-      const Model& model = ctx.models[static_cast<std::size_t>(idx[static_cast<int>(AxisId::model)])];
-      const Site& site = ctx.default_site.empty() ? ctx.sites[static_cast<std::size_t>(idx[static_cast<int>(AxisId::site)])]
-                                                   : ctx.sites[static_cast<std::size_t>(ctx.default_site[static_cast<std::size_t>(si)])];
-      std::int8_t reason = 0;
-      // Resolve the workload (no allocation: plain structs).
-      Workload w;
-      const std::string* mode = label(AxisId::mode);
-      w.mode = !mode ? Mode::decode
-               : *mode == "prefill" ? Mode::prefill
-               : *mode == "serve"   ? Mode::serve
-               : *mode == "train"   ? Mode::train
-                                    : Mode::decode;
-      InferenceSetup& x = w.infer;
-      const std::string* wl = label(AxisId::weights);
-      const std::string* kl = label(AxisId::kv);
-      x.weights = wl ? precision_of(*wl) : native_8bit(sys.chip);
-      x.kv = kl ? precision_of(*kl) : x.weights;
-      Parallel p = default_inference_plan(sys, model, x.weights);
-      const int instance = p.chips();
-      // Axis values are at most kMaxAxisCount (1e8): products in 64 bits never wrap.
-      p.tp = static_cast<int>(num(AxisId::tp, p.tp));
-      p.pp = static_cast<int>(num(AxisId::pp, 1));
-      const std::int64_t shape = std::int64_t{p.tp} * p.pp;
-      if (instance % shape != 0) reason = kReasonPlanShape;
-      p.dp = static_cast<int>(std::max<std::int64_t>(1, instance / shape));
-      const int ep = static_cast<int>(num(AxisId::ep, 0));  // 0: every chip of a stage (MoE), 1 for dense
-      p.ep = ep > 0 ? ep : (model.moe() ? p.tp * p.dp : 1);
-      x.par = p;
-      x.redundant_experts = default_redundant_experts(model, p.ep);
-      const double batch = num(AxisId::batch, 0);
-      const double instance_batch = batch * double(shape) * p.dp * p.cp / p.tp;  // per chip -> per instance
-      if (instance_batch > 1e9 && reason == 0) reason = static_cast<std::int8_t>(Reason::memory);  // no HBM holds it
-      x.batch = batch > 0 ? static_cast<int>(std::min(instance_batch, 1e9)) : 0;
-      x.seq_in = static_cast<int>(num(AxisId::seq_in, 2048));
-      x.seq_out = static_cast<int>(num(AxisId::seq_out, 256));
-      x.context = static_cast<int>(num(AxisId::context, 0));
-      x.mtp_tokens = model.mtp_layers > 0 ? static_cast<int>(num(AxisId::mtp, 0)) : 0;
-      x.mtp_accept = 0.7;
-      x.overlap = num(AxisId::overlap, -1);
-      const double tpot_target = num(AxisId::tpot_ms, 0);
-      if (w.mode == Mode::train) {
-        // Training over every chip of the system: DP is what TP x PP leave; `batch` is sequences
-        // per DP replica per step, `seq_in` the sequence length, `weights` the compute precision.
-        TrainingSetup& t = w.train;
-        t.par.tp = static_cast<int>(num(AxisId::tp, 1));
-        t.par.pp = static_cast<int>(num(AxisId::pp, 1));
-        t.par.ep = std::max(1, static_cast<int>(num(AxisId::ep, 1)));
-        const std::int64_t tshape = std::int64_t{t.par.tp} * t.par.pp;
-        reason = sys.chips % tshape == 0 ? 0 : kReasonPlanShape;  // the inference plan does not apply
-        t.par.dp = static_cast<int>(std::max<std::int64_t>(1, sys.chips / tshape));
-        t.global_batch = static_cast<int>(std::min(1e9, num(AxisId::batch, 16) * t.par.dp));
-        t.seq = static_cast<int>(num(AxisId::seq_in, 4096));
-        t.precision = wl ? x.weights : Precision::bf16;
-        t.overlap = num(AxisId::overlap, -1);
-        p = t.par;
+      const std::uint64_t key = c.key();
+      if (!have || key != last_key) {
+        resolve(c, r);
+        last_key = key;
+        have = true;
       }
-      // Constraints see the numeric axes as resolved, and the chip counts.
-      double vars[kVars];
-      vars[static_cast<int>(AxisId::tp)] = p.tp;
-      vars[static_cast<int>(AxisId::ep)] = p.ep;
-      vars[static_cast<int>(AxisId::pp)] = p.pp;
-      for (AxisId a : {AxisId::batch, AxisId::seq_in, AxisId::seq_out, AxisId::context, AxisId::tpot_ms, AxisId::mtp,
-                       AxisId::electricity_usd_kwh, AxisId::overlap, AxisId::utilization, AxisId::yield})
-        vars[static_cast<int>(a)] = num(a, 0);
-      vars[kVarChips] = sys.chips;
-      vars[kVarChipsPerSupernode] = sys.chips_per_supernode;
-      for (auto& c : spec.constraints)
-        if (reason == 0 && !holds(c, vars)) reason = kReasonConstraint;
-      if (phase == 0) {
-        // The performance key: the point's index over every axis but site, electricity, TPOT, utilisation and
-        // yield (they change cost, not performance).
-        std::uint64_t key = 0;
-        for (std::size_t a = 0; a < spec.axes.size(); ++a) {
-          const AxisId id = spec.axes[a].id;
-          if (id == AxisId::site || id == AxisId::electricity_usd_kwh || id == AxisId::tpot_ms ||
-              id == AxisId::utilization || id == AxisId::yield)
-            continue;
-          key = key * spec.axes[a].size() + static_cast<std::uint64_t>(idx[static_cast<int>(id)]);
-        }
-        out.perf_key[static_cast<std::size_t>(k)] = key;
-        out.reason[static_cast<std::size_t>(k)] = reason;
-        return;
+      std::int8_t reason = r.reason;
+      if (constrained && reason == 0) {
+        for (AxisId a : {AxisId::tpot_ms, AxisId::electricity_usd_kwh, AxisId::utilization, AxisId::yield})
+          r.vars[static_cast<int>(a)] = c.num(a, 0);
+        for (auto& cn : spec.constraints)
+          if (!holds(cn, r.vars)) {
+            reason = kReasonConstraint;
+            break;
+          }
       }
-      if (phase == 1) {
-        *est_out = run_workload(sys, model, w);
-        return;
+      out.perf_key[i] = key;
+      out.reason[i] = reason;
+    }
+  });
+  // Slots in point order; consecutive points usually share a key (the price axes vary fastest).
+  out.slot_point.clear();
+  int bits = 4;
+  while ((std::size_t{1} << bits) < 2 * count) ++bits;
+  const std::size_t cap = std::size_t{1} << bits, mask = cap - 1;
+  if (out.table_key.size() != cap || ++out.gen == 0) {
+    out.table_key.assign(cap, 0);
+    out.table_slot.assign(cap, 0);
+    out.table_gen.assign(cap, 0);
+    out.gen = 1;
+  }
+  std::uint64_t prev_key = 0;
+  int prev_slot = -1;
+  for (int k = 0; k < n; ++k) {
+    const std::size_t i = static_cast<std::size_t>(k);
+    if (out.reason[i] != 0) {
+      out.slot[i] = -1;
+      continue;
+    }
+    const std::uint64_t key = out.perf_key[i];
+    if (prev_slot < 0 || key != prev_key) {
+      // Fibonacci hashing, linear probing.
+      std::size_t h = static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+      while (out.table_gen[h] == out.gen && out.table_key[h] != key) h = (h + 1) & mask;
+      if (out.table_gen[h] != out.gen) {
+        out.table_gen[h] = out.gen;
+        out.table_key[h] = key;
+        out.table_slot[h] = static_cast<int>(out.slot_point.size());
+        out.slot_point.push_back(k);
       }
-      const Estimate& est = out.est[static_cast<std::size_t>(out.slot[static_cast<std::size_t>(k)] < 0 ? 0 : out.slot[static_cast<std::size_t>(k)])];
-      if (reason == 0 && !est.fits()) reason = static_cast<std::int8_t>(est.reason);
-      out.reason[static_cast<std::size_t>(k)] = reason;
-      out.point[static_cast<std::size_t>(k)] = point;
-      // Metrics (NaN where the point has no number).
-      const double nan = std::nan("");
+      prev_key = key;
+      prev_slot = out.table_slot[h];
+    }
+    out.slot[i] = prev_slot;
+  }
+  const int slots = static_cast<int>(out.slot_point.size());
+  if (out.est.size() < out.slot_point.size() || out.est.empty()) out.est.resize(std::max<std::size_t>(1, out.slot_point.size()));
+#pragma omp parallel
+  {
+    Cursor c(ctx);
+    Resolved r;
+#pragma omp for schedule(dynamic, 16)
+    for (int j = 0; j < slots; ++j) {
+      c.seek(first + static_cast<std::uint64_t>(out.slot_point[static_cast<std::size_t>(j)]));
+      resolve(c, r);
+      // A training plan that cannot run stops at its reason (its rows have no numbers then).
+      out.est[static_cast<std::size_t>(j)] =
+          r.w.mode == Mode::train ? train_step(*r.sys, *r.model, r.w.train, true) : run_workload(*r.sys, *r.model, r.w);
+    }
+  }
+  out.evaluations = static_cast<std::uint64_t>(slots);
+  const double nan = std::nan("");
+  in_shares(n, [&](int lo, int hi) {
+    Cursor c(ctx);
+    c.seek(first + static_cast<std::uint64_t>(lo));
+    // The cost of the previous point: the same slot, site, utilisation and yield give the same.
+    struct {
+      int slot = -1, site = -1, util = -1, yield = -1;
       Tco t;
       Reliability rel;
-      double usd_mtok = nan, price = site.electricity_usd_kwh;
+    } memo;
+    for (int k = lo; k < hi; ++k, c.next()) {
+      const std::size_t i = static_cast<std::size_t>(k);
+      const int slot = out.slot[i];
+      const Estimate& est = out.est[static_cast<std::size_t>(slot < 0 ? 0 : slot)];
+      std::int8_t reason = out.reason[i];
+      if (reason == 0 && !est.fits()) reason = static_cast<std::int8_t>(est.reason);
+      out.point[i] = first + static_cast<std::uint64_t>(k);
+      double usd_mtok = nan;
+      const double tpot_target = c.num(AxisId::tpot_ms, 0);
       if (reason == 0) {
-        // Yield axis: the change in the chip's manufacturing cost passes through to its price.
-        double extra_capex = 0;
-        if (const double y = num(AxisId::yield, -1); y > 0 && sys.chip.mfg.die_mm2 > 0) {
-          ChipMfg m = sys.chip.mfg;
-          m.yield = y;
-          extra_capex = sys.chips * (chip_cost(m, sys.chip.dies).total_usd - chip_cost(sys.chip).total_usd);
+        const int si = c.at(AxisId::system);
+        const System& sys = ctx.systems[static_cast<std::size_t>(si)];
+        const int site_i = ctx.default_site.empty() ? c.at(AxisId::site) : ctx.default_site[static_cast<std::size_t>(si)];
+        const int util_i = c.at(AxisId::utilization), yield_i = c.at(AxisId::yield);
+        if (memo.slot != slot || memo.site != site_i || memo.util != util_i || memo.yield != yield_i) {
+          const Site& site = ctx.sites[static_cast<std::size_t>(site_i)];
+          // Yield axis: the change in the chip's manufacturing cost passes through to its price.
+          double extra_capex = 0;
+          if (const double y = c.num(AxisId::yield, -1); y > 0 && sys.chip.mfg.die_mm2 > 0) {
+            ChipMfg m = sys.chip.mfg;
+            m.yield = y;
+            extra_capex = sys.chips * (chip_cost(m, sys.chip.dies).total_usd - chip_cost(sys.chip).total_usd);
+          }
+          memo.t = tco(sys, site, est.activity, c.num(AxisId::utilization, -1), extra_capex);
+          memo.rel = reliability(sys, est.mode, est.mode == Mode::train ? est.par.chips() : est.instance_chips);
+          memo.slot = slot, memo.site = site_i, memo.util = util_i, memo.yield = yield_i;
         }
-        t = tco(sys, site, est.activity, num(AxisId::utilization, -1), extra_capex);
-        price = num(AxisId::electricity_usd_kwh, site.electricity_usd_kwh);
+        Tco& t = memo.t;
+        const double price = c.num(AxisId::electricity_usd_kwh, ctx.sites[static_cast<std::size_t>(site_i)].electricity_usd_kwh);
         t.energy_per_h = t.energy_per_h_per_usd_kwh * price;
         usd_mtok = t.per_h() / (est.tokens_per_s * 3600 * t.utilization) * 1e6;
-        rel = reliability(sys, est.mode, est.mode == Mode::train ? est.par.chips() : est.instance_chips);
       }
+      const Tco& t = memo.t;
+      const Reliability& rel = memo.rel;
       for (std::size_t m = 0; m < spec.metrics.size(); ++m) {
         double v = nan;
         if (reason == 0) switch (spec.metrics[m]) {
@@ -299,44 +484,16 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
             case MetricId::good_usd_per_mtok: v = rel.stated && rel.goodput > 0 ? usd_mtok / rel.goodput : nan; break;
             case MetricId::count: break;
           }
-        out.metric[m][static_cast<std::size_t>(k)] = v;
+        out.metric[m][i] = v;
         // A point marked ok carries finite, non-negative numbers only.
         if (reason == 0 && !(std::isfinite(v) && v >= 0)) reason = kReasonNumeric;
       }
-      if (reason == kReasonNumeric) {
-        for (std::size_t m = 0; m < spec.metrics.size(); ++m) out.metric[m][static_cast<std::size_t>(k)] = nan;
-        out.reason[static_cast<std::size_t>(k)] = reason;
-      }
-      out.kept[static_cast<std::size_t>(k)] = spec.keep_invalid || reason == 0;
-  };
-#pragma omp parallel for schedule(static)
-  for (int k = 0; k < n; ++k) body(k, 0, nullptr);
-  // Slots in point order; consecutive points usually share a key (the price axes vary fastest).
-  out.slot_point.clear();
-  out.slot_of_key.clear();
-  std::uint64_t prev_key = 0;
-  int prev_slot = -1;
-  for (int k = 0; k < n; ++k) {
-    const std::size_t i = static_cast<std::size_t>(k);
-    if (out.reason[i] != 0) {
-      out.slot[i] = -1;
-      continue;
+      if (reason == kReasonNumeric)
+        for (std::size_t m = 0; m < spec.metrics.size(); ++m) out.metric[m][i] = nan;
+      out.reason[i] = reason;
+      out.kept[i] = spec.keep_invalid || reason == 0;
     }
-    if (prev_slot < 0 || out.perf_key[i] != prev_key) {
-      auto [it, added] = out.slot_of_key.try_emplace(out.perf_key[i], static_cast<int>(out.slot_point.size()));
-      if (added) out.slot_point.push_back(k);
-      prev_key = out.perf_key[i];
-      prev_slot = it->second;
-    }
-    out.slot[i] = prev_slot;
-  }
-  const int slots = static_cast<int>(out.slot_point.size());
-  if (out.est.size() < out.slot_point.size() || out.est.empty()) out.est.resize(std::max<std::size_t>(1, out.slot_point.size()));
-#pragma omp parallel for schedule(dynamic, 16)
-  for (int j = 0; j < slots; ++j) body(out.slot_point[static_cast<std::size_t>(j)], 1, &out.est[static_cast<std::size_t>(j)]);
-  out.evaluations = static_cast<std::uint64_t>(slots);
-#pragma omp parallel for schedule(static)
-  for (int k = 0; k < n; ++k) body(k, 2, nullptr);
+  });
   // Compact kept rows in point order (a single pass, so the order never depends on threads).
   std::size_t rows = 0;
   for (std::size_t k = 0; k < count; ++k) {

@@ -13,7 +13,8 @@ namespace podperf {
 
 namespace {
 // Upper bounds of the numeric axes: the limits of the matching estimate flags (--tp, --batch,
-// --seq-in, --tpot-ms, --mtp, --overlap ... ) and of the hwdb's site electricity price.
+// --seq-in, --tpot-ms, --mtp, --overlap, --micro-batch, --zero ... ) and of the hwdb's site
+// electricity price.
 struct AxisInfo {
   const char* name;
   bool text;
@@ -29,7 +30,13 @@ const AxisInfo kAxisInfo[kAxes] = {
     {"context", false, "tokens", kMaxAxisCount}, {"tpot_ms", false, "ms (target)", kMaxAxisCount},
     {"mtp", false, "draft tokens", kMaxMtpTokens}, {"electricity_usd_kwh", false, "USD/kWh", kMaxElectricityUsdKwh},
     {"overlap", false, "fraction", 1},
-    {"utilization", false, "fraction of hours under load", 1}, {"yield", false, "fraction of good dies", 1}};
+    {"utilization", false, "fraction of hours under load", 1}, {"yield", false, "fraction of good dies", 1},
+    {"micro_batch", false, "sequences per micro-batch", kMaxAxisCount},
+    {"interleave", false, "virtual pipeline stages per chip", kMaxAxisCount},
+    {"zero", false, "ZeRO stage", 3},            {"cp", false, "chips (context parallel)", kMaxAxisCount},
+    {"seq", false, "tokens (training sequence)", kMaxAxisCount},
+    {"recompute", true, "none | selective | full", 0}, {"sp", true, "on | off", 0},
+    {"tp_overlap", true, "none | pipelined", 0}};
 
 struct MetricInfo {
   const char* name;

@@ -279,6 +279,15 @@ TEST_CASE("no row marked ok holds a non-finite or negative metric: shipped sweep
       "mtp = [0, 64]\ntpot_ms = [1, 100000000]\nelectricity_usd_kwh = [0, 5]\noverlap = [0, 1]\n" +
           all_metrics);
   specs.push_back(d + "/edge.toml");
+  // The training plan axes at their limits.
+  put(d + "/edge-train.toml",
+      "id = \"edge-train\"\ndescription = \"d\"\n[axes]\nsystem = [\"gb200-nvl72\", \"12xcloudmatrix-384\"]\n"
+      "model = [\"llama3-405b\", \"deepseek-v3\"]\nmode = [\"train\"]\ntp = [1, 100000000]\npp = [1, 100000000]\n"
+      "cp = [1, 2, 100000000]\nmicro_batch = [1, 100000000]\ninterleave = [1, 100000000]\nzero = [0, 3]\n"
+      "seq = [1, 100000000]\nbatch = [1, 100000000]\nrecompute = [\"none\", \"full\"]\nsp = [\"on\", \"off\"]\n"
+      "tp_overlap = [\"none\", \"pipelined\"]\n" +
+          all_metrics);
+  specs.push_back(d + "/edge-train.toml");
   int i = 0;
   for (auto& s : specs) {
     CAPTURE(s);

@@ -81,7 +81,8 @@ TEST_CASE("sweep spec errors name file, line and field") {
   const std::string head = "id = \"e\"\ndescription = \"d\"\n";
   CHECK(err(head + "[axes]\nsystem = [\"a\"]\nmodel = [\"b\"]\nbatchsize = [1]\n") ==
         "spec.toml:6: field 'axes.batchsize': unknown axis (system, model, mode, site, weights, kv, tp, ep, pp, batch, "
-        "seq_in, seq_out, context, tpot_ms, mtp, electricity_usd_kwh, overlap, utilization, yield)");
+        "seq_in, seq_out, context, tpot_ms, mtp, electricity_usd_kwh, overlap, utilization, yield, micro_batch, "
+        "interleave, zero, cp, seq, recompute, sp, tp_overlap)");
   CHECK(err(head + "[axes]\nsystem = [\"a\"]\nmodel = [\"b\"]\nbatch = { from = 8, to = 1, scale = \"log2\" }\n") ==
         "spec.toml:6: field 'axes.batch': range from > to (8 > 1)");
   CHECK(err(head + "constraints = [\"tp * foo <= 4\"]\n[axes]\nsystem = [\"a\"]\nmodel = [\"b\"]\n") ==
@@ -112,6 +113,7 @@ TEST_CASE("sweep output is the same whatever the thread count, and skipped point
   CHECK(a.out.find("80 excluded by a constraint") != std::string::npos);
   const bool same = std::system(("h5diff -q " + dir + "/a.h5 " + dir + "/b.h5").c_str()) == 0;
   CHECK(same);
+  CHECK(slurp(dir + "/a.h5") == slurp(dir + "/b.h5"));  // byte for byte
   CHECK(attr_u64(dir + "/a.h5", "complete") == 1);
   CHECK(attr_u64(dir + "/a.h5", "points_done") == 560);
   CHECK(!fs::exists(dir + "/a.h5.part"));
@@ -246,4 +248,110 @@ TEST_CASE("a sweep above the point limit needs --force") {
   CHECK(r.rc == 2);
   CHECK(r.err.find("points exceed --max-points 1000 (use --force to run it)") != std::string::npos);
   CHECK(!fs::exists("/tmp/never.h5.part"));
+}
+
+namespace {
+std::vector<double> read_f64(const std::string& file, const std::string& dataset) {
+  H5::H5File f(file, H5F_ACC_RDONLY);
+  H5::DataSet d = f.openDataSet(dataset);
+  hsize_t n = 0;
+  d.getSpace().getSimpleExtentDims(&n);
+  std::vector<double> v(n);
+  d.read(v.data(), H5::PredType::NATIVE_DOUBLE);
+  return v;
+}
+std::vector<std::int8_t> read_i8(const std::string& file, const std::string& dataset) {
+  H5::H5File f(file, H5F_ACC_RDONLY);
+  H5::DataSet d = f.openDataSet(dataset);
+  hsize_t n = 0;
+  d.getSpace().getSimpleExtentDims(&n);
+  std::vector<std::int8_t> v(n);
+  d.read(v.data(), H5::PredType::NATIVE_INT8);
+  return v;
+}
+double json_value(const std::string& j, const std::string& key) {
+  const auto p = j.find("\"" + key + "\":");
+  REQUIRE(p != std::string::npos);
+  return std::strtod(j.c_str() + p + key.size() + 3, nullptr);
+}
+}  // namespace
+
+TEST_CASE("a training spec with micro_batch, recompute, zero and tp_overlap axes runs, as estimate does") {
+  ::setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+  const std::string dir = tmpdir();
+  const std::string spec = kSrc + "/tests/sweeps/train-plan.toml";
+  const CliResult a = run_podperf("sweep " + spec + " -o " + dir + "/t1.h5 --threads 1 --chunk 10", dir);
+  const CliResult b = run_podperf("sweep " + spec + " -o " + dir + "/t2.h5 --threads 2 --chunk 10", dir);
+  REQUIRE(a.rc == 0);
+  REQUIRE(b.rc == 0);
+  // 3 micro-batches x 2 recompute x 2 ZeRO x 2 TP overlap x 2 prices = 48 points; the price does not
+  // change an estimate: 24 performance keys of two consecutive points each, evaluated once each
+  // (chunks of 10 points never split a pair; the last chunk holds 8).
+  CHECK(a.out.find("48 points (48 rows, 24 distinct evaluations, 0 skipped)") != std::string::npos);
+  CHECK(slurp(dir + "/t1.h5") == slurp(dir + "/t2.h5"));
+  const std::string f = dir + "/t1.h5";
+  const auto tok = read_f64(f, "/metrics/tokens_per_s"), step = read_f64(f, "/metrics/step_time_s"),
+             mem = read_f64(f, "/metrics/memory_gb_per_chip"), usd = read_f64(f, "/metrics/usd_per_mtok"),
+             mb = read_f64(f, "/axes/micro_batch"), zero = read_f64(f, "/axes/zero");
+  const auto reason = read_i8(f, "/reason");
+  REQUIRE(tok.size() == 48);
+  for (std::size_t i = 0; i < 48; ++i) {
+    CAPTURE(i);
+    // Point order, last axis fastest: micro-batch, recompute, ZeRO, TP overlap, price.
+    CHECK(mb[i] == (i < 16 ? 1 : i < 32 ? 2 : 3));
+    CHECK(zero[i] == ((i / 4) % 2 ? 3 : 1));
+    // 4 sequences per replica do not split into micro-batches of 3.
+    CHECK(reason[i] == (mb[i] == 3 ? static_cast<std::int8_t>(Reason::batch_divides) : 0));
+    if (mb[i] == 3) CHECK(std::isnan(tok[i]));
+  }
+  // Point 23: micro-batch 2, selective recompute, ZeRO-3, pipelined TP overlap, 0.10 USD/kWh; the
+  // same plan through the estimate command's flags (DP = 4,608 / 64, global batch 4 x 72).
+  const CliResult e = run_podperf("estimate --system 64xgb200-nvl72 --model llama3-405b --mode train --tp 8 --pp 8 --dp 72 "
+                                  "--batch 288 --micro-batch 2 --recompute selective --zero 3 --tp-overlap pipelined "
+                                  "--seq 8192 --json");
+  REQUIRE(e.rc == 0);
+  CHECK(tok[23] == doctest::Approx(json_value(e.out, "tokens_per_s")).epsilon(1e-9));
+  CHECK(step[23] == doctest::Approx(json_value(e.out, "step_time_s")).epsilon(1e-9));
+  // The price changes the cost, not the plan: tokens/s equal, and the cost rises with the price.
+  CHECK(tok[22] == tok[23]);
+  CHECK(usd[23] > usd[22]);
+  // ZeRO-3 shards the weights, gradients and optimizer state: less memory per chip than ZeRO-1.
+  CHECK(mem[20] < mem[16]);
+  ::unsetenv("SOURCE_DATE_EPOCH");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a chunk the threads deflate is the chunk HDF5's own filter pipeline writes") {
+  // The sweep writes whole chunks pre-filtered (H5Dwrite_chunk); the library, given the same rows
+  // and the same filters (shuffle, deflate 1), must store the same bytes.
+  const std::string dir = tmpdir();
+  const CliResult r = run_podperf("sweep " + kSrc + "/tests/sweeps/train-plan.toml -o " + dir + "/s.h5 --chunk 16", dir);
+  REQUIRE(r.rc == 0);
+  const std::vector<double> tok = read_f64(dir + "/s.h5", "/metrics/tokens_per_s");
+  H5::H5File ref(dir + "/ref.h5", H5F_ACC_TRUNC);
+  const hsize_t n = tok.size(), chunk = 16;
+  H5::DSetCreatPropList plist;
+  plist.setChunk(1, &chunk);
+  plist.setShuffle();
+  plist.setDeflate(1);
+  H5::DataSet d = ref.createDataSet("x", H5::PredType::IEEE_F64LE, H5::DataSpace(1, &n), plist);
+  d.write(tok.data(), H5::PredType::NATIVE_DOUBLE);
+  ref.flush(H5F_SCOPE_GLOBAL);
+  H5::H5File ours(dir + "/s.h5", H5F_ACC_RDONLY);
+  H5::DataSet o = ours.openDataSet("/metrics/tokens_per_s");
+  for (hsize_t at = 0; at < n; at += chunk) {  // 48 rows: three whole chunks
+    CAPTURE(at);
+    hsize_t size_a = 0, size_b = 0;
+    REQUIRE(H5Dget_chunk_storage_size(o.getId(), &at, &size_a) >= 0);
+    REQUIRE(H5Dget_chunk_storage_size(d.getId(), &at, &size_b) >= 0);
+    REQUIRE(size_a == size_b);
+    std::vector<unsigned char> x(size_a), y(size_b);
+    std::uint32_t fa = 1, fb = 1;
+    REQUIRE(H5Dread_chunk(o.getId(), H5P_DEFAULT, &at, &fa, x.data()) >= 0);
+    REQUIRE(H5Dread_chunk(d.getId(), H5P_DEFAULT, &at, &fb, y.data()) >= 0);
+    CHECK(fa == 0);
+    CHECK(fb == 0);
+    CHECK(x == y);
+  }
+  fs::remove_all(dir);
 }
