@@ -82,14 +82,20 @@ struct Chip {
 //   two_micro_batch: the batch splits in two halves; each half's communication runs under the other
 //     half's compute, so a layer takes 2 max(compute(T/2), comm(T/2)), each half reading the weights
 //     again (DeepSeek profile-data, open-infra-index day 6; SGLang two-batch overlap, LMSYS 2025-05-05).
+//   two_stream (decode; prefill as two_micro_batch): two micro-batches on two concurrent streams that
+//     split the compute units, the attention block on a fraction a of them and the MoE block with its
+//     dispatch and combine on the rest, so a layer takes
+//     2 max(attention(T/2) on a, MoE(T/2) on 1 - a + comm(T/2)), each stream's launches overlapping the
+//     other's (CloudMatrix-Infer's microbatch decode pipeline, Zuo et al., arXiv 2506.12708, sec. 4).
 //   streams: a fraction hidden_frac of the communication runs on its own stream under compute.
-enum class OverlapScheme { streams, two_micro_batch };
+enum class OverlapScheme { streams, two_micro_batch, two_stream };
 enum class StackRole { serving, training };
 struct Stack {
   std::string id, name;
   StackRole role = StackRole::serving;
   OverlapScheme scheme = OverlapScheme::streams;
   double hidden_frac = 0;        // streams: fraction of communication hidden behind compute
+  double attention_stream_units = 0;  // two_stream: fraction of compute units of the attention stream
   // Fraction of the chip's compute units the dispatch/combine kernels hold while they overlap
   // compute (DeepEP normal kernels: 24 of 132 H800 SMs; its low-latency kernels hold none), in
   // prefill and in decode: compute under overlap runs at (1 - units) of its speed.

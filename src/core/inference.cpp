@@ -107,6 +107,12 @@ struct Acc {
     busy_s += body + t.overhead_s * times;
     flops += o.flops * times;
   }
+  // Removes an accumulation (the part of this one recorded before a point).
+  void sub(const Acc& o) {
+    for (int i = 0; i < kParts; ++i) part[i] -= o.part[i];
+    busy_s -= o.busy_s;
+    flops -= o.flops;
+  }
   // Adds another accumulation `times` over (e.g. one layer for every layer of its kind).
   void add(const Acc& o, double times = 1) {
     for (int i = 0; i < kParts; ++i) part[i] += o.part[i] * times;
@@ -153,8 +159,10 @@ double experts_hit(double e, double E, double k, double N) {
 // (per DP group); decode reads a KV cache of `ctx` tokens, prefill attends causally over `ctx` = the
 // prompt length.
 struct Block {
-  Acc comp;
+  Acc comp;          // every operator of the layer
+  Acc ffn;           // those of the FFN / MoE block alone
   double tp_s = 0, ep_s = 0;
+  double tp_ffn_s = 0;  // the FFN block's share of tp_s
 };
 Block block(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, Attention kind,
             bool moe_layer, bool decode, double T, double seqs, double ctx, double draft) {
@@ -174,6 +182,8 @@ Block block(const System& s, const Model& m, const InferenceSetup& x, const Para
   for (int i = 0; i < at.n; ++i) comp.op(s, at.op[i]);
   if (p.tp > 1) b.tp_s += collective(s, Coll::all_reduce, p.tp, T * h * B(a)).time_s;
   // FFN block: residual add, norm, then the FFN; SwiGLU reads gate and up, writes one (3 FLOPs).
+  const Acc before_ffn = comp;
+  const double tp_before_ffn = b.tp_s;
   comp.op(s, ops::elementwise(T * h, 2, 1, 1, a));
   comp.op(s, ops::elementwise(T * h, 1, 1, 4, a));
   if (!moe_layer) {
@@ -205,6 +215,9 @@ Block block(const System& s, const Model& m, const InferenceSetup& x, const Para
     }
     if (p.tp > 1) b.tp_s += collective(s, Coll::all_gather, p.tp, T * h * B(a)).time_s;
   }
+  b.ffn = comp;
+  b.ffn.sub(before_ffn);
+  b.tp_ffn_s = b.tp_s - tp_before_ffn;
   return b;
 }
 
@@ -216,9 +229,33 @@ Block block(const System& s, const Model& m, const InferenceSetup& x, const Para
 // compute (the stack's, by phase); with nothing to hide, compute runs on every unit.
 void layer(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, Attention kind,
            bool moe_layer, bool decode, double T, double seqs, double ctx, double draft, Acc& acc) {
-  const bool halves = x.overlap < 0 && s.stack.scheme == OverlapScheme::two_micro_batch && T >= 2 &&
+  const bool halves = x.overlap < 0 && s.stack.scheme != OverlapScheme::streams && T >= 2 &&
                       (p.tp > 1 || (moe_layer && p.ep > 1));
   const double u = decode ? s.stack.comm_units_decode : s.stack.comm_units_prefill;
+  if (halves && decode && s.stack.scheme == OverlapScheme::two_stream) {
+    const Block h = block(s, m, x, p, kind, moe_layer, decode, T / 2, seqs / 2, ctx, draft);
+    auto at = [](const Acc& c, Part q) { return c.part[static_cast<int>(q)]; };
+    // A stream's time on a fraction f of the units: its compute slows by 1/f; HBM and launches do not.
+    auto on = [&](const Acc& c, double f) { return at(c, Part::compute) / f + at(c, Part::memory) + at(c, Part::overhead); };
+    Acc attn = h.comp;
+    attn.sub(h.ffn);
+    const double a = s.stack.attention_stream_units;
+    const double t_attn = on(attn, a) + (h.tp_s - h.tp_ffn_s);
+    const double t_moe = on(h.ffn, 1 - a) + h.tp_ffn_s + h.ep_s;
+    const double layer_s = 2 * std::max(t_attn, t_moe), alone = 2 * h.comp.total();
+    const double comm = h.tp_s + h.ep_s;
+    // The breakdown: operator parts scaled to the time left after the exposed communication.
+    const double exposed_comm = std::min(2 * comm, std::max(0.0, layer_s - alone));
+    Acc ops = h.comp;
+    const double scale = alone > 0 ? (layer_s - exposed_comm) / alone : 0;
+    for (double& v : ops.part) v *= scale;
+    acc.add(ops, 2);
+    if (comm > 0) {
+      acc.part[static_cast<int>(Part::tp_comm)] += exposed_comm * h.tp_s / comm;
+      acc.part[static_cast<int>(Part::ep_comm)] += exposed_comm * h.ep_s / comm;
+    }
+    return;
+  }
   if (halves) {
     const Block h = block(s, m, x, p, kind, moe_layer, decode, T / 2, seqs / 2, ctx, draft);
     const double slow = 1 / (1 - u);

@@ -62,7 +62,12 @@ bool parse_format(const std::string& s, Format& out) {
 }
 
 const char* to_string(OverlapScheme s) {
-  return s == OverlapScheme::two_micro_batch ? "two-micro-batch" : "streams";
+  switch (s) {
+    case OverlapScheme::two_micro_batch: return "two-micro-batch";
+    case OverlapScheme::two_stream: return "two-stream";
+    case OverlapScheme::streams: return "streams";
+  }
+  return "?";
 }
 
 const char* to_string(StackRole r) { return r == StackRole::training ? "training" : "serving"; }

@@ -42,6 +42,8 @@ void check_shape(const Record& r) {
   if (r.entity == "chip" && r.has("specs.idle_w") && r.has("specs.tdp_w") && num("specs.idle_w") > num("specs.tdp_w"))
     fail("specs.idle_w", "specs.idle_w", "idle power (" + io::fmt_num(num("specs.idle_w")) + " W) exceeds tdp_w (" +
                                              io::fmt_num(num("specs.tdp_w")) + " W)");
+  if (r.entity == "stack" && r.str("overlap.scheme") == "two-stream" && !r.has("overlap.attention_stream_units"))
+    fail("overlap.scheme", "overlap.attention_stream_units", "missing (required with scheme two-stream)");
   if (r.entity != "system") return;
   const double chips = num("specs.chips");
   if (std::fmod(chips, num("specs.nodes")) != 0)
@@ -412,7 +414,11 @@ Stack Hwdb::stack(const std::string& id, const Pick& p) const {
   st.id = r.id;
   st.name = r.str("name");
   st.role = r.str("role") == "training" ? StackRole::training : StackRole::serving;
-  st.scheme = r.str("overlap.scheme") == "two-micro-batch" ? OverlapScheme::two_micro_batch : OverlapScheme::streams;
+  const std::string scheme = r.str("overlap.scheme");
+  st.scheme = scheme == "two-micro-batch" ? OverlapScheme::two_micro_batch
+              : scheme == "two-stream"    ? OverlapScheme::two_stream
+                                          : OverlapScheme::streams;
+  st.attention_stream_units = r.has("overlap.attention_stream_units") ? p.get(r, "overlap.attention_stream_units") : 0;
   st.hidden_frac = p.get(r, "overlap.hidden_frac");
   st.comm_units_prefill = p.get(r, "overlap.comm_units_prefill");
   st.comm_units_decode = p.get(r, "overlap.comm_units_decode");

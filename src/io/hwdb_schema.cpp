@@ -10,7 +10,7 @@ const std::vector<std::string> kTopologyUp = {"switch", "clos2", "fullmesh"};
 const std::vector<std::string> kTopologyOut = {"clos"};
 const std::vector<std::string> kMedium = {"copper", "optical"};
 const std::vector<std::string> kYieldModel = {"murphy", "poisson"};
-const std::vector<std::string> kOverlapScheme = {"two-micro-batch", "streams"};
+const std::vector<std::string> kOverlapScheme = {"two-micro-batch", "two-stream", "streams"};
 const std::vector<std::string> kStackRole = {"serving", "training"};
 
 // Scale-out fabric fields, shared by systems (per supernode) and clusters (between supernodes).
@@ -163,6 +163,7 @@ FileSchema stack_schema() {
               {"", "notes", T::text, false, ""},
               {"overlap", "scheme", T::choice, true, "", 0, kOverlapScheme},
               {"overlap", "hidden_frac", T::nonneg_frac, true, "fraction of communication hidden (scheme streams)"},
+              {"overlap", "attention_stream_units", T::fraction, false, "fraction of compute units of the attention stream (scheme two-stream)"},
               {"overlap", "comm_units_prefill", T::nonneg_frac, true, "fraction of compute units held by communication kernels in prefill"},
               {"overlap", "comm_units_decode", T::nonneg_frac, true, "fraction of compute units held by communication kernels in decode"},
               {"host", "step_overhead_ms", T::nonneg, true, "ms of host and framework time per forward pass", 100},
