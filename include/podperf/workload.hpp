@@ -13,6 +13,11 @@
 namespace podperf {
 
 enum class Mode { prefill, decode, serve, train };
+
+// Expected distinct experts hit on one chip holding e of the E routed experts when N tokens each pick
+// k distinct experts of E uniformly: a given expert escapes one token with probability 1 - k/E, so
+// e (1 - (1 - k/E)^N). Decode with few tokens reads only these experts' weights.
+double experts_hit(double e, double E, double k, double N) noexcept;
 const char* to_string(Mode m);
 
 struct Parallel {

@@ -17,6 +17,10 @@
 
 namespace podperf {
 
+double experts_hit(double e, double E, double k, double N) noexcept {
+  return E > 0 ? e * (1 - std::pow(std::max(0.0, 1 - k / E), N)) : e;
+}
+
 const char* to_string(Mode m) {
   switch (m) {
     case Mode::prefill: return "prefill";
@@ -146,13 +150,6 @@ double moe_all_to_all(const System& s, int ep, double tokens, double k, double b
   const double out = topo::all_to_all_kernel_s(s.scaleout, ep - cps, tokens * remote * bytes);
   const double up = collective(s, Coll::all_to_all, cps, tokens * k * bytes).time_s;
   return std::max(out, up);
-}
-
-// Expected distinct experts hit on one chip holding e of the E routed experts when N tokens each
-// pick k of E (uniform routing): e (1 - (1 - k/E)^N). Decode with few tokens reads only these
-// experts' weights.
-double experts_hit(double e, double E, double k, double N) {
-  return E > 0 ? e * (1 - std::pow(std::max(0.0, 1 - k / E), N)) : e;
 }
 
 // One transformer layer's operators and communication on one chip for T tokens of `seqs` sequences
