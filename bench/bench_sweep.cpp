@@ -5,12 +5,14 @@
 //   the HDF5 write-only floor, 1 and 2 threads: the same number of rows, copied from eight chunks of
 //     the sweep evaluated beforehand, packed and written as a sweep writes them (write_sweep);
 //   end to end, 1 and 2 threads: evaluation plus writing, rows/s and the ratio to the floor;
-//   the 1 -> 2 thread ratios of evaluation alone and of end to end; peak RSS of this process.
+//   the 1 -> 2 thread ratios of evaluation alone and of end to end, beside the same ratio of a fixed
+//   arithmetic loop (what the machine allows when other work holds its cores); peak RSS.
 #include <omp.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -25,6 +27,28 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// The machine's own 1 -> 2 thread ratio: a fixed arithmetic loop split over 1 and 2 threads. On a
+// machine whose cores other work holds, no program scales better than this.
+double machine_ratio() {
+  auto run = [](int threads) {
+    const long n = 100'000'000 / threads;
+    std::vector<double> out(static_cast<std::size_t>(threads));
+    const auto t0 = Clock::now();
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&out, n, t] {
+        double s = 0;
+        for (long i = 0; i < n; ++i) s += std::sqrt(double(i) * 1.0001);
+        out[static_cast<std::size_t>(t)] = s;
+      });
+    for (auto& t : pool) t.join();
+    volatile double sink = out[0];
+    (void)sink;
+    return seconds_since(t0);
+  };
+  return run(1) / run(2);
+}
 
 // Evaluation alone, as a sweep runs it: `threads` threads each evaluate whole chunks. Returns the
 // seconds and adds the distinct evaluations to `evals`.
@@ -60,6 +84,7 @@ int main(int argc, char** argv) {
   std::printf("sweep %s: %llu points, %zu axes, %zu metrics, chunk %llu, %d cores online\n", spec.id.c_str(),
               static_cast<unsigned long long>(total), spec.axes.size(), spec.metrics.size(),
               static_cast<unsigned long long>(chunk), omp_get_num_procs());
+  std::printf("machine: a fixed arithmetic loop on 1 -> 2 threads: %.2fx\n", machine_ratio());
   double eval_s[3] = {};
   std::uint64_t evals = 0;
   for (int threads : {1, 2}) {
