@@ -218,7 +218,8 @@ Block block(const System& s, const Model& m, const InferenceSetup& x, const Para
   return b;
 }
 
-// One layer with its communication placed as the stack does it:
+// One layer with its communication placed as the stack does it (the micro-batch schemes only where
+// they beat one pass):
 //   two-micro-batch: 2 max(compute(T/2) / (1 - u), comm(T/2)) -- each half's communication under the
 //     other half's compute, the weights read by both halves (needs two halves: at least 2 tokens);
 //   streams (or an explicit --overlap f): exposed = comm (1 - f) + max(0, comm f - compute / (1 - u)),
@@ -226,11 +227,33 @@ Block block(const System& s, const Model& m, const InferenceSetup& x, const Para
 // compute (the stack's, by phase); with nothing to hide, compute runs on every unit.
 void layer(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, Attention kind,
            bool moe_layer, bool decode, double T, double seqs, double ctx, double draft, Acc& acc) {
+  const double u = decode ? s.stack.comm_units_decode : s.stack.comm_units_prefill;
+  // One pass: a side stream hides a fraction f (none for a micro-batch scheme).
+  Acc whole;
+  {
+    const Block b = block(s, m, x, p, kind, moe_layer, decode, T, seqs, ctx, draft);
+    const double comm = b.tp_s + b.ep_s;
+    const double f = x.overlap >= 0 ? x.overlap
+                     : s.stack.scheme == OverlapScheme::streams ? s.stack.hidden_frac
+                                                                : 0;
+    const double slow = comm > 0 && f > 0 ? 1 / (1 - u) : 1;
+    whole.add(b.comp, slow);
+    const double share = comm > 0 ? exposed(comm, b.comp.total() * slow, f) / comm : 0;
+    whole.part[static_cast<int>(Part::tp_comm)] += b.tp_s * share;
+    whole.part[static_cast<int>(Part::ep_comm)] += b.ep_s * share;
+  }
   const bool halves = x.overlap < 0 && s.stack.scheme != OverlapScheme::streams && T >= 2 &&
                       (p.tp > 1 || (moe_layer && p.ep > 1));
-  const double u = decode ? s.stack.comm_units_decode : s.stack.comm_units_prefill;
-  if (halves && decode && s.stack.scheme == OverlapScheme::two_stream) {
-    const Block h = block(s, m, x, p, kind, moe_layer, decode, T / 2, seqs / 2, ctx, draft);
+  if (!halves) {
+    acc.add(whole);
+    return;
+  }
+  // Two micro-batches of T/2; the stack runs them where they pay (at a few tokens per chip the
+  // doubled launches and kernel latencies can outweigh the overlap, and the one pass is kept).
+  const Block h = block(s, m, x, p, kind, moe_layer, decode, T / 2, seqs / 2, ctx, draft);
+  const double comm = h.tp_s + h.ep_s;
+  Acc split;
+  if (decode && s.stack.scheme == OverlapScheme::two_stream) {
     auto at = [](const Acc& c, Part q) { return c.part[static_cast<int>(q)]; };
     // A stream's time on a fraction f of the units: its compute slows by 1/f; HBM and launches do not.
     auto on = [&](const Acc& c, double f) { return at(c, Part::compute) / f + at(c, Part::memory) + at(c, Part::overhead); };
@@ -240,39 +263,25 @@ void layer(const System& s, const Model& m, const InferenceSetup& x, const Paral
     const double t_attn = on(attn, a) + (h.tp_s - h.tp_ffn_s);
     const double t_moe = on(h.ffn, 1 - a) + h.tp_ffn_s + h.ep_s;
     const double layer_s = 2 * std::max(t_attn, t_moe), alone = 2 * h.comp.total();
-    const double comm = h.tp_s + h.ep_s;
     // The breakdown: operator parts scaled to the time left after the exposed communication.
     const double exposed_comm = std::min(2 * comm, std::max(0.0, layer_s - alone));
     Acc ops = h.comp;
     const double scale = alone > 0 ? (layer_s - exposed_comm) / alone : 0;
     for (double& v : ops.part) v *= scale;
-    acc.add(ops, 2);
+    split.add(ops, 2);
     if (comm > 0) {
-      acc.part[static_cast<int>(Part::tp_comm)] += exposed_comm * h.tp_s / comm;
-      acc.part[static_cast<int>(Part::ep_comm)] += exposed_comm * h.ep_s / comm;
+      split.part[static_cast<int>(Part::tp_comm)] += exposed_comm * h.tp_s / comm;
+      split.part[static_cast<int>(Part::ep_comm)] += exposed_comm * h.ep_s / comm;
     }
-    return;
-  }
-  if (halves) {
-    const Block h = block(s, m, x, p, kind, moe_layer, decode, T / 2, seqs / 2, ctx, draft);
+  } else {
     const double slow = 1 / (1 - u);
-    const double comp = h.comp.total() * slow, comm = h.tp_s + h.ep_s;
-    acc.add(h.comp, 2 * slow);
+    const double comp = h.comp.total() * slow;
+    split.add(h.comp, 2 * slow);
     const double share = comm > 0 ? 2 * std::max(0.0, comm - comp) / comm : 0;  // exposed / comm
-    acc.part[static_cast<int>(Part::tp_comm)] += h.tp_s * share;
-    acc.part[static_cast<int>(Part::ep_comm)] += h.ep_s * share;
-    return;
+    split.part[static_cast<int>(Part::tp_comm)] += h.tp_s * share;
+    split.part[static_cast<int>(Part::ep_comm)] += h.ep_s * share;
   }
-  const Block b = block(s, m, x, p, kind, moe_layer, decode, T, seqs, ctx, draft);
-  const double comm = b.tp_s + b.ep_s;
-  const double f = x.overlap >= 0 ? x.overlap
-                   : s.stack.scheme == OverlapScheme::streams ? s.stack.hidden_frac
-                                                              : 0;
-  const double slow = comm > 0 && f > 0 ? 1 / (1 - u) : 1;
-  acc.add(b.comp, slow);
-  const double share = comm > 0 ? exposed(comm, b.comp.total() * slow, f) / comm : 0;
-  acc.part[static_cast<int>(Part::tp_comm)] += b.tp_s * share;
-  acc.part[static_cast<int>(Part::ep_comm)] += b.ep_s * share;
+  acc.add(split.total() < whole.total() ? split : whole);
 }
 
 // A forward pass of the whole model (all pp stages, one micro-batch each) on one chip's share.
