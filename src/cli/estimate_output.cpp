@@ -122,7 +122,7 @@ void print_estimate(std::ostream& os, const System& sys, const Model& m, const W
     os << (x.default_eplb ? ", default EPLB" : "") << "\n  stack: " << sys.stack.id << " (" << sys.stack.name << "): ";
     if (x.overlap >= 0) os << "overlap " << num(x.overlap, 2) << " (--overlap)";
     else if (sys.stack.scheme == OverlapScheme::streams) os << "overlap " << num(sys.stack.hidden_frac, 2) << " on a side stream";
-    else os << "two-micro-batch overlap";
+    else os << to_string(sys.stack.scheme) << " overlap";
     os << ", host " << num(sys.stack.step_overhead_ms, 3) << " ms per pass, launch " << num(sys.stack.launch_us, 3)
        << " us per operator\n";
     if (e.mode == Mode::serve && (x.prefill.chips() > 1 || x.prefill.tp > 1))

@@ -178,9 +178,14 @@ TEST_CASE("SIGKILL at random moments leaves a readable file with the rows it cla
                  d + "; kill -9 $pid; wait $pid) 2>/dev/null").c_str());
     if (!fs::exists(out + ".part")) continue;  // finished before the kill, or killed before it began
     // Killed before the file's first checkpoint: resume refuses and leaves it as it was.
+    // (A file cut short before its superblock is complete does not even open.)
     if (!H5::H5File::isHdf5(out + ".part") || [&] {
-          H5::H5File p(out + ".part", H5F_ACC_RDONLY);
-          return !p.openGroup("/").attrExists("rows_written");
+          try {
+            H5::H5File p(out + ".part", H5F_ACC_RDONLY);
+            return !p.openGroup("/").attrExists("rows_written");
+          } catch (const H5::Exception&) {
+            return true;
+          }
         }()) {
       const std::string before = slurp(out + ".part");
       CHECK(WEXITSTATUS(std::system((bin + " sweep " + spec + " -o " + out + " --quiet --resume 2>/dev/null").c_str())) == 2);
