@@ -124,11 +124,11 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
       j["rms_log_error"] = r.rms_log;
       const auto [med, mx] = median_max(r.error, cases);
       j["median_abs_error"] = med;
-      j["max_abs_error"] = mx;
+      j["max_abs_error"] = mx < 1e8 ? Json(mx) : Json();  // null: a case has no prediction
       if (!o->no_loo) {
         const auto [lmed, lmx] = median_max(r.loo_error, cases);
         j["loo_median_abs_error"] = lmed;
-        j["loo_max_abs_error"] = lmx;
+        j["loo_max_abs_error"] = lmx < 1e8 ? Json(lmx) : Json();
       }
       std::cout << j.dump() << '\n';
     } else {
@@ -150,11 +150,18 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
         c.row({r.case_ids[i], pct(r.error[i]), i < r.loo_error.size() ? pct(r.loo_error[i]) : "-"});
       c.print(std::cout);
       std::cout << "rms log error " << fmt(r.rms_log) << '\n';
+      // A case without a prediction counts as the largest error and is named as such.
+      auto largest = [&](double e, const std::vector<double>& errs) {
+        if (e < 1e8) return pct(e).substr(1);
+        int none = 0;
+        for (std::size_t i = 0; i < errs.size() && i < cases.size(); ++i) none += !cases[i].micro() && !std::isfinite(errs[i]);
+        return std::to_string(none) + " case(s) without a prediction";
+      };
       const auto [med, mx] = median_max(r.error, cases);
-      std::cout << "system-level cases: in-sample median |error| " << pct(med).substr(1) << ", max " << pct(mx).substr(1);
+      std::cout << "system-level cases: in-sample median |error| " << pct(med).substr(1) << ", max " << largest(mx, r.error);
       if (!o->no_loo) {
         const auto [lmed, lmx] = median_max(r.loo_error, cases);
-        std::cout << "; leave-one-out median " << pct(lmed).substr(1) << ", max " << pct(lmx).substr(1);
+        std::cout << "; leave-one-out median " << pct(lmed).substr(1) << ", max " << largest(lmx, r.loo_error);
       }
       std::cout << '\n';
     }

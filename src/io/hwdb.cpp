@@ -418,7 +418,7 @@ Stack Hwdb::stack(const std::string& id, const Pick& p) const {
   st.scheme = scheme == "two-micro-batch" ? OverlapScheme::two_micro_batch
               : scheme == "two-stream"    ? OverlapScheme::two_stream
                                           : OverlapScheme::streams;
-  st.attention_stream_units = r.has("overlap.attention_stream_units") ? p.get(r, "overlap.attention_stream_units") : 0;
+  st.attention_stream_units = p.get(r, "overlap.attention_stream_units");  // 0 when absent
   st.hidden_frac = p.get(r, "overlap.hidden_frac");
   st.comm_units_prefill = p.get(r, "overlap.comm_units_prefill");
   st.comm_units_decode = p.get(r, "overlap.comm_units_decode");
