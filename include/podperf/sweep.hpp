@@ -40,6 +40,23 @@ struct SweepContext {
 
 SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb& models);
 
+// What the per-point pass reads of a slot's estimate (a quarter of an Estimate's bytes).
+struct SlotResult {
+  Reason reason = Reason::ok;
+  Mode mode = Mode::decode;
+  int chips = 0, instance_chips = 0, batch = 0;  // chips: the plan's (train) or the instance's
+  double tokens_per_s = 0, tokens_per_s_per_chip = 0, tokens_per_s_per_user = 0;
+  double tpot_s = 0, ttft_s = 0, step_time_s = 0, mfu = 0, memory_gb = 0, activity = 0;
+  SlotResult() = default;
+  explicit SlotResult(const Estimate& e)
+      : reason(e.reason), mode(e.mode), chips(e.mode == Mode::train ? e.par.chips() : e.instance_chips),
+        instance_chips(e.instance_chips), batch(e.batch), tokens_per_s(e.tokens_per_s),
+        tokens_per_s_per_chip(e.tokens_per_s_per_chip), tokens_per_s_per_user(e.tokens_per_s_per_user),
+        tpot_s(e.tpot_s), ttft_s(e.ttft_s), step_time_s(e.step_time_s), mfu(e.mfu), memory_gb(e.mem.used()),
+        activity(e.activity) {}
+  bool fits() const { return reason == Reason::ok; }
+};
+
 struct ChunkBuffers {
   std::uint64_t first = 0, count = 0;   // points [first, first + count)
   std::vector<std::uint64_t> point;     // global point index per kept row
@@ -60,7 +77,7 @@ struct ChunkBuffers {
   std::vector<int> table_slot;
   std::vector<std::uint32_t> table_gen;
   std::uint32_t gen = 0;
-  std::vector<Estimate> est;            // per slot
+  std::vector<SlotResult> est;          // per slot
   void reserve(const SweepSpec& s, std::size_t n);
 };
 

@@ -13,6 +13,7 @@
 namespace podperf {
 
 enum class Mode { prefill, decode, serve, train };
+class TrainMemo;
 
 // Expected distinct experts hit on one chip holding e of the E routed experts when N tokens each pick
 // k distinct experts of E uniformly: a given expert escapes one token with probability 1 - k/E, so
@@ -170,8 +171,9 @@ Estimate estimate_decode(const System& s, const Model& m, const InferenceSetup& 
 Estimate estimate_serve(const System& s, const Model& m, const InferenceSetup& x);
 Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x);
 // As estimate_train; with `stop_early` a plan that cannot run (or does not fit) returns before its
-// step time is computed (breakdown empty), as the plan search needs.
-Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, bool stop_early);
+// step time is computed (breakdown empty), as the plan search needs. `memo` (may be null) holds the
+// layer costs of plans already seen (training_memo.hpp): the result is the same with or without it.
+Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, bool stop_early, TrainMemo* memo = nullptr);
 
 // Runs the workload's mode (and the plan search when asked).
 Estimate run_workload(const System& s, const Model& m, const Workload& w);

@@ -1,4 +1,5 @@
 #include "podperf/plan.hpp"
+#include "podperf/training_memo.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -106,6 +107,7 @@ TrainingSearch search_training_plans(const System& s, const Model& m, const Trai
   };
   static constexpr int kInterleave[] = {1, 2, 3, 4, 6, 8};
   TrainingSetup x = base;
+  TrainMemo memo;  // layer costs shared by the plans that differ only in PP, DP, ZeRO, recomputation, interleave
   const int tp_max = std::min(s.chips_per_supernode, 64);
   // A pinned dimension takes its one value; a free one runs over powers of two up to its bound.
   auto first = [](int pin) { return pin > 0 ? pin : 1; };
@@ -153,7 +155,7 @@ TrainingSearch search_training_plans(const System& s, const Model& m, const Trai
                   for (int sp = 1; sp >= 0; --sp) {
                     if ((pins.sp >= 0 && pins.sp != sp) || (tp == 1 && sp == 0)) continue;
                     x.sequence_parallel = sp == 1;
-                    const Estimate e = train_step(s, m, x, true);
+                    const Estimate e = train_step(s, m, x, true, &memo);
                     ++out.evaluated;
                     if (!e.fits()) {
                       reject(e.reason);

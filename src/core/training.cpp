@@ -40,6 +40,7 @@
 
 #include "podperf/operators.hpp"
 #include "podperf/topology.hpp"
+#include "podperf/training_memo.hpp"
 #include "podperf/workload.hpp"
 
 namespace podperf {
@@ -73,31 +74,20 @@ namespace {
 
 constexpr Precision kAct = Precision::bf16;  // activations between operators
 
-// Operator times of one pass, split as in the breakdown.
-struct Pass {
-  double compute = 0, memory = 0, overhead = 0, flops = 0;
-  double total() const { return compute + memory + overhead; }
-  void add(const OpTime& t, double op_flops) {
-    (t.compute_s >= t.memory_s ? compute : memory) += std::max(t.compute_s, t.memory_s);
-    overhead += t.overhead_s;
-    flops += op_flops;
-  }
-  void add(const Pass& p, double times) {
-    compute += p.compute * times;
-    memory += p.memory * times;
-    overhead += p.overhead * times;
-    flops += p.flops * times;
-  }
-};
+using Pass = PassCost;
+using Layer = LayerCost;
 
-// One layer, one micro-batch, one chip: forward, backward, the attention core's forward (what
-// selective recomputation repeats), the GEMMs (TP overlap window) and forward communication.
-struct Layer {
-  Pass fwd, bwd, sel_fwd;  // sel_fwd: what selective recomputation repeats
-  double gemm_s = 0;        // forward + backward GEMM time
-  double attn_s = 0;        // attention core forward + backward (ring-attention window)
-  double tp_s = 0, ep_s = 0, cp_s = 0;  // forward-pass communication
-};
+void add(Pass& p, const OpTime& t, double op_flops) {
+  (t.compute_s >= t.memory_s ? p.compute : p.memory) += std::max(t.compute_s, t.memory_s);
+  p.overhead += t.overhead_s;
+  p.flops += op_flops;
+}
+void add(Pass& p, const Pass& q, double times) {
+  p.compute += q.compute * times;
+  p.memory += q.memory * times;
+  p.overhead += q.overhead * times;
+  p.flops += q.flops * times;
+}
 
 // Collective among n ranks spaced `stride` chips apart: m = cps / stride of them share a supernode.
 // Inside one supernode: the scale-up collective; beyond: hierarchical as in collective() (scale-up
@@ -131,10 +121,10 @@ void fwd_bwd(const System& s, Layer& l, const Op& o, double bf, double bb, bool 
   b.bytes *= bb;
   const double launch = s.train_stack.launch_us;
   const OpTime tf = roofline(s.chip, o, launch), tb = roofline(s.chip, b, launch);
-  l.fwd.add(tf, o.flops);
-  l.bwd.add(tb, b.flops);
+  add(l.fwd, tf, o.flops);
+  add(l.bwd, tb, b.flops);
   if (gemm) l.gemm_s += std::max(tf.compute_s, tf.memory_s) + std::max(tb.compute_s, tb.memory_s);
-  if (selective) l.sel_fwd.add(tf, o.flops);
+  if (selective) add(l.sel_fwd, tf, o.flops);
   if (attn) l.attn_s += tf.time_s + tb.time_s;
 }
 
@@ -233,6 +223,17 @@ Layer layer_cost(const System& s, const Model& m, const TrainingSetup& x, bool m
   return l;
 }
 
+// The layers of one stage and the LM head with its loss, for one micro-batch on one chip.
+StageCost stage_cost(const System& s, const Model& m, const TrainingSetup& x) {
+  StageCost c;
+  if (m.dense_layers > 0) c.dense = layer_cost(s, m, x, false);
+  if (m.moe_layers() > 0) c.moe = layer_cost(s, m, x, true);
+  const double T = double(x.micro_batch) * x.seq / x.par.cp, vt = double(m.vocab) / x.par.tp;
+  fwd_bwd(s, c.head, ops::gemm(T, vt, m.hidden, x.precision, x.precision, x.precision), 2, 2, true);
+  fwd_bwd(s, c.head, ops::elementwise(T * vt, 2, 1, 5, Precision::fp32), 1, 1);  // softmax cross-entropy
+  return c;
+}
+
 // Exposed part of `comm` when a fraction f of it can run under `window` seconds of compute.
 double hide(double comm, double window, double f) { return comm * (1 - f) + std::max(0.0, comm * f - window); }
 
@@ -258,10 +259,28 @@ double act_bytes_per_token(const Model& m, const TrainingSetup& x, bool moe_laye
 
 }  // namespace
 
+StageCost& TrainMemo::slot(const System& s, const Model& m, const TrainingSetup& x, bool& fresh) {
+  const Key k{&s, &m, x.par.tp, x.par.cp, x.par.ep, x.micro_batch, x.seq, x.redundant_experts,
+              static_cast<std::uint8_t>(x.precision), static_cast<std::uint8_t>(x.attn_kernel),
+              static_cast<std::uint8_t>(x.sequence_parallel)};
+  std::uint64_t h = reinterpret_cast<std::uintptr_t>(&s) ^ (reinterpret_cast<std::uintptr_t>(&m) << 1);
+  for (std::uint64_t v : {std::uint64_t(k.tp), std::uint64_t(k.cp), std::uint64_t(k.ep), std::uint64_t(k.micro_batch),
+                          std::uint64_t(k.seq), std::uint64_t(k.redundant), std::uint64_t(k.precision),
+                          std::uint64_t(k.kernel), std::uint64_t(k.sp)})
+    h = (h ^ v) * 0x100000001B3ull;
+  static_assert(kEntries == 64);
+  Entry& e = entries_[static_cast<std::size_t>((h * 0x9E3779B97F4A7C15ull) >> 58)];  // top 6 bits
+  fresh = !e.used || !(e.key == k);
+  (fresh ? misses : hits) += 1;
+  e.used = true;
+  e.key = k;
+  return e.cost;
+}
+
 Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x) { return train_step(s, m, x, false); }
 
 // `stop_early`: return as soon as the plan cannot run (the plan search skips the step time then).
-Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, bool stop_early) {
+Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, bool stop_early, TrainMemo* memo) {
   Estimate e;
   e.mode = Mode::train;
   const Parallel& p = x.par;
@@ -314,35 +333,33 @@ Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, boo
   if (e.reason != Reason::ok && stop_early) return e;
 
   // One micro-batch through the slowest (last) stage: its layers, the LM head and the loss.
+  bool fresh = true;
+  StageCost local;
+  StageCost& sc = memo ? memo->slot(s, m, x, fresh) : local;
+  if (fresh) sc = stage_cost(s, m, x);
   Pass mb;
   double fwd_mb = 0;  // forward time of the micro-batch (the parameter all-gather's window)
   double gemm_s = 0, attn_s = 0, tp_s = 0, ep_s = 0, cp_s = 0;
   for (int kind = 0; kind < 2; ++kind) {
     const double n = kind ? moe_stage : dense_stage;
     if (n <= 0) continue;
-    const Layer l = layer_cost(s, m, x, kind == 1);
-    mb.add(l.fwd, n * (full ? 2 : 1));
+    const Layer& l = kind ? sc.moe : sc.dense;
+    add(mb, l.fwd, n * (full ? 2 : 1));
     fwd_mb += l.fwd.total() * n;
-    mb.add(l.bwd, n);
-    if (x.recompute == Recompute::selective) mb.add(l.sel_fwd, n);
+    add(mb, l.bwd, n);
+    if (x.recompute == Recompute::selective) add(mb, l.sel_fwd, n);
     gemm_s += l.gemm_s * n;
     attn_s += l.attn_s * n;
     tp_s += l.tp_s * n * (full ? 3 : 2);
     ep_s += l.ep_s * n * (full ? 3 : 2);
     cp_s += l.cp_s * n * (full ? 4 : 3);  // forward K/V; backward K/V and their gradients
   }
-  double head_s = 0;
-  {
-    const double vt = double(m.vocab) / p.tp;
-    Layer head;  // on the last stage only
-    fwd_bwd(s, head, ops::gemm(T, vt, h, x.precision, x.precision, x.precision), 2, 2, true);
-    fwd_bwd(s, head, ops::elementwise(T * vt, 2, 1, 5, Precision::fp32), 1, 1);  // softmax cross-entropy
-    mb.add(head.fwd, 1);
-    fwd_mb += head.fwd.total();
-    mb.add(head.bwd, 1);
-    gemm_s += head.gemm_s;
-    head_s = head.fwd.total() + head.bwd.total();
-  }
+  const Layer& head = sc.head;  // on the last stage only
+  add(mb, head.fwd, 1);
+  fwd_mb += head.fwd.total();
+  add(mb, head.bwd, 1);
+  gemm_s += head.gemm_s;
+  const double head_s = head.fwd.total() + head.bwd.total();
   const double tp_exposed = x.tp_overlap == TpOverlap::pipelined
                                 ? tp_s / p.tp + std::max(0.0, tp_s * (p.tp - 1) / p.tp - gemm_s)
                                 : tp_s;

@@ -13,6 +13,7 @@
 #include "podperf/economics.hpp"
 #include "podperf/error.hpp"
 #include "podperf/plan.hpp"
+#include "podperf/training_memo.hpp"
 
 namespace fs = std::filesystem;
 
@@ -52,6 +53,10 @@ void ChunkBuffers::reserve(const SweepSpec& s, std::size_t n) {
   for (auto& m : metric) m.resize(n);
   reason.resize(n);
   kept.resize(n);
+  perf_key.resize(n);
+  slot.resize(n);
+  slot_point.reserve(n);
+  est.resize(std::max<std::size_t>(1, n));  // at most one slot per point
 }
 
 SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb& models) {
@@ -176,20 +181,48 @@ namespace {
 struct Cursor {
   const SweepContext& ctx;
   std::array<int, kAxes> idx;
+  std::uint64_t perf_key = 0;  // the performance key: the index over every axis but the cost axes
   explicit Cursor(const SweepContext& c) : ctx(c) { idx.fill(-1); }
   void seek(std::uint64_t point) {
     for (auto& a : ctx.spec->axes) {
       const int id = static_cast<int>(a.id);
       idx[id] = static_cast<int>((point / ctx.stride[id]) % a.size());
     }
+    rekey();
   }
   void next() {
     const auto& axes = ctx.spec->axes;
     for (std::size_t a = axes.size(); a-- > 0;) {
-      int& i = idx[static_cast<int>(axes[a].id)];
-      if (++i < static_cast<int>(axes[a].size())) return;
+      const int id = static_cast<int>(axes[a].id);
+      int& i = idx[id];
+      if (++i < static_cast<int>(axes[a].size())) {
+        perf_key += ctx.key_stride[id];
+        return;
+      }
+      perf_key -= static_cast<std::uint64_t>(i - 1) * ctx.key_stride[id];
       i = 0;
     }
+  }
+  // Steps `delta` points forward: the last axis takes it and passes the carry on (a division only
+  // where an axis wraps).
+  void advance(std::uint64_t delta) {
+    const auto& axes = ctx.spec->axes;
+    for (std::size_t a = axes.size(); a-- > 0 && delta > 0;) {
+      int& i = idx[static_cast<int>(axes[a].id)];
+      const std::uint64_t n = axes[a].size(), v = static_cast<std::uint64_t>(i) + delta;
+      if (v < n) {
+        i = static_cast<int>(v);
+        break;
+      }
+      i = static_cast<int>(v % n);
+      delta = v / n;
+    }
+    rekey();
+  }
+  void rekey() {
+    perf_key = 0;
+    for (auto& a : ctx.spec->axes)
+      perf_key += static_cast<std::uint64_t>(idx[static_cast<int>(a.id)]) * ctx.key_stride[static_cast<int>(a.id)];
   }
   double num(AxisId a, double fallback) const {
     const int i = idx[static_cast<int>(a)];
@@ -197,13 +230,23 @@ struct Cursor {
                  : ctx.spec->axes[static_cast<std::size_t>(ctx.axis_pos[static_cast<int>(a)])].values[static_cast<std::size_t>(i)];
   }
   int at(AxisId a) const { return idx[static_cast<int>(a)]; }
-  // The performance key: the index over every axis but the cost axes.
-  std::uint64_t key() const {
-    std::uint64_t k = 0;
-    for (auto& a : ctx.spec->axes) k += static_cast<std::uint64_t>(idx[static_cast<int>(a.id)]) * ctx.key_stride[static_cast<int>(a.id)];
-    return k;
-  }
 };
+
+// Fills points [lo, hi) of the chunk starting at `first` in axis a's column: runs of `stride` points
+// share a value (the value, or the label index of a text axis).
+void fill_axis_column(const SweepContext& ctx, std::size_t a, std::uint64_t first, int lo, int hi, std::vector<double>& col) {
+  const Axis& ax = ctx.spec->axes[a];
+  const std::uint64_t stride = ctx.stride[static_cast<int>(ax.id)], n = ax.size(), at = first + static_cast<std::uint64_t>(lo);
+  std::uint64_t j = (at / stride) % n, left = stride - at % stride;
+  for (int k = lo; k < hi;) {
+    const int len = static_cast<int>(std::min<std::uint64_t>(left, static_cast<std::uint64_t>(hi - k)));
+    const double v = ax.labels.empty() ? ax.values[static_cast<std::size_t>(j)] : static_cast<double>(j);
+    std::fill(col.begin() + k, col.begin() + k + len, v);
+    k += len;
+    j = j + 1 == n ? 0 : j + 1;
+    left = stride;
+  }
+}
 
 // What a performance key fixes: the workload, its system and model, the plan-shape reason, and the
 // constraint variables of the key's axes (the cost axes are filled per point).
@@ -336,14 +379,10 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
     Resolved r;
     std::uint64_t last_key = 0;
     bool have = false;
+    for (std::size_t a = 0; a < naxes; ++a) fill_axis_column(ctx, a, first, lo, hi, out.axis[a]);
     for (int k = lo; k < hi; ++k, c.next()) {
       const std::size_t i = static_cast<std::size_t>(k);
-      for (std::size_t a = 0; a < naxes; ++a) {
-        const Axis& ax = spec.axes[a];
-        const int j = c.idx[static_cast<int>(ax.id)];
-        out.axis[a][i] = ax.labels.empty() ? ax.values[static_cast<std::size_t>(j)] : j;
-      }
-      const std::uint64_t key = c.key();
+      const std::uint64_t key = c.perf_key;
       if (!have || key != last_key) {
         resolve(c, r);
         last_key = key;
@@ -404,13 +443,18 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
   {
     Cursor c(ctx);
     Resolved r;
+    TrainMemo memo;  // layer costs of the training plans this thread has seen in the chunk
+    int at = -1;  // the point the cursor is on (slots are in point order)
 #pragma omp for schedule(dynamic, 16)
     for (int j = 0; j < slots; ++j) {
-      c.seek(first + static_cast<std::uint64_t>(out.slot_point[static_cast<std::size_t>(j)]));
+      const int p = out.slot_point[static_cast<std::size_t>(j)];
+      if (at < 0 || p < at) c.seek(first + static_cast<std::uint64_t>(p));
+      else c.advance(static_cast<std::uint64_t>(p - at));
+      at = p;
       resolve(c, r);
       // A training plan that cannot run stops at its reason (its rows have no numbers then).
-      out.est[static_cast<std::size_t>(j)] =
-          r.w.mode == Mode::train ? train_step(*r.sys, *r.model, r.w.train, true) : run_workload(*r.sys, *r.model, r.w);
+      out.est[static_cast<std::size_t>(j)] = SlotResult(
+          r.w.mode == Mode::train ? train_step(*r.sys, *r.model, r.w.train, true, &memo) : run_workload(*r.sys, *r.model, r.w));
     }
   }
   out.evaluations = static_cast<std::uint64_t>(slots);
@@ -427,7 +471,7 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
     for (int k = lo; k < hi; ++k, c.next()) {
       const std::size_t i = static_cast<std::size_t>(k);
       const int slot = out.slot[i];
-      const Estimate& est = out.est[static_cast<std::size_t>(slot < 0 ? 0 : slot)];
+      const SlotResult& est = out.est[static_cast<std::size_t>(slot < 0 ? 0 : slot)];
       std::int8_t reason = out.reason[i];
       if (reason == 0 && !est.fits()) reason = static_cast<std::int8_t>(est.reason);
       out.point[i] = first + static_cast<std::uint64_t>(k);
@@ -448,7 +492,7 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
             extra_capex = sys.chips * (chip_cost(m, sys.chip.dies).total_usd - chip_cost(sys.chip).total_usd);
           }
           memo.t = tco(sys, site, est.activity, c.num(AxisId::utilization, -1), extra_capex);
-          memo.rel = reliability(sys, est.mode, est.mode == Mode::train ? est.par.chips() : est.instance_chips);
+          memo.rel = reliability(sys, est.mode, est.chips);
           memo.slot = slot, memo.site = site_i, memo.util = util_i, memo.yield = yield_i;
         }
         Tco& t = memo.t;
@@ -468,7 +512,7 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
             case MetricId::ttft_ms: v = est.ttft_s * 1e3; break;
             case MetricId::step_time_s: v = est.step_time_s; break;
             case MetricId::mfu: v = est.mfu; break;
-            case MetricId::memory_gb_per_chip: v = est.mem.used(); break;
+            case MetricId::memory_gb_per_chip: v = est.memory_gb; break;
             case MetricId::meets_target: v = tpot_target <= 0 || est.tpot_s * 1e3 <= tpot_target ? 1 : 0; break;
             case MetricId::usd_per_mtok: v = usd_mtok; break;
             case MetricId::tokens_per_kwh: v = est.tokens_per_s * 3600 * t.utilization / (t.facility_avg_w / 1000); break;

@@ -4,9 +4,12 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
+#include "podperf/hwdb.hpp"
 #include "podperf/models.hpp"
 #include "podperf/plan.hpp"
+#include "podperf/training_memo.hpp"
 #include "podperf/workload.hpp"
 
 using namespace podperf;
@@ -175,4 +178,52 @@ TEST_CASE("the plan search keeps the global batch and orders its best plans") {
     CHECK(q.setup[i].par.tp == 2);
     CHECK(q.setup[i].zero == 3);
   }
+}
+
+TEST_CASE("the layer-cost memo returns exactly what a fresh computation gives, in any order") {
+  // Real systems (scale-up and scale-out collectives, measured efficiencies) and both a dense and a
+  // MoE model; plans visited in a scrambled order so that entries are evicted and refilled.
+  const Hwdb db = load_hwdb(std::string(PODPERF_SOURCE_DIR) + "/hwdb");
+  const System systems[] = {db.system("64xgb200-nvl72"), db.system("12xcloudmatrix-384")};
+  const Model ms[] = {models().model("llama3-405b"), models().model("deepseek-v3")};
+  std::vector<TrainingSetup> plans;
+  for (int tp : {1, 2, 4, 8})
+    for (int pp : {1, 4, 16})
+      for (int cp : {1, 2})
+        for (int ep : {1, 8, 64})
+          for (int mb : {1, 2})
+            for (int rc = 0; rc < 3; ++rc)
+              for (int z : {1, 3})
+                for (int seq : {4096, 8192}) {
+                  TrainingSetup x;
+                  x.par = Parallel{tp, 4608 / (tp * pp * cp), ep, pp, cp};
+                  x.global_batch = 16 * x.par.dp;
+                  x.micro_batch = mb;
+                  x.recompute = static_cast<Recompute>(rc);
+                  x.zero = z;
+                  x.seq = seq;
+                  x.sequence_parallel = (tp + pp) % 3 != 0;
+                  plans.push_back(x);
+                }
+  std::uint64_t h = 12345;
+  for (std::size_t i = plans.size(); i > 1; --i) {  // Fisher-Yates with a fixed LCG
+    h = h * 6364136223846793005ull + 1442695040888963407ull;
+    std::swap(plans[i - 1], plans[static_cast<std::size_t>(h >> 33) % i]);
+  }
+  TrainMemo memo;
+  int compared = 0;
+  for (const System& s : systems)
+    for (const Model& m : ms)
+      for (const TrainingSetup& x : plans) {
+        const Estimate a = train_step(s, m, x, false), b = train_step(s, m, x, false, &memo);
+        REQUIRE(a.reason == b.reason);
+        if (!a.fits()) continue;
+        ++compared;
+        CHECK(a.step_time_s == b.step_time_s);  // bit for bit
+        for (int p = 0; p < kParts; ++p) CHECK(a.breakdown[p] == b.breakdown[p]);
+        CHECK(a.compute_util == b.compute_util);
+      }
+  CHECK(compared > 1000);
+  CHECK(memo.hits > 0);
+  CHECK(memo.misses > 64);  // more layer shapes than entries: evicted entries were refilled
 }
