@@ -24,10 +24,11 @@ std::vector<std::int8_t> sweep_reason_codes();
 // Specs resolved once per sweep: ids to structs, so that points allocate nothing.
 struct SweepContext {
   const SweepSpec* spec = nullptr;
-  std::vector<System> systems;
+  std::vector<System> systems;      // per system label x stack label (stack fastest)
+  int stacks = 1;                   // labels of the stack axis (1 without one)
   std::vector<Model> models;
   std::vector<Site> sites;          // the site axis, or one default site per system
-  std::vector<int> default_site;    // per system: index into sites (no site axis)
+  std::vector<int> default_site;    // per entry of systems: index into sites (no site axis)
   std::vector<Mode> modes;                     // per label of the mode axis
   std::vector<Precision> weights, kv;          // per label of the weights and kv axes
   std::vector<int> recompute, sp, tp_overlap;  // per label of these axes: Recompute, 1 = on, TpOverlap

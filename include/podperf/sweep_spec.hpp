@@ -17,6 +17,9 @@ enum class AxisId {
   // Training plan (mode "train" only), as the estimate flags --micro-batch, --interleave, --zero,
   // --cp, --seq (numeric) and --recompute, --sp, --tp-overlap (text).
   micro_batch, interleave, zero, cp, seq, recompute, sp, tp_overlap,
+  // Software stack (text): a stack id of hwdb/stacks, or "deployed" (each system's own); a serving
+  // stack replaces the system's serving stack, a training stack its training stack.
+  stack,
   count
 };
 inline constexpr int kAxes = static_cast<int>(AxisId::count);

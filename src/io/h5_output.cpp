@@ -482,36 +482,45 @@ void write_sweep(const SweepSpec& spec, SweepFile& file, std::uint64_t from, std
     omp_set_num_threads(outer);
     return;
   }
+  // Two slots per worker: a worker that finishes a chunk ahead of the one being written takes a
+  // free slot and goes on, instead of waiting for its chunk to be written.
   struct Slot {
     ChunkBuffers rows;
     PackedRows packed;
     std::uint64_t c = 0;
-    bool ready = false;
+    bool busy = false;   // held by a worker or waiting to be written
+    bool ready = false;  // produced and packed, waiting to be written
   };
   const std::size_t nw = static_cast<std::size_t>(std::max(1, workers));
-  std::vector<Slot> slots(nw);
+  std::vector<Slot> slots(2 * nw);
   std::mutex mu;
   std::condition_variable cv;
   std::uint64_t next = 0;
   bool stop = false;
   std::exception_ptr failed;
-  auto work = [&](std::size_t w) {
+  auto work = [&](std::size_t) {
     omp_set_num_threads(1);  // a chunk per thread: no team inside
-    Slot& s = slots[w];
-    s.rows.reserve(spec, static_cast<std::size_t>(std::min(chunk, total - from)));
     for (;;) {
       std::uint64_t c = 0;
+      Slot* s = nullptr;
       {
         std::unique_lock lk(mu);
-        cv.wait(lk, [&] { return stop || !s.ready; });
+        cv.wait(lk, [&] {
+          if (stop || next >= chunks) return true;
+          for (auto& x : slots)
+            if (!x.busy) s = &x;
+          return s != nullptr;
+        });
         if (stop || next >= chunks) return;
         c = next++;
+        s->busy = true;
       }
       try {
         const std::uint64_t at = from + c * chunk;
-        s.rows.skipped.fill(0);
-        produce(at, std::min(chunk, total - at), s.rows);
-        if (pack_ahead) file.pack(s.rows, rows0 + c * chunk, s.packed);
+        if (s->rows.kept.empty()) s->rows.reserve(spec, static_cast<std::size_t>(std::min(chunk, total - from)));
+        s->rows.skipped.fill(0);
+        produce(at, std::min(chunk, total - at), s->rows);
+        if (pack_ahead) file.pack(s->rows, rows0 + c * chunk, s->packed);
       } catch (...) {
         std::lock_guard lk(mu);
         if (!failed) failed = std::current_exception();
@@ -521,8 +530,8 @@ void write_sweep(const SweepSpec& spec, SweepFile& file, std::uint64_t from, std
       }
       {
         std::lock_guard lk(mu);
-        s.c = c;
-        s.ready = true;
+        s->c = c;
+        s->ready = true;
       }
       cv.notify_all();
     }
@@ -555,6 +564,7 @@ void write_sweep(const SweepSpec& spec, SweepFile& file, std::uint64_t from, std
       {
         std::lock_guard lk(mu);
         s->ready = false;
+        s->busy = false;
       }
       cv.notify_all();
       if (!go) break;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "podperf/precision_choice.hpp"
@@ -82,12 +83,38 @@ SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb&
     std::snprintf(b, sizeof b, "%.10g", v);
     return std::string(b);
   };
+  const Axis* stack_axis = spec.axis(AxisId::stack);
+  std::vector<std::optional<Stack>> stacks;  // empty: the system's own ("deployed")
+  if (stack_axis)
+    for (auto& id : stack_axis->labels) {
+      if (id == "deployed") {
+        stacks.emplace_back();
+        continue;
+      }
+      try {
+        stacks.emplace_back(db.stack(id));
+      } catch (const InputError& e) {
+        throw err(AxisId::stack, e.what());
+      }
+      // A stack replaces the system's stack of its own role: it must have a mode to act on.
+      const bool training = stacks.back()->role == StackRole::training;
+      const Axis* modes = spec.axis(AxisId::mode);
+      const bool any = modes && std::any_of(modes->labels.begin(), modes->labels.end(),
+                                            [&](const std::string& l) { return (l == "train") == training; });
+      if (!any && (modes || training))
+        throw err(AxisId::stack, "stack '" + id + "' is a " + (training ? "training" : "serving") +
+                                     " stack and no mode of the spec is " + (training ? "train" : "a serving mode"));
+    }
+  if (stacks.empty()) stacks.emplace_back();
+  c.stacks = static_cast<int>(stacks.size());
   for (auto& id : spec.axis(AxisId::system)->labels) {
+    System sys;
     try {
-      c.systems.push_back(db.system(id));
+      sys = db.system(id);
     } catch (const InputError& e) {
       throw err(AxisId::system, e.what());
     }
+    for (const auto& st : stacks) c.systems.push_back(st ? with_stack(sys, *st) : sys);
   }
   for (auto& id : spec.axis(AxisId::model)->labels) {
     try {
@@ -105,7 +132,7 @@ SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb&
       }
     }
   } else {
-    for (auto& sys : c.systems) {
+    for (auto& sys : c.systems) {  // one site per system, whatever its stack
       const std::string id = sys.vendor == "Huawei" ? "china" : "us";
       c.sites.push_back(db.site(id));
       c.default_site.push_back(static_cast<int>(c.sites.size()) - 1);
@@ -230,6 +257,8 @@ struct Cursor {
                  : ctx.spec->axes[static_cast<std::size_t>(ctx.axis_pos[static_cast<int>(a)])].values[static_cast<std::size_t>(i)];
   }
   int at(AxisId a) const { return idx[static_cast<int>(a)]; }
+  // The point's entry of ctx.systems: its system with its stack.
+  int system() const { return at(AxisId::system) * ctx.stacks + std::max(0, at(AxisId::stack)); }
 };
 
 // Fills points [lo, hi) of the chunk starting at `first` in axis a's column: runs of `stride` points
@@ -261,7 +290,7 @@ struct Resolved {
 void resolve(const Cursor& c, Resolved& r) {
   // Every field a key sets is set on every call (no reset of the whole workload per key).
   const SweepContext& ctx = c.ctx;
-  const int si = c.at(AxisId::system);
+  const int si = c.system();
   const System& sys = ctx.systems[static_cast<std::size_t>(si)];
   const Model& model = ctx.models[static_cast<std::size_t>(c.at(AxisId::model))];
   r.sys = &sys;
@@ -478,7 +507,7 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
       double usd_mtok = nan;
       const double tpot_target = c.num(AxisId::tpot_ms, 0);
       if (reason == 0) {
-        const int si = c.at(AxisId::system);
+        const int si = c.system();
         const System& sys = ctx.systems[static_cast<std::size_t>(si)];
         const int site_i = ctx.default_site.empty() ? c.at(AxisId::site) : ctx.default_site[static_cast<std::size_t>(si)];
         const int util_i = c.at(AxisId::utilization), yield_i = c.at(AxisId::yield);

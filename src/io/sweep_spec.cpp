@@ -36,7 +36,8 @@ const AxisInfo kAxisInfo[kAxes] = {
     {"zero", false, "ZeRO stage", 3},            {"cp", false, "chips (context parallel)", kMaxAxisCount},
     {"seq", false, "tokens (training sequence)", kMaxAxisCount},
     {"recompute", true, "none | selective | full", 0}, {"sp", true, "on | off", 0},
-    {"tp_overlap", true, "none | pipelined", 0}};
+    {"tp_overlap", true, "none | pipelined", 0},
+    {"stack", true, "stack id | deployed", 0}};
 
 struct MetricInfo {
   const char* name;

@@ -82,7 +82,7 @@ TEST_CASE("sweep spec errors name file, line and field") {
   CHECK(err(head + "[axes]\nsystem = [\"a\"]\nmodel = [\"b\"]\nbatchsize = [1]\n") ==
         "spec.toml:6: field 'axes.batchsize': unknown axis (system, model, mode, site, weights, kv, tp, ep, pp, batch, "
         "seq_in, seq_out, context, tpot_ms, mtp, electricity_usd_kwh, overlap, utilization, yield, micro_batch, "
-        "interleave, zero, cp, seq, recompute, sp, tp_overlap)");
+        "interleave, zero, cp, seq, recompute, sp, tp_overlap, stack)");
   CHECK(err(head + "[axes]\nsystem = [\"a\"]\nmodel = [\"b\"]\nbatch = { from = 8, to = 1, scale = \"log2\" }\n") ==
         "spec.toml:6: field 'axes.batch': range from > to (8 > 1)");
   CHECK(err(head + "constraints = [\"tp * foo <= 4\"]\n[axes]\nsystem = [\"a\"]\nmodel = [\"b\"]\n") ==
@@ -358,5 +358,33 @@ TEST_CASE("a chunk the threads deflate is the chunk HDF5's own filter pipeline w
     CHECK(fb == 0);
     CHECK(x == y);
   }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a stack axis runs each system with its own stack and with the named one, as estimate --stack does") {
+  const std::string dir = tmpdir();
+  const CliResult a = run_podperf("sweep " + kSrc + "/tests/sweeps/stack-axis.toml -o " + dir + "/s.h5", dir);
+  REQUIRE(a.rc == 0);
+  const auto tok = read_f64(dir + "/s.h5", "/metrics/tokens_per_s_per_chip");
+  REQUIRE(tok.size() == 4);
+  // Point order, last axis fastest: (deployed, 16), (deployed, 64), (sglang-hopper, 16), (sglang-hopper, 64).
+  int i = 0;
+  for (const char* stack : {"", " --stack sglang-hopper"})
+    for (int batch : {16, 64}) {
+      CAPTURE(i);
+      // The sweep's instance: every chip of the supernode, TP1, EP and DP over all 384.
+      const CliResult e = run_podperf(std::string("estimate --system cloudmatrix-384 --model deepseek-v3 --mode decode ") +
+                                      "--tp 1 --dp 384 --ep 384 --batch " + std::to_string(batch * 384) + stack + " --json");
+      REQUIRE(e.rc == 0);
+      CHECK(tok[static_cast<std::size_t>(i)] == doctest::Approx(json_value(e.out, "tokens_per_s_per_chip")).epsilon(1e-9));
+      ++i;
+    }
+  CHECK(tok[0] != tok[2]);  // the stack changes the estimate
+  // A training stack in a serving spec acts on nothing: refused, naming the axis.
+  std::string text = slurp(kSrc + "/tests/sweeps/stack-axis.toml");
+  text.replace(text.find("\"sglang-hopper\"]"), 16, "\"megatron\"]");
+  const CliResult bad = run_podperf("sweep " + write_spec(dir, text) + " -o " + dir + "/b.h5", dir);
+  CHECK(bad.rc == 2);
+  CHECK(bad.err.find("spec.toml:12: field 'axes.stack': stack 'megatron' is a training stack") != std::string::npos);
   fs::remove_all(dir);
 }
