@@ -17,6 +17,8 @@ struct Number {
   double low = 0, high = 0;   // equal to value when no range is given
   bool has_range = false;
   std::vector<double> list;   // list-valued fields (e.g. mesh dimensions); value = product
+  std::vector<double> curve_x;  // curve fields: the abscissae (GEMM rows m); list = the ordinates (eff),
+                                // value = the last ordinate
   SourceKind kind = SourceKind::assumption;
   std::string source;
   std::string note;

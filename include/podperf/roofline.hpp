@@ -2,7 +2,8 @@
 //   t = max( compute,  bytes / (hbm_tb_s x hbm_eff) ) + launch_us (the software stack's)
 //   compute = max( flops / (peak[precision] x eff),  exps / (sfu_texp_s x eff) )
 // eff = gemm_eff x m / (m + small_gemm_m) for a GEMM with m rows (tokens), so a GEMM of small_gemm_m
-// rows reaches half the large-GEMM efficiency. Attention kernels run at the chip's measured prefill
+// rows reaches half the large-GEMM efficiency; a chip with a measured curve by rows (gemm_curve) takes
+// the curve instead (gemm_curve_efficiency). Attention kernels run at the chip's measured prefill
 // or decode attention efficiency (FlashAttention-3, SM100 FMHA, FlashMLA, AMLA) and are also bounded
 // by the softmax exponentials its special-function units issue (NVIDIA, "Making Softmax More
 // Efficient with NVIDIA Blackwell Ultra", 2026: MUFU.EX2 throughput doubled on Blackwell Ultra).
@@ -36,6 +37,9 @@ struct OpTime {
 // Peak dense rate used for a precision: the chip's own, else the next wider precision it has
 // (an FP8 operator on a chip without FP8 runs at its BF16 rate). TFLOPS; 0 if none.
 double peak_tflops(const Chip& c, Precision p) noexcept;
+// Achieved fraction of peak on a measured curve by GEMM rows (g.n >= 2): linear in log m between
+// points, the last point above them, the first point's efficiency x m / m_first below them.
+double gemm_curve_efficiency(const GemmCurve& g, double m) noexcept;
 // Achieved fraction of peak for a GEMM with m rows (m = 0: gemm_eff), or of an attention kernel.
 double compute_efficiency(const Chip& c, double gemm_m, bool attention = false, bool decode = false) noexcept;
 // `launch_us`: the software stack's exposed launch cost per operator.

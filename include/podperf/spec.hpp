@@ -49,6 +49,15 @@ std::string to_string(const Format& f);
 // bf16 | fp16 | fp32 | fp8 | int8 | fp4 | mxfp8 | mxfp4 | nvfp4 | hif8
 bool parse_format(const std::string& s, Format& out);
 
+// Measured GEMM efficiency by rows (M): absolute fractions of the dense peak at strictly increasing
+// row counts, at most kMaxGemmCurvePoints (a fixed array: the core allocates nothing). n = 0: no curve.
+inline constexpr int kMaxGemmCurvePoints = 16;
+struct GemmCurve {
+  int n = 0;
+  std::array<double, kMaxGemmCurvePoints> m{};
+  std::array<double, kMaxGemmCurvePoints> eff{};
+};
+
 struct Chip {
   std::string id, name, vendor;
   int dies = 1;
@@ -69,7 +78,9 @@ struct Chip {
   double attn_decode_eff = 1;   // attention decode kernels (FlashMLA, AMLA): fraction of peak
   double sfu_texp_s = 0;        // softmax exponentials per second (10^12, the SFU rate); 0 = not a limit
   double hbm_eff = 1;           // achievable fraction of HBM bandwidth
-  double small_gemm_m = 0;      // GEMM rows (tokens) at which shape efficiency falls to half
+  double small_gemm_m = 0;      // GEMM rows (tokens) at which shape efficiency falls to half (no curve)
+  GemmCurve gemm_curve;         // measured efficiency by GEMM rows; where given, it replaces
+                                // gemm_eff x m / (m + small_gemm_m) for GEMMs (m > 0)
   // Failures per 1e9 device-hours (FIT): the accelerator (logic, SRAM, links, its processor) and its
   // HBM (all stacks of one package). 0 = not stated.
   double fit = 0, hbm_fit = 0;

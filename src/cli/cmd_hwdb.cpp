@@ -17,7 +17,13 @@ const char* kKinds[] = {"chips", "systems", "clusters", "sites", "stacks"};
 
 Json number_json(const Number& n, const std::string& unit) {
   Json j = Json::object();
-  if (n.list.empty()) {
+  if (!n.curve_x.empty()) {
+    Json m = Json::array(), e = Json::array();
+    for (double x : n.curve_x) m.push(x);
+    for (double x : n.list) e.push(x);
+    j["m"] = m;
+    j["eff"] = e;
+  } else if (n.list.empty()) {
     j["value"] = n.value;
   } else {
     Json a = Json::array();
@@ -40,6 +46,11 @@ Json number_json(const Number& n, const std::string& unit) {
 }
 
 std::string value_text(const Number& n) {
+  if (!n.curve_x.empty()) {
+    std::string s;
+    for (std::size_t i = 0; i < n.list.size(); ++i) s += (i ? ", " : "") + num(n.curve_x[i], 6) + ": " + num(n.list[i], 6);
+    return "{" + s + "}";
+  }
   if (n.list.empty()) return num(n.value, 6);
   std::string s = "[";
   for (std::size_t i = 0; i < n.list.size(); ++i) s += (i ? ", " : "") + num(n.list[i], 6);
@@ -80,7 +91,7 @@ void show(Context& ctx, const std::string& id, bool json) {
     out["file"] = r->file;
     for (auto& key : r->order) {
       if (auto t = r->text.find(key); t != r->text.end()) out[key] = t->second;
-      else out[key] = number_json(r->numbers.at(key), unit_of(r->entity, key));
+      else if (auto n = r->numbers.find(key); n != r->numbers.end()) out[key] = number_json(n->second, unit_of(r->entity, key));
     }
     std::cout << out.dump() << '\n';
     return;

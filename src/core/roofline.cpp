@@ -1,6 +1,7 @@
 #include "podperf/roofline.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace podperf {
 
@@ -27,9 +28,24 @@ double peak_tflops(const Chip& c, Precision p) noexcept {
   return 0;
 }
 
+double gemm_curve_efficiency(const GemmCurve& g, double m) noexcept {
+  // Measured efficiency by GEMM rows (hwdb efficiency.gemm_eff_by_m; Hopper: DeepGEMM's grouped FP8
+  // tables on H800). Between points: linear in log m. Above the last point: the last point. Below the
+  // first: its efficiency scaled by m / m_first, as a GEMM of fewer rows than a tile still computes the
+  // whole tile (the time stays that of m_first rows).
+  if (m <= g.m[0]) return g.eff[0] * m / g.m[0];
+  for (int i = 1; i < g.n; ++i)
+    if (m <= g.m[i]) {
+      const double t = std::log(m / g.m[i - 1]) / std::log(g.m[i] / g.m[i - 1]);
+      return g.eff[i - 1] + t * (g.eff[i] - g.eff[i - 1]);
+    }
+  return g.eff[g.n - 1];
+}
+
 double compute_efficiency(const Chip& c, double m, bool attention, bool decode) noexcept {
   if (attention) return decode ? c.attn_decode_eff : c.attn_prefill_eff;
   if (m <= 0) return c.gemm_eff;
+  if (c.gemm_curve.n >= 2) return gemm_curve_efficiency(c.gemm_curve, m);
   return c.gemm_eff * m / (m + c.small_gemm_m);
 }
 

@@ -42,6 +42,13 @@ void check_shape(const Record& r) {
   if (r.entity == "chip" && r.has("specs.idle_w") && r.has("specs.tdp_w") && num("specs.idle_w") > num("specs.tdp_w"))
     fail("specs.idle_w", "specs.idle_w", "idle power (" + io::fmt_num(num("specs.idle_w")) + " W) exceeds tdp_w (" +
                                              io::fmt_num(num("specs.tdp_w")) + " W)");
+  if (r.entity == "chip" && r.has("efficiency.gemm_eff_by_m") && r.has("efficiency.small_gemm_m"))
+    fail("efficiency.small_gemm_m", "efficiency.small_gemm_m",
+         "not used with efficiency.gemm_eff_by_m (the measured curve replaces the knee); remove it");
+  if (r.entity == "chip" && !r.has("efficiency.gemm_eff_by_m") && !r.has("efficiency.small_gemm_m")) {
+    const int line = r.numbers.count("efficiency.gemm_eff") ? r.numbers.at("efficiency.gemm_eff").line : r.id_line;
+    throw InputError(r.file, line, "efficiency.small_gemm_m", "missing (required without efficiency.gemm_eff_by_m, in GEMM rows at half efficiency)");
+  }
   if (r.entity == "stack" && r.str("overlap.scheme") == "two-stream" && !r.has("overlap.attention_stream_units"))
     fail("overlap.scheme", "overlap.attention_stream_units", "missing (required with scheme two-stream)");
   if (r.entity != "system") return;
@@ -123,6 +130,13 @@ void check_shape(const Record& r) {
     fail("scaleup.transceivers", "scaleup.transceivers", "a copper scale-up fabric has no transceivers");
 }
 
+// A chip's measured GEMM curve and its knee replace each other: a figure set or --set giving one drops
+// the other.
+void drop_replaced(Record& r, const std::string& path) {
+  if (path == "efficiency.gemm_eff_by_m") r.numbers.erase("efficiency.small_gemm_m");
+  if (path == "efficiency.small_gemm_m") r.numbers.erase("efficiency.gemm_eff_by_m");
+}
+
 void apply_overlay(Hwdb& db, const std::string& path) {
   const toml::table root = io::parse_toml_file(path);
   if (const toml::node* idn = root.get("id")) {
@@ -155,6 +169,9 @@ void apply_overlay(Hwdb& db, const std::string& path) {
           if (!rule || !rule->is_number())
             io::unknown_key(path, io::line_of(fv), kind->schema, section, std::string(fk.str()), false);
           it->second.numbers[rule->path()] = io::read_number(fv, path, *rule, sources);
+          drop_replaced(it->second, rule->path());
+          auto& order = it->second.order;
+          if (std::find(order.begin(), order.end(), rule->path()) == order.end()) order.push_back(rule->path());
         }
       }
       check_shape(it->second);
@@ -254,6 +271,13 @@ Chip Hwdb::chip(const std::string& id, const Pick& p) const {
   c.attn_decode_eff = p.get(r, "efficiency.attn_decode_eff");
   c.sfu_texp_s = p.get(r, "efficiency.sfu_texp_s");
   c.small_gemm_m = p.get(r, "efficiency.small_gemm_m");
+  if (auto g = r.numbers.find("efficiency.gemm_eff_by_m"); g != r.numbers.end()) {
+    c.gemm_curve.n = static_cast<int>(g->second.list.size());  // 2..kMaxGemmCurvePoints (read_number)
+    for (int i = 0; i < c.gemm_curve.n; ++i) {
+      c.gemm_curve.m[i] = g->second.curve_x[i];
+      c.gemm_curve.eff[i] = g->second.list[i];
+    }
+  }
   c.fit = p.get(r, "reliability.accelerator_fit");
   c.hbm_fit = p.get(r, "reliability.hbm_fit");
   c.mfg.die_mm2 = p.get(r, "manufacturing.die_mm2");
@@ -581,6 +605,7 @@ void apply_set(Hwdb& db, const std::string& assignment, const std::string& flag,
   } catch (const InputError& e) {
     throw InputError(where + ": " + e.what());
   }
+  drop_replaced(r, rule->path());
   Number& n = r.numbers[rule->path()];
   if (std::find(r.order.begin(), r.order.end(), rule->path()) == r.order.end()) r.order.push_back(rule->path());
   n.file = where;

@@ -58,7 +58,9 @@ FileSchema chip_schema() {
               {"efficiency", "attn_prefill_eff", T::fraction, true, "fraction of peak in attention prefill kernels"},
               {"efficiency", "attn_decode_eff", T::fraction, true, "fraction of peak in attention decode kernels"},
               {"efficiency", "sfu_texp_s", T::positive, false, "10^12 softmax exponentials per second (SFU)", 1000},
-              {"efficiency", "small_gemm_m", T::positive, true, "GEMM rows at half efficiency", 1e5},
+              // One of the two (check_shape): the measured curve by rows, else the knee.
+              {"efficiency", "small_gemm_m", T::positive, false, "GEMM rows at half efficiency", 1e5},
+              {"efficiency", "gemm_eff_by_m", T::curve, false, "fraction of peak by GEMM rows m", 1e7},
               {"reliability", "accelerator_fit", T::nonneg, false, "failures per 1e9 chip-hours (logic, SRAM, links)", 1e7},
               {"reliability", "hbm_fit", T::nonneg, false, "failures per 1e9 chip-hours (all HBM stacks of one chip)", 1e7},
               {"manufacturing", "die_mm2", T::positive, false, "mm^2 per logic die", 2000},

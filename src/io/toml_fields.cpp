@@ -200,22 +200,55 @@ Number read_number(const toml::node& node, const std::string& file, const FieldR
   Number n;
   n.file = file;
   n.line = line;
+  const bool is_curve = rule.type == FieldType::curve;
   for (auto&& [k, v] : *t) {
     const std::string key(k.str());
-    if (key != "value" && key != "kind" && key != "source" && key != "range" && key != "note")
-      throw InputError(file, line, field, "unknown key '" + key +
-                                              "' (allowed: value, kind, source, range, note)");
+    if (is_curve ? key != "m" && key != "eff" && key != "kind" && key != "source" && key != "note"
+                 : key != "value" && key != "kind" && key != "source" && key != "range" && key != "note")
+      throw InputError(file, line, field, "unknown key '" + key + (is_curve ? "' (allowed: m, eff, kind, source, note)"
+                                                                            : "' (allowed: value, kind, source, range, note)"));
   }
-  const toml::node* value = t->get("value");
-  if (!value) throw InputError(file, line, field, "missing 'value'");
   auto as_double = [&](const toml::node& v, const char* what) {
     if (auto d = v.value_exact<double>()) return *d;
     if (auto i = v.value_exact<int64_t>()) return static_cast<double>(*i);
     throw InputError(file, line, field, std::string(what) + " must be a number (got " +
                                             type_name(v) + ")");
   };
+  const toml::node* value = is_curve ? nullptr : t->get("value");
+  if (!is_curve && !value) throw InputError(file, line, field, "missing 'value'");
   const bool is_list = rule.type == FieldType::int_list || rule.type == FieldType::frac_list;
-  if (is_list) {
+  if (is_curve) {
+    // A measured curve: GEMM rows m (strictly increasing) and the efficiency at each.
+    auto list_of = [&](const char* key) {
+      const toml::node* v = t->get(key);
+      if (!v) throw InputError(file, line, field, std::string("missing '") + key + "'");
+      const auto* arr = v->as_array();
+      if (!arr) throw InputError(file, line, field, std::string("'") + key + "' must be a list of numbers");
+      std::vector<double> out;
+      for (auto& e : *arr) out.push_back(as_double(e, (std::string("each '") + key + "' entry").c_str()));
+      return out;
+    };
+    n.curve_x = list_of("m");
+    n.list = list_of("eff");
+    if (n.curve_x.size() != n.list.size())
+      throw InputError(file, line, field, "m and eff differ in length (" + std::to_string(n.curve_x.size()) +
+                                              " and " + std::to_string(n.list.size()) + " points)");
+    if (n.list.size() < 2 || n.list.size() > static_cast<std::size_t>(kMaxGemmCurvePoints))
+      throw InputError(file, line, field, "a curve needs 2 to " + std::to_string(kMaxGemmCurvePoints) +
+                                              " points (got " + std::to_string(n.list.size()) + ")");
+    for (std::size_t i = 0; i < n.list.size(); ++i) {
+      const double m = n.curve_x[i], e = n.list[i];
+      if (!std::isfinite(m) || m <= 0) throw InputError(file, line, field, "m must be > 0 (got " + fmt_num(m) + ")");
+      if (m > rule.absurd_max)
+        throw InputError(file, line, field, "implausible m " + fmt_num(m) + " (above " + fmt_num(rule.absurd_max) + ")");
+      if (i > 0 && m <= n.curve_x[i - 1])
+        throw InputError(file, line, field, "points out of order: m must be strictly increasing (" + fmt_num(m) +
+                                                " after " + fmt_num(n.curve_x[i - 1]) + ")");
+      if (!std::isfinite(e) || e <= 0 || e > 1)
+        throw InputError(file, line, field, "eff must be in (0, 1] (got " + fmt_num(e) + " at m = " + fmt_num(m) + ")");
+    }
+    n.value = n.list.back();
+  } else if (is_list) {
     const auto* arr = value->as_array();
     if (!arr || arr->empty()) throw InputError(file, line, field, "'value' must be a list of numbers");
     // int_list: value = product (e.g. chips in a mesh); frac_list: value = sum of shares.
@@ -259,7 +292,7 @@ Number read_number(const toml::node& node, const std::string& file, const FieldR
   }
   if (auto range = t->get("range")) {
     const auto* arr = range->as_array();
-    if (!arr || arr->size() != 2 || is_list)
+    if (!arr || arr->size() != 2 || is_list || is_curve)
       throw InputError(file, line, field, "'range' must be [low, high]");
     n.low = as_double(*arr->get(0), "range low");
     n.high = as_double(*arr->get(1), "range high");

@@ -27,6 +27,8 @@ enum class FieldType {
   nonneg_count,  // integer >= 0
   int_list,      // list of integers >= 1
   frac_list,     // list of fractions in (0, 1] summing to at most 1
+  curve,         // { m = [..], eff = [..] }: m > 0 strictly increasing (absurd_max bounds m), eff in (0, 1],
+                 // same length, 2..kMaxGemmCurvePoints points; no value, no range
   text,          // free string
   choice,        // one of `choices`
   ref,           // id of an entity of kind `ref_kind`
