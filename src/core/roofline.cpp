@@ -29,10 +29,10 @@ double peak_tflops(const Chip& c, Precision p) noexcept {
 }
 
 double gemm_curve_efficiency(const GemmCurve& g, double m) noexcept {
-  // Measured efficiency by GEMM rows (hwdb efficiency.gemm_eff_by_m; Hopper: DeepGEMM's grouped FP8
-  // tables on H800). Between points: linear in log m. Above the last point: the last point. Below the
-  // first: its efficiency scaled by m / m_first, as a GEMM of fewer rows than a tile still computes the
-  // whole tile (the time stays that of m_first rows).
+  // Measured efficiency by GEMM rows (hwdb efficiency.gemm_eff_by_m). Between points: linear in log m.
+  // Above the last point: the last point. Below the first (the kernel's smallest row tile): its
+  // efficiency scaled by m / m_first, as a GEMM of fewer rows than a tile still computes the whole tile
+  // (the time stays that of m_first rows).
   if (m <= g.m[0]) return g.eff[0] * m / g.m[0];
   for (int i = 1; i < g.n; ++i)
     if (m <= g.m[i]) {
