@@ -115,6 +115,10 @@ struct Stack {
   double launch_us = 0;          // exposed launch cost per operator
   double eplb_imbalance = 1;     // busiest chip's expert load / mean under the stack's default EPLB
   double reserve_frac = 0.1;     // HBM kept free (runtime, fragmentation)
+  // Chunked pipeline-parallel prefill: tokens per chunk a prompt is cut into (0: the stack states
+  // none, no pipeline bubble). A pass of M chunks through pp stages idles (pp - 1) / (M + pp - 1)
+  // of the chips' time.
+  double pp_chunk_tokens = 0;
 };
 const char* to_string(OverlapScheme s);
 const char* to_string(StackRole r);

@@ -427,7 +427,15 @@ Estimate estimate_prefill(const System& s, const Model& m, const InferenceSetup&
   if (batch < p.dp * p.pp && e.reason == Reason::ok) e.reason = Reason::batch_small;
   const double seqs = double(batch) / (p.dp * p.pp);
   const double T = seqs * x.seq_in;
-  const Acc acc = forward(s, m, x, p, false, T, seqs, x.seq_in, 0);
+  Acc acc = forward(s, m, x, p, false, T, seqs, x.seq_in, 0);
+  // Chunked pipeline-parallel prefill: the prompts of a micro-batch flow through the pp stages as
+  // M chunks; the stages idle (pp - 1) / (M + pp - 1) of the pass (the bubble ratio of a pipeline
+  // of M micro-batches), the stages' unequal chunk times included where the stack's chunk size is
+  // derived from a measured PP scaling efficiency (hwdb/stacks).
+  if (p.pp > 1 && s.stack.pp_chunk_tokens > 0) {
+    const double chunks = std::max(1.0, seqs * x.seq_in / s.stack.pp_chunk_tokens);
+    acc.part[static_cast<int>(Part::bubble)] += acc.total() * (p.pp - 1) / chunks;
+  }
   const double t = acc.total();
   fill_memory(s, m, x, p, double(batch) / p.dp, x.seq_in, T / p.tp, e);
   e.ttft_s = t;  // every prompt of the batch finishes at the end of the pass

@@ -450,6 +450,7 @@ Stack Hwdb::stack(const std::string& id, const Pick& p) const {
   st.launch_us = p.get(r, "host.launch_us");
   st.eplb_imbalance = p.get(r, "moe.eplb_imbalance");
   st.reserve_frac = p.get(r, "memory.reserve_frac");
+  st.pp_chunk_tokens = p.get(r, "pipeline.pp_chunk_tokens");  // 0 when absent
   return st;
 }
 

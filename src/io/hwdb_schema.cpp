@@ -172,6 +172,7 @@ FileSchema stack_schema() {
               {"host", "launch_us", T::nonneg, true, "us per operator", 1000},
               {"moe", "eplb_imbalance", T::at_least_one, true, "busiest chip's expert load / mean, default EPLB", 8},
               {"memory", "reserve_frac", T::nonneg_frac, true, "fraction of HBM kept free"},
+              {"pipeline", "pp_chunk_tokens", T::positive, false, "tokens per chunk of a prompt in chunked pipeline-parallel prefill", 1e7},
           }};
 }
 
