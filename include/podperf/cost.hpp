@@ -53,5 +53,8 @@ struct Tco {
 // TCO with the chips busy a fraction `activity` of the time on average. `utilization` in (0, 1]
 // replaces the site's (< 0: the site's); `extra_capex_usd` adds to the capex (a sweep's yield axis).
 Tco tco(const System& s, const Site& site, double activity, double utilization = -1, double extra_capex_usd = 0);
+// `t` (a tco() of the same system and site) at another activity: the IT load power and the
+// average power and energy cost that follow from it; capex, peak and idle power stay.
+Tco at_activity(Tco t, const System& s, const Site& site, double activity);
 
 }  // namespace podperf

@@ -43,19 +43,19 @@ SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb&
 
 // What the per-point pass reads of a slot's estimate (a quarter of an Estimate's bytes).
 struct SlotResult {
-  Reason reason = Reason::ok;
+  std::int8_t reason = 0;  // the estimate's Reason, or the sweep's plan-shape code
   Mode mode = Mode::decode;
   int chips = 0, instance_chips = 0, batch = 0;  // chips: the plan's (train) or the instance's
   double tokens_per_s = 0, tokens_per_s_per_chip = 0, tokens_per_s_per_user = 0;
   double tpot_s = 0, ttft_s = 0, step_time_s = 0, mfu = 0, memory_gb = 0, activity = 0;
   SlotResult() = default;
   explicit SlotResult(const Estimate& e)
-      : reason(e.reason), mode(e.mode), chips(e.mode == Mode::train ? e.par.chips() : e.instance_chips),
+      : reason(static_cast<std::int8_t>(e.reason)), mode(e.mode), chips(e.mode == Mode::train ? e.par.chips() : e.instance_chips),
         instance_chips(e.instance_chips), batch(e.batch), tokens_per_s(e.tokens_per_s),
         tokens_per_s_per_chip(e.tokens_per_s_per_chip), tokens_per_s_per_user(e.tokens_per_s_per_user),
         tpot_s(e.tpot_s), ttft_s(e.ttft_s), step_time_s(e.step_time_s), mfu(e.mfu), memory_gb(e.mem.used()),
         activity(e.activity) {}
-  bool fits() const { return reason == Reason::ok; }
+  bool fits() const { return reason == 0; }
 };
 
 struct ChunkBuffers {

@@ -76,14 +76,18 @@ Tco tco(const System& s, const Site& site, double activity, double utilization, 
   t.capex_usd = capex_usd(s) + extra_capex_usd;
   t.it_peak_w = peak_power(s).total_w();
   t.utilization = utilization > 0 ? utilization : site.utilization > 0 ? site.utilization : 1;
-  t.it_load_w = it_power(s, chip_power_w(s.chip, activity)).total_w();
   t.it_idle_w = it_power(s, s.chip.idle_w).total_w();
-  t.it_avg_w = t.utilization * t.it_load_w + (1 - t.utilization) * t.it_idle_w;
-  t.facility_avg_w = t.it_avg_w * site.pue;
   t.capex_per_h = t.capex_usd * capital_recovery_factor(site.cost_of_capital, site.amortization_years) / kHoursPerYear;
   t.facility_per_h = site.facility_capex_usd_w * t.it_peak_w *
                      capital_recovery_factor(site.cost_of_capital, site.facility_years) / kHoursPerYear;
   t.maintenance_per_h = site.maintenance_frac * t.capex_usd / kHoursPerYear;
+  return at_activity(t, s, site, activity);
+}
+
+Tco at_activity(Tco t, const System& s, const Site& site, double activity) {
+  t.it_load_w = it_power(s, chip_power_w(s.chip, activity)).total_w();
+  t.it_avg_w = t.utilization * t.it_load_w + (1 - t.utilization) * t.it_idle_w;
+  t.facility_avg_w = t.it_avg_w * site.pue;
   t.energy_per_h_per_usd_kwh = t.facility_avg_w / 1000;
   t.energy_per_h = t.energy_per_h_per_usd_kwh * site.electricity_usd_kwh;
   return t;

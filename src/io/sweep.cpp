@@ -412,12 +412,14 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
     for (int k = lo; k < hi; ++k, c.next()) {
       const std::size_t i = static_cast<std::size_t>(k);
       const std::uint64_t key = c.perf_key;
-      if (!have || key != last_key) {
+      // Constraints need the resolved variables here; otherwise the plan-shape reason waits for the
+      // slot's own resolution in pass 1.
+      if (constrained && (!have || key != last_key)) {
         resolve(c, r);
         last_key = key;
         have = true;
       }
-      std::int8_t reason = r.reason;
+      std::int8_t reason = constrained ? r.reason : 0;
       if (constrained && reason == 0) {
         for (AxisId a : {AxisId::tpot_ms, AxisId::electricity_usd_kwh, AxisId::utilization, AxisId::yield})
           r.vars[static_cast<int>(a)] = c.num(a, 0);
@@ -468,7 +470,8 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
   }
   const int slots = static_cast<int>(out.slot_point.size());
   if (out.est.size() < out.slot_point.size() || out.est.empty()) out.est.resize(std::max<std::size_t>(1, out.slot_point.size()));
-#pragma omp parallel
+  std::uint64_t evaluated = 0;  // slots the performance model ran for
+#pragma omp parallel reduction(+ : evaluated)
   {
     Cursor c(ctx);
     Resolved r;
@@ -481,20 +484,31 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
       else c.advance(static_cast<std::uint64_t>(p - at));
       at = p;
       resolve(c, r);
+      SlotResult& e = out.est[static_cast<std::size_t>(j)];
+      if (r.reason != 0) {  // a plan shape that does not divide the chips: no estimate
+        e = SlotResult();
+        e.reason = r.reason;
+        continue;
+      }
+      ++evaluated;
       // A training plan that cannot run stops at its reason (its rows have no numbers then).
-      out.est[static_cast<std::size_t>(j)] = SlotResult(
-          r.w.mode == Mode::train ? train_step(*r.sys, *r.model, r.w.train, true, &memo) : run_workload(*r.sys, *r.model, r.w));
+      e = SlotResult(r.w.mode == Mode::train ? train_step(*r.sys, *r.model, r.w.train, true, &memo)
+                                             : run_workload(*r.sys, *r.model, r.w));
     }
   }
-  out.evaluations = static_cast<std::uint64_t>(slots);
+  out.evaluations = evaluated;
   const double nan = std::nan("");
   in_shares(n, [&](int lo, int hi) {
     Cursor c(ctx);
     c.seek(first + static_cast<std::uint64_t>(lo));
-    // The cost of the previous point: the same slot, site, utilisation and yield give the same.
+    // The cost of the previous point: the same slot, site, utilisation and yield give the same. Of a
+    // new slot at the same system, site, utilisation and yield, only the part that depends on the
+    // estimate's activity is recomputed; its reliability depends on the system, mode and chips.
     struct {
-      int slot = -1, site = -1, util = -1, yield = -1;
+      int slot = -1, sys = -1, site = -1, util = -1, yield = -1;
       Tco t;
+      int rel_sys = -1, rel_chips = -1;
+      Mode rel_mode = Mode::decode;
       Reliability rel;
     } memo;
     for (int k = lo; k < hi; ++k, c.next()) {
@@ -502,7 +516,7 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
       const int slot = out.slot[i];
       const SlotResult& est = out.est[static_cast<std::size_t>(slot < 0 ? 0 : slot)];
       std::int8_t reason = out.reason[i];
-      if (reason == 0 && !est.fits()) reason = static_cast<std::int8_t>(est.reason);
+      if (reason == 0 && !est.fits()) reason = est.reason;
       out.point[i] = first + static_cast<std::uint64_t>(k);
       double usd_mtok = nan;
       const double tpot_target = c.num(AxisId::tpot_ms, 0);
@@ -511,8 +525,8 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
         const System& sys = ctx.systems[static_cast<std::size_t>(si)];
         const int site_i = ctx.default_site.empty() ? c.at(AxisId::site) : ctx.default_site[static_cast<std::size_t>(si)];
         const int util_i = c.at(AxisId::utilization), yield_i = c.at(AxisId::yield);
-        if (memo.slot != slot || memo.site != site_i || memo.util != util_i || memo.yield != yield_i) {
-          const Site& site = ctx.sites[static_cast<std::size_t>(site_i)];
+        const Site& site = ctx.sites[static_cast<std::size_t>(site_i)];
+        if (memo.sys != si || memo.site != site_i || memo.util != util_i || memo.yield != yield_i) {
           // Yield axis: the change in the chip's manufacturing cost passes through to its price.
           double extra_capex = 0;
           if (const double y = c.num(AxisId::yield, -1); y > 0 && sys.chip.mfg.die_mm2 > 0) {
@@ -521,8 +535,14 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
             extra_capex = sys.chips * (chip_cost(m, sys.chip.dies).total_usd - chip_cost(sys.chip).total_usd);
           }
           memo.t = tco(sys, site, est.activity, c.num(AxisId::utilization, -1), extra_capex);
+          memo.sys = si, memo.site = site_i, memo.util = util_i, memo.yield = yield_i, memo.slot = slot;
+        } else if (memo.slot != slot) {
+          memo.t = at_activity(memo.t, sys, site, est.activity);
+          memo.slot = slot;
+        }
+        if (memo.rel_sys != si || memo.rel_mode != est.mode || memo.rel_chips != est.chips) {
           memo.rel = reliability(sys, est.mode, est.chips);
-          memo.slot = slot, memo.site = site_i, memo.util = util_i, memo.yield = yield_i;
+          memo.rel_sys = si, memo.rel_mode = est.mode, memo.rel_chips = est.chips;
         }
         Tco& t = memo.t;
         const double price = c.num(AxisId::electricity_usd_kwh, ctx.sites[static_cast<std::size_t>(site_i)].electricity_usd_kwh);
