@@ -145,7 +145,9 @@ TEST_CASE("GEMM curve: the loader rejects each bad curve with file, line and fie
        "unknown key 'value' (allowed: m, eff, kind, source, note)"},
       {"gemm_eff_by_m = { m = [256, 512], eff = [0.4, 0.5], source = \"test\" }", "missing 'kind'"},
   };
-  for (auto& [shape, msg] : bad) {
+  for (const auto& entry : bad) {
+    const std::string& shape = entry.first;
+    const std::string& msg = entry.second;
     CAPTURE(shape);
     const std::string got = load_error(shape);
     CHECK(got.find("chips/x.toml:18: field 'efficiency.gemm_eff_by_m': " + msg) != std::string::npos);
