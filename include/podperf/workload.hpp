@@ -66,6 +66,9 @@ const char* to_string(Group g);
 struct InferenceSetup {
   Parallel par;                 // decode instance (prefill instance too unless `prefill` given)
   Parallel prefill;             // serve mode: the prefill instance (chips() == 1 and tp == 1: same as par)
+  int prefill_redundant_experts = -1;  // serve mode: EPLB replicas of the prefill instance; < 0: as decode
+  // Serve mode: fixed pools of chips as deployed (whole instances each); 0 = pools rate-matched.
+  int prefill_pool_chips = 0, decode_pool_chips = 0;
   int batch = 0;                // decode: concurrent sequences per instance; prefill: prompts; 0 = auto
   int seq_in = 2048, seq_out = 256;
   int context = 0;              // KV length seen by decode; 0 = seq_in + seq_out / 2

@@ -54,6 +54,7 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_option("--prefill-tp", f.prefill_tp, "serve: TP of the prefill instance")->check(CLI::Range(1, 100000000));
   cmd->add_option("--prefill-dp", f.prefill_dp, "serve: DP of the prefill instance")->check(CLI::Range(1, 100000000));
   cmd->add_option("--prefill-ep", f.prefill_ep, "serve: EP of the prefill instance")->check(CLI::Range(1, 100000000));
+  cmd->add_option("--prefill-pp", f.prefill_pp, "serve: pipeline stages of the prefill instance")->check(CLI::Range(1, 100000000));
   cmd->add_option("--batch", f.batch, "decode: concurrent sequences per instance; prefill: prompts; train: global batch (sequences)")
       ->check(CLI::Range(1, 100000000));
   cmd->add_option("--global-batch-tokens", f.batch_tokens,
@@ -193,7 +194,7 @@ WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& 
     }
     x.par = p;
     x.prefill = Parallel{f.prefill_tp ? f.prefill_tp : 1, f.prefill_dp ? f.prefill_dp : 1,
-                         f.prefill_ep ? f.prefill_ep : 1, 1, 1};
+                         f.prefill_ep ? f.prefill_ep : 1, f.prefill_pp ? f.prefill_pp : 1, 1};
     if (f.prefill_dp && !f.prefill_ep && m.moe()) x.prefill.ep = x.prefill.tp * x.prefill.dp;
     x.redundant_experts = f.redundant >= 0 ? f.redundant : default_redundant_experts(m, p.ep);
     r.search = f.search;

@@ -143,10 +143,10 @@ void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Mod
   fp.tp = f.prefill_tp;
   fp.dp = f.prefill_dp;
   fp.ep = f.prefill_ep;
-  fp.pp = 0;
+  fp.pp = f.prefill_pp;
   const WorkloadRequest rp = resolve(*ps, m, fp);
   d.prefill = rp.infer;
-  d.prefill_plan_given = f.prefill_tp || f.prefill_dp || f.prefill_ep;
+  d.prefill_plan_given = f.prefill_tp || f.prefill_dp || f.prefill_ep || f.prefill_pp;
   // Plans given on the command line must exist (one line naming the flag).
   if (d.decode_plan_given) reject_impossible(sys, m, rd);
   if (d.prefill_plan_given) {
@@ -156,7 +156,7 @@ void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Mod
     if (why == Reason::ok && m.moe() && (d.prefill.par.ep > copies || copies % d.prefill.par.ep != 0))
       why = Reason::ep_experts;
     if (why != Reason::ok)
-      throw InputError("flag --prefill-tp/--prefill-dp/--prefill-ep: " + std::string(reason_text(why)) + " (" +
+      throw InputError("flag --prefill-tp/--prefill-dp/--prefill-ep/--prefill-pp: " + std::string(reason_text(why)) + " (" +
                        plan_text(d.prefill.par) + " on " + ps->id + ")");
     d.prefill.redundant_experts = default_redundant_experts(m, d.prefill.par.ep);
   }

@@ -15,7 +15,7 @@ namespace podperf::cli {
 struct WorkloadFlags {
   std::string mode = "serve";
   int tp = 0, dp = 0, ep = 0, pp = 0, cp = 0;
-  int prefill_tp = 0, prefill_dp = 0, prefill_ep = 0;
+  int prefill_tp = 0, prefill_dp = 0, prefill_ep = 0, prefill_pp = 0;
   int batch = 0, seq_in = 2048, seq_out = 256, seq = 0, context = 0;  // seq 0: the model's training length, else 4,096
   double tpot_ms = 0, ttft_ms = 0;
   std::string weights = "auto", kv = "auto", attn = "auto", precision = "bf16";

@@ -14,6 +14,36 @@ namespace fs = std::filesystem;
 namespace podperf {
 
 namespace {
+// Serve cases may state the deployment as run: the prefill instance's plan and redundant experts,
+// and fixed pools of chips (whole instances; both or neither).
+void read_serving_layout(io::StrictReader& s, const std::string& file, const std::string& mode, InferenceSetup& x) {
+  const char* keys[] = {"prefill_tp", "prefill_dp", "prefill_ep", "prefill_pp", "prefill_redundant_experts",
+                        "prefill_chips", "decode_chips"};
+  for (const char* k : keys)
+    if (mode != "serve" && s.t.get(k))
+      throw InputError(file, io::line_of(*s.t.get(k)), std::string("setup.") + k, "only with mode = \"serve\"");
+  if (mode != "serve") return;
+  x.prefill = Parallel{s.integer("prefill_tp", 1), s.integer("prefill_dp", 1), s.integer("prefill_ep", 1),
+                       s.integer("prefill_pp", 1), 1};
+  if (s.t.get("prefill_redundant_experts")) x.prefill_redundant_experts = s.integer0("prefill_redundant_experts", 0);
+  const toml::node* pc = s.t.get("prefill_chips");
+  const toml::node* dc = s.t.get("decode_chips");
+  if (!pc != !dc)
+    throw InputError(file, io::line_of(*(pc ? pc : dc)), pc ? "setup.prefill_chips" : "setup.decode_chips",
+                     "needs setup." + std::string(pc ? "decode_chips" : "prefill_chips") + " too (fixed pools come in pairs)");
+  if (!pc) return;
+  x.prefill_pool_chips = s.integer("prefill_chips", 0);
+  x.decode_pool_chips = s.integer("decode_chips", 0);
+  const int pi = x.prefill.chips() > 1 || x.prefill.tp > 1 ? x.prefill.chips() : x.par.chips();
+  if (x.prefill_pool_chips % pi != 0)
+    throw InputError(file, io::line_of(*pc), "setup.prefill_chips",
+                     "must be a whole number of prefill instances of " + std::to_string(pi) + " chips (got " +
+                         std::to_string(x.prefill_pool_chips) + ")");
+  if (x.decode_pool_chips % x.par.chips() != 0)
+    throw InputError(file, io::line_of(*dc), "setup.decode_chips",
+                     "must be a whole number of decode instances of " + std::to_string(x.par.chips()) + " chips (got " +
+                         std::to_string(x.decode_pool_chips) + ")");
+}
 }  // namespace
 
 std::vector<ValidationCase> fit_cases(const std::vector<ValidationCase>& cases) {
@@ -126,6 +156,7 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
           x.mtp_accept = s.number("mtp_accept", 0);
           if (x.mtp_accept > 1) throw InputError(file, io::line_of(*s.t.get("mtp_accept")), "setup.mtp_accept", "must be in (0, 1]");
         }
+        read_serving_layout(s, file, c.mode, x);
       }
       const std::string eplb = s.str("eplb", false);
       if (!eplb.empty() && eplb != "default" && eplb != "perfect")

@@ -2,6 +2,7 @@
 // and training cases, and every model on every system.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -204,6 +205,67 @@ TEST_CASE("serving: disaggregated pools and KV transfer") {
   // KV of one 4,096-token prompt: 4,096 x 576 x 61 x 1 B = 143.9 MB.
   CHECK(e.kv_transfer_bytes == Approx(4096.0 * 576 * 61));
   CHECK(e.ttft_s > e.breakdown[static_cast<int>(Part::kv_transfer)]);
+}
+
+TEST_CASE("serving: fixed pools as deployed, the slower pool sets the rate") {
+  const System gb = hwdb().system("gb200-nvl72");
+  const Model ds = models().model("deepseek-v3");
+  InferenceSetup x;
+  x.weights = Precision::fp4;  // FP8 weights do not fit a quarter of the model on one GB200
+  x.kv = x.attn = Precision::fp8;
+  x.par = {1, 8, 8, 1, 1};
+  x.prefill = {1, 1, 1, 4, 1};  // PP4 prefill, every expert on each stage
+  x.prefill_redundant_experts = 0;
+  x.seq_in = 32768;
+  x.seq_out = 1024;
+  x.batch = 64;
+  // Each pool measured alone: prefill at its own plan, decode at its batch.
+  InferenceSetup px = x;
+  px.par = x.prefill;
+  px.redundant_experts = 0;
+  px.batch = 0;
+  const Estimate pre = estimate_prefill(gb, ds, px);
+  const Estimate dec = estimate_decode(gb, ds, x);
+  REQUIRE(pre.fits());
+  REQUIRE(dec.fits());
+  // 4 prefill chips serve r_p x 4 / 32,768 prompts/s; 8 decode chips finish r_d x 8 / 1,024 requests/s.
+  const double prompts_4 = pre.tokens_per_s_per_chip * 4 / 32768, done_8 = dec.tokens_per_s_per_chip * 8 / 1024;
+  for (int p_chips : {4, 16, 64}) {
+    x.prefill_pool_chips = p_chips;
+    x.decode_pool_chips = 8;
+    const Estimate e = estimate_serve(gb, ds, x);
+    REQUIRE(e.fits());
+    // Requests in = requests out: the deployment completes min(prefill, decode) requests/s, each
+    // with 1,024 output tokens, spread over every chip of both pools.
+    const double rps = std::min(prompts_4 * p_chips / 4, done_8);
+    CAPTURE(p_chips);
+    CHECK(e.tokens_per_s_per_chip == Approx(rps * 1024 / (p_chips + 8)));
+    CHECK(e.decode_chip_share == Approx(8.0 / (p_chips + 8)));
+  }
+  // A pool that is not a whole number of instances keeps its whole instances only (18 -> 16 chips).
+  x.prefill_pool_chips = 18;
+  const Estimate part = estimate_serve(gb, ds, x);
+  x.prefill_pool_chips = 16;
+  CHECK(part.tokens_per_s_per_chip * 26 == Approx(estimate_serve(gb, ds, x).tokens_per_s_per_chip * 24));
+}
+
+TEST_CASE("expert imbalance needs more than one chip: EP1 holds every expert") {
+  const System gb = hwdb().system("gb200-nvl72");
+  const Model ds = models().model("deepseek-v3");
+  InferenceSetup x;
+  x.weights = Precision::fp4;
+  x.kv = x.attn = Precision::fp8;
+  x.par = {1, 1, 1, 4, 1};
+  x.seq_in = 8192;
+  x.batch = 4;
+  const double balanced = estimate_prefill(gb, ds, x).ttft_s;
+  x.default_eplb = true;  // the stack's imbalance (2 on sglang-blackwell) cannot apply on one chip
+  CHECK(estimate_prefill(gb, ds, x).ttft_s == Approx(balanced));
+  x.par = {1, 8, 8, 1, 1};
+  x.batch = 8;
+  const double ep8 = estimate_prefill(gb, ds, x).ttft_s;
+  x.default_eplb = false;
+  CHECK(ep8 > estimate_prefill(gb, ds, x).ttft_s);
 }
 
 TEST_CASE("every model on every system gives finite numbers or a reason") {
