@@ -66,6 +66,8 @@ const char* to_string(Group g);
 struct InferenceSetup {
   Parallel par;                 // decode instance (prefill instance too unless `prefill` given)
   Parallel prefill;             // serve mode: the prefill instance (chips() == 1 and tp == 1: same as par)
+  bool prefill_given() const { return prefill.chips() > 1 || prefill.tp > 1; }
+  const Parallel& prefill_plan() const { return prefill_given() ? prefill : par; }
   int prefill_redundant_experts = -1;  // serve mode: EPLB replicas of the prefill instance; < 0: as decode
   // Serve mode: fixed pools of chips as deployed (whole instances each); 0 = pools rate-matched.
   int prefill_pool_chips = 0, decode_pool_chips = 0;

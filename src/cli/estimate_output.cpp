@@ -125,7 +125,7 @@ void print_estimate(std::ostream& os, const System& sys, const Model& m, const W
     else os << to_string(sys.stack.scheme) << " overlap";
     os << ", host " << num(sys.stack.step_overhead_ms, 3) << " ms per pass, launch " << num(sys.stack.launch_us, 3)
        << " us per operator\n";
-    if (e.mode == Mode::serve && (x.prefill.chips() > 1 || x.prefill.tp > 1))
+    if (e.mode == Mode::serve && x.prefill_given())
       os << "  prefill plan: " << plan_text(x.prefill) << '\n';
   }
   if (!e.fits()) {

@@ -481,7 +481,7 @@ Estimate estimate_decode(const System& s, const Model& m, const InferenceSetup& 
 
 Estimate estimate_serve(const System& s, const Model& m, const InferenceSetup& x) {
   InferenceSetup px = x;
-  if (x.prefill.chips() > 1 || x.prefill.tp > 1) px.par = x.prefill;
+  px.par = x.prefill_plan();
   if (x.prefill_redundant_experts >= 0) px.redundant_experts = x.prefill_redundant_experts;
   px.batch = 0;
   const Estimate pre = estimate_prefill(s, m, px);
@@ -504,11 +504,11 @@ Estimate estimate_serve(const System& s, const Model& m, const InferenceSetup& x
   e.decode_tokens_per_s_per_chip = dec.tokens_per_s_per_chip;
   if (!dec.fits()) return e;
   const double rho = double(x.seq_in) / x.seq_out;
+  double wd = 0, wp = 0;  // busy chips of each pool as a fraction of all chips (activity weights)
   if (x.prefill_pool_chips > 0 && x.decode_pool_chips > 0) {
     // Pools as deployed: whole instances of each; the slower pool sets the output rate,
     //   out = min(P r_prefill / rho, D r_decode), over every chip of both pools (chips left over
-    // from a partial instance idle); the faster pool idles part of the time (its busy share counts
-    // in activity and utilisation).
+    // from a partial instance idle); the faster pool idles part of the time.
     const double P = double(x.prefill_pool_chips / pre.instance_chips * pre.instance_chips);
     const double D = double(x.decode_pool_chips / dec.instance_chips * dec.instance_chips);
     if (P == 0 || D == 0) {  // a pool smaller than one instance
@@ -518,25 +518,22 @@ Estimate estimate_serve(const System& s, const Model& m, const InferenceSetup& x
     const double all = double(x.prefill_pool_chips) + x.decode_pool_chips;
     const double cap_p = P * pre.tokens_per_s_per_chip / rho, cap_d = D * dec.tokens_per_s_per_chip;
     const double out = std::min(cap_p, cap_d);
-    const double busy_p = out / cap_p, busy_d = out / cap_d;
     e.decode_chip_share = x.decode_pool_chips / all;
     e.tokens_per_s_per_chip = out / all;
-    e.tokens_per_s = e.tokens_per_s_per_chip * s.chips;
-    const double wd = D / all * busy_d, wp = P / all * busy_p;
-    e.mfu = dec.mfu * wd + pre.mfu * wp;
-    e.compute_util = dec.compute_util * wd + pre.compute_util * wp;
-    e.activity = dec.activity * wd + pre.activity * wp;
-    if (x.ttft_target_ms > 0 && e.ttft_s * 1e3 > x.ttft_target_ms) e.reason = Reason::ttft_unreachable;
-    return e;
+    wd = D / all * (out / cap_d);
+    wp = P / all * (out / cap_p);
+  } else {
+    // Pools rate-matched, both always busy. Chips per (output token / s): 1 / r_decode + rho / r_prefill.
+    const double per_out = 1 / dec.tokens_per_s_per_chip + rho / pre.tokens_per_s_per_chip;
+    e.decode_chip_share = (1 / dec.tokens_per_s_per_chip) / per_out;
+    e.tokens_per_s_per_chip = 1 / per_out;
+    wd = e.decode_chip_share;
+    wp = 1 - e.decode_chip_share;
   }
-  // Chips per (output token / s): 1 / r_decode + (seq_in / seq_out) / r_prefill.
-  const double per_out = 1 / dec.tokens_per_s_per_chip + rho / pre.tokens_per_s_per_chip;
-  e.decode_chip_share = (1 / dec.tokens_per_s_per_chip) / per_out;
-  e.tokens_per_s_per_chip = 1 / per_out;
   e.tokens_per_s = e.tokens_per_s_per_chip * s.chips;
-  e.mfu = dec.mfu * e.decode_chip_share + pre.mfu * (1 - e.decode_chip_share);
-  e.compute_util = dec.compute_util * e.decode_chip_share + pre.compute_util * (1 - e.decode_chip_share);
-  e.activity = dec.activity * e.decode_chip_share + pre.activity * (1 - e.decode_chip_share);
+  e.mfu = dec.mfu * wd + pre.mfu * wp;
+  e.compute_util = dec.compute_util * wd + pre.compute_util * wp;
+  e.activity = dec.activity * wd + pre.activity * wp;
   if (x.ttft_target_ms > 0 && e.ttft_s * 1e3 > x.ttft_target_ms) e.reason = Reason::ttft_unreachable;
   return e;
 }

@@ -34,7 +34,7 @@ void read_serving_layout(io::StrictReader& s, const std::string& file, const std
   if (!pc) return;
   x.prefill_pool_chips = s.integer("prefill_chips", 0);
   x.decode_pool_chips = s.integer("decode_chips", 0);
-  const int pi = x.prefill.chips() > 1 || x.prefill.tp > 1 ? x.prefill.chips() : x.par.chips();
+  const int pi = x.prefill_plan().chips();
   if (x.prefill_pool_chips % pi != 0)
     throw InputError(file, io::line_of(*pc), "setup.prefill_chips",
                      "must be a whole number of prefill instances of " + std::to_string(pi) + " chips (got " +

@@ -150,23 +150,3 @@ TEST_CASE("podperf compare and breakeven") {
   CHECK(run_podperf("compare cloudmatrix-384 gb200-nvl72 --site mars").rc == 2);
   CHECK(run_podperf("compare cloudmatrix-384 gb200-nvl72 --sites china").rc == 2);
 }
-
-// The pools of a serve case and the deployment planner's --pd-split are two routes to the same
-// number: the case divides the slower pool's output over P + D chips; the planner runs whole
-// instances at the highest offline arrival rate (M/G/1 prefill queue, decode live-set model).
-TEST_CASE("a serve case with fixed pools agrees with estimate --pd-split") {
-  auto number_after = [](const std::string& out, const std::string& key) {
-    const std::size_t at = out.find("\"" + key + "\": ");
-    REQUIRE(at != std::string::npos);
-    return std::stod(out.substr(at + key.size() + 4));
-  };
-  const CliResult v = run_podperf("validate --case gb300-sglang-serve-128k-max --json");
-  const CliResult d = run_podperf(
-      "estimate --system gb300-nvl72 --model deepseek-v3 --mode serve --dp 8 --ep 8 --redundant-experts 32 "
-      "--eplb default --batch 256 --prefill-tp 1 --prefill-dp 1 --prefill-ep 1 --prefill-pp 4 --pd-split 12:8 "
-      "--seq-in 128000 --seq-out 8000 --weights nvfp4 --w-attn fp8 --w-head bf16 --kv fp8 --attn fp8 --json");
-  REQUIRE(v.rc == 0);
-  REQUIRE(d.rc == 0);
-  // 12 + 8 GPUs; 8,000 output tokens per request.
-  CHECK(number_after(v.out, "predicted") * 20 == doctest::Approx(number_after(d.out, "requests_per_s") * 8000).epsilon(0.01));
-}

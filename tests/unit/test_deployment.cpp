@@ -232,6 +232,21 @@ TEST_CASE("CLI: CloudMatrix 384 at 96:288 runs whole instances, no chip counted 
   CHECK(json_number(r.out, "tokens_per_s") == doctest::Approx(json_number(r.out, "tokens_per_s_per_chip") * 384));
 }
 
+// The pools of a serve case and the deployment planner's --pd-split are two routes to the same
+// number: the case divides the slower pool's output over P + D chips; the planner runs whole
+// instances at the highest offline arrival rate (M/G/1 prefill queue, decode live-set model).
+TEST_CASE("CLI: a serve case with fixed pools agrees with estimate --pd-split") {
+  const CliResult v = run_podperf("validate --case gb300-sglang-serve-128k-max --json");
+  const CliResult d = run_podperf(
+      "estimate --system gb300-nvl72 --model deepseek-v3 --mode serve --dp 8 --ep 8 --redundant-experts 32 "
+      "--eplb default --batch 256 --prefill-tp 1 --prefill-dp 1 --prefill-ep 1 --prefill-pp 4 --pd-split 12:8 "
+      "--seq-in 128000 --seq-out 8000 --weights nvfp4 --w-attn fp8 --w-head bf16 --kv fp8 --attn fp8 --json");
+  REQUIRE(v.rc == 0);
+  REQUIRE(d.rc == 0);
+  // 12 + 8 GPUs; 8,000 output tokens per request.
+  CHECK(json_number(v.out, "predicted") * 20 == doctest::Approx(json_number(d.out, "requests_per_s") * 8000).epsilon(0.01));
+}
+
 TEST_CASE("CLI: MLPerf server scenario gives fewer tokens/s than offline and reports p99") {
   const std::string base = "estimate --system gb200-nvl72 --model deepseek-v3 --mode serve --mix reasoning --json";
   const CliResult off = run_podperf(base + " --scenario offline");
