@@ -4,6 +4,8 @@
 #include <H5Cpp.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -27,6 +29,19 @@ std::uint64_t attr_u64(const std::string& file, const char* name) {
   std::uint64_t v = 0;
   f.openGroup("/").openAttribute(name).read(H5::PredType::NATIVE_UINT64, &v);
   return v;
+}
+// Runs a shell command and returns its wall time in seconds (the signal tests time their signals
+// against it, so that they land mid-sweep on a slow or sanitized build as on a fast one).
+double timed_system(const std::string& cmd, int* rc = nullptr) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int r = std::system(cmd.c_str());
+  if (rc) *rc = r;
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+std::string seconds_str(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", s);
+  return buf;
 }
 std::string write_spec(const std::string& dir, const std::string& text) {
   const std::string p = dir + "/spec.toml";
@@ -126,14 +141,23 @@ TEST_CASE("an interrupted sweep leaves a valid OUT.part marked incomplete, and -
   const std::string spec = kSrc + "/configs/sweeps/cm384-vs-nvl72-deepseek.toml";
   const std::string bin = PODPERF_BINARY;
   const std::string ref = dir + "/ref.h5", out = dir + "/int.h5";
-  REQUIRE(std::system((bin + " sweep " + spec + " -o " + ref + " --quiet --chunk 2000 > /dev/null").c_str()) == 0);
+  int ref_rc = 0;
+  const double ref_s = timed_system(bin + " sweep " + spec + " -o " + ref + " --quiet --threads 1 --chunk 2000 > /dev/null", &ref_rc);
+  REQUIRE(ref_rc == 0);
+  // The signal comes at a fraction of the reference run's wall time: start-up and the sweep's own
+  // speed differ by build and machine, and the fractions keep it between the first row and the last.
+  // The later fractions are tried only while no trial has been resumed.
+  const double fractions[] = {0.35, 0.55, 0.75, 0.45, 0.65, 0.85};
   int resumed = 0;
-  for (int trial = 0; trial < 3; ++trial) {
+  for (int trial = 0; trial < 6 && (trial < 3 || resumed == 0); ++trial) {
     fs::remove(out);
-    const std::string cmd = "(" + bin + " sweep " + spec + " -o " + out + " --quiet --threads 1 --chunk 2000 > /dev/null & pid=$!; sleep 0." +
-                            std::to_string(5 + 3 * trial) + "; kill -" + (trial == 1 ? "TERM" : "INT") + " $pid; wait $pid) 2>/dev/null";
+    fs::remove(out + ".part");
+    const std::string delay = seconds_str(fractions[trial] * ref_s);
+    const std::string cmd = "(" + bin + " sweep " + spec + " -o " + out + " --quiet --threads 1 --chunk 2000 > /dev/null & pid=$!; sleep " +
+                            delay + "; kill -" + (trial % 2 == 1 ? "TERM" : "INT") + " $pid; wait $pid) 2>/dev/null";
     const int rc = std::system(cmd.c_str());
     CAPTURE(trial);
+    CAPTURE(delay);
     if (WEXITSTATUS(rc) == 0) {  // finished before the signal: nothing to resume
       CHECK(fs::exists(out));
       continue;
@@ -166,11 +190,15 @@ TEST_CASE("SIGKILL at random moments leaves a readable file with the rows it cla
   const std::string spec = kSrc + "/configs/sweeps/cm384-vs-nvl72-deepseek.toml";
   const std::string bin = PODPERF_BINARY;
   const std::string ref = dir + "/ref.h5", out = dir + "/k.h5";
-  REQUIRE(std::system((bin + " sweep " + spec + " -o " + ref + " --quiet --chunk 1000 > /dev/null").c_str()) == 0);
-  // A kill before the sweep has begun leaves nothing (counted apart); the delays span slow machines.
-  const char* delays[] = {"0.05", "0.15", "0.3", "0.45", "0.6", "1.0", "1.5"};
+  int ref_rc = 0;
+  const double ref_s = timed_system(bin + " sweep " + spec + " -o " + ref + " --quiet --threads 1 --chunk 1000 > /dev/null", &ref_rc);
+  REQUIRE(ref_rc == 0);
+  // A kill before the sweep has begun leaves nothing (counted apart); the delays are fractions of
+  // the reference run's wall time, so they span start-up, the sweep and its end on any machine.
+  const double fractions[] = {0.02, 0.1, 0.25, 0.4, 0.55, 0.7, 0.85};
   int killed = 0;
-  for (const char* d : delays) {
+  for (const double fr : fractions) {
+    const std::string d = seconds_str(fr * ref_s);
     CAPTURE(d);
     fs::remove(out);
     fs::remove(out + ".part");
