@@ -302,3 +302,35 @@ TEST_CASE("CLI: 950PR prefill pod beside the Atlas 950 SuperPoD's 950DT decode")
   CHECK(json_number(r.out, "kv_transfer_ms") > 0);
   CHECK(json_number(r.out, "chips") == 8192 + 1024);
 }
+
+// LMSYS's GB300 NVL72 long-context runs (2026-02-19): 226.2 against 147.9 TPS/GPU at peak, 1.53x, from
+// the larger HBM (a bigger batch at 128K) and the doubled SFU exponential rate. Same plan and precisions
+// on both racks; the batch is each rack's largest that fits.
+TEST_CASE("CLI: DeepSeek-R1 decode at 128K context gives GB300 NVL72 at least 1.3x GB200 NVL72 per GPU") {
+  const std::string flags = " --model deepseek-v3 --mode decode --dp 8 --ep 8 --redundant-experts 32 --eplb default "
+                            "--seq-in 128000 --context 132000 --weights nvfp4 --w-attn fp8 --w-head bf16 --kv fp8 --attn fp8 "
+                            "--tpot-ms 1000 --json";
+  const CliResult b = run_podperf("estimate --system gb200-nvl72" + flags);
+  const CliResult u = run_podperf("estimate --system gb300-nvl72" + flags);
+  REQUIRE(b.rc == 0);
+  REQUIRE(u.rc == 0);
+  CHECK(json_number(u.out, "batch") > json_number(b.out, "batch"));
+  CHECK(json_number(u.out, "tokens_per_s_per_chip") >= 1.3 * json_number(b.out, "tokens_per_s_per_chip"));
+}
+
+// Batch-1 decode of Llama 3 70B in FP8 over TP8 reads each GPU's eighth of the weights every step:
+// 70.6e9 parameters less the 128,256 x 8,192 input embedding (looked up, not read) = 69.55e9 bytes,
+// 8.69 GB per GPU. At the measured achieved bandwidths (0.896 x 4.8 TB/s on H200, 0.92 x 7.7 TB/s on
+// B200) that is 2.02 ms against 1.23 ms; on the same software stack every other term is shared, so the
+// batch-1 TPOT floors differ by about 0.79 ms.
+TEST_CASE("CLI: batch-1 TPOT floors differ by the weight bytes over each chip's HBM bandwidth (by hand)") {
+  const std::string flags = " --stack sglang-hopper --model llama3-70b --mode decode --tp 8 --batch 1 --seq-in 128 "
+                            "--context 128 --weights fp8 --kv fp8 --json";
+  const CliResult h = run_podperf("estimate --system hgx-h200" + flags);
+  const CliResult b = run_podperf("estimate --system hgx-b200" + flags);
+  REQUIRE(h.rc == 0);
+  REQUIRE(b.rc == 0);
+  const double bytes = (70.6e9 - 128256.0 * 8192) / 8;
+  const double by_hand_ms = (bytes / (0.896 * 4.8e12) - bytes / (0.92 * 7.7e12)) * 1e3;
+  CHECK(json_number(h.out, "tpot_ms") - json_number(b.out, "tpot_ms") == doctest::Approx(by_hand_ms).epsilon(0.05));
+}
