@@ -25,6 +25,25 @@ std::string fmt(double v) {
   return b;
 }
 
+// Replaces the line of a stack's number in its hwdb file (temp file, then rename).
+void replace_line(const Hwdb& db, const std::string& stack, const std::string& field, const std::string& line) {
+  const std::string key = field.substr(field.find('.') + 1);
+  const Number& n = db.stacks.at(stack).numbers.at(field);
+  std::ifstream in(n.file);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  if (n.line < 1 || static_cast<std::size_t>(n.line) > lines.size() || lines[n.line - 1].rfind(key + " ", 0) != 0)
+    throw InputError(n.file, n.line, field, "cannot write the fitted value: the line does not hold the field");
+  lines[static_cast<std::size_t>(n.line - 1)] = line;
+  const std::string tmp = n.file + ".tmp";
+  {
+    std::ofstream out(tmp);
+    for (auto& l : lines) out << l << '\n';
+    if (!out) throw InputError(tmp + ": cannot write");
+  }
+  if (std::rename(tmp.c_str(), n.file.c_str()) != 0) throw InputError(n.file + ": cannot replace");
+}
+
 void write_back(const Hwdb& db, const CalibResult& r, const std::vector<ValidationCase>& cases) {
   for (std::size_t i = 0; i < r.params.size(); ++i) {
     const CalibParam& p = r.params[i];
@@ -38,20 +57,23 @@ void write_back(const Hwdb& db, const CalibResult& r, const std::vector<Validati
     line += ", kind = \"measured-fit\", source = \"podperf calibrate (bounded least squares on log error from the prior " +
             fmt(p.prior) + ", validation/cases): " + ids + "\", note = \"pinned by " + std::to_string(p.cases) +
             " case(s); range: the prior, the fit and the leave-one-out fits\" }";
-    const Number& n = db.stacks.at(p.stack).numbers.at(p.field);
-    std::ifstream in(n.file);
-    std::vector<std::string> lines;
-    for (std::string l; std::getline(in, l);) lines.push_back(l);
-    if (n.line < 1 || static_cast<std::size_t>(n.line) > lines.size() || lines[n.line - 1].rfind(key + " ", 0) != 0)
-      throw InputError(n.file, n.line, p.field, "cannot write the fitted value: the line does not hold the field");
-    lines[static_cast<std::size_t>(n.line - 1)] = line;
-    const std::string tmp = n.file + ".tmp";
-    {
-      std::ofstream out(tmp);
-      for (auto& l : lines) out << l << '\n';
-      if (!out) throw InputError(tmp + ": cannot write");
+    replace_line(db, p.stack, p.field, line);
+  }
+  // Stacks without a fitted case: the median of the other stacks' fits, their spread as range.
+  for (const PooledValue& v : r.pooled) {
+    const std::string key = v.field.substr(v.field.find('.') + 1);
+    double lo = v.value, hi = v.value;
+    std::string from;
+    for (auto& [id, x] : v.from) {
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+      from += (from.empty() ? "" : ", ") + id + " " + fmt(x);
     }
-    if (std::rename(tmp.c_str(), n.file.c_str()) != 0) throw InputError(n.file + ": cannot replace");
+    const std::string role = db.stack(v.stack).role == StackRole::training ? "training" : "serving";
+    replace_line(db, v.stack, v.field,
+                 key + " = { value = " + fmt(v.value) + ", range = [" + fmt(lo) + ", " + fmt(hi) +
+                     "], kind = \"derived\", source = \"podperf calibrate: median of the fitted " + role + " stacks (" + from +
+                     ")\", note = \"no validation case of its own fits this stack; range: the fits pooled\" }");
   }
 }
 
@@ -118,9 +140,22 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
         c["id"] = r.case_ids[i];
         c["error"] = r.error[i];
         if (i < r.loo_error.size()) c["loo_error"] = r.loo_error[i];
+        if (i < r.loso_error.size() && std::isfinite(r.loso_error[i])) c["loso_error"] = r.loso_error[i];
         cs.push(c);
       }
       j["cases"] = cs;
+      Json pv = Json::array();
+      for (auto& v : r.pooled) {
+        Json p = Json::object();
+        p["stack"] = v.stack;
+        p["field"] = v.field;
+        p["value"] = v.value;
+        Json from = Json::object();
+        for (auto& [id, x] : v.from) from[id] = x;
+        p["from"] = from;
+        pv.push(p);
+      }
+      j["pooled"] = pv;
       j["rms_log_error"] = r.rms_log;
       const auto [med, mx] = median_max(r.error, cases);
       j["median_abs_error"] = med;
@@ -130,6 +165,12 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
         j["loo_median_abs_error"] = lmed;
         j["loo_max_abs_error"] = lmx < 1e8 ? Json(lmx) : Json();
       }
+      const auto [smed, smx] = median_max(r.loso_error, cases);
+      j["loso_median_abs_error"] = smed;
+      j["loso_max_abs_error"] = smx < 1e8 ? Json(smx) : Json();
+      const auto [pmed, pmx] = median_max(r.prior_error, cases);
+      j["prior_median_abs_error"] = pmed;
+      j["prior_max_abs_error"] = pmx < 1e8 ? Json(pmx) : Json();
       std::cout << j.dump() << '\n';
     } else {
       Table t({"stack", "parameter", "prior", "hwdb now", "fitted", "leave-one-out range", "cases"});
@@ -139,7 +180,18 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
                std::to_string(r.params[i].cases) + (r.params[i].cases == 1 ? " (one case pins it)" : "")});
       t.print(std::cout);
       std::cout << '\n';
-      Table c({"case", "error (fitted)", "leave-one-out error"});
+      if (!r.pooled.empty()) {
+        Table pt({"stack without a fitted case", "parameter", "hwdb now", "pooled (median of)"});
+        for (auto& v : r.pooled) {
+          std::string from;
+          for (auto& [id, x] : v.from) from += (from.empty() ? "" : ", ") + id + " " + fmt(x);
+          const Number& n = db.stacks.at(v.stack).numbers.at(v.field);
+          pt.row({v.stack, v.field, fmt(n.value), fmt(v.value) + " (" + from + ")"});
+        }
+        pt.print(std::cout);
+        std::cout << '\n';
+      }
+      Table c({"case", "error (fitted)", "leave-one-out error", "leave-one-stack-out"});
       auto pct = [](double e) {
         if (!std::isfinite(e)) return std::string("-");
         char b[32];
@@ -147,7 +199,8 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
         return std::string(b);
       };
       for (std::size_t i = 0; i < r.case_ids.size(); ++i)
-        c.row({r.case_ids[i], pct(r.error[i]), i < r.loo_error.size() ? pct(r.loo_error[i]) : "-"});
+        c.row({r.case_ids[i], pct(r.error[i]), i < r.loo_error.size() ? pct(r.loo_error[i]) : "-",
+               i < r.loso_error.size() ? pct(r.loso_error[i]) : "-"});
       c.print(std::cout);
       std::cout << "rms log error " << fmt(r.rms_log) << '\n';
       // A case without a prediction counts as the largest error and is named as such.
@@ -163,7 +216,11 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
         const auto [lmed, lmx] = median_max(r.loo_error, cases);
         std::cout << "; leave-one-out median " << pct(lmed).substr(1) << ", max " << largest(lmx, r.loo_error);
       }
-      std::cout << '\n';
+      const auto [smed, smx] = median_max(r.loso_error, cases);
+      const auto [pmed, pmx] = median_max(r.prior_error, cases);
+      std::cout << "; leave-one-stack-out (the stack's terms pooled from the other stacks) median " << pct(smed).substr(1)
+                << ", max " << largest(smx, r.loso_error) << " (at the priors: median " << pct(pmed).substr(1) << ", max "
+                << largest(pmx, r.prior_error) << ")\n";
     }
     if (o->write) {
       write_back(db, r, cases);

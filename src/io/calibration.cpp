@@ -127,6 +127,69 @@ Eigen::VectorXd priors_of(const std::vector<CalibParam>& ps) {
 }
 }  // namespace
 
+namespace {
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// The fits of `field` over the stacks of `role` other than `except`.
+std::vector<std::pair<std::string, double>> fits_of(const Hwdb& db, const CalibResult& r, StackRole role,
+                                                    const std::string& field, const std::string& except) {
+  std::vector<std::pair<std::string, double>> out;
+  for (std::size_t i = 0; i < r.params.size(); ++i)
+    if (r.params[i].field == field && r.params[i].stack != except && db.stack(r.params[i].stack).role == role)
+      out.emplace_back(r.params[i].stack, r.fitted[i]);
+  return out;
+}
+
+double pooled_or(const std::vector<std::pair<std::string, double>>& fits, double fallback) {
+  if (static_cast<int>(fits.size()) < kPoolMin) return fallback;
+  std::vector<double> v;
+  for (auto& f : fits) v.push_back(f.second);
+  return median_of(v);
+}
+
+// Leave one stack out: each fitted stack's cases predicted with its terms pooled from the other
+// stacks of its role; then the pooled values of the hwdb stacks that have no fitted case.
+void pool(const Hwdb& db, const ModelDb& models, const std::vector<ValidationCase>& cases,
+          const std::map<std::string, std::vector<std::size_t>>& by_stack, CalibResult& res) {
+  res.loso_error.assign(cases.size(), std::nan(""));
+  res.prior_error.assign(cases.size(), std::nan(""));
+  for (auto& [stack, idx] : by_stack) {
+    if (stack.empty()) continue;  // kernel benchmarks run no stack
+    std::vector<CalibParam> ps;
+    std::vector<double> v, v0;
+    for (auto& p : res.params)
+      if (p.stack == stack) {
+        ps.push_back(p);
+        v.push_back(pooled_or(fits_of(db, res, db.stack(stack).role, p.field, stack), p.prior));
+        v0.push_back(p.prior);
+      }
+    const Pick pick = calibration_pick(ps, v), at_prior = calibration_pick(ps, v0);
+    for (std::size_t i : idx) {
+      const CaseResult c = evaluate(db, models, cases[i], pick), c0 = evaluate(db, models, cases[i], at_prior);
+      res.loso_error[i] = std::isfinite(c.error) ? c.error : std::nan("");
+      res.prior_error[i] = std::isfinite(c0.error) ? c0.error : std::nan("");
+    }
+  }
+  for (auto& [id, rec] : db.stacks) {
+    if (by_stack.count(id)) continue;
+    const Stack st = db.stack(id);
+    const bool training = st.role == StackRole::training;
+    for (auto& f : kPriors) {
+      if ((f.streams_only && st.scheme != OverlapScheme::streams) || (f.serving_only && training) ||
+          !rec.numbers.count(f.key))
+        continue;
+      const auto fits = fits_of(db, res, st.role, f.key, id);
+      if (static_cast<int>(fits.size()) < kPoolMin) continue;
+      res.pooled.push_back(PooledValue{id, f.key, pooled_or(fits, 0), fits});
+    }
+  }
+}
+}  // namespace
+
 CalibResult calibrate(const Hwdb& db, const ModelDb& models, const std::vector<ValidationCase>& cases, bool loo) {
   CalibResult res;
   for (auto& c : cases) res.case_ids.push_back(c.id);
@@ -184,6 +247,7 @@ CalibResult calibrate(const Hwdb& db, const ModelDb& models, const std::vector<V
       res.loo_error[idx[k]] = std::isfinite(c.error) ? c.error : std::nan("");
     }
   }
+  pool(db, models, cases, by_stack, res);
   Eigen::VectorXd all_r(static_cast<Eigen::Index>(cases.size()));
   for (std::size_t i = 0; i < cases.size(); ++i) all_r[static_cast<Eigen::Index>(i)] = std::log1p(res.error[i]);
   res.rms_log = std::sqrt(all_r.squaredNorm() / std::max<Eigen::Index>(1, all_r.size()));

@@ -56,6 +56,25 @@ TEST_CASE("calibration reproduces the shipped fit and holds its leave-one-out bo
   CHECK(median(abs_err) <= 0.10);
   CHECK(median(loo_err) <= 0.15);
   CHECK(std::count_if(loo_err.begin(), loo_err.end(), [](double e) { return e > 0.40; }) == 0);
+  // A stack without a fitted case holds the median of the fitted stacks of its role, and that rule
+  // predicts each fitted stack's cases, left out in turn, better than the priors do.
+  REQUIRE(!r.pooled.empty());
+  for (const PooledValue& v : r.pooled) {
+    CAPTURE(v.stack + " " + v.field);
+    CHECK(static_cast<int>(v.from.size()) >= kPoolMin);
+    CHECK(db.stacks.at(v.stack).numbers.at(v.field).value == doctest::Approx(v.value).epsilon(0.005));
+  }
+  // By hand: the four fitted serving stacks' launch costs in the hwdb, 11.05, 14.3, 15.92 and 29.58 us,
+  // have the median (14.3 + 15.92) / 2 = 15.11 us, which TensorRT-LLM's stack carries.
+  CHECK(db.stacks.at("trtllm").numbers.at("host.launch_us").value == doctest::Approx(15.11).epsilon(0.001));
+  std::vector<double> loso, at_prior;
+  for (std::size_t i = 0; i < cases.size(); ++i)
+    if (!cases[i].micro()) {
+      loso.push_back(std::abs(r.loso_error[i]));
+      at_prior.push_back(std::abs(r.prior_error[i]));
+    }
+  CHECK(median(loso) < median(at_prior));
+  CHECK(median(loso) <= 0.15);
   // The hwdb already holds the fit: refitting moves no parameter by more than a few percent.
   for (std::size_t i = 0; i < r.params.size(); ++i) {
     CAPTURE(r.params[i].stack + " " + r.params[i].field);
