@@ -192,6 +192,7 @@ struct PartFailures {
 
 struct System {
   std::string id, name, vendor;
+  std::string home_site;  // the site it is deployed at unless told otherwise (hwdb/sites id)
   Chip chip;
   int chips = 0;        // accelerators in the whole system (all supernodes)
   int supernodes = 1;   // > 1 for a cluster of supernodes over scale-out

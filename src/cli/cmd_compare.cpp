@@ -29,11 +29,7 @@ struct Side {
   Workload w;
 };
 
-// Huawei systems default to the China site, the others to the US one.
-std::string default_site(const Hwdb& db, const std::string& system_id) {
-  const System s = db.system(system_id);
-  return s.vendor == "Huawei" ? "china" : "us";
-}
+std::string default_site(const Hwdb& db, const std::string& system_id) { return db.system(system_id).home_site; }
 
 struct Row {
   std::string key, label;

@@ -68,7 +68,7 @@ std::vector<double> values(const Economics& e) {
 
 void economics_output(std::ostream& os, Json* j, const Hwdb& db, const std::string& system_id, const Model& m,
                       const WorkloadRequest& r, const EconomicsFlags& f) {
-  const std::string site_id = f.site.empty() ? (db.system(system_id).vendor == "Huawei" ? "china" : "us") : f.site;
+  const std::string site_id = f.site.empty() ? db.system(system_id).home_site : f.site;
   db.site(site_id);  // unknown site: error now
   auto eval = [&](const Pick& pick) {
     const System s = db.system(system_id, pick);

@@ -83,7 +83,7 @@ Workload workload_for(const System& s, const Model& m, const ClaimReading& r, bo
 }
 
 std::string site_of(const System& s, const std::string& given) {
-  return !given.empty() ? given : s.vendor == "Huawei" ? "china" : "us";
+  return !given.empty() ? given : s.home_site;
 }
 
 // The reading's quantity at one pick.

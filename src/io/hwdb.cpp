@@ -353,6 +353,7 @@ System Hwdb::system(const std::string& id, const Pick& p) const {
   s.id = r.id;
   s.name = r.str("name");
   s.vendor = r.str("vendor");
+  s.home_site = r.str("home_site");
   s.chip = chip(r.str("chip"), p);
   s.stack = stack(r.str("stack"), p);
   s.train_stack = stack(r.str("training_stack"), p);
@@ -516,6 +517,7 @@ Hwdb load_hwdb(const std::string& dir, const std::vector<std::string>& overlays)
   check_ref(db.systems, "chip", db.chips, "chip");
   check_ref(db.systems, "stack", db.stacks, "stack");
   check_ref(db.systems, "training_stack", db.stacks, "stack");
+  if (!db.sites.empty()) check_ref(db.systems, "home_site", db.sites, "site");
   // A system's default stacks serve their own role.
   for (auto& [id, r] : db.systems)
     for (auto [key, role] : {std::pair{"stack", "serving"}, std::pair{"training_stack", "training"}})

@@ -83,6 +83,7 @@ FileSchema system_schema() {
           {"", "id", T::text, true, ""},
           {"", "name", T::text, true, ""},
           {"", "vendor", T::text, true, ""},
+          {"", "home_site", T::text, true, ""},
           {"", "chip", T::ref, true, "", 0, {}, "chip"},
           {"", "stack", T::ref, true, "", 0, {}, "stack"},
           {"", "training_stack", T::ref, true, "", 0, {}, "stack"},

@@ -133,8 +133,7 @@ SweepContext prepare_sweep(const SweepSpec& spec, const Hwdb& db, const ModelDb&
     }
   } else {
     for (auto& sys : c.systems) {  // one site per system, whatever its stack
-      const std::string id = sys.vendor == "Huawei" ? "china" : "us";
-      c.sites.push_back(db.site(id));
+      c.sites.push_back(db.site(sys.home_site));
       c.default_site.push_back(static_cast<int>(c.sites.size()) - 1);
     }
   }
