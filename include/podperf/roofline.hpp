@@ -7,7 +7,8 @@
 // or decode attention efficiency (FlashAttention-3, SM100 FMHA, FlashMLA, AMLA) and are also bounded
 // by the softmax exponentials its special-function units issue (NVIDIA, "Making Softmax More
 // Efficient with NVIDIA Blackwell Ultra", 2026: MUFU.EX2 throughput doubled on Blackwell Ultra).
-// Other operators (m = 0) use gemm_eff.
+// Other operators (m = 0) use gemm_eff. A GEMM on FP4 tensor cores takes eff x fp4_gemm_eff_ratio (FP4
+// kernels reach a smaller fraction of their doubled peak than FP8 kernels on the same shape).
 #pragma once
 #include "podperf/spec.hpp"
 

@@ -76,6 +76,7 @@ struct Chip {
   double gemm_eff = 1;          // achievable fraction of peak on large GEMMs
   double attn_prefill_eff = 1;  // attention prefill kernels (FlashAttention-3, SM100 FMHA): fraction of peak
   double attn_decode_eff = 1;   // attention decode kernels (FlashMLA, AMLA): fraction of peak
+  double fp4_gemm_eff_ratio = 1;  // FP4 GEMM fraction of FP4 peak / FP8 GEMM fraction of FP8 peak
   double sfu_texp_s = 0;        // softmax exponentials per second (10^12, the SFU rate); 0 = not a limit
   double hbm_eff = 1;           // achievable fraction of HBM bandwidth
   double small_gemm_m = 0;      // GEMM rows (tokens) at which shape efficiency falls to half (no curve)

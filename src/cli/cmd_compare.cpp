@@ -205,7 +205,7 @@ Json pair_json(const Prepared& p) {
   return j;
 }
 
-// The second reading: each system at its home site (Huawei in china, the others in us).
+// The second reading: each system at its home site (its hwdb home_site).
 struct HomeReading {
   std::string site_a, site_b;
   Economics a, b;

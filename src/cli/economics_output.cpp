@@ -10,7 +10,7 @@
 namespace podperf::cli {
 
 void add_economics_flags(CLI::App* cmd, EconomicsFlags& f) {
-  cmd->add_option("--site", f.site, "site for cost (default: Huawei systems in china, the others in us)");
+  cmd->add_option("--site", f.site, "site for cost (default: the system's home_site in the hwdb)");
   cmd->add_option("--samples", f.samples, "Monte Carlo draws over the hwdb ranges for the cost and reliability rows")
       ->check(CLI::Range(0, 100000))->capture_default_str();
   cmd->add_option("--seed", f.seed, "Monte Carlo seed")->capture_default_str();

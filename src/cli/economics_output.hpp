@@ -10,7 +10,7 @@
 namespace podperf::cli {
 
 struct EconomicsFlags {
-  std::string site;   // empty: the system's home site (Huawei in china, the others in us)
+  std::string site;   // empty: the system's home_site from the hwdb
   int samples = 0;    // Monte Carlo draws over the hwdb ranges (0 = central values only)
   unsigned long seed = 1;
 };

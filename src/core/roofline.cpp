@@ -51,7 +51,11 @@ double compute_efficiency(const Chip& c, double m, bool attention, bool decode) 
 
 OpTime roofline(const Chip& c, const Op& op, double launch_us) noexcept {
   OpTime t;
-  const double eff = compute_efficiency(c, op.gemm_m, op.attention, op.decode);
+  double eff = compute_efficiency(c, op.gemm_m, op.attention, op.decode);
+  // A GEMM on FP4 tensor cores reaches a smaller fraction of their (doubled) peak than FP8 does on the
+  // same shape: eff_fp4 = eff x fp4_gemm_eff_ratio (hwdb, measured). On a chip without FP4 units the
+  // operator runs at the FP8 rate (peak_tflops) and FP8's efficiency.
+  if (!op.attention && op.precision == Precision::fp4 && c.peak(Precision::fp4) > 0) eff *= c.fp4_gemm_eff_ratio;
   const double rate = peak_tflops(c, op.precision) * 1e12 * eff;
   t.compute_s = op.flops > 0 && rate > 0 ? op.flops / rate : 0;
   // Softmax: the exponentials issue on the SFUs while the tensor units wait (same kernel efficiency).

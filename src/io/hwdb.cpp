@@ -49,6 +49,9 @@ void check_shape(const Record& r) {
     const int line = r.numbers.count("efficiency.gemm_eff") ? r.numbers.at("efficiency.gemm_eff").line : r.id_line;
     throw InputError(r.file, line, "efficiency.small_gemm_m", "missing (required without efficiency.gemm_eff_by_m, in GEMM rows at half efficiency)");
   }
+  if (r.entity == "chip" && r.has("specs.fp4_dense_tflops") && !r.has("efficiency.fp4_gemm_eff_ratio"))
+    fail("specs.fp4_dense_tflops", "efficiency.fp4_gemm_eff_ratio",
+         "missing (required with specs.fp4_dense_tflops: the FP4 GEMM fraction of peak over the FP8 one)");
   if (r.entity == "stack" && r.str("overlap.scheme") == "two-stream" && !r.has("overlap.attention_stream_units"))
     fail("overlap.scheme", "overlap.attention_stream_units", "missing (required with scheme two-stream)");
   if (r.entity != "system") return;
@@ -270,6 +273,7 @@ Chip Hwdb::chip(const std::string& id, const Pick& p) const {
   c.attn_prefill_eff = p.get(r, "efficiency.attn_prefill_eff");
   c.attn_decode_eff = p.get(r, "efficiency.attn_decode_eff");
   c.sfu_texp_s = p.get(r, "efficiency.sfu_texp_s");
+  if (r.has("efficiency.fp4_gemm_eff_ratio")) c.fp4_gemm_eff_ratio = p.get(r, "efficiency.fp4_gemm_eff_ratio");
   c.small_gemm_m = p.get(r, "efficiency.small_gemm_m");
   if (auto g = r.numbers.find("efficiency.gemm_eff_by_m"); g != r.numbers.end()) {
     c.gemm_curve.n = static_cast<int>(g->second.list.size());  // 2..kMaxGemmCurvePoints (read_number)

@@ -58,6 +58,9 @@ FileSchema chip_schema() {
               {"efficiency", "attn_prefill_eff", T::fraction, true, "fraction of peak in attention prefill kernels"},
               {"efficiency", "attn_decode_eff", T::fraction, true, "fraction of peak in attention decode kernels"},
               {"efficiency", "sfu_texp_s", T::positive, false, "10^12 softmax exponentials per second (SFU)", 1000},
+              // Required with specs.fp4_dense_tflops (check_shape).
+              {"efficiency", "fp4_gemm_eff_ratio", T::fraction, false,
+               "FP4 GEMM fraction of the FP4 peak over the FP8 GEMM fraction of the FP8 peak (same kernels and shapes)"},
               // One of the two (check_shape): the measured curve by rows, else the knee.
               {"efficiency", "small_gemm_m", T::positive, false, "GEMM rows at half efficiency", 1e5},
               {"efficiency", "gemm_eff_by_m", T::curve, false, "fraction of peak by GEMM rows m", 1e7},

@@ -168,9 +168,14 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
     io::StrictReader m{file, io::required_table(root, file, "measured"), "measured", {}};
     c.metric = m.str("metric");
     static const std::set<std::string> metrics = {"tokens_per_s_per_chip", "mfu", "achieved_tflops", "achieved_tb_s",
-                                                  "step_time_s"};
+                                                  "step_time_s", "tpot_ms"};
     if (!metrics.count(c.metric))
       throw InputError(file, io::line_of(*m.t.get("metric")), "measured.metric", "unknown metric '" + c.metric + "'");
+    // A measured TPOT is compared at the stated batch; a TPOT target in the setup would restate it.
+    if (c.metric == "tpot_ms" && ((c.mode != "decode" && c.mode != "serve") || c.w.infer.batch <= 0 ||
+                                  c.w.infer.tpot_target_ms > 0))
+      throw InputError(file, io::line_of(*m.t.get("metric")), "measured.metric",
+                       "tpot_ms needs a decode or serve case with setup.batch and no setup.tpot_ms");
     c.measured = m.number("value", 0, true);
     c.unit = m.str("unit");
     c.tolerance = m.number("tolerance", 0.3);
@@ -213,7 +218,10 @@ CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase&
       r.error = std::nan("");
       return r;
     }
-    r.predicted = c.metric == "mfu" ? e.mfu : c.metric == "step_time_s" ? e.step_time_s : e.tokens_per_s_per_chip;
+    r.predicted = c.metric == "mfu"           ? e.mfu
+                  : c.metric == "step_time_s" ? e.step_time_s
+                  : c.metric == "tpot_ms"     ? e.tpot_s * 1e3
+                                              : e.tokens_per_s_per_chip;
     // Dominant term: compute, memory, overhead, fabric (all communication) or bubble.
     const auto& b = e.breakdown;
     auto at = [&](Part p) { return b[static_cast<int>(p)]; };

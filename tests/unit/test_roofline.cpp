@@ -62,6 +62,24 @@ TEST_CASE("roofline: a precision the chip lacks runs at the next wider one") {
   CHECK(peak_tflops(c, Precision::fp32) == 0);   // nothing wider than fp32
 }
 
+TEST_CASE("roofline: FP4 GEMMs reach fp4_gemm_eff_ratio of FP8's fraction of peak; without FP4 units, FP8's") {
+  Chip c = test_chip();
+  c.dense_tflops[static_cast<int>(Precision::fp8)] = 2000;
+  c.fp4_gemm_eff_ratio = 0.75;
+  // No FP4 units: an FP4 GEMM runs at the FP8 rate and efficiency, 1e12 / (2000e12 x 0.5) = 1 ms.
+  CHECK(roofline(c, {1e12, 0, Precision::fp4, 0}).compute_s == Approx(1e-3));
+  c.dense_tflops[static_cast<int>(Precision::fp4)] = 4000;
+  // FP4 units: 1e12 / (4000e12 x 0.5 x 0.75) = 0.6667 ms, so 1.5x FP8 rather than the peaks' 2x.
+  CHECK(roofline(c, {1e12, 0, Precision::fp4, 0}).compute_s == Approx(1e-3 / 1.5));
+  CHECK(roofline(c, {1e12, 0, Precision::fp8, 0}).compute_s == Approx(1e-3));
+  // At 96 rows: 0.5 x 96 / 128 x 0.75 = 0.28125 of 4000 TFLOPS -> 1e12 / 1125e12 s.
+  CHECK(roofline(c, {1e12, 0, Precision::fp4, 96}).compute_s == Approx(1.0 / 1125));
+  // Attention kernels keep their own measured efficiency: 1e12 / (4000e12 x 0.25) = 1 ms.
+  Op attn{1e12, 0, Precision::fp4, 0};
+  attn.attention = true;
+  CHECK(roofline(c, attn).compute_s == Approx(1e-3));
+}
+
 TEST_CASE("operator FLOP and byte counts, small shapes by hand") {
   using P = Precision;
   // GEMM 2x4 by 4x3: 2*2*3*4 = 48 FLOPs; W 4*3*2 = 24 B, X 2*4*2 = 16 B, Y 2*3*2 = 12 B.
