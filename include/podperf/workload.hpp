@@ -83,6 +83,16 @@ struct InferenceSetup {
     const auto& f = group[static_cast<int>(g)];
     return f ? *f : Format{weights};
   }
+  // The format most groups run at (the first such group on a tie): the headline weight format.
+  Format main_weight_format() const {
+    int best = 0, best_n = 0;
+    for (int g = 0; g < kGroups; ++g) {
+      int n = 0;
+      for (int h = 0; h < kGroups; ++h) n += weight_format(static_cast<Group>(h)) == weight_format(static_cast<Group>(g));
+      if (n > best_n) best = g, best_n = n;
+    }
+    return weight_format(static_cast<Group>(best));
+  }
   Format kv_fmt() const { return kv_format ? *kv_format : Format{kv}; }
   int redundant_experts = 0;    // EPLB replicas added to the routed experts
   int mtp_tokens = 0;           // draft tokens per step (multi-token prediction)

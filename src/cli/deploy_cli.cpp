@@ -275,7 +275,7 @@ void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Mod
   os << "\n  requests: in " << dist_text(d.mix.input) << ", out " << dist_text(d.mix.output) << " tokens, prefix hit "
      << num(d.mix.prefix_hit, 3) << ", arrivals "
      << (d.mix.arrival_rate > 0 ? num(d.mix.arrival_rate) + " req/s" : std::string("the highest sustained"))
-     << "; weights " << to_string(d.decode.weights) << ", KV " << to_string(d.decode.kv) << ", HBM reserve "
+     << "; weights " << to_string(d.decode.main_weight_format()) << ", KV " << to_string(d.decode.kv) << ", HBM reserve "
      << num(d.decode.reserve(sys.stack), 3) << " (stack " << sys.stack.id << ")\n";
   {
     const Recipe* rd_ = chosen_recipe(sys, f);

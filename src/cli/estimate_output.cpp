@@ -47,7 +47,7 @@ Json estimate_json(const System& sys, const Model& m, const WorkloadRequest& r, 
   } else {
     j["seq_in"] = r.infer.seq_in;
     j["seq_out"] = r.infer.seq_out;
-    j["weights"] = to_string(r.infer.weights);
+    j["weights"] = to_string(r.infer.main_weight_format());
     Json fm = Json::object();
     for (int g = 0; g < kGroups; ++g) fm[to_string(static_cast<Group>(g))] = to_string(r.infer.weight_format(static_cast<Group>(g)));
     j["weight_formats"] = fm;
@@ -111,11 +111,12 @@ void print_estimate(std::ostream& os, const System& sys, const Model& m, const W
     if (e.idle_chips > 0) os << "  idle chips: " << e.idle_chips << " (the batch does not divide over more)\n";
   } else {
     const InferenceSetup& x = r.infer;
+    const Format main = x.main_weight_format();
     os << "), batch " << e.batch << ", in " << x.seq_in << " / out " << x.seq_out << " tokens, weights "
-       << to_string(x.weights);
+       << to_string(main);
     for (int g = 0; g < kGroups; ++g)
-      if (x.group[g] && !(*x.group[g] == Format{x.weights}))
-        os << " (" << to_string(static_cast<Group>(g)) << ' ' << to_string(*x.group[g]) << ')';
+      if (!(x.weight_format(static_cast<Group>(g)) == main))
+        os << " (" << to_string(static_cast<Group>(g)) << ' ' << to_string(x.weight_format(static_cast<Group>(g))) << ')';
     os << ", KV " << to_string(x.kv_fmt()) << ", attention " << to_string(x.attn);
     if (x.redundant_experts) os << ", " << x.redundant_experts << " redundant experts";
     if (x.mtp_tokens) os << ", MTP " << x.mtp_tokens << " @ " << num(x.mtp_accept, 2);
