@@ -53,7 +53,7 @@ OpTime roofline(const Chip& c, const Op& op, double launch_us) noexcept {
   OpTime t;
   double eff = compute_efficiency(c, op.gemm_m, op.attention, op.decode);
   // A GEMM on FP4 tensor cores reaches a smaller fraction of their (doubled) peak than FP8 does on the
-  // same shape: eff_fp4 = eff x fp4_gemm_eff_ratio (hwdb, measured). On a chip without FP4 units the
+  // same shape: eff_fp4 = eff x fp4_gemm_eff_ratio (hwdb: the ratio of measured FP4 and FP8 GEMMs). On a chip without FP4 units the
   // operator runs at the FP8 rate (peak_tflops) and FP8's efficiency.
   if (!op.attention && op.precision == Precision::fp4 && c.peak(Precision::fp4) > 0) eff *= c.fp4_gemm_eff_ratio;
   const double rate = peak_tflops(c, op.precision) * 1e12 * eff;
