@@ -46,4 +46,7 @@ struct CaseResult {
 
 CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase& c, const Pick& pick);
 
+// Median of a list of errors (NaN for an empty one).
+double median(std::vector<double> v);
+
 }  // namespace podperf

@@ -44,6 +44,13 @@ void replace_line(const Hwdb& db, const std::string& stack, const std::string& f
   if (std::rename(tmp.c_str(), n.file.c_str()) != 0) throw InputError(n.file + ": cannot replace");
 }
 
+// "stack value, ..." of the fits a pooled value is the median of.
+std::string pooled_from(const PooledValue& v) {
+  std::string from;
+  for (auto& [id, x] : v.from) from += (from.empty() ? "" : ", ") + id + " " + fmt(x);
+  return from;
+}
+
 void write_back(const Hwdb& db, const CalibResult& r, const std::vector<ValidationCase>& cases) {
   for (std::size_t i = 0; i < r.params.size(); ++i) {
     const CalibParam& p = r.params[i];
@@ -63,16 +70,14 @@ void write_back(const Hwdb& db, const CalibResult& r, const std::vector<Validati
   for (const PooledValue& v : r.pooled) {
     const std::string key = v.field.substr(v.field.find('.') + 1);
     double lo = v.value, hi = v.value;
-    std::string from;
     for (auto& [id, x] : v.from) {
       lo = std::min(lo, x);
       hi = std::max(hi, x);
-      from += (from.empty() ? "" : ", ") + id + " " + fmt(x);
     }
     const std::string role = db.stack(v.stack).role == StackRole::training ? "training" : "serving";
     replace_line(db, v.stack, v.field,
                  key + " = { value = " + fmt(v.value) + ", range = [" + fmt(lo) + ", " + fmt(hi) +
-                     "], kind = \"derived\", source = \"podperf calibrate: median of the fitted " + role + " stacks (" + from +
+                     "], kind = \"derived\", source = \"podperf calibrate: median of the fitted " + role + " stacks (" + pooled_from(v) +
                      ")\", note = \"no validation case of its own fits this stack; range: the fits pooled\" }");
   }
 }
@@ -83,9 +88,7 @@ std::pair<double, double> median_max(const std::vector<double>& err, const std::
   for (std::size_t i = 0; i < err.size() && i < cases.size(); ++i)
     if (!cases[i].micro()) a.push_back(std::isfinite(err[i]) ? std::abs(err[i]) : 1e9);
   if (a.empty()) return {0, 0};
-  std::sort(a.begin(), a.end());
-  const std::size_t n = a.size();
-  return {n % 2 ? a[n / 2] : (a[n / 2 - 1] + a[n / 2]) / 2, a.back()};
+  return {median(a), *std::max_element(a.begin(), a.end())};
 }
 }  // namespace
 
@@ -183,10 +186,8 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
       if (!r.pooled.empty()) {
         Table pt({"stack without a fitted case", "parameter", "hwdb now", "pooled (median of)"});
         for (auto& v : r.pooled) {
-          std::string from;
-          for (auto& [id, x] : v.from) from += (from.empty() ? "" : ", ") + id + " " + fmt(x);
           const Number& n = db.stacks.at(v.stack).numbers.at(v.field);
-          pt.row({v.stack, v.field, fmt(n.value), fmt(v.value) + " (" + from + ")"});
+          pt.row({v.stack, v.field, fmt(n.value), fmt(v.value) + " (" + pooled_from(v) + ")"});
         }
         pt.print(std::cout);
         std::cout << '\n';

@@ -18,15 +18,6 @@ std::string default_cases_dir(const Context& ctx) {
   return (std::filesystem::path(ctx.configs_dir) / ".." / "validation" / "cases").lexically_normal().string();
 }
 
-namespace {
-double median(std::vector<double> v) {
-  if (v.empty()) return std::nan("");
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-}  // namespace
-
 void add_validate_command(CLI::App& app, Context& ctx) {
   struct Opts {
     std::string dir, only;

@@ -125,14 +125,6 @@ Eigen::VectorXd priors_of(const std::vector<CalibParam>& ps) {
   for (std::size_t i = 0; i < ps.size(); ++i) x[static_cast<Eigen::Index>(i)] = ps[i].prior;
   return x;
 }
-}  // namespace
-
-namespace {
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 // The fits of `field` over the stacks of `role` other than `except`.
 std::vector<std::pair<std::string, double>> fits_of(const Hwdb& db, const CalibResult& r, StackRole role,
@@ -148,7 +140,7 @@ double pooled_or(const std::vector<std::pair<std::string, double>>& fits, double
   if (static_cast<int>(fits.size()) < kPoolMin) return fallback;
   std::vector<double> v;
   for (auto& f : fits) v.push_back(f.second);
-  return median_of(v);
+  return median(v);
 }
 
 // Leave one stack out: each fitted stack's cases predicted with its terms pooled from the other

@@ -237,4 +237,11 @@ CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase&
   return r;
 }
 
+double median(std::vector<double> v) {
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 }  // namespace podperf
