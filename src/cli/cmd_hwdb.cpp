@@ -7,6 +7,7 @@
 #include "podperf/error.hpp"
 #include "podperf/json.hpp"
 #include "podperf/power.hpp"
+#include "podperf/suggest.hpp"
 #include "podperf/system_specs.hpp"
 #include "table.hpp"
 
@@ -80,9 +81,15 @@ void show(Context& ctx, const std::string& id, bool json) {
   const Record* r = db.find(id);
   if (!r) {
     std::string known;
+    std::vector<std::string> ids;
     for (const char* k : kKinds)
-      for (auto& [i, rec] : db.of_kind(k)) known += (known.empty() ? "" : ", ") + i;
-    throw InputError("unknown id '" + id + "' (known: " + known + ")");
+      for (auto& [i, rec] : db.of_kind(k)) {
+        known += (known.empty() ? "" : ", ") + i;
+        ids.push_back(i);
+      }
+    const std::string hint = closest(id, ids);
+    throw InputError("unknown id '" + id + "'" + (hint.empty() ? "" : ": did you mean '" + hint + "'?") + " (known: " +
+                     known + ")");
   }
   if (json) {
     Json out = Json::object();

@@ -58,7 +58,8 @@ namespace {
 int run(std::vector<std::string> args, std::ostream& out) {
   cli::Context ctx;
   CLI::App app{"podperf " PODPERF_VERSION
-               ": performance, power and cost of AI supernodes (CloudMatrix / Atlas SuperPoD vs NVL72)"};
+                   ": performance, power and cost of AI supernodes (CloudMatrix / Atlas SuperPoD vs NVL72)",
+               "podperf"};
   app.set_version_flag("--version", std::string("podperf ") + PODPERF_VERSION + " (" + PODPERF_GIT_REV + ")");
   app.require_subcommand(1);
   ctx.hwdb_dir = default_hwdb_dir(args.empty() ? nullptr : args[0].c_str());
@@ -94,6 +95,7 @@ int run(std::vector<std::string> args, std::ostream& out) {
   } restore{shown};
   try {
     if (const std::string e = unknown_command(app, args); !e.empty()) throw InputError(e);
+    if (const std::string e = unknown_flag(app, args); !e.empty()) throw InputError(e);
     // CLI11 takes argv without the program name, last argument first.
     std::vector<std::string> rev(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
     app.parse(rev);

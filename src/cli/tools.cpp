@@ -335,6 +335,39 @@ std::string unknown_command(CLI::App& app, const std::vector<std::string>& args)
   return msg;
 }
 
+std::string unknown_flag(CLI::App& app, const std::vector<std::string>& args) {
+  // The command the words name (the deepest known subcommand), then every long flag of args checked
+  // against that command's options and those of the commands above it (global options fall through).
+  CLI::App* cur = &app;
+  std::string path;
+  walk_commands(app, args, [&](CLI::App& parent, const std::string& w, std::size_t) {
+    if (CLI::App* next = subcommand_named(parent, w)) {
+      cur = next;
+      path += (path.empty() ? "" : " ") + next->get_name();
+      return true;
+    }
+    return false;
+  });
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") break;
+    if (a.size() < 3 || a.compare(0, 2, "--") != 0) continue;
+    const std::string flag = a.substr(0, a.find('='));
+    bool known = false;
+    std::vector<std::string> names;
+    for (CLI::App* c = cur; c && !known; c = c->get_parent()) {
+      if (c->get_option_no_throw(flag)) known = true;
+      for (const CLI::Option* o : c->get_options())
+        for (const std::string& n : o->get_lnames()) names.push_back("--" + n);
+    }
+    if (known) continue;
+    const std::string hint = closest(flag, names);
+    return "podperf: " + (path.empty() ? std::string() : path + ": ") + "unknown flag '" + flag + "'" +
+           (hint.empty() ? "" : ": did you mean '" + hint + "'?") + " (see --help)";
+  }
+  return "";
+}
+
 void write_man_page(CLI::App& app, std::ostream& os) {
   os << ".TH PODPERF 1 \"\" \"podperf " PODPERF_VERSION "\" \"User Commands\"\n"
      << ".SH NAME\npodperf \\- performance, power and cost model of AI supernodes\n"
@@ -379,7 +412,26 @@ void write_bash_completion(CLI::App& app, std::ostream& os) {
     }
     os << "    \"" << s->get_name() << "\") words=\"" << w << "\" ;;\n";
   }
+  // Ids come from the hwdb and models the podperf being completed sees (its --hwdb and --configs defaults):
+  // after an id-taking flag, and for the positional system ids of the commands that compare systems.
   os << "    *) words=\"\" ;;\n  esac\n"
+        "  local prev=\"${COMP_WORDS[COMP_CWORD-1]}\" kind=\"\"\n"
+        "  case \"$prev\" in\n"
+        "    --system|--systems) kind=systems ;;\n    --chip) kind=chips ;;\n    --stack) kind=stacks ;;\n"
+        "    --site|--sites) kind=sites ;;\n    --model) kind=models ;;\n"
+        "  esac\n"
+        "  if [[ -z $kind && $cur != -* && $prev != -* ]]; then\n"
+        "    case \"$key\" in specs|power|compare|breakeven|report) kind=systems ;; \"hwdb show\") kind=any ;; esac\n"
+        "  fi\n"
+        "  if [[ -n $kind ]]; then\n"
+        "    if [[ $kind == models ]]; then\n"
+        "      words=$(\"${COMP_WORDS[0]}\" models list --csv 2>/dev/null | tail -n +2 | cut -d, -f1)\n"
+        "    elif [[ $kind == any ]]; then\n"
+        "      words=$(\"${COMP_WORDS[0]}\" hwdb list --csv 2>/dev/null | tail -n +2 | cut -d, -f2)\n"
+        "    else\n"
+        "      words=$(\"${COMP_WORDS[0]}\" hwdb list --kind \"$kind\" --csv 2>/dev/null | tail -n +2 | cut -d, -f2)\n"
+        "    fi\n"
+        "  fi\n"
         "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
         "  [[ ${#COMPREPLY[@]} -eq 0 ]] && COMPREPLY=($(compgen -f -- \"$cur\"))\n"
         "}\ncomplete -F _podperf podperf\n";

@@ -19,6 +19,9 @@ bool take_csv_flag(CLI::App& app, std::vector<std::string>& args);
 
 // "" when every command word in args is known; else one line naming it and the closest command.
 std::string unknown_command(CLI::App& app, const std::vector<std::string>& args);
+// One line naming a long flag that neither the command named in args nor a command above it has, with
+// the closest known flag; "" when every flag is known.
+std::string unknown_flag(CLI::App& app, const std::vector<std::string>& args);
 
 void write_man_page(CLI::App& app, std::ostream& os);
 void write_bash_completion(CLI::App& app, std::ostream& os);

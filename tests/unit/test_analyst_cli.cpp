@@ -61,6 +61,26 @@ TEST_CASE("a misspelt command, system or model gets a suggestion and exit code 2
   CHECK(far.err.find("did you mean") == std::string::npos);
 }
 
+TEST_CASE("swapped letters and misspelt flags get a suggestion; usage lines name the program") {
+  const CliResult c = run_podperf("comapre cloudmatrix-384 gb200-nvl72");
+  CHECK(c.rc == 2);
+  CHECK(c.err.find("unknown command 'comapre': did you mean 'compare'?") != std::string::npos);
+  const CliResult id = run_podperf("hwdb show ascend-91oc");
+  CHECK(id.rc == 2);
+  CHECK(id.err.find("unknown id 'ascend-91oc': did you mean 'ascend-910c'?") == 0);
+  // A flag that is the start of a longer one is taken for it, not for a shorter flag it contains.
+  const CliResult f = run_podperf("estimate --system gb200-nvl72 --model llama3-70b --tpot 50");
+  CHECK(f.rc == 2);
+  CHECK(f.err == "podperf: estimate: unknown flag '--tpot': did you mean '--tpot-ms'? (see --help)\n");
+  const CliResult g = run_podperf("--pue 1.2 specs gb200-nvl72 --pu 1.3");
+  CHECK(g.rc == 2);
+  CHECK(g.err.find("unknown flag '--pu': did you mean '--pue'?") != std::string::npos);
+  // Global options are known after the command too.
+  CHECK(run_podperf("specs gb200-nvl72 --pue 1.2").rc == 0);
+  const CliResult h = run_podperf("hwdb list --help");
+  CHECK(h.out.find("Usage: podperf hwdb list [OPTIONS]") != std::string::npos);
+}
+
 TEST_CASE("fractional latency targets are accepted and met") {
   const CliResult r = run_podperf("estimate --system gb200-nvl72 --model llama3-70b --mode decode --tpot-ms 25.5 --json");
   REQUIRE(r.rc == 0);
@@ -169,4 +189,29 @@ TEST_CASE("the man page and the bash completion come from the command definition
   const CliResult b = run_podperf("docs bash-completion");
   CHECK(b.out.find("complete -F _podperf podperf") != std::string::npos);
   CHECK(b.out.find("\"hwdb list\") words=\"--help --kind --json --csv\"") != std::string::npos);
+}
+
+TEST_CASE("the bash completion offers system, model and hwdb ids") {
+  const std::string script = "/tmp/podperf_completion_" + std::to_string(::getpid());
+  {
+    std::ofstream f(script);
+    f << run_podperf("docs bash-completion").out
+      << "comp() { COMP_WORDS=(\"$@\"); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); _podperf; echo \"${COMPREPLY[*]}\"; }\n";
+  }
+  const auto complete = [&](const std::string& words) {
+    const std::string out = script + ".txt";
+    const std::string cmd = "bash -c 'source " + script + " && comp " + std::string(PODPERF_BINARY) + " " + words +
+                            "' > " + out + " 2>/dev/null";
+    CHECK(std::system(cmd.c_str()) == 0);
+    std::string s = slurp(out);
+    std::remove(out.c_str());
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+  };
+  CHECK(complete("estimate --system cloudm") == "cloudmatrix-384");
+  CHECK(complete("estimate --model llama3-7") == "llama3-70b");
+  CHECK(complete("compare gb200-n") == "gb200-nvl72");
+  CHECK(complete("hwdb show ascend-910").find("ascend-910c") != std::string::npos);
+  CHECK(complete("estimate --tpot") == "--tpot-ms");
+  std::remove(script.c_str());
 }
