@@ -348,6 +348,7 @@ std::string unknown_flag(CLI::App& app, const std::vector<std::string>& args) {
     }
     return false;
   });
+  if (cur->get_allow_extras()) return "";  // a command that hands its other flags on checks them there
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--") break;
