@@ -38,7 +38,15 @@ SupplySweepSpec load_supply_sweep_spec(const std::string& path, const Hwdb& db, 
       for (auto& [k, e] : supply.entries) ids.push_back(k);
     else
       for (auto& [k, e] : db.systems) ids.push_back(k);
-    if (std::find(ids.begin(), ids.end(), v) == ids.end())
+    bool known = std::find(ids.begin(), ids.end(), v) != ids.end();
+    if (!known && !is_supply) {  // NxSYSTEM and SYSTEM@STACK, as on the command line
+      try {
+        db.system(v);
+        known = true;
+      } catch (const InputError&) {
+      }
+    }
+    if (!known)
       throw InputError(path, io::line_of(*root.get(key)), key,
                        std::string("unknown ") + (is_supply ? "supply id" : "system") + " '" + v + "'" + did_you_mean(v, ids));
     return v;
