@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "podperf/claims.hpp"
 #include "podperf/cost.hpp"
 #include "podperf/hwdb.hpp"
 #include "podperf/supply.hpp"
@@ -201,4 +202,33 @@ TEST_CASE("supply sweep: HDF5 in the sweep layout, plotted as a frontier") {
   CHECK(std::filesystem::exists(dir + "/supply_frontier.png"));
   std::filesystem::remove_all(dir);
   std::filesystem::remove(out);
+}
+
+TEST_CASE("supply claims: verdicts from the supply model, figures by hand") {
+  const std::string src = PODPERF_SOURCE_DIR;
+  const Hwdb db = load_hwdb(src + "/hwdb");
+  const ModelDb models = load_models(src + "/configs");
+  const std::vector<Claim> claims = load_claims(src + "/configs/claims");
+  auto eval = [&](const std::string& id) {
+    for (auto& c : claims)
+      if (c.id == id) return evaluate_claim(c, [&](const std::string&) -> const Hwdb& { return db; }, models, Pick{}, 0, 1);
+    FAIL("no claim " << id);
+    return ClaimResult{};
+  };
+  // Logic-bound without the die bank, output is linear in yield: 2x exactly; HBM-bound, 1x.
+  const ClaimResult y = eval("recorded-future-yield-doubles-output");
+  CHECK(y.readings[0].value == doctest::Approx(1));
+  CHECK(y.readings[2].value == doctest::Approx(2));
+  CHECK(y.verdict == "holds only under HBM and packaging unlimited, SMIC dies only");
+  // 20 % yield, no bank: 90.603 x 0.2 = 18.121 good dies per wafer; HBM binds at 1 M chips = 2 M dies
+  // = 110,371 wafers of 12 x 45,000 = 540,000: 0.2044.
+  const ClaimResult w = eval("merics-huawei-70pct-smic-capacity");
+  CHECK(w.readings[1].value == doctest::Approx(0.2044).epsilon(1e-3));
+  CHECK(w.verdict == "holds");
+  // Packaging at 500,000 binds: 450,000 good chips.
+  const ClaimResult p = eval("recorded-future-910c-100k-2025");
+  CHECK(p.readings[2].value == doctest::Approx(450000));
+  CHECK(p.verdict == "holds");
+  CHECK(eval("huawei-200k-vs-1m-h20").verdict == "does not hold");
+  CHECK(eval("merics-hbm-binds-before-logic").readings[0].value == doctest::Approx(1e6 / 4149783.0).epsilon(1e-5));
 }
