@@ -46,6 +46,9 @@ SystemEval evaluate_system(Context& ctx, const std::string& system_id, const Mod
 }
 
 namespace {
+// The binding constraint as a JSON value.
+const char* bound_key(SupplyBound b) { return b == SupplyBound::logic ? "logic" : b == SupplyBound::hbm ? "hbm" : "packaging"; }
+
 std::string count_text(double v) { return group_digits(num(std::round(v), 12)); }
 
 // The systems in the hwdb that hold a chip, by id.
@@ -119,7 +122,7 @@ Json supply_json(const SupplyEntry& e, const Hwdb& db) {
   g["low"] = r.low;
   g["high"] = r.high;
   j["good_chips_per_year"] = g;
-  j["binding_constraint"] = y.bound == SupplyBound::logic ? "logic" : y.bound == SupplyBound::hbm ? "hbm" : "packaging";
+  j["binding_constraint"] = bound_key(y.bound);
   j["chips_logic"] = y.chips_logic;
   j["chips_hbm"] = std::isfinite(y.chips_hbm) ? Json(y.chips_hbm) : Json();
   j["chips_packaging"] = y.chips_packaging;
@@ -235,7 +238,7 @@ Json fleet_json(const FleetResult& r) {
   for (auto& [id, y] : r.supply) {
     Json x = Json::object();
     x["good_chips_per_year"] = y.good_chips;
-    x["binding_constraint"] = y.bound == SupplyBound::logic ? "logic" : y.bound == SupplyBound::hbm ? "hbm" : "packaging";
+    x["binding_constraint"] = bound_key(y.bound);
     s[id] = x;
   }
   j["supply"] = s;
