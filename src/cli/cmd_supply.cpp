@@ -155,6 +155,7 @@ Json supply_json(const SupplyEntry& e, const Hwdb& db) {
 
 struct EntryResult {
   std::string system, supply;
+  std::string count_source;  // a stated count: its kind and source
   double count = 0, count_low = 0, count_high = 0;  // systems (range: from the supply's range)
   SystemEval eval;
 };
@@ -190,6 +191,7 @@ FleetResult evaluate_fleet(Context& ctx, const Fleet& f, const SupplyDb& base_su
       x.count_high = systems_filled(sr.high * e.supply_frac, x.eval.chips);
     } else {
       x.count = e.count.value;
+      x.count_source = std::string(to_string(e.count.kind)) + ": " + e.count.source + (e.count.note.empty() ? "" : "; " + e.count.note);
       x.count_low = e.count.low;
       x.count_high = e.count.high;
     }
@@ -224,6 +226,7 @@ Json fleet_json(const FleetResult& r) {
     x["systems"] = e.count;
     x["systems_low"] = e.count_low;
     x["systems_high"] = e.count_high;
+    x["count_source"] = e.count_source.empty() ? Json() : Json(e.count_source);
     x["chips"] = e.count * e.eval.chips;
     x["fits"] = e.eval.fits;
     x["tokens_per_s_per_system"] = e.eval.tokens_per_s;
@@ -263,8 +266,10 @@ void print_fleets(std::ostream& os, const std::vector<FleetResult>& rs) {
     os << r.fleet.id << ": " << r.fleet.name << "\n";
     for (auto& e : r.entries)
       os << "  " << e.system << " x " << count_text(e.count)
-         << (e.supply.empty() ? std::string(" (stated)") : " (from supply " + e.supply + ": " + count_text(e.count_low) + " - " + count_text(e.count_high) + ")")
-         << ", " << num(e.eval.tokens_per_s) << " tokens/s each" << (e.eval.fits ? "" : " (the model does not fit)") << "\n";
+         << (e.supply.empty() ? " (" + count_text(e.count_low) + " - " + count_text(e.count_high) + ")"
+                              : " (from supply " + e.supply + ": " + count_text(e.count_low) + " - " + count_text(e.count_high) + ")")
+         << ", " << group_digits(num(e.eval.tokens_per_s)) << " tokens/s each" << (e.eval.fits ? "" : " (the model does not fit)") << "\n"
+         << (e.count_source.empty() ? std::string() : "    count " + e.count_source + "\n");
     for (auto& [id, y] : r.supply)
       os << "  supply " << id << ": " << count_text(y.good_chips) << " good chips per year, bound by " << to_string(y.bound) << "\n";
     for (auto& s : r.fleet.supply_set) os << "  scenario: " << s << "\n";
