@@ -14,6 +14,10 @@ target, ...), a series (system, site), or a design knob that a frontier or a "be
   cost_vs_price.png  USD per million tokens of the best plan against electricity price, one panel per
                      workload and TPOT target, one line per system and site; crossings marked
   training.png       training: tokens/s per system, per kW and per dollar of the best plan, per model
+  supply_frontier.png  a supply sweep (sweep_kind = "supply", docs/supply.md): tokens/s of the fleet a
+                     year's Ascend supply fills against the NVIDIA fleet at equal facility power and at
+                     equal wafers, every supply point drawn, its frontier marked, coloured by the
+                     binding constraint; and the fleet with imports against the import quota
 Needs Debian's python3 with python3-h5py and python3-matplotlib.
 """
 import argparse
@@ -347,6 +351,56 @@ def training(sw, outdir, title):
     return p
 
 
+BOUNDS = ["logic dies (wafers x yield)", "HBM stacks", "packaging"]
+
+
+def supply_frontier(f, outdir, title, names):
+    """A supply sweep: quantity for quality at equal power and at equal wafers."""
+    m = {k: f["metrics"][k][:] for k in f["metrics"]}
+    ax_names = list(f["axes"])
+    system = names.get(text(f.attrs["system"]), text(f.attrs["system"]))
+    nvidia = names.get(text(f.attrs["nvidia_system"]), text(f.attrs["nvidia_system"]))
+    fig, axs = plt.subplots(1, 3, figsize=(16, 5.2), squeeze=False)
+    bound = m["binding_constraint"].astype(int)
+    for panel, (xkey, nvkey, xlabel, what) in enumerate([
+            ("ascend_facility_mw", "nvidia_tokens_per_s_equal_power", "facility power MW (average)", "equal power"),
+            ("wafers_per_year", "nvidia_tokens_per_s_equal_wafers", "wafers per year (the Ascend supply's budget)",
+             "equal wafers")]):
+        ax = axs[0][panel]
+        x, y, yn = m[xkey], m["ascend_tokens_per_s"], m[nvkey]
+        for b, label in enumerate(BOUNDS):
+            sel = bound == b
+            if sel.any():
+                ax.scatter(x[sel], y[sel], s=12, color=COLORS[b], alpha=0.6, label=f"{system}, bound by {label}")
+        keep = frontier(-x, y)  # most tokens/s for the least budget
+        ax.plot(x[keep], y[keep], color="black", lw=1.2, label=f"{system}: frontier")
+        order = np.argsort(x, kind="stable")
+        ax.plot(x[order], yn[order], color=COLORS[3], lw=1.5, ls="--", label=f"{nvidia} at the same budget")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("tokens/s (fleet)")
+        ax.set_title(what, fontsize=10)
+        ax.grid(alpha=0.3)
+    ax = axs[0][2]
+    q = f["axes"]["import_chips"][:] if "import_chips" in ax_names else np.zeros_like(m["fleet_tokens_per_s"])
+    for i, v in enumerate(np.unique(q)):
+        sel = q == v
+        ax.scatter(m["good_chips_per_year"][sel], m["fleet_tokens_per_s"][sel], s=12, color=COLORS[(i + 3) % len(COLORS)],
+                   alpha=0.6, label=f"import quota {v:,.0f} chips")
+    ax.set_xlabel("good Ascend chips per year")
+    ax.set_ylabel("tokens/s (Ascend + imports)")
+    ax.set_title("fleet with imports", fontsize=10)
+    ax.grid(alpha=0.3)
+    swept = ", ".join(a for a in ax_names)
+    fig.suptitle(f"{title}\nevery point one combination of {swept}; NVIDIA at the same facility power and at the same wafers",
+                 fontsize=10)
+    legend(fig, axs)
+    fig.tight_layout(rect=(0, 0.1, 1, 0.9))
+    p = os.path.join(outdir, "supply_frontier.png")
+    fig.savefig(p, dpi=110)
+    plt.close(fig)
+    return p
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("h5")
@@ -365,9 +419,12 @@ def main():
             print(f"{args.h5}: incomplete sweep ({int(f.attrs['points_done'])} of {int(f.attrs['points_total'])} "
                   "points); plotting what is there", file=sys.stderr)
         title = text(f.attrs.get("sweep_description", f.attrs.get("sweep_id", "sweep"))).split(":")[0]
-        sw = Sweep(f, names)
-        written = [p for p in (serving_frontier(sw, args.outdir, title), cost_vs_price(sw, args.outdir, title),
-                               training(sw, args.outdir, title)) if p]
+        if text(f.attrs.get("sweep_kind", "")) == "supply":
+            written = [supply_frontier(f, args.outdir, title, names)]
+        else:
+            sw = Sweep(f, names)
+            written = [p for p in (serving_frontier(sw, args.outdir, title), cost_vs_price(sw, args.outdir, title),
+                                   training(sw, args.outdir, title)) if p]
     if args.json:
         print(json.dumps({"files": written}))
     else:

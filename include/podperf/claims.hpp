@@ -32,6 +32,9 @@ struct ClaimReading {
   std::string site_a, site_b;
   // Operating points of A and B (0 = the hwdb's): utilisation of the site, die yield of the chip.
   double utilization_a = 0, utilization_b = 0, yield_a = 0, yield_b = 0;
+  // Supply readings (metrics supply_*, A and B are hwdb/supply ids): inputs changed for A and for B,
+  // each "SECTION.FIELD=VALUE" (docs/supply.md).
+  std::vector<std::string> supply_set_a, supply_set_b;
 };
 
 struct Claim {

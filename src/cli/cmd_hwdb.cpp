@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "context.hpp"
+#include "podperf/supply_db.hpp"
 #include "podperf/error.hpp"
 #include "podperf/json.hpp"
 #include "podperf/power.hpp"
@@ -145,6 +146,7 @@ void check(Context& ctx, const std::string& dir_arg, bool json) {
   };
   build_all(db);
   for (auto& s : sets) build_all(load_hwdb(dir, {s}));
+  load_supply(dir, db);  // hwdb/supply (docs/supply.md)
   std::size_t numbers = 0;
   for (const char* k : kKinds)
     for (auto& [id, r] : db.of_kind(k)) numbers += r.numbers.size();

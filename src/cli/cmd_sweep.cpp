@@ -22,6 +22,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cmd_supply.hpp"
 #include "context.hpp"
 #include "podperf/h5_output.hpp"
 #include "podperf/json.hpp"
@@ -219,6 +220,10 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--quiet", o->quiet, "no progress bar");
   cmd->add_flag("--json", o->json, "the summary as JSON (and no progress bar)");
   cmd->callback([&ctx, o] {
+    if (is_supply_sweep(o->spec)) {  // kind = "supply": docs/supply.md
+      run_supply_sweep(ctx, o->spec, o->out, o->json);
+      return;
+    }
     const SweepSpec spec = load_sweep_spec(o->spec);
     const std::uint64_t total = spec.points();
     if (total > o->max_points && !o->force)

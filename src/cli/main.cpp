@@ -8,6 +8,7 @@
 #include "context.hpp"
 #include "podperf/error.hpp"
 #include "podperf/suggest.hpp"
+#include "cmd_supply.hpp"
 #include "command_line.hpp"
 #include "json_read.hpp"
 #include "tools.hpp"
@@ -82,6 +83,7 @@ int run(std::vector<std::string> args, std::ostream& out) {
   cli::add_calibrate_command(app, ctx);
   cli::add_sweep_command(app, ctx);
   cli::add_claims_command(app, ctx);
+  cli::add_supply_commands(app, ctx);
   cli::add_tool_commands(app, ctx);
   // --csv (estimate, compare, validate, claims, hwdb list) runs the command's --json and tables it.
   const bool csv = take_csv_flag(app, args);

@@ -9,6 +9,7 @@
 #include "podperf/precision_choice.hpp"
 #include "podperf/economics.hpp"
 #include "podperf/plan.hpp"
+#include "podperf/supply_db.hpp"
 #include "podperf/system_specs.hpp"
 #include "toml_fields.hpp"
 
@@ -28,7 +29,9 @@ const std::set<std::string>& metrics() {
   static const std::set<std::string> m = {"chip_hbm_gb", "chip_hbm_tb_s", "chips", "dies", "hbm_tb", "memory_tb",
                                           "hbm_tb_s", "scaleup_tb_s_bidir", "power_kw", "tokens_per_s_per_chip",
                                           "breakeven_electricity", "energy_cost_ratio", "chip_mfg_usd",
-                                          "usd_per_mtok", "usd_per_mtok_ratio", "tco_usd_per_day"};
+                                          "usd_per_mtok", "usd_per_mtok_ratio", "tco_usd_per_day",
+                                          "supply_good_chips", "supply_good_chips_ratio", "supply_wafer_share",
+                                          "supply_hbm_over_logic"};
   return m;
 }
 
@@ -48,6 +51,40 @@ bool is_workload(const std::string& m) {
          m == "usd_per_mtok" || m == "usd_per_mtok_ratio" || m == "tco_usd_per_day";
 }
 bool in_usd(const std::string& m) { return m == "usd_per_mtok" || m == "tco_usd_per_day" || m == "chip_mfg_usd"; }
+bool is_supply(const std::string& m) { return m.rfind("supply_", 0) == 0; }
+
+// A supply reading: good chips per year of A (hwdb/supply), or a ratio, share or balance of A and
+// B with each reading's supply inputs applied (docs/supply.md). `range` gets the spread of A's good
+// chips over its inputs' ranges for supply_good_chips.
+double supply_quantity(const Hwdb& db, const Claim& c, const ClaimReading& r, Interval* range) {
+  const SupplyDb sdb = load_supply(db.dir, db);
+  SupplyEntry a = sdb.get(r.a.empty() ? c.a : r.a), b = sdb.get(r.b.empty() ? c.b : r.b);
+  for (auto& s : r.supply_set_a) set_supply_value(a, s, c.file, 0, "reading.supply_set_a");
+  for (auto& s : r.supply_set_b) set_supply_value(b, s, c.file, 0, "reading.supply_set_b");
+  const SupplyYear ya = supply_year(a.central);
+  const std::string& m = r.metric;
+  double v = 0;
+  if (m == "supply_good_chips") v = ya.good_chips;
+  else if (m == "supply_wafer_share") v = ya.wafers_used / (12 * a.central.node_wafers_per_month);
+  else if (m == "supply_hbm_over_logic") v = ya.chips_hbm / ya.chips_logic;
+  else v = ya.good_chips / (supply_year(b.central).good_chips * r.b_factor);
+  range->central = range->low = range->high = v;
+  if (m == "supply_good_chips") {
+    const SupplyRange sr = supply_range(a.central, a.low, a.high);
+    range->low = sr.low;
+    range->high = sr.high;
+  }
+  return v;
+}
+
+// The unit a reading's figure is shown in.
+std::string unit_of(const std::string& m) {
+  if (m == "breakeven_electricity") return " USD/kWh";
+  if (m == "supply_good_chips") return " chips per year";
+  if (m == "supply_wafer_share") return " of the node's wafers";
+  if (in_usd(m) && m != "chip_mfg_usd") return " USD";
+  return "x";
+}
 
 Precision prec_of(const std::string& metric) {
   Precision p = Precision::bf16;
@@ -218,6 +255,19 @@ std::vector<Claim> load_claims(const std::string& dir) {
         *dst = r.number(key, 0);
         if (*dst > 1) throw InputError(file, io::line_of(*t->get(key)), std::string("reading.") + key, "must be in (0, 1] (got " + io::fmt_num(*dst) + ")");
       }
+      for (auto [key, dst] : {std::pair<const char*, std::vector<std::string>*>{"supply_set_a", &x.supply_set_a},
+                              std::pair<const char*, std::vector<std::string>*>{"supply_set_b", &x.supply_set_b}}) {
+        const toml::node* n = r.get(key);
+        if (!n) continue;
+        const toml::array* a = n->as_array();
+        if (!a) throw InputError(file, io::line_of(*n), std::string("reading.") + key, "must be a list of \"SECTION.FIELD=VALUE\" strings");
+        for (auto& e : *a) {
+          if (!e.is_string()) throw InputError(file, io::line_of(e), std::string("reading.") + key, "must be a list of \"SECTION.FIELD=VALUE\" strings");
+          dst->push_back(e.as_string()->get());
+        }
+      }
+      if ((!x.supply_set_a.empty() || !x.supply_set_b.empty()) && !is_supply(x.metric))
+        throw InputError(file, io::line_of(n), "reading.supply_set_a", "only with a supply_* metric");
       r.done();
       c.readings.push_back(x);
     }
@@ -244,8 +294,12 @@ ClaimResult evaluate_claim(const Claim& c, const std::function<const Hwdb&(const
       for (auto& [k, v] : pick.per_value) merged.per_value[k] = v;
       return quantity(db, models, c, r, merged);
     };
-    out.value = f(Pick{});
-    if (samples > 0) {
+    // A supply figure's range comes from the supply file's ranges, not from the hwdb's.
+    const bool supply = is_supply(r.metric);
+    out.value = supply ? supply_quantity(db, c, r, &out.range) : f(Pick{});
+    if (supply) {
+      // range set above
+    } else if (samples > 0) {
       std::vector<std::string> ids;
       for (const std::string* id : {&ida, r.b.empty() ? &c.b : &r.b}) {
         if (db.chips.count(*id)) ids.push_back(*id);
@@ -278,15 +332,11 @@ ClaimResult evaluate_claim(const Claim& c, const std::function<const Hwdb&(const
   };
   for (std::size_t i = 0; i < res.readings.size(); ++i) {
     const ReadingResult& r = res.readings[i];
-    const bool price = c.readings[i].metric == "breakeven_electricity";
-    const bool usd = in_usd(c.readings[i].metric) && c.readings[i].metric != "chip_mfg_usd";
     res.reason += (i ? "; " : "") + r.label + ": " +
-                  (!std::isfinite(r.value) ? std::string("no value") : price ? fmt(r.value) + " USD/kWh"
-                                                                      : usd ? fmt(r.value) + " USD" : fmt(r.value) + "x");
+                  (!std::isfinite(r.value) ? std::string("no value") : fmt(r.value) + unit_of(c.readings[i].metric));
   }
-  const bool usd = in_usd(c.readings.front().metric) && c.readings.front().metric != "chip_mfg_usd";
   if (c.readings.front().metric != "breakeven_electricity")
-    res.reason += std::string(" (claimed ") + relation_text(c.relation) + " " + fmt(c.claimed) + (usd ? " USD" : "x") +
+    res.reason += std::string(" (claimed ") + relation_text(c.relation) + " " + fmt(c.claimed) + unit_of(c.readings.front().metric) +
                   (c.relation == Relation::about ? " within " + fmt(100 * c.tolerance) + "%" : "") + ")";
   return res;
 }
