@@ -1,0 +1,245 @@
+// Pipeline schedules: the closed-form bubble of each schedule file against a discrete-event
+// simulation of its timeline written here (devices run their operations in the schedule's order,
+// each waiting for its input from the neighbouring stage), and the plan search never returning a
+// plan its schedule cannot run.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "podperf/hwdb.hpp"
+#include "podperf/models.hpp"
+#include "podperf/plan.hpp"
+#include "podperf/workload.hpp"
+
+using namespace podperf;
+using doctest::Approx;
+
+namespace {
+const Hwdb& hwdb() {
+  static const Hwdb db = load_hwdb(std::string(PODPERF_SOURCE_DIR) + "/hwdb");
+  return db;
+}
+const ModelDb& models() {
+  static const ModelDb db = load_models(std::string(PODPERF_SOURCE_DIR) + "/configs");
+  return db;
+}
+
+// One operation: F, B (input gradient, or the full backward when the schedule has no W) or W, of
+// global stage `stage` (stages 0 .. S-1 in model order) and micro-batch `mb`.
+struct Op {
+  char kind;
+  int stage, mb;
+};
+// Runs each device's list in order; an operation starts when its device is free and its input is
+// ready: F after F of the previous stage, B after B of the next stage (the last stage: after its F),
+// W after its B. Returns the makespan.
+double simulate(const std::vector<std::vector<Op>>& dev, int stages, double f, double b, double w) {
+  std::map<std::tuple<char, int, int>, double> done;
+  std::vector<double> free(dev.size(), 0.0);
+  std::vector<std::size_t> next(dev.size(), 0);
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    for (std::size_t d = 0; d < dev.size(); ++d)
+      while (next[d] < dev[d].size()) {
+        const Op& o = dev[d][next[d]];
+        std::tuple<char, int, int> need{'-', 0, 0};
+        if (o.kind == 'F' && o.stage > 0) need = {'F', o.stage - 1, o.mb};
+        if (o.kind == 'B') need = o.stage == stages - 1 ? std::tuple<char, int, int>{'F', o.stage, o.mb}
+                                                        : std::tuple<char, int, int>{'B', o.stage + 1, o.mb};
+        if (o.kind == 'W') need = {'B', o.stage, o.mb};
+        double ready = 0;
+        if (std::get<0>(need) != '-') {
+          auto it = done.find(need);
+          if (it == done.end()) break;  // wait for another device
+          ready = it->second;
+        }
+        const double start = std::max(free[d], ready);
+        free[d] = start + (o.kind == 'F' ? f : o.kind == 'B' ? b : w);
+        done[{o.kind, o.stage, o.mb}] = free[d];
+        ++next[d];
+        progress = true;
+      }
+  }
+  for (std::size_t d = 0; d < dev.size(); ++d) REQUIRE(next[d] == dev[d].size());  // no deadlock
+  return *std::max_element(free.begin(), free.end());
+}
+
+// 1F1B (PipeDream-Flush): pp - 1 - d warm-up forwards, then one forward one backward, then the drain.
+std::vector<std::vector<Op>> one_f_one_b(int pp, int m) {
+  std::vector<std::vector<Op>> dev(pp);
+  for (int d = 0; d < pp; ++d) {
+    const int warm = std::min(pp - 1 - d, m);
+    for (int i = 0; i < warm; ++i) dev[d].push_back({'F', d, i});
+    for (int i = warm; i < m; ++i) {
+      dev[d].push_back({'F', d, i});
+      dev[d].push_back({'B', d, i - warm});
+    }
+    for (int i = m - warm; i < m; ++i) dev[d].push_back({'B', d, i});
+  }
+  return dev;
+}
+
+// Megatron-LM's interleaved 1F1B: virtual micro-batch k runs chunk (k mod pp v) / pp of micro-batch
+// (k / (pp v)) pp + k mod pp; warm-up (pp - d - 1) 2 + (v - 1) pp forwards (schedules.py,
+// forward_backward_pipelining_with_interleaving). Chunk c of device d is global stage c pp + d.
+std::vector<std::vector<Op>> interleaved(int pp, int v, int m) {
+  std::vector<std::vector<Op>> dev(pp);
+  const int total = m * v;
+  auto mb = [&](int k) { return (k / (pp * v)) * pp + k % pp; };
+  auto fchunk = [&](int k) { return (k % (pp * v)) / pp; };
+  for (int d = 0; d < pp; ++d) {
+    const int warm = std::min((pp - d - 1) * 2 + (v - 1) * pp, total);
+    auto F = [&](int k) { dev[d].push_back({'F', fchunk(k) * pp + d, mb(k)}); };
+    auto B = [&](int k) { dev[d].push_back({'B', (v - 1 - fchunk(k)) * pp + d, mb(k)}); };
+    for (int k = 0; k < warm; ++k) F(k);
+    for (int k = 0; k < total - warm; ++k) {
+      F(warm + k);
+      B(k);
+    }
+    for (int k = total - warm; k < total; ++k) B(k);
+  }
+  return dev;
+}
+
+// ZB-H1 (Qi et al., arXiv 2401.10241, sec. 2.2, fig. 3): 1F1B with the backward split into B (input
+// gradient) and W (weight gradient); stage d keeps d weight passes deferred in the steady phase, so
+// that the input gradients travel up the pipeline without waiting for them, and runs them in the
+// drain.
+std::vector<std::vector<Op>> zb_h1(int pp, int m) {
+  std::vector<std::vector<Op>> dev(pp);
+  for (int d = 0; d < pp; ++d) {
+    const int warm = std::min(pp - 1 - d, m);
+    std::vector<int> pending;
+    auto back = [&](int i, std::size_t keep) {
+      dev[d].push_back({'B', d, i});
+      pending.push_back(i);
+      while (pending.size() > keep) {
+        dev[d].push_back({'W', d, pending.front()});
+        pending.erase(pending.begin());
+      }
+    };
+    for (int i = 0; i < warm; ++i) dev[d].push_back({'F', d, i});
+    for (int i = warm; i < m; ++i) {
+      dev[d].push_back({'F', d, i});
+      back(i - warm, static_cast<std::size_t>(d));
+    }
+    for (int i = m - warm; i < m; ++i) back(i, static_cast<std::size_t>(d));
+    for (int i : pending) dev[d].push_back({'W', d, i});
+  }
+  return dev;
+}
+
+// The schedule file's bubble: (stages_per_pp pp + offset) / v^interleaved x (f F + b B + w W + fb F&B).
+double closed_form(const PipeSchedule& s, int pp, int v, double F, double B, double W) {
+  return (s.stages_per_pp * pp + s.stages_offset) / (s.interleaved ? v : 1) * (s.f * F + s.b * B + s.w * W + s.fb * (F + B));
+}
+}  // namespace
+
+TEST_CASE("1F1B: the simulated timeline idles (pp - 1)(F + B), as the schedule file states") {
+  const PipeSchedule s = hwdb().schedule("1f1b");
+  for (int pp : {2, 4, 8})
+    for (int m : {1, 3, 8, 16})
+      for (auto [F, B] : {std::pair{1.0, 2.0}, std::pair{1.0, 1.0}, std::pair{0.7, 1.9}}) {
+        const double makespan = simulate(one_f_one_b(pp, m), pp, F, B, 0);
+        CAPTURE(pp);
+        CAPTURE(m);
+        CHECK(makespan - m * (F + B) == Approx(closed_form(s, pp, 1, F, B, 0)));
+      }
+}
+
+TEST_CASE("interleaved 1F1B: the simulated timeline idles (pp - 1)(F + B) / v when m is a multiple of pp") {
+  const PipeSchedule s = hwdb().schedule("interleaved-1f1b");
+  for (int pp : {2, 4})
+    for (int v : {2, 3, 4})
+      for (int m : {pp, 2 * pp, 4 * pp}) {
+        const double F = 1, B = 2;  // one full stage; each of the v chunks takes 1 / v of it
+        const double makespan = simulate(interleaved(pp, v, m), pp * v, F / v, B / v, 0);
+        CAPTURE(pp);
+        CAPTURE(v);
+        CAPTURE(m);
+        CHECK(makespan - m * (F + B) == Approx(closed_form(s, pp, v, F, B, 0)));
+      }
+  // One micro-batch per pipeline: it passes the pp devices one after the other whatever the chunks,
+  // idling (pp - 1)(F + B) as 1F1B does, and the constraint (m a multiple of pp) rules the plan out.
+  CHECK(simulate(one_f_one_b(4, 1), 4, 1.0, 2.0, 0) - 3.0 == Approx(3 * 3.0));
+  CHECK(check_schedule(s, 4, 2, 1, 64) == Reason::schedule);
+  CHECK(check_schedule(s, 4, 2, 8, 64) == Reason::ok);
+  CHECK(check_schedule(s, 4, 2, 6, 64) == Reason::schedule);   // 6 micro-batches over 4 stages
+  CHECK(check_schedule(s, 2, 8, 8, 105) == Reason::schedule);  // 105 layers in 16 chunks
+}
+
+TEST_CASE("ZB-H1: deferring weight gradients into the drain idles (pp - 1)(F + B - 2W), B the full backward") {
+  const PipeSchedule s = hwdb().schedule("zb-h1");
+  for (int pp : {2, 4, 8})
+    for (int m : {pp, 2 * pp, 3 * pp})
+      for (double W : {0.5, 0.8}) {
+        const double F = 1, B = 2;  // B = input gradient (B - W) + W
+        const double makespan = simulate(zb_h1(pp, m), pp, F, B - W, W);
+        CAPTURE(pp);
+        CAPTURE(m);
+        CAPTURE(W);
+        CHECK(makespan - m * (F + B) == Approx(closed_form(s, pp, 1, F, B, W)));
+      }
+}
+
+TEST_CASE("DualPipe's schedule file: the constraints DualPipe.step asserts") {
+  const PipeSchedule s = hwdb().schedule("dualpipe");
+  CHECK(check_schedule(s, 16, 1, 32, 61) == Reason::ok);
+  CHECK(check_schedule(s, 16, 1, 30, 61) == Reason::schedule);  // fewer than 2 pp
+  CHECK(check_schedule(s, 16, 1, 33, 61) == Reason::schedule);  // odd
+  CHECK(check_schedule(s, 15, 1, 30, 61) == Reason::schedule);  // odd pp
+  CHECK(s.param_copies == 2);
+  // With F&B = F + B (nothing overlapped) and W = 0 the bubble is (pp/2 - 1)(F + 2B), below 1F1B's
+  // (pp - 1)(F + B) for pp >= 4: half the stages idle, each for one more backward.
+  CHECK(closed_form(s, 8, 1, 1, 2, 0) == Approx(3 * (1 + 2 + 2)));
+}
+
+TEST_CASE("no plan the search returns breaks its schedule's constraints (random systems and models)") {
+  const char* systems[] = {"hgx-h100", "gb200-nvl72", "cloudmatrix-384", "hgx-a100", "atlas-950-superpod", "hgx-h800"};
+  const char* stacks[] = {"", "@megatron", "@deepseek-train", "@mindspeed"};
+  const char* ms[] = {"gpt-530b", "llama3-405b", "llama3-70b", "deepseek-v3", "gpt3-175b", "qwen3-235b-a22b"};
+  std::mt19937 rng(2024);
+  for (int trial = 0; trial < 12; ++trial) {
+    const int sys_i = static_cast<int>(rng() % 6), st_i = static_cast<int>(rng() % 4), m_i = static_cast<int>(rng() % 6);
+    const int nodes = 1 << (rng() % 8);
+    const std::string id = std::to_string(nodes) + "x" + systems[sys_i] + stacks[st_i];
+    const System sys = hwdb().system(id);
+    const Model m = models().model(ms[m_i]);
+    TrainingSetup x;
+    x.seq = 2048 << (rng() % 3);
+    x.global_batch = std::max(1, static_cast<int>((rng() % 4 + 1) * sys.chips / (1 + rng() % 4)));
+    const TrainingSearch r = search_training_plans(sys, m, x);
+    CAPTURE(id);
+    CAPTURE(ms[m_i]);
+    for (int i = 0; i < r.found; ++i) {
+      const TrainingSetup& t = r.setup[i];
+      const long long micro = t.global_batch / (1LL * t.par.dp * t.micro_batch);
+      CHECK(t.global_batch % (t.par.dp * t.micro_batch) == 0);
+      const PipeSchedule& s = t.schedule;
+      if (t.par.pp == 1) {
+        CHECK(t.interleave == 1);
+        continue;
+      }
+      if (t.interleave > 1) {
+        CHECK(s.interleaved);
+        CHECK(micro % t.par.pp == 0);
+        CHECK((m.layers + s.layer_pad) % (t.par.pp * t.interleave) == 0);
+      }
+      if (s.micro_multiple_pp) CHECK(micro % t.par.pp == 0);
+      CHECK(double(micro) >= s.min_micro_per_pp * t.par.pp);
+      if (s.micro_even) CHECK(micro % 2 == 0);
+      if (s.pp_even) CHECK(t.par.pp % 2 == 0);
+      // The schedule is one the stack runs.
+      bool listed = sys.train_stack.n_schedules == 0;
+      for (int k = 0; k < sys.train_stack.n_schedules; ++k)
+        listed = listed || std::string(sys.train_stack.schedules[k].id.data()) == std::string(s.id.data());
+      CHECK(listed);
+    }
+  }
+}
