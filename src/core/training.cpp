@@ -163,8 +163,12 @@ Layer layer_cost(const System& s, const Model& m, const TrainingSetup& x, bool m
       const ops::AttnShape sh{heads, std::max(1.0, double(m.kv_heads) / t), double(m.head_dim)};
       core = ops::attention_prefill(b, sq, sh, kAct);
     }
-    core.flops /= p.cp;  // each CP rank holds s / cp queries (load-balanced causal ring)
+    // Each CP rank holds s / cp queries against the whole sequence's keys (Llama 3's all-gathered
+    // K/V, Megatron's ring), its chunks paired head-and-tail so that every rank sees 1 / cp of the
+    // causal scores (arXiv 2407.21783 sec. 3.3.2): FLOPs, traffic and exponentials over cp.
+    core.flops /= p.cp;
     core.bytes /= p.cp;
+    core.exps /= p.cp;
     fwd_bwd(s, l, core, 2.5, 2, false, true);
   } else {
     // Unfused: batched GEMMs over the full s x s scores (the causal mask is applied, not skipped),

@@ -243,3 +243,59 @@ TEST_CASE("no plan the search returns breaks its schedule's constraints (random 
     }
   }
 }
+
+TEST_CASE("published long-context and MoE runs with their plans") {
+  // Llama 3 405B at 131,072 tokens on 16,384 H100: TP8 CP16 PP16, DP = 16,384 / (8 x 16 x 16) = 8
+  // (the paper's table 4 prints DP 4), 16M tokens per step (128 sequences), 38 % MFU (arXiv
+  // 2407.21783, table 4); FSDP sharding optimizer state and gradients (ZeRO-2, sec. 3.3.2).
+  {
+    const System sys = hwdb().system("2048xhgx-h100");
+    const Model m = models().model("llama3-405b");
+    TrainingSetup x;
+    x.par = Parallel{8, 8, 1, 16, 16};
+    x.seq = 131072;
+    x.global_batch = 128;
+    x.interleave = 4;
+    x.schedule = hwdb().schedule("interleaved-1f1b-llama3");
+    x.zero = 2;
+    x.recompute = Recompute::selective;
+    const Estimate e = estimate_train(sys, m, x);
+    REQUIRE(e.fits());
+    CHECK(e.mfu == Approx(0.38).epsilon(0.15));
+  }
+  // DeepSeek-V3 on 2,048 H800: PP16 DualPipe, EP64, ZeRO-1 DP128, no TP, FP8; 14.8T tokens in
+  // 2.664M GPU-hours of pre-training, 2.788M with context extension and post-training (arXiv
+  // 2412.19437, table 1). The deepseek-train stack's overlap is fitted to this run.
+  {
+    const System sys = hwdb().system("256xhgx-h800@deepseek-train");
+    const Model m = models().model("deepseek-v3");
+    TrainingSetup x;
+    x.par = Parallel{1, 128, 64, 16, 1};
+    x.seq = 4096;
+    x.global_batch = 15360;
+    x.schedule = hwdb().schedule("dualpipe");
+    x.precision = Precision::fp8;
+    x.activations = Precision::fp8;
+    x.recompute = Recompute::selective;
+    x.zero = 1;
+    x.tokens = 14.8e12;
+    const Estimate e = estimate_train(sys, m, x);
+    REQUIRE(e.fits());
+    CHECK(e.chip_hours == Approx(2.788e6).epsilon(0.15));
+  }
+}
+
+TEST_CASE("the GPT 530B search on 5,128 A100 lands in the published MFU range of 530B-class runs") {
+  // Batch 2,520 x 2,048 tokens. Published: 52 % of peak counting full recomputation's extra forward
+  // (Narayanan et al., SC21, table 1: 163 TFLOP/s), i.e. 39 % model FLOPs; 56.0 % MFU with selective
+  // recomputation (Korthikanti et al., arXiv 2205.05198, table 4).
+  const System sys = hwdb().system("641xhgx-a100");
+  const Model m = models().model("gpt-530b");
+  TrainingSetup x;
+  x.seq = 2048;
+  x.global_batch = 2520;
+  const TrainingSearch r = search_training_plans(sys, m, x);
+  REQUIRE(r.found > 0);
+  CHECK(r.best[0].mfu >= 0.39);
+  CHECK(r.best[0].mfu <= 0.56);
+}
