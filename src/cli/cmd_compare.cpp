@@ -66,7 +66,7 @@ const std::vector<Row>& rows() {
       {"tco_usd_per_h", "TCO USD per hour", -1, true},
       {"tco_usd_per_chip_h", "TCO USD per chip-hour", -1, true},
       {"train_run_musd", "training run M USD (train with --tokens)", -1, true},
-      {"train_run_weeks", "training run weeks after failures (--tokens)", -1, true},
+      {"train_run_weeks", "training run weeks (--tokens, failures)", -1, true},
       {"train_run_interruptions", "training run interruptions (--tokens)", -1, true},
       {"electricity_usd_kwh", "electricity USD/kWh (site)", -1, true},
       {"utilization", "utilisation (fraction of hours under load)", 0, true},
