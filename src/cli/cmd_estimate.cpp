@@ -333,6 +333,7 @@ void print_training_search(std::ostream& os, const System& sys, const Model& m, 
       b["plan"] = plan(r.setup[i]);
       b["micro_batch"] = r.setup[i].micro_batch;
       b["interleave"] = r.setup[i].interleave;
+      b["schedule"] = r.setup[i].par.pp > 1 ? std::string(r.setup[i].schedule.id.data()) : std::string("none");
       b["recompute"] = to_string(r.setup[i].recompute);
       b["zero"] = r.setup[i].zero;
       b["sequence_parallel"] = r.setup[i].sequence_parallel;
@@ -360,11 +361,11 @@ void print_training_search(std::ostream& os, const System& sys, const Model& m, 
     }
   os << (any ? "\n" : " none\n");
   if (r.found == 0) return;
-  Table t({"#", "plan", "micro-batch", "interleave", "recompute", "ZeRO", "SP", "step s", "MFU", "tokens/s", "GB/chip"});
+  Table t({"#", "plan", "schedule", "micro-batch", "interleave", "recompute", "ZeRO", "SP", "step s", "MFU", "tokens/s", "GB/chip"});
   for (int i = 0; i < r.found; ++i) {
     const TrainingSetup& x = r.setup[i];
     const Estimate& e = r.best[i];
-    t.row({std::to_string(i + 1), plan(x), std::to_string(x.micro_batch), std::to_string(x.interleave), to_string(x.recompute),
+    t.row({std::to_string(i + 1), plan(x), x.par.pp > 1 ? std::string(x.schedule.id.data()) : "none", std::to_string(x.micro_batch), std::to_string(x.interleave), to_string(x.recompute),
            std::to_string(x.zero), x.sequence_parallel ? "on" : "off", num(e.step_time_s, 4), num(e.mfu, 3),
            num(e.tokens_per_s), num(e.mem.used())});
   }
