@@ -24,7 +24,7 @@ struct Pick {
 struct Hwdb {
   std::string dir;
   std::vector<std::string> overlays;  // figure sets applied, in order
-  std::map<std::string, Record> chips, systems, clusters, sites, stacks;
+  std::map<std::string, Record> chips, systems, clusters, sites, stacks, schedules;
 
   // Any entity by id, or nullptr.
   const Record* find(const std::string& id) const;
@@ -38,6 +38,8 @@ struct Hwdb {
   Site site(const std::string& id, const Pick& pick = {}) const;
   // A software stack (hwdb/stacks/); with_stack puts it on a system in place of the default of its role.
   Stack stack(const std::string& id, const Pick& pick = {}) const;
+  // A pipeline schedule (hwdb/schedules/).
+  PipeSchedule schedule(const std::string& id) const;
 };
 
 // The system running `st` instead of its default stack of the same role (serving or training).

@@ -27,12 +27,19 @@ Parallel default_training_plan(const System& s, const Model& m);
 // sequence parallelism (on, off), EP (powers of two, MoE). DP is the largest divisor of the global
 // batch over the micro-batch that fits in the chips left (the rest idle), so every plan runs the
 // batch exactly. Allocation-free: a fixed array keeps the best plans.
+// The pipeline schedules are the training stack's (Stack::schedules; plain 1F1B when it names none),
+// each with the model chunks v it allows; `schedule` pins the base setup's schedule instead.
 struct TrainingPins {
   int tp = 0, pp = 0, cp = 0, ep = 0, micro_batch = 0, interleave = 0;
   int zero = -1, recompute = -1, sp = -1;
+  bool schedule = false;
 };
+
+// The first schedule of the stack that runs v model chunks per device (v > 1: an interleaved one);
+// nullptr when it runs none. A stack that names no schedule runs plain 1F1B (v = 1 only).
+const PipeSchedule* stack_schedule(const Stack& st, int v);
 inline constexpr int kBestPlans = 5;
-inline constexpr int kReasons = static_cast<int>(Reason::ttft_unreachable) + 1;
+inline constexpr int kReasons = static_cast<int>(Reason::schedule) + 1;
 struct TrainingSearch {
   std::array<TrainingSetup, kBestPlans> setup{};
   std::array<Estimate, kBestPlans> best{};  // by tokens/s, best first

@@ -100,6 +100,30 @@ struct Chip {
 //     2 max(attention(T/2) on a, MoE(T/2) on 1 - a + comm(T/2)), each stream's launches overlapping the
 //     other's (CloudMatrix-Infer's microbatch decode pipeline, Zuo et al., arXiv 2506.12708, sec. 4).
 //   streams: a fraction hidden_frac of the communication runs on its own stream under compute.
+// A pipeline schedule (hwdb/schedules/*.toml): its bubble, memory and the constraints its
+// implementation asserts. With pp stages, v model chunks per device, m micro-batches per pipeline
+// and F, B, W the forward, full backward and weight-gradient times of one micro-batch on one stage
+// (F&B: a forward and a backward chunk of two micro-batches run overlapped), the idle time per step is
+//   bubble = (stages_per_pp pp + stages_offset) / v^interleaved x (f F + b B + w W + fb F&B),
+// each device holds param_copies copies of its stage's parameters and the first stage keeps the
+// activations of act_per_pp pp + act_offset + act_interleave (pp - 1) / v micro-batches.
+// Defaults: plain 1F1B (Narayanan et al., SC21, sec. 2.2).
+struct PipeSchedule {
+  std::array<char, 24> id{'1', 'f', '1', 'b'};
+  double stages_per_pp = 1, stages_offset = -1;
+  bool interleaved = false;            // v > 1 model chunks per device
+  double f = 1, b = 1, w = 0, fb = 0;  // bubble per idle stage, in F, B, W and F&B
+  double param_copies = 1;
+  double act_per_pp = 1, act_offset = 0, act_interleave = 0;
+  // Constraints: micro-batches a multiple of pp (micro_multiple_pp), at least min_micro_per_pp x pp
+  // of them and even (micro_even); pp even; layers + layer_pad divisible by pp x v (layers_divide).
+  bool micro_multiple_pp = false, micro_even = false, pp_even = false, layers_divide = false;
+  double min_micro_per_pp = 0;
+  int layer_pad = 0;
+  int max_interleave = 1;              // interleaved: the largest v searched
+};
+inline constexpr int kMaxSchedules = 6;
+
 enum class OverlapScheme { streams, two_micro_batch, two_stream };
 enum class StackRole { serving, training };
 struct Stack {
@@ -120,6 +144,9 @@ struct Stack {
   // none, no pipeline bubble). A pass of M chunks through pp stages idles (pp - 1) / (M + pp - 1)
   // of the chips' time.
   double pp_chunk_tokens = 0;
+  // Training: the pipeline schedules the stack runs (the plan search tries each); none: plain 1F1B.
+  std::array<PipeSchedule, kMaxSchedules> schedules{};
+  int n_schedules = 0;
 };
 const char* to_string(OverlapScheme s);
 const char* to_string(StackRole r);

@@ -16,6 +16,7 @@ struct ValidationCase {
   std::string stack;         // the software stack the run used; empty: the system's default
   int stack_line = 0;
   std::string mode;          // prefill | decode | serve | train | gemm | stream
+  std::string schedule;      // train: pipeline schedule (hwdb/schedules); empty: the stack's for the interleave
   Workload w;                // the published setup
   bool default_eplb = false; // the run used the framework's default expert balancing
   double gemm_m = 0;         // gemm: rows (square GEMM m = n = k)

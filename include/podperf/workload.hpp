@@ -43,6 +43,7 @@ enum class Reason {
   memory,              // does not fit in HBM
   tpot_unreachable,    // no batch meets the TPOT target
   ttft_unreachable,    // the TTFT target cannot be met
+  schedule,            // the pipeline schedule's constraints (micro-batches, stages, layers per chunk)
 };
 const char* reason_text(Reason r);
 
@@ -125,7 +126,8 @@ struct TrainingSetup {
   int global_batch = 0;     // sequences per step
   int seq = 4096;
   int micro_batch = 1;      // sequences per micro-batch
-  int interleave = 1;       // virtual pipeline stages per device (1 = plain 1F1B)
+  int interleave = 1;       // model chunks per device (virtual pipeline stages; 1 = not interleaved)
+  PipeSchedule schedule;    // pipeline schedule (hwdb/schedules); default plain 1F1B
   int zero = 1;             // ZeRO stage 0-3 over DP x CP
   Recompute recompute = Recompute::none;
   bool sequence_parallel = true;  // norms and dropout sharded over TP; all-gather + reduce-scatter
@@ -189,6 +191,10 @@ Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x)
 // step time is computed (breakdown empty), as the plan search needs. `memo` (may be null) holds the
 // layer costs of plans already seen (training_memo.hpp): the result is the same with or without it.
 Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, bool stop_early, TrainMemo* memo = nullptr);
+
+// Why a pipeline schedule cannot run a plan (Reason::ok when it can): v model chunks, pp stages, m
+// micro-batches per pipeline, on a model of `layers` layers. One stage has no schedule.
+Reason check_schedule(const PipeSchedule& s, int pp, int v, long long m, int layers);
 
 // Runs the workload's mode (and the plan search when asked).
 Estimate run_workload(const System& s, const Model& m, const Workload& w);

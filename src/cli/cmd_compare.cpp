@@ -13,6 +13,7 @@
 
 #include "context.hpp"
 #include "estimate_output.hpp"
+#include "podperf/training_run.hpp"
 #include "podperf/economics.hpp"
 #include "podperf/error.hpp"
 #include "podperf/system_specs.hpp"
@@ -65,6 +66,8 @@ const std::vector<Row>& rows() {
       {"tco_usd_per_h", "TCO USD per hour", -1, true},
       {"tco_usd_per_chip_h", "TCO USD per chip-hour", -1, true},
       {"train_run_musd", "training run M USD (train with --tokens)", -1, true},
+      {"train_run_weeks", "training run weeks (--tokens, failures)", -1, true},
+      {"train_run_interruptions", "training run interruptions (--tokens)", -1, true},
       {"electricity_usd_kwh", "electricity USD/kWh (site)", -1, true},
       {"utilization", "utilisation (fraction of hours under load)", 0, true},
       {"mtbf_supernode_h", "MTBF of one supernode h", +1, true},
@@ -91,6 +94,7 @@ std::vector<double> values(const Hwdb& db, const Model& m, const Side& side, con
   const SystemSpecs sp = system_specs(s);
   const Economics ec = economics(s, site, m, side.w);
   if (keep) *keep = ec;
+  const TrainingRun run = price_training_run(ec, site, side.w.mode == Mode::train ? side.w.train.tokens : 0);
   const double nan = std::nan("");
   const double kw = sp.all_in_kw();
   const double eight = std::max(sp.dense_pflops[static_cast<int>(Precision::fp8)], sp.dense_pflops[static_cast<int>(Precision::int8)]);
@@ -107,7 +111,8 @@ std::vector<double> values(const Hwdb& db, const Model& m, const Side& side, con
           mfg.stated ? mfg.total_usd : nan,
           w(ec.est.tokens_per_s), w(ec.est.tokens_per_s_per_chip), w(ec.tokens_per_s_per_kw), w(ec.tokens_per_usd),
           w(ec.usd_per_mtok), w(ec.tokens_per_kwh), ec.tco.facility_avg_w / 1000, ec.tco.per_h(),
-          ec.tco.per_h() / s.chips, ec.train_run_usd > 0 ? ec.train_run_usd / 1e6 : nan, site.electricity_usd_kwh,
+          ec.tco.per_h() / s.chips, ec.train_run_usd > 0 ? ec.train_run_usd / 1e6 : nan, run.priced ? run.weeks : nan,
+          run.priced ? run.interruptions : nan, site.electricity_usd_kwh,
           ec.tco.utilization, r(ec.rel.mtbf_supernode_h), r(ec.rel.mtbf_system_h), r(ec.rel.interruptions_per_day),
           r(ec.rel.goodput), w(ec.good_tokens_per_s), w(ec.good_tokens_per_kwh), w(ec.good_usd_per_mtok)};
 }
@@ -236,7 +241,7 @@ std::string home_reading(const Hwdb& db, const Prepared& p) {
 // A missing value: "does not fit" only when the workload exceeds memory; otherwise why there is none.
 std::string cell_text(const Row& r, double v, const Estimate& e) {
   if (std::isfinite(v)) return num(v);
-  if (r.key == "train_run_musd" && e.mode != Mode::train) return "-";  // train mode with --tokens only
+  if (r.key.rfind("train_run", 0) == 0 && e.mode != Mode::train) return "-";  // train mode with --tokens only
   if (e.fits() || !r.workload) return "-";
   switch (e.reason) {
     case Reason::memory: return "does not fit";

@@ -8,6 +8,7 @@
 
 #include "context.hpp"
 #include "economics_output.hpp"
+#include "training_run_output.hpp"
 #include "podperf/limits.hpp"
 #include "deploy_cli.hpp"
 #include "estimate_output.hpp"
@@ -92,6 +93,7 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
       ->check(CLI::Range(1, 100000000));
   cmd->add_option("--interleave", f.interleave, "training: virtual pipeline stages per chip (default 1)")
       ->check(CLI::Range(1, 100000000));
+  cmd->add_option("--schedule", f.schedule, "training: pipeline schedule (hwdb/schedules: 1f1b, interleaved-1f1b, zb-h1, dualpipe, ...; default: the training stack's)");
   cmd->add_option("--zero", f.zero, "ZeRO stage 0-3 over DP x CP (default 1)")->check(CLI::Range(0, 3));
   cmd->add_option("--recompute", f.recompute, "training activation recomputation: none | selective | full (no value: full; default none)")
       ->expected(0, 1)
@@ -119,6 +121,7 @@ TrainingPins training_pins(const WorkloadFlags& f) {
   p.tp = f.tp, p.pp = f.pp, p.cp = f.cp, p.ep = f.ep;
   p.micro_batch = f.micro_batch;
   p.interleave = f.interleave;
+  p.schedule = !f.schedule.empty();
   p.zero = f.zero;
   if (f.recompute != "auto")
     p.recompute = static_cast<int>(f.recompute == "selective" ? Recompute::selective
@@ -204,6 +207,7 @@ WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& 
   t.seq = f.seq ? f.seq : m.train_seq > 0 ? m.train_seq : 4096;
   t.micro_batch = f.micro_batch ? f.micro_batch : 1;
   t.interleave = f.interleave ? f.interleave : 1;
+  t.schedule = resolve_schedule(sys, f, t.interleave);
   t.zero = f.zero >= 0 ? f.zero : 1;
   t.recompute = f.recompute == "selective"                         ? Recompute::selective
                 : f.recompute == "none" || f.recompute == "auto" ? Recompute::none
@@ -237,7 +241,7 @@ WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& 
     p.ep = f.ep ? f.ep : 1;
     t.par = p;
     // The default batch rounds up to whole micro-batches of every DP replica.
-    const long long unit = 1LL * p.dp * t.micro_batch;
+    const long long unit = 1LL * p.dp * t.micro_batch * (t.schedule.micro_multiple_pp && p.pp > 1 ? p.pp : 1);
     if (!f.batch && f.batch_tokens <= 0 && t.global_batch >= p.dp && unit > 0 && unit <= 1'000'000'000)
       t.global_batch = static_cast<int>(std::min<long long>(1'000'000'000, (t.global_batch + unit - 1) / unit * unit));
   } else if (!f.search) {
@@ -246,6 +250,7 @@ WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& 
     if (found.found > 0) t = found.setup[0];
     else t.par = default_training_plan(sys, m);
   }
+  if (!f.search && (plan_given || f.interleave > 1 || !f.schedule.empty())) reject_schedule(m, f, t);
   if (!f.search && t.global_batch < t.par.dp) {
     const char* flag = f.batch ? "--batch" : "--global-batch-tokens";
     const std::string what = std::string(f.batch || f.batch_tokens > 0 ? "" : "default ") + "global batch (" +
@@ -328,6 +333,7 @@ void print_training_search(std::ostream& os, const System& sys, const Model& m, 
       b["plan"] = plan(r.setup[i]);
       b["micro_batch"] = r.setup[i].micro_batch;
       b["interleave"] = r.setup[i].interleave;
+      b["schedule"] = r.setup[i].par.pp > 1 ? std::string(r.setup[i].schedule.id.data()) : std::string("none");
       b["recompute"] = to_string(r.setup[i].recompute);
       b["zero"] = r.setup[i].zero;
       b["sequence_parallel"] = r.setup[i].sequence_parallel;
@@ -355,11 +361,11 @@ void print_training_search(std::ostream& os, const System& sys, const Model& m, 
     }
   os << (any ? "\n" : " none\n");
   if (r.found == 0) return;
-  Table t({"#", "plan", "micro-batch", "interleave", "recompute", "ZeRO", "SP", "step s", "MFU", "tokens/s", "GB/chip"});
+  Table t({"#", "plan", "schedule", "micro-batch", "interleave", "recompute", "ZeRO", "SP", "step s", "MFU", "tokens/s", "GB/chip"});
   for (int i = 0; i < r.found; ++i) {
     const TrainingSetup& x = r.setup[i];
     const Estimate& e = r.best[i];
-    t.row({std::to_string(i + 1), plan(x), std::to_string(x.micro_batch), std::to_string(x.interleave), to_string(x.recompute),
+    t.row({std::to_string(i + 1), plan(x), x.par.pp > 1 ? std::string(x.schedule.id.data()) : "none", std::to_string(x.micro_batch), std::to_string(x.interleave), to_string(x.recompute),
            std::to_string(x.zero), x.sequence_parallel ? "on" : "off", num(e.step_time_s, 4), num(e.mfu, 3),
            num(e.tokens_per_s), num(e.mem.used())});
   }
@@ -388,6 +394,7 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
     const System sys = ctx.db().system(o->system);
     const Model m = ctx.models().model(o->model);
     o->f.recipes = &ctx.recipes();
+    o->f.db = &ctx.db();
     if (o->f.mode == "serve" && !o->f.search) {
       run_deployment(std::cout, ctx, sys, m, o->f, o->d, o->json);
       return;
@@ -411,6 +418,7 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
       Json j = estimate_json(sys, m, req, e);
       j["recipe"] = rc ? rc->id : std::string("none");
       economics_output(std::cout, &j, ctx.db(), o->system, m, req, o->econ);
+      training_run_output(std::cout, &j, ctx.db(), o->system, m, req, o->econ);
       std::cout << j.dump() << '\n';
     } else {
       print_estimate(std::cout, sys, m, req, e);
@@ -420,6 +428,7 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
         else std::cout << "  precision: no recipe for " << sys.chip.id << "; the narrowest native 8-bit format, BF16 attention\n";
       }
       economics_output(std::cout, nullptr, ctx.db(), o->system, m, req, o->econ);
+      training_run_output(std::cout, nullptr, ctx.db(), o->system, m, req, o->econ);
     }
   });
 }

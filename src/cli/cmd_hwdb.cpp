@@ -15,7 +15,7 @@
 namespace podperf::cli {
 
 namespace {
-const char* kKinds[] = {"chips", "systems", "clusters", "sites", "stacks"};
+const char* kKinds[] = {"chips", "systems", "clusters", "sites", "stacks", "schedules"};
 
 Json number_json(const Number& n, const std::string& unit) {
   Json j = Json::object();
@@ -159,13 +159,14 @@ void check(Context& ctx, const std::string& dir_arg, bool json) {
     j["clusters"] = static_cast<int>(db.clusters.size());
     j["sites"] = static_cast<int>(db.sites.size());
     j["stacks"] = static_cast<int>(db.stacks.size());
+    j["schedules"] = static_cast<int>(db.schedules.size());
     j["numbers"] = static_cast<double>(numbers);
     j["figure_sets"] = static_cast<int>(sets.size());
     std::cout << j.dump() << '\n';
     return;
   }
   std::cout << "hwdb OK: " << db.chips.size() << " chips, " << db.systems.size() << " systems, "
-            << db.clusters.size() << " clusters, " << db.sites.size() << " sites, " << db.stacks.size() << " stacks, " << numbers
+            << db.clusters.size() << " clusters, " << db.sites.size() << " sites, " << db.stacks.size() << " stacks, " << db.schedules.size() << " schedules, " << numbers
             << " sourced numbers, " << sets.size() << " figure sets (" << dir << ")\n";
 }
 }  // namespace
@@ -180,8 +181,8 @@ void add_hwdb_commands(CLI::App& app, Context& ctx) {
   hwdb->require_subcommand(1);
 
   auto* l = hwdb->add_subcommand("list", "list ids by kind");
-  l->add_option("--kind", o->kind, "chips | systems | clusters | sites | stacks")
-      ->check(CLI::IsMember({"chips", "systems", "clusters", "sites", "stacks"}));
+  l->add_option("--kind", o->kind, "chips | systems | clusters | sites | stacks | schedules")
+      ->check(CLI::IsMember({"chips", "systems", "clusters", "sites", "stacks", "schedules"}));
   l->add_flag("--json", o->json, "machine-readable output");
   l->callback([&ctx, o] { list(ctx, o->kind, o->json); });
 

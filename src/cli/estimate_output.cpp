@@ -36,6 +36,7 @@ Json estimate_json(const System& sys, const Model& m, const WorkloadRequest& r, 
     j["global_batch_tokens"] = double(e.batch) * r.train.seq;
     j["micro_batch"] = r.train.micro_batch;
     j["interleave"] = r.train.interleave;
+    j["schedule"] = r.train.par.pp > 1 ? std::string(r.train.schedule.id.data()) : std::string("none");
     j["zero"] = r.train.zero;
     j["recompute"] = to_string(r.train.recompute);
     j["sequence_parallel"] = r.train.sequence_parallel;
@@ -103,7 +104,7 @@ void print_estimate(std::ostream& os, const System& sys, const Model& m, const W
   if (e.mode == Mode::train) {
     const TrainingSetup& t = r.train;
     os << "), global batch " << e.batch << " x " << t.seq << " tokens, " << to_string(t.precision) << ", micro-batch "
-       << t.micro_batch << ", interleave " << t.interleave << ", ZeRO-" << t.zero << ", recompute "
+       << t.micro_batch << ", schedule " << (r.train.par.pp > 1 ? t.schedule.id.data() : "none") << ", interleave " << t.interleave << ", ZeRO-" << t.zero << ", recompute "
        << to_string(t.recompute) << ", SP " << (t.sequence_parallel ? "on" : "off") << ", TP overlap "
        << to_string(t.tp_overlap) << ", " << to_string(t.attn_kernel) << " attention, overlap "
        << num(t.overlap >= 0 ? t.overlap : sys.train_stack.hidden_frac, 2) << '\n'

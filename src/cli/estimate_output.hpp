@@ -7,6 +7,7 @@
 
 #include "podperf/json.hpp"
 #include "podperf/plan.hpp"
+#include "podperf/hwdb.hpp"
 #include "podperf/recipes.hpp"
 #include "podperf/workload.hpp"
 
@@ -32,6 +33,8 @@ struct WorkloadFlags {
   double imbalance = 1.0;
   int micro_batch = 0, interleave = 0, zero = -1;  // 0 / -1: not given (1, 1, ZeRO-1; searched)
   std::string recompute = "auto", sp = "auto", tp_overlap = "none", attn_kernel = "flash";  // auto: not given
+  std::string schedule;     // --schedule ID (hwdb/schedules); empty: the training stack's for the interleave
+  const Hwdb* db = nullptr; // set by the command before resolve() (schedules outside the stack)
   bool search = false;
   double tokens = 0;
   double batch_tokens = 0;  // train: global batch in tokens (0: --batch, else the model's published batch)
@@ -41,6 +44,11 @@ using WorkloadRequest = Workload;
 
 void add_workload_flags(CLI::App* cmd, WorkloadFlags& f);
 WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& f);
+// Training: the pipeline schedule of --schedule or of the stack for the interleave (training_input.cpp),
+// and the one-line rejection (exit 2, naming the flag and the nearest valid value) of a plan the
+// schedule cannot run.
+PipeSchedule resolve_schedule(const System& sys, const WorkloadFlags& f, int interleave);
+void reject_schedule(const Model& m, const WorkloadFlags& f, const TrainingSetup& t);
 // The training flags given, as pins of the plan search.
 TrainingPins training_pins(const WorkloadFlags& f);
 // The recipe whose precisions the "auto" flags take: --recipe, else the chip's native recipe, else none.

@@ -60,6 +60,7 @@ const char* reason_text(Reason r) {
     case Reason::memory: return "does not fit in HBM";
     case Reason::tpot_unreachable: return "no batch meets the TPOT target";
     case Reason::ttft_unreachable: return "the TTFT target cannot be met";
+    case Reason::schedule: return "the pipeline schedule cannot run this plan (micro-batches, stages or layers per chunk)";
   }
   return "?";
 }

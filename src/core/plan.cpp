@@ -57,6 +57,18 @@ Parallel default_training_plan(const System& s, const Model& m) {
   return p;
 }
 
+const PipeSchedule* stack_schedule(const Stack& st, int v) {
+  static const PipeSchedule plain{};
+  if (st.n_schedules == 0) return v <= 1 ? &plain : nullptr;
+  for (int i = 0; i < st.n_schedules; ++i) {
+    const PipeSchedule& sc = st.schedules[static_cast<std::size_t>(i)];
+    if (v <= 1 ? !sc.interleaved : sc.interleaved && v <= sc.max_interleave) return &sc;
+  }
+  if (v <= 1)  // only interleaved schedules: v = 1 runs the first of them
+    return &st.schedules[0];
+  return nullptr;
+}
+
 Estimate search_inference(const System& s, const Model& m, InferenceSetup x, Mode mode) {
   const int chips = x.par.chips();
   Estimate best;
@@ -106,6 +118,13 @@ TrainingSearch search_training_plans(const System& s, const Model& m, const Trai
     out.found = std::min(kBestPlans, out.found + 1);
   };
   static constexpr int kInterleave[] = {1, 2, 3, 4, 6, 8};
+  // The stack's schedules (plain 1F1B when it names none).
+  const Stack& st = s.train_stack;
+  std::array<PipeSchedule, kMaxSchedules> sched{};
+  const int n_sched = st.n_schedules > 0 ? st.n_schedules : 1;
+  for (int i = 0; i < st.n_schedules; ++i) sched[static_cast<std::size_t>(i)] = st.schedules[static_cast<std::size_t>(i)];
+  bool plain_listed = false;  // a non-interleaved schedule runs v = 1: interleaved ones start at 2
+  for (int i = 0; i < n_sched; ++i) plain_listed = plain_listed || !sched[static_cast<std::size_t>(i)].interleaved;
   TrainingSetup x = base;
   TrainMemo memo;  // layer costs shared by the plans that differ only in PP, DP, ZeRO, recomputation, interleave
   const int tp_max = std::min(s.chips_per_supernode, 64);
@@ -138,13 +157,21 @@ TrainingSearch search_training_plans(const System& s, const Model& m, const Trai
             }
             x.par = Parallel{tp, dp, ep, pp, cp};
             x.micro_batch = mb;
+            const long long micro = G / (1LL * mb * dp);  // micro-batches per pipeline
+            // One stage: no schedule to choose.
+            const int nsched = pins.schedule || pp == 1 ? 1 : n_sched;
+            for (int si = 0; si < nsched; ++si) {
+            x.schedule = pins.schedule ? base.schedule : pp == 1 ? PipeSchedule{} : sched[si];
             const int one[1] = {pins.interleave};
             const int* vs = pins.interleave > 0 ? one : kInterleave;
             const int nv = pins.interleave > 0 ? 1 : 6;
             for (int iv = 0; iv < nv; ++iv) {
               const int v = vs[iv];
-              if (pins.interleave <= 0 && pp == 1 && v > 1) continue;
+              if (pins.interleave <= 0 && (pp == 1 || !x.schedule.interleaved) && v > 1) continue;
+              if (pins.interleave <= 0 && v == 1 && x.schedule.interleaved && plain_listed) continue;  // 1F1B itself
               if (pp * v > m.layers) { reject(Reason::pp_layers); continue; }
+              if (pins.interleave <= 0 && v > x.schedule.max_interleave) continue;
+              if (check_schedule(x.schedule, pp, v, micro, m.layers) != Reason::ok) { reject(Reason::schedule); continue; }
               x.interleave = v;
               for (int rc = 0; rc < 3; ++rc) {
                 if (pins.recompute >= 0 && pins.recompute != rc) continue;
@@ -166,6 +193,7 @@ TrainingSearch search_training_plans(const System& s, const Model& m, const Trai
                   }
                 }
               }
+            }
             }
           }
           }

@@ -18,9 +18,12 @@
 // TP overlap `pipelined`: the collective is split into t chunks and pipelined with its GEMM, exposing
 // one chunk and whatever does not fit under the GEMMs.
 // Pipeline (Narayanan et al., SC21, sec. 2.2): the slowest stage (its layers plus the LM head and
-// loss) sets the pace; the fill and drain add (pp - 1) / v micro-batch times of the other stages
-// (without the head) with v interleaved stages; one
-// activation message per stage boundary and direction, split over the TP ranks (ibid. sec. 4.1).
+// loss) sets the pace; the schedule's idle time (spec.hpp PipeSchedule, hwdb/schedules) is counted
+// in micro-batch times of the other stages (without the head): F and B their forward and backward
+// shares, W the weight-gradient GEMMs (a third of the layers' GEMM time: backward GEMMs are twice
+// the forward's, half of them weight gradients), F&B the operators of both with their communication
+// hidden (DualPipe's overlapped chunk pair); one activation message per stage boundary, direction
+// and model chunk, split over the TP ranks (ibid. sec. 4.1).
 // DP: gradients reduce over DP x CP, expert gradients over the expert-DP group (TP x DP x CP / EP);
 // ZeRO >= 1 (distributed optimizer) reduce-scatters gradients under the last backward and
 // all-gathers parameters under the first forward; ZeRO-3 all-gathers the parameters for every
@@ -33,8 +36,10 @@
 // (6 h + 4 h kv_heads / heads with a fused kernel), MLP 3 h + 4 f (GeLU) or 6 f (SwiGLU), norms 4 h, of which 10 h are replicated over TP without
 // sequence parallelism, plus 5 a s / t for unfused attention scores; full recomputation keeps the
 // layer input (2 h), selective with a fused kernel drops the norm inputs (4 h) and activation
-// outputs (2 f); scaled by the stored activation precision; the first stage holds pp micro-batches,
-// pp (1 + (pp - 1) / (pp v)) when interleaved (ibid. sec. 4.2.3); 5 % of HBM reserved.
+// outputs (2 f); scaled by the stored activation precision; the first stage holds the schedule's
+// micro-batches in flight (1F1B pp; interleaved pp + (pp - 1) / v, ibid. sec. 4.2.3; DualPipe pp + 1)
+// and its parameter copies (DualPipe: two stages' weights and gradients; the optimizer state of
+// each parameter once, sharded over the two holders); 5 % of HBM reserved.
 #include <algorithm>
 #include <cmath>
 
@@ -158,8 +163,12 @@ Layer layer_cost(const System& s, const Model& m, const TrainingSetup& x, bool m
       const ops::AttnShape sh{heads, std::max(1.0, double(m.kv_heads) / t), double(m.head_dim)};
       core = ops::attention_prefill(b, sq, sh, kAct);
     }
-    core.flops /= p.cp;  // each CP rank holds s / cp queries (load-balanced causal ring)
+    // Each CP rank holds s / cp queries against the whole sequence's keys (Llama 3's all-gathered
+    // K/V, Megatron's ring), its chunks paired head-and-tail so that every rank sees 1 / cp of the
+    // causal scores (arXiv 2407.21783 sec. 3.3.2): FLOPs, traffic and exponentials over cp.
+    core.flops /= p.cp;
     core.bytes /= p.cp;
+    core.exps /= p.cp;
     fwd_bwd(s, l, core, 2.5, 2, false, true);
   } else {
     // Unfused: batched GEMMs over the full s x s scores (the causal mask is applied, not skipped),
@@ -277,6 +286,17 @@ StageCost& TrainMemo::slot(const System& s, const Model& m, const TrainingSetup&
   return e.cost;
 }
 
+Reason check_schedule(const PipeSchedule& sc, int pp, int v, long long m, int layers) {
+  if (pp <= 1) return v > 1 ? Reason::schedule : Reason::ok;  // interleaving needs a pipeline
+  if (v > 1 && (!sc.interleaved || v > sc.max_interleave)) return Reason::schedule;
+  if (sc.micro_multiple_pp && m % pp != 0) return Reason::schedule;
+  if (double(m) < sc.min_micro_per_pp * pp) return Reason::schedule;
+  if (sc.micro_even && m % 2 != 0) return Reason::schedule;
+  if (sc.pp_even && pp % 2 != 0) return Reason::schedule;
+  if (sc.layers_divide && (layers + sc.layer_pad) % (static_cast<long long>(pp) * v) != 0) return Reason::schedule;
+  return Reason::ok;
+}
+
 Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x) { return train_step(s, m, x, false); }
 
 // `stop_early`: return as soon as the plan cannot run (the plan search skips the step time then).
@@ -301,6 +321,9 @@ Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, boo
   if (e.reason == Reason::ok && x.global_batch < p.dp) e.reason = Reason::batch_small;
   if (e.reason == Reason::ok && std::fmod(double(x.global_batch), per_replica) != 0) e.reason = Reason::batch_divides;
   const double micro = std::max(1.0, std::floor(double(x.global_batch) / per_replica));  // per pipeline
+  // One stage runs no schedule: plain (1F1B's) terms, one copy of the parameters.
+  const PipeSchedule sched = p.pp > 1 ? x.schedule : PipeSchedule{};
+  if (e.reason == Reason::ok) e.reason = check_schedule(sched, p.pp, x.interleave, static_cast<long long>(micro), m.layers);
   const double tokens = double(x.global_batch) * x.seq;
   const double chips = p.chips();
   const double h = m.hidden, v = std::max(1, x.interleave);
@@ -319,14 +342,15 @@ Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, boo
   const double gb = 1e-9;
   e.mem.capacity = s.chip.hbm_gb;
   const double wshard = dense_chip / dpcp + expert_chip / edp;
-  e.mem.weights = (x.zero >= 3 ? wshard : dense_chip + expert_chip) * 2 * gb;
-  e.mem.gradients = (x.zero >= 2 ? wshard : dense_chip + expert_chip) * 4 * gb;
+  const double copies = sched.param_copies;
+  e.mem.weights = (x.zero >= 3 ? wshard : dense_chip + expert_chip) * 2 * copies * gb;
+  e.mem.gradients = (x.zero >= 2 ? wshard : dense_chip + expert_chip) * 4 * copies * gb;
   e.mem.optimizer = (x.zero >= 1 ? wshard : dense_chip + expert_chip) * 12 * gb;
   const double act_scale = bytes_per_element(x.activations) / 2;
   const double T = double(x.micro_batch) * x.seq / p.cp;
   const double dense_stage = double(m.dense_layers) / p.pp, moe_stage = double(m.moe_layers()) / p.pp;
   const double per_token = (dense_stage * act_bytes_per_token(m, x, false) + moe_stage * act_bytes_per_token(m, x, true));
-  const double in_flight = std::min<double>(micro, p.pp) * (v > 1 ? 1 + (p.pp - 1) / (p.pp * v) : 1);
+  const double in_flight = std::min(micro, sched.act_per_pp * p.pp + sched.act_offset) + sched.act_interleave * (p.pp - 1) / v;
   e.mem.activations = per_token * act_scale * T * std::min(in_flight, micro * v) * gb;
   e.mem.reserve = 0.05 * s.chip.hbm_gb;  // no KV cache to fragment: framework buffers only
   if (e.reason == Reason::ok && e.mem.used() > e.mem.capacity - e.mem.reserve) e.reason = Reason::memory;
@@ -400,10 +424,14 @@ Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, boo
   part(Part::cp_comm) = micro * cp_exposed;
   part(Part::pp_comm) = micro * pp_s;
   part(Part::dp_comm) = dp_s;
-  const double per_mb = mb.total() + tp_exposed + ep_exposed + cp_exposed + pp_s;
-  e.bubble_frac = p.pp > 1 ? (p.pp - 1) / (micro * v) : 0;
-  // Fill and drain: each micro-batch passes the other pp - 1 stages once, which lack the LM head.
-  part(Part::bubble) = p.pp > 1 ? (p.pp - 1) / v * (per_mb - head_s) : 0;
+  // The schedule's idle time, in micro-batch times of a stage without the LM head.
+  const double comm_mb = tp_exposed + ep_exposed + cp_exposed + pp_s;
+  const double ops_stage = mb.total() - head_s, stage = ops_stage + comm_mb;
+  const double F = ops_stage > 0 ? stage * (fwd_mb - head.fwd.total()) / ops_stage : 0, B = stage - F;
+  const double W = (gemm_s - head.gemm_s) / 3, FB = std::max(ops_stage, comm_mb);
+  const double idle_slots = (sched.stages_per_pp * p.pp + sched.stages_offset) / (sched.interleaved ? v : 1);
+  part(Part::bubble) = p.pp > 1 ? std::max(0.0, idle_slots * (sched.f * F + sched.b * B + sched.w * W + sched.fb * FB)) : 0;
+  e.bubble_frac = stage > 0 ? part(Part::bubble) / (micro * stage) : 0;
   e.step_time_s = 0;
   for (int i = 0; i < kParts; ++i) e.step_time_s += e.breakdown[i];
 

@@ -4,6 +4,7 @@
 #include "podperf/suggest.hpp"
 
 #include <algorithm>
+#include <sstream>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -241,11 +242,12 @@ const std::map<std::string, Record>& Hwdb::of_kind(const std::string& kind) cons
   if (kind == "cluster" || kind == "clusters") return clusters;
   if (kind == "site" || kind == "sites") return sites;
   if (kind == "stack" || kind == "stacks") return stacks;
+  if (kind == "schedule" || kind == "schedules") return schedules;
   throw InputError("unknown kind '" + kind + "' (chips | systems | clusters | sites | stacks)");
 }
 
 const Record* Hwdb::find(const std::string& id) const {
-  for (auto* m : {&chips, &systems, &clusters, &sites, &stacks})
+  for (auto* m : {&chips, &systems, &clusters, &sites, &stacks, &schedules})
     if (auto it = m->find(id); it != m->end()) return &it->second;
   return nullptr;
 }
@@ -456,7 +458,42 @@ Stack Hwdb::stack(const std::string& id, const Pick& p) const {
   st.eplb_imbalance = p.get(r, "moe.eplb_imbalance");
   st.reserve_frac = p.get(r, "memory.reserve_frac");
   st.pp_chunk_tokens = p.get(r, "pipeline.pp_chunk_tokens");  // 0 when absent
+  std::istringstream ids(r.str("pipeline.schedules"));
+  for (std::string sid; ids >> sid;) {
+    if (st.n_schedules >= kMaxSchedules)
+      throw InputError(r.file, r.text_line.at("pipeline.schedules"), "pipeline.schedules",
+                       "at most " + std::to_string(kMaxSchedules) + " schedules");
+    st.schedules[static_cast<std::size_t>(st.n_schedules++)] = schedule(sid);
+  }
   return st;
+}
+
+PipeSchedule Hwdb::schedule(const std::string& id) const {
+  const Record& r = need(schedules, id, "schedule");
+  PipeSchedule s;
+  s.id = {};
+  for (std::size_t i = 0; i < id.size() && i + 1 < s.id.size(); ++i) s.id[i] = id[i];
+  const Pick p;
+  auto on = [&](const char* key) { return p.get(r, key) > 0.5; };
+  s.stages_per_pp = p.get(r, "bubble.stages_per_pp");
+  s.stages_offset = -p.get(r, "bubble.stages_less");
+  s.interleaved = on("bubble.interleaved");
+  s.f = p.get(r, "bubble.forward");
+  s.b = p.get(r, "bubble.backward");
+  s.w = -p.get(r, "bubble.weight_grad_saved");
+  s.fb = p.get(r, "bubble.overlapped_fb");
+  s.param_copies = p.get(r, "memory.param_copies");
+  s.act_per_pp = p.get(r, "memory.act_per_pp");
+  s.act_offset = p.get(r, "memory.act_offset");
+  s.act_interleave = p.get(r, "memory.act_interleave");
+  s.micro_multiple_pp = on("constraints.micro_multiple_of_pp");
+  s.min_micro_per_pp = p.get(r, "constraints.min_micro_per_pp");
+  s.micro_even = on("constraints.micro_even");
+  s.pp_even = on("constraints.pp_even");
+  s.layers_divide = on("constraints.layers_divide");
+  s.layer_pad = static_cast<int>(p.get(r, "constraints.layer_pad"));
+  s.max_interleave = static_cast<int>(p.get(r, "constraints.max_interleave"));
+  return s;
 }
 
 System with_stack(System s, const Stack& st) {
@@ -505,6 +542,13 @@ Hwdb load_hwdb(const std::string& dir, const std::vector<std::string>& overlays)
       check_shape(r);
       const_cast<std::map<std::string, Record>&>(db.of_kind(kind.folder)).emplace(r.id, std::move(r));
     }
+  }
+  for (auto& [id, r] : db.stacks) {
+    std::istringstream ids(r.str("pipeline.schedules"));
+    for (std::string sid; ids >> sid;)
+      if (!db.schedules.count(sid))
+        throw InputError(r.file, r.text_line.at("pipeline.schedules"), "pipeline.schedules",
+                         "unknown schedule '" + sid + "' (known: " + known_ids(db.schedules) + ")");
   }
   if (db.chips.empty() && db.systems.empty() && db.clusters.empty() && db.sites.empty() && db.stacks.empty())
     throw InputError(dir + ": empty hwdb (no chips/, systems/, clusters/, sites/ or stacks/ entries)");

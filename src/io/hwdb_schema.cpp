@@ -177,6 +177,36 @@ FileSchema stack_schema() {
               {"moe", "eplb_imbalance", T::at_least_one, true, "busiest chip's expert load / mean, default EPLB", 8},
               {"memory", "reserve_frac", T::nonneg_frac, true, "fraction of HBM kept free"},
               {"pipeline", "pp_chunk_tokens", T::positive, false, "tokens per chunk of a prompt in chunked pipeline-parallel prefill", 1e7},
+              {"pipeline", "schedules", T::text, false, "training pipeline schedules the stack runs (hwdb/schedules ids, space-separated)"},
+          }};
+}
+
+// A pipeline schedule (spec.hpp: PipeSchedule): bubble and memory in closed form, and the constraints
+// its implementation asserts. Flags are 0 or 1.
+FileSchema schedule_schema() {
+  return {"schedule",
+          {
+              {"", "id", T::text, true, ""},
+              {"", "name", T::text, true, ""},
+              {"", "notes", T::text, false, ""},
+              {"bubble", "stages_per_pp", T::nonneg, true, "idle stage-slots per pipeline stage", 4},
+              {"bubble", "stages_less", T::nonneg, true, "idle stage-slots subtracted", 4},
+              {"bubble", "interleaved", T::nonneg, true, "1: divided by the model chunks per device v", 1},
+              {"bubble", "forward", T::nonneg, true, "F per idle slot", 4},
+              {"bubble", "backward", T::nonneg, true, "B (full backward) per idle slot", 4},
+              {"bubble", "weight_grad_saved", T::nonneg, true, "W (weight-gradient) filled into each idle slot", 4},
+              {"bubble", "overlapped_fb", T::nonneg, true, "F&B (overlapped forward and backward) per idle slot", 4},
+              {"memory", "param_copies", T::positive, true, "copies of the stage's parameters per device", 4},
+              {"memory", "act_per_pp", T::nonneg, true, "micro-batches of activations in flight per pipeline stage", 4},
+              {"memory", "act_offset", T::nonneg, true, "micro-batches of activations in flight added", 8},
+              {"memory", "act_interleave", T::nonneg, true, "x (pp - 1) / v micro-batches added", 4},
+              {"constraints", "micro_multiple_of_pp", T::nonneg, true, "1: micro-batches per pipeline a multiple of pp", 1},
+              {"constraints", "min_micro_per_pp", T::nonneg, true, "micro-batches per pipeline at least this x pp", 8},
+              {"constraints", "micro_even", T::nonneg, true, "1: an even number of micro-batches", 1},
+              {"constraints", "pp_even", T::nonneg, true, "1: an even number of stages", 1},
+              {"constraints", "layers_divide", T::nonneg, true, "1: layers + layer_pad divisible by pp x v", 1},
+              {"constraints", "layer_pad", T::nonneg, true, "layers the first and last stages run fewer", 8},
+              {"constraints", "max_interleave", T::count, true, "largest v (1: not interleaved)", 64},
           }};
 }
 
@@ -205,6 +235,7 @@ const std::vector<EntityKind>& entity_kinds() {
       {"clusters", cluster_schema()},
       {"sites", site_schema()},
       {"stacks", stack_schema()},
+      {"schedules", schedule_schema()},
   };
   return kinds;
 }

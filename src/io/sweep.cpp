@@ -24,13 +24,13 @@ const char* sweep_reason_text(std::int8_t code) {
   if (code == kReasonConstraint) return "excluded by a constraint";
   if (code == kReasonPlanShape) return "TP x PP does not divide the instance";
   if (code == kReasonNumeric) return "a metric is not a finite number >= 0 (inputs out of the model's range)";
-  if (code >= 0 && code <= static_cast<int>(Reason::ttft_unreachable)) return reason_text(static_cast<Reason>(code));
+  if (code >= 0 && code <= static_cast<int>(Reason::schedule)) return reason_text(static_cast<Reason>(code));
   return "?";
 }
 
 std::vector<std::int8_t> sweep_reason_codes() {
   std::vector<std::int8_t> c;
-  for (int i = 0; i <= static_cast<int>(Reason::ttft_unreachable); ++i) c.push_back(static_cast<std::int8_t>(i));
+  for (int i = 0; i <= static_cast<int>(Reason::schedule); ++i) c.push_back(static_cast<std::int8_t>(i));
   c.push_back(kReasonConstraint);
   c.push_back(kReasonPlanShape);
   c.push_back(kReasonNumeric);
@@ -343,6 +343,8 @@ void resolve(const Cursor& c, Resolved& r) {
     tr.seq = static_cast<int>(c.num(AxisId::seq, c.num(AxisId::seq_in, 4096)));
     tr.micro_batch = static_cast<int>(c.num(AxisId::micro_batch, 1));
     tr.interleave = static_cast<int>(c.num(AxisId::interleave, 1));
+    // The training stack's schedule for the interleave (none: the plan is rejected as unrunnable).
+    if (const PipeSchedule* sc = stack_schedule(sys.train_stack, tr.interleave)) tr.schedule = *sc;
     tr.zero = static_cast<int>(c.num(AxisId::zero, 1));
     const int rc = c.at(AxisId::recompute), sp = c.at(AxisId::sp), ov = c.at(AxisId::tp_overlap);
     tr.recompute = rc >= 0 ? static_cast<Recompute>(ctx.recompute[static_cast<std::size_t>(rc)]) : Recompute::none;

@@ -1,4 +1,5 @@
 #include "podperf/validation.hpp"
+#include "podperf/plan.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -104,6 +105,7 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
         w.train.seq = s.integer("seq", 4096);
         w.train.micro_batch = s.integer("micro_batch", 1);
         w.train.interleave = s.integer("interleave", 1);
+        c.schedule = s.str("schedule", false);
         w.train.zero = s.integer0("zero", 1);
         // A named option of the training stack: one of `names`, else the first.
         auto pick = [&](const char* key, std::initializer_list<const char*> names) {
@@ -211,6 +213,12 @@ CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase&
     const Model m = models.model(c.model);
     Workload w = c.w;
     w.infer.default_eplb = c.default_eplb;
+    if (w.mode == Mode::train) {
+      const PipeSchedule* sc = c.schedule.empty() ? stack_schedule(sys.train_stack, w.train.interleave) : nullptr;
+      if (c.schedule.empty() && !sc)
+        throw InputError(c.file, 0, "setup.interleave", "stack '" + sys.train_stack.id + "' runs no interleaved schedule: name one (setup.schedule)");
+      w.train.schedule = sc ? *sc : db.schedule(c.schedule);
+    }
     const Estimate e = run_workload(sys, m, w);
     if (!e.fits()) {
       r.note = reason_text(e.reason);

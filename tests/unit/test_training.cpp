@@ -53,6 +53,9 @@ TEST_CASE("training batch accounting: micro-batches, bubble, tokens per step") {
   CHECK(e.tokens_per_s * e.step_time_s == Approx(64.0 * 4096));
   CHECK(e.tokens_per_s_per_chip == Approx(e.tokens_per_s / 16));
   x.interleave = 2;
+  x.schedule.interleaved = true;  // interleaved 1F1B
+  x.schedule.max_interleave = 8;
+  x.schedule.act_interleave = 1;
   CHECK(estimate_train(s, m, x).bubble_frac == Approx(3.0 / 16));
   // A batch that does not divide into DP x micro-batch, and one smaller than DP.
   x.global_batch = 60;

@@ -129,6 +129,9 @@ TEST_CASE("a training step costs 6 x active params x tokens plus attention") {
   x.par.pp = 4;
   CHECK(estimate_train(two, m, x).bubble_frac == Approx(3.0 / 8));
   x.interleave = 3;
+  x.schedule.interleaved = true;  // interleaved 1F1B
+  x.schedule.max_interleave = 8;
+  x.schedule.act_interleave = 1;
   CHECK(estimate_train(two, m, x).bubble_frac == Approx(3.0 / 24));
 }
 
