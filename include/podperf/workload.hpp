@@ -190,6 +190,10 @@ Estimate estimate_train(const System& s, const Model& m, const TrainingSetup& x)
 // layer costs of plans already seen (training_memo.hpp): the result is the same with or without it.
 Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, bool stop_early, TrainMemo* memo = nullptr);
 
+// Prefill and decode: the system runs whole instances only, so tokens/s is that of the instances
+// that fit in its chips (the rest idle); other modes are left as they are.
+void count_whole_instances(const System& s, Estimate& e);
+
 // Runs the workload's mode (and the plan search when asked).
 Estimate run_workload(const System& s, const Model& m, const Workload& w);
 
