@@ -229,9 +229,11 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
       Json j = Json::object();
       print_deployment(std::cout, ev, sc.w, o->json ? &j : nullptr);
       if (!o->json && !ev.dep.fits()) return;
-      if (o->json) j["result"] = result_json(ev.result);
       economics_output(std::cout, o->json ? &j : nullptr, ctx.db(), ev, draw, o->econ);
-      if (o->json) std::cout << j.dump() << '\n';
+      if (o->json) {
+        j["result"] = result_json(ev.result);
+        std::cout << j.dump() << '\n';
+      }
       return;
     }
     for (const char* flag : {"--pd-split", "--prefill-system", "--scenario", "--percentile", "--prefix-hit",
@@ -249,8 +251,8 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
     if (o->json) {
       Json j = estimate_json(sys, ev.model, ev.w, ev.econ.est);
       j["recipe"] = rc ? rc->id : std::string("none");
-      j["result"] = result_json(ev.result);
       economics_output(std::cout, &j, ctx.db(), ev, draw, o->econ);
+      j["result"] = result_json(ev.result);  // the figures by metric id (podperf metrics)
       std::cout << j.dump() << '\n';
     } else {
       print_estimate(std::cout, sys, ev.model, ev.w, ev.econ.est);
