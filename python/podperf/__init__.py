@@ -178,7 +178,10 @@ class Scenario:
     estimate dict."""
 
     def __init__(self, system, model, mode="serve", **inputs):
-        inspect.signature(estimate).bind(system, model, mode, **inputs)
+        named = inspect.signature(estimate).parameters
+        for key in inputs:
+            if (key not in named or key == "more") and key not in _ESTIMATE_MORE:
+                raise TypeError(f"Scenario() got an unexpected keyword argument '{key}'")
         self.system, self.model, self.mode, self.inputs = system, model, mode, dict(inputs)
 
     def __repr__(self):

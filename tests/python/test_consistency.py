@@ -135,7 +135,9 @@ def sweep_check(sysid, flags, est, tmp, fails):
             eflags += ["--tp", tp]
         else:
             eflags += ["--tp", "1"]  # the sweep's plan: TP 1 PP 1, DP over every chip
-    elif tp:
+    else:
+        # The sweep's TP is an axis (default: the default instance's): name it, so estimate can take it.
+        tp = tp or "2"
         extra.append(f"tp = [{tp}]")
     row, reason = sweep_point(sysid, model, mode, extra, tmp)
     if reason != 0:
