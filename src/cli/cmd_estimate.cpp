@@ -222,7 +222,13 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
       sc.w.hbm_reserve = o->d.hbm_reserve;
     }
     const ScenarioData data = ctx.scenario_data();
-    if (!sc.site.empty()) ctx.db().site(sc.site);  // unknown site: error before the workload runs
+    if (!sc.site.empty()) {  // unknown site: error before the workload runs, naming the flag
+      try {
+        ctx.db().site(sc.site);
+      } catch (const InputError& e) {
+        throw InputError(std::string("flag --site: ") + e.what());
+      }
+    }
     auto draw = [&](const Pick& pick) { return evaluate(data, sc, pick).econ; };
     if (sc.w.mode == "serve" && !sc.w.search) {
       const Evaluation ev = evaluate(data, sc);
