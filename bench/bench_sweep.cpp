@@ -99,11 +99,12 @@ int main(int argc, char** argv) {
   std::printf("evaluate only, 1 -> 2 threads: %.2fx\n", eval_s[1] / eval_s[2]);
   {
     // The performance model alone: the same spec without its cost axes (site, electricity price,
-    // TPOT target, utilisation, yield), so that every point is a distinct evaluation.
+    // utilisation, yield), so that every point is a distinct evaluation (a TPOT target picks the
+    // decode batch: it is a performance axis).
     SweepSpec plans = spec;
     std::erase_if(plans.axes, [](const Axis& a) {
-      return a.id == AxisId::site || a.id == AxisId::electricity_usd_kwh || a.id == AxisId::tpot_ms ||
-             a.id == AxisId::utilization || a.id == AxisId::yield;
+      return a.id == AxisId::site || a.id == AxisId::electricity_usd_kwh || a.id == AxisId::utilization ||
+             a.id == AxisId::yield;
     });
     const SweepContext pc = prepare_sweep(plans, db, models);
     const std::uint64_t np = plans.points();

@@ -2,7 +2,8 @@
 # All benchmarks (`make bench`): engine ns per call and the 16K-GPU training plan search; the training
 # bench sweep (bench/sweeps/train-10m.toml, 9.5M points): evaluation alone and end to end at 1 and 2
 # threads, the HDF5 write-only floor; `podperf sweep` end to end with its peak RSS at 1M and 9.5M
-# points; the plan search through the command line; the 1.1M-point decode sweep end to end.
+# points; the plan search through the command line; the DeepSeek decode sweep end to end; the decode
+# bench sweep where each TPOT target picks the batch (bench/sweeps/decode-tpot.toml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
@@ -15,7 +16,9 @@ trap 'rm -rf "$tmp"' EXIT
 echo "== podperf sweep end to end (all cores), peak RSS at 1M and 9.5M points"
 ./$build/podperf sweep bench/sweeps/train-1m.toml -o "$tmp/1m.h5" --quiet
 ./$build/podperf sweep bench/sweeps/train-10m.toml -o "$tmp/10m.h5" --quiet
-echo "== podperf sweep, 1.1M-point decode sweep (configs/sweeps/cm384-vs-nvl72-deepseek.toml)"
+echo "== decode bench sweep, TPOT target picking the batch: distinct evaluations/s per core"
+./$build/bench/podperf_bench_sweep . bench/sweeps/decode-tpot.toml | grep "every point a distinct plan"
+echo "== podperf sweep, 114,480-point decode sweep (configs/sweeps/cm384-vs-nvl72-deepseek.toml)"
 ./$build/podperf sweep configs/sweeps/cm384-vs-nvl72-deepseek.toml -o "$tmp/decode.h5" --quiet
 echo "== estimate --system 2048xhgx-h100 --model llama3-405b --mode train --search"
 start=$(date +%s.%N)

@@ -10,7 +10,14 @@ set(podperf_test_env "PODPERF_BINARY=$<TARGET_FILE:podperf>" "PODPERF_SOURCE=${C
 if(PODPERF_PYTHON_MODULE)
   add_test(NAME "python module (import podperf)" COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/python/test_module.py)
   set_tests_properties("python module (import podperf)" PROPERTIES ENVIRONMENT "${podperf_test_env}")
+  add_test(NAME "python API (signatures, Scenario, Result)" COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/python/test_api.py)
+  set_tests_properties("python API (signatures, Scenario, Result)" PROPERTIES ENVIRONMENT "${podperf_test_env}")
 endif()
+# One scenario, one answer: random scenarios through estimate, compare, one-point sweeps and Python.
+add_test(NAME "one scenario, one answer (front ends agree)" COMMAND ${Python3_EXECUTABLE}
+         ${CMAKE_CURRENT_SOURCE_DIR}/python/test_consistency.py)
+set_tests_properties("one scenario, one answer (front ends agree)" PROPERTIES ENVIRONMENT "${podperf_test_env}"
+                     TIMEOUT 3600 RUN_SERIAL ON)
 add_test(NAME "report in headless chromium" COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/python/test_report.py)
 set_tests_properties("report in headless chromium" PROPERTIES ENVIRONMENT
                      "${podperf_test_env};REPORT_OUT=${CMAKE_BINARY_DIR}/report-test" SKIP_RETURN_CODE 77 TIMEOUT 600)

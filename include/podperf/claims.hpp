@@ -10,6 +10,7 @@
 
 #include "podperf/hwdb.hpp"
 #include "podperf/models.hpp"
+#include "podperf/economics.hpp"
 #include "podperf/uncertainty.hpp"
 #include "podperf/workload.hpp"
 
@@ -64,7 +65,13 @@ struct ClaimResult {
 
 // `hwdb_for(figures)` returns the hwdb with a figure set applied ("" = the shipped one); `pick`
 // overrides hwdb values (tests make a claim flip with it); `samples` Monte Carlo draws (0 = none).
+// A workload reading on one system (A when `a`) at a site: the scenario layer's evaluation, so that a
+// claim's figure is the one `estimate` gives for the same question.
+using ClaimWorkload =
+    std::function<Economics(const System& s, const Site& site, const Model& m, const ClaimReading& r, bool a)>;
+// `run` (may be empty: podperf's default plan at the chip's narrowest 8-bit format) runs workloads.
 ClaimResult evaluate_claim(const Claim& c, const std::function<const Hwdb&(const std::string&)>& hwdb_for,
-                           const ModelDb& models, const Pick& pick, int samples, unsigned long seed);
+                           const ModelDb& models, const Pick& pick, int samples, unsigned long seed,
+                           const ClaimWorkload& run = {});
 
 }  // namespace podperf

@@ -21,6 +21,10 @@ struct Economics {
 };
 
 Economics economics(const System& s, const Site& site, const Model& m, const Workload& w);
+// The same from an estimate already run (its activity sets the power; its instance, or the training
+// plan, is what one failure stops); `other` (may be null) adds a second system's cost and power, as a
+// deployment whose prefill runs on another system.
+Economics economics_of(const System& s, const Site& site, const Estimate& est, const Tco* other = nullptr);
 
 // Electricity price (USD/kWh) at which A's cost per million tokens equals `target_usd_per_mtok`,
 // everything else fixed; <= 0 when no positive price does.

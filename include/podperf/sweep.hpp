@@ -29,6 +29,12 @@ struct SweepContext {
   std::vector<Model> models;
   std::vector<Site> sites;          // the site axis, or one default site per system
   std::vector<int> default_site;    // per entry of systems: index into sites (no site axis)
+  // Per system entry x model (model fastest), filled by the scenario layer (empty: the chip's
+  // narrowest 8-bit format, 16 sequences per DP replica, 4,096 tokens): the formats `estimate`
+  // resolves, the default training global batch in tokens and the training sequence.
+  std::vector<InferenceSetup> formats;
+  std::vector<double> train_batch_tokens;
+  std::vector<int> train_seq;
   std::vector<Mode> modes;                     // per label of the mode axis
   std::vector<Precision> weights, kv;          // per label of the weights and kv axes
   std::vector<int> recompute, sp, tp_overlap;  // per label of these axes: Recompute, 1 = on, TpOverlap

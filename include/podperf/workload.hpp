@@ -196,6 +196,10 @@ Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, boo
 // micro-batches per pipeline, on a model of `layers` layers. One stage has no schedule.
 Reason check_schedule(const PipeSchedule& s, int pp, int v, long long m, int layers);
 
+// Prefill and decode: the system runs whole instances only, so tokens/s is that of the instances
+// that fit in its chips (the rest idle); other modes are left as they are.
+void count_whole_instances(const System& s, Estimate& e);
+
 // Runs the workload's mode (and the plan search when asked).
 Estimate run_workload(const System& s, const Model& m, const Workload& w);
 

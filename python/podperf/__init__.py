@@ -10,6 +10,7 @@ Keyword arguments become flags: tpot_ms=12.5 -> --tpot-ms 12.5, sensitivity=True
 hwdb=, configs= and figures= set the global options. Bad input raises podperf.InputError carrying the
 command line's one-line message (file:line: field, or the flag).
 """
+import inspect
 import json
 import os
 import tempfile
@@ -17,7 +18,7 @@ import tempfile
 from . import _podperf
 
 __version__ = _podperf.version
-__all__ = ["InputError", "PodperfError", "run", "call", "estimate", "compare", "compare_frame", "breakeven",
+__all__ = ["InputError", "PodperfError", "run", "call", "estimate", "Scenario", "Result", "metrics", "compare", "compare_frame", "breakeven",
            "validate", "claims", "models", "hwdb", "sweep", "read_sweep"]
 
 
@@ -85,9 +86,113 @@ def call(*args, hwdb=None, configs=None, figures=None, **flags):
     return json.loads(out)
 
 
-def estimate(system, model, mode="serve", **flags):
-    """`podperf estimate --json`: tokens/s, latency, MFU and memory of a model on a system."""
-    return call("estimate", "--system", system, "--model", model, "--mode", mode, **flags)
+def estimate(system, model, mode="serve", *, stack=None, tpot_ms=None, ttft_ms=None, batch=None, seq_in=None,
+             seq_out=None, seq=None, context=None, tp=None, dp=None, ep=None, pp=None, cp=None, recipe=None,
+             weights=None, kv=None, attn=None, precision=None, mtp=None, search=False, site=None, samples=None,
+             global_batch_tokens=None, tokens=None, scenario=None, percentile=None, arrival_rate=None, mix=None,
+             pd_split=None, prefill_system=None, hwdb=None, configs=None, figures=None, **more):
+    """One scenario evaluated, as `podperf estimate --json` evaluates it; returns a dict whose
+    "result" holds the figures by metric id (the same figures compare, sweep and claims give).
+
+    system  -- system id, NxSYSTEM or SYSTEM@STACK (hwdb/systems)
+    model   -- model id (configs/models)
+    mode    -- "prefill" | "decode" | "serve" | "train"
+    stack   -- software stack id in place of the system's own
+    tpot_ms -- TPOT target in ms: picks the batch (the largest that meets it)
+    ttft_ms -- TTFT target in ms
+    batch   -- decode and serve: concurrent sequences per instance; prefill: prompts per pass;
+               train: sequences per global step
+    seq_in, seq_out -- prompt and output tokens (default 2,048 and 256)
+    seq     -- training sequence length in tokens (default: the model's, else 4,096)
+    context -- decode KV length in tokens
+    tp, dp, ep, pp, cp -- the parallel plan (default: the scenario's plan or plan search)
+    recipe  -- precision recipe id (hwdb/recipes); default the chip's native one
+    weights, kv, attn -- formats ("fp8", "int8", "bf16", "nvfp4", "mxfp4", ...) overriding the recipe
+    precision -- training compute precision ("bf16" | "fp8")
+    mtp     -- multi-token-prediction draft tokens per step
+    search  -- search the parallel plan
+    site    -- site id for cost (default: the system's home site)
+    samples -- Monte Carlo draws over the hwdb ranges for the cost rows (default 0)
+    global_batch_tokens -- training global batch in tokens
+    tokens  -- tokens to train (time and cost of the run)
+    scenario, percentile, arrival_rate (requests/s), mix, pd_split ("P:D" chips), prefill_system --
+               serve mode's latency rule and deployment (docs/deployments.md)
+    hwdb, configs, figures -- data directories and figure sets
+    more    -- any other `estimate` flag by its name (e.g. eplb="default", micro_batch=2)
+
+    Raises InputError for a bad value (the message names the flag); TypeError for an unknown keyword
+    of this signature."""
+    flags = dict(stack=stack, tpot_ms=tpot_ms, ttft_ms=ttft_ms, batch=batch, seq_in=seq_in, seq_out=seq_out, seq=seq,
+                 context=context, tp=tp, dp=dp, ep=ep, pp=pp, cp=cp, recipe=recipe, weights=weights, kv=kv, attn=attn,
+                 precision=precision, mtp=mtp, search=search, site=site, samples=samples,
+                 global_batch_tokens=global_batch_tokens, tokens=tokens, scenario=scenario, percentile=percentile,
+                 arrival_rate=arrival_rate, mix=mix, pd_split=pd_split, prefill_system=prefill_system)
+    for key in more:
+        if key not in _ESTIMATE_MORE:
+            raise TypeError(f"estimate() got an unexpected keyword argument '{key}'")
+    flags.update(more)
+    return call("estimate", "--system", system, "--model", model, "--mode", mode, hwdb=hwdb, configs=configs,
+                figures=figures, **flags)
+
+
+# The other `estimate` flags, by keyword (a name outside these and the signature is a TypeError).
+_ESTIMATE_MORE = {"prefill_tp", "prefill_dp", "prefill_ep", "prefill_pp", "w_attn", "w_ffn", "w_experts", "w_shared",
+                  "w_head", "mtp_accept", "overlap", "eplb", "redundant_experts", "imbalance", "micro_batch",
+                  "interleave", "zero", "recompute", "sp", "tp_overlap", "attention_kernel", "seed", "prefix_hit",
+                  "seq_in_range", "seq_out_range", "hbm_reserve"}
+
+
+def metrics():
+    """The result catalogue: a list of dicts with id, unit, better ("higher", "lower" or "") and
+    description, in the order `podperf metrics --json` gives them."""
+    return call("metrics")["metrics"]
+
+
+class Result(dict):
+    """A scenario's figures by metric id (None: does not apply, or the workload does not fit).
+    result.unit(id), result.better(id) and result.description(id) read the catalogue."""
+
+    _catalogue = None
+
+    @classmethod
+    def _info(cls, key):
+        if cls._catalogue is None:
+            cls._catalogue = {m["id"]: m for m in metrics()}
+        if key not in cls._catalogue:
+            raise KeyError(key)
+        return cls._catalogue[key]
+
+    def unit(self, key):
+        return self._info(key)["unit"]
+
+    def better(self, key):
+        return self._info(key)["better"]
+
+    def description(self, key):
+        return self._info(key)["description"]
+
+
+class Scenario:
+    """One question: Scenario(system, model, mode="serve", **inputs) takes the keywords of estimate()
+    (an unknown one raises TypeError now); .evaluate() returns its Result, .estimate() the whole
+    estimate dict."""
+
+    def __init__(self, system, model, mode="serve", **inputs):
+        named = inspect.signature(estimate).parameters
+        for key in inputs:
+            if (key not in named or key == "more") and key not in _ESTIMATE_MORE:
+                raise TypeError(f"Scenario() got an unexpected keyword argument '{key}'")
+        self.system, self.model, self.mode, self.inputs = system, model, mode, dict(inputs)
+
+    def __repr__(self):
+        extra = "".join(f", {k}={v!r}" for k, v in self.inputs.items())
+        return f"Scenario({self.system!r}, {self.model!r}, mode={self.mode!r}{extra})"
+
+    def estimate(self):
+        return estimate(self.system, self.model, self.mode, **self.inputs)
+
+    def evaluate(self):
+        return Result(self.estimate()["result"])
 
 
 def compare(a, b, **flags):

@@ -8,6 +8,7 @@
 
 #include "context.hpp"
 #include "podperf/claims.hpp"
+#include "podperf/scenario.hpp"
 #include "podperf/json.hpp"
 #include "table.hpp"
 
@@ -38,12 +39,30 @@ void add_claims_command(CLI::App& app, Context& ctx) {
       if (!slot) slot = std::make_unique<Hwdb>(load_hwdb(ctx.hwdb_dir, {figures}));
       return *slot;
     };
+    // Workload readings are scenarios, evaluated as `estimate` evaluates them.
+    const ScenarioData data = ctx.scenario_data();
+    const ClaimWorkload run = [&](const System& s, const Site& site, const Model& m, const ClaimReading& r, bool a) {
+      Scenario sc;
+      sc.w.mode = r.mode;
+      sc.w.recipes = data.recipes;
+      const std::string& weights = a ? r.weights_a : r.weights_b;
+      if (r.mode == "train") {
+        sc.w.seq = r.seq;
+        if (!weights.empty()) sc.w.precision = weights;
+      } else {
+        if (!weights.empty()) sc.w.weights = weights;
+        sc.w.seq_in = r.seq_in;
+        sc.w.seq_out = r.seq_out;
+        sc.w.tpot_ms = r.tpot_ms;
+      }
+      return evaluate_on(data, s, site, m, sc).econ;
+    };
     Json out = Json::array();
     int shown = 0;
     for (auto& c : claims) {
       if (!o->only.empty() && c.id != o->only) continue;
       ++shown;
-      const ClaimResult r = evaluate_claim(c, hwdb_for, ctx.models(), Pick{}, o->samples, o->seed);
+      const ClaimResult r = evaluate_claim(c, hwdb_for, ctx.models(), Pick{}, o->samples, o->seed, run);
       if (o->json) {
         Json j = Json::object();
         j["id"] = c.id;

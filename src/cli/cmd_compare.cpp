@@ -13,8 +13,8 @@
 
 #include "context.hpp"
 #include "estimate_output.hpp"
-#include "podperf/training_run.hpp"
 #include "podperf/economics.hpp"
+#include "podperf/scenario.hpp"
 #include "podperf/error.hpp"
 #include "podperf/system_specs.hpp"
 #include "podperf/uncertainty.hpp"
@@ -27,7 +27,8 @@ namespace {
 struct Side {
   std::string id, site_id;
   std::string stack_id;  // the stack of the mode it runs
-  Workload w;
+  Scenario sc;           // the side's scenario (its site: site_id)
+  Evaluation ev;         // at the hwdb's central values
 };
 
 std::string default_site(const Hwdb& db, const std::string& system_id) { return db.system(system_id).home_site; }
@@ -56,29 +57,41 @@ const std::vector<Row>& rows() {
       {"bf16_pflops_per_kw", "dense BF16 PFLOPS per kW", +1},
       {"capex_musd", "capex M USD (system + scale-out share)", -1},
       {"chip_mfg_usd", "chip cost from manufacturing USD", -1},
-      {"tokens_per_s", "tokens/s per system", +1, true},
-      {"tokens_per_s_per_chip", "tokens/s per chip", +1, true},
-      {"tokens_per_s_per_kw", "tokens/s per kW (facility)", +1, true},
-      {"tokens_per_usd", "tokens per USD", +1, true},
-      {"usd_per_mtok", "TCO USD per million tokens", -1, true},
-      {"tokens_per_kwh", "tokens per kWh", +1, true},
-      {"avg_facility_kw", "average facility power kW", -1, true},
-      {"tco_usd_per_h", "TCO USD per hour", -1, true},
-      {"tco_usd_per_chip_h", "TCO USD per chip-hour", -1, true},
-      {"train_run_musd", "training run M USD (train with --tokens)", -1, true},
-      {"train_run_weeks", "training run weeks (--tokens, failures)", -1, true},
-      {"train_run_interruptions", "training run interruptions (--tokens)", -1, true},
-      {"electricity_usd_kwh", "electricity USD/kWh (site)", -1, true},
-      {"utilization", "utilisation (fraction of hours under load)", 0, true},
-      {"mtbf_supernode_h", "MTBF of one supernode h", +1, true},
-      {"mtbf_system_h", "MTBF of the system h", +1, true},
-      {"interruptions_per_day", "interruptions per day", -1, true},
-      {"goodput", "goodput (fraction left after failures)", +1, true},
-      {"good_tokens_per_s", "tokens/s after failures", +1, true},
-      {"good_tokens_per_kwh", "tokens per kWh after failures", +1, true},
-      {"good_usd_per_mtok", "USD per million tokens after failures", -1, true},
+      {"tokens_per_s", "", 0, true},
+      {"tokens_per_s_per_chip", "", 0, true},
+      {"tokens_per_s_per_busy_chip", "", 0, true},
+      {"tokens_per_s_per_kw", "", 0, true},
+      {"tokens_per_usd", "", 0, true},
+      {"usd_per_mtok", "", 0, true},
+      {"tokens_per_kwh", "", 0, true},
+      {"avg_facility_kw", "", 0, true},
+      {"tco_usd_per_h", "", 0, true},
+      {"tco_usd_per_chip_h", "", 0, true},
+      {"train_run_musd", "", 0, true},
+      {"train_run_weeks", "", 0, true},
+      {"train_run_interruptions", "", 0, true},
+      {"electricity_usd_kwh", "", 0, true},
+      {"utilization", "", 0, true},
+      {"mtbf_supernode_h", "", 0, true},
+      {"mtbf_system_h", "", 0, true},
+      {"interruptions_per_day", "", 0, true},
+      {"goodput", "", 0, true},
+      {"good_tokens_per_s", "", 0, true},
+      {"good_tokens_per_kwh", "", 0, true},
+      {"good_usd_per_mtok", "", 0, true},
   };
-  return r;
+  static const std::vector<Row> named = [] {
+    std::vector<Row> out = r;
+    for (Row& x : out) {  // workload rows: the result catalogue's label and direction
+      ResultMetric m;
+      if (x.workload && metric_by_id(x.key, m)) {
+        x.label = info(m).description;
+        x.better = info(m).better;
+      }
+    }
+    return out;
+  }();
+  return named;
 }
 
 std::size_t row_index(const std::string& key) {
@@ -87,34 +100,52 @@ std::size_t row_index(const std::string& key) {
   return 0;
 }
 
-// Every row's value for one system at one site, at the given pick.
-std::vector<double> values(const Hwdb& db, const Model& m, const Side& side, const Pick& pick, Economics* keep = nullptr) {
+// One side's scenario evaluated at a draw of the hwdb's ranges.
+Evaluation side_at(const Hwdb& db, const ScenarioData& data, const Model& m, const Side& side, const Pick& pick) {
+  return evaluate_on(data, db.system(side.id, pick), db.site(side.site_id, pick), m, side.sc);
+}
+
+// Every row's value for one system at one site, at the given pick, by row key: the hardware rows
+// from the system's specs, the workload rows from the scenario's result.
+std::vector<double> values(const Hwdb& db, const ScenarioData& data, const Model& m, const Side& side, const Pick& pick,
+                           Evaluation* keep = nullptr) {
   const System s = db.system(side.id, pick);
-  const Site site = db.site(side.site_id, pick);
   const SystemSpecs sp = system_specs(s);
-  const Economics ec = economics(s, site, m, side.w);
-  if (keep) *keep = ec;
-  const TrainingRun run = price_training_run(ec, site, side.w.mode == Mode::train ? side.w.train.tokens : 0);
+  const Evaluation ev = side_at(db, data, m, side, pick);
   const double nan = std::nan("");
   const double kw = sp.all_in_kw();
+  const double bf16 = sp.dense_pflops[static_cast<int>(Precision::bf16)];
   const double eight = std::max(sp.dense_pflops[static_cast<int>(Precision::fp8)], sp.dense_pflops[static_cast<int>(Precision::int8)]);
   const double modules = s.supernodes * s.scaleup.transceivers +
                          s.chips * (scaleout_ports_per_chip(s.scaleout) + 1) * s.scaleout.transceivers;
-  const bool ok = ec.est.fits();
-  auto w = [&](double v) { return ok ? v : nan; };
-  auto r = [&](double v) { return ok && ec.rel.stated ? v : nan; };
   const ChipCost mfg = chip_cost(s.chip);
-  return {double(sp.chips), sp.dense_pflops[static_cast<int>(Precision::bf16)], eight, sp.hbm_tb, sp.hbm_tb_s,
-          sp.scaleup_tb_s_per_dir, sp.scaleout_tbit_s_per_dir / 8, sp.racks, modules, kw,
-          kw * 1000 / (sp.dense_pflops[static_cast<int>(Precision::bf16)] * 1000), kw * 1000 / sp.hbm_tb_s,
-          kw * 1000 / sp.hbm_tb, sp.dense_pflops[static_cast<int>(Precision::bf16)] / kw, ec.tco.capex_usd / 1e6,
-          mfg.stated ? mfg.total_usd : nan,
-          w(ec.est.tokens_per_s), w(ec.est.tokens_per_s_per_chip), w(ec.tokens_per_s_per_kw), w(ec.tokens_per_usd),
-          w(ec.usd_per_mtok), w(ec.tokens_per_kwh), ec.tco.facility_avg_w / 1000, ec.tco.per_h(),
-          ec.tco.per_h() / s.chips, ec.train_run_usd > 0 ? ec.train_run_usd / 1e6 : nan, run.priced ? run.weeks : nan,
-          run.priced ? run.interruptions : nan, site.electricity_usd_kwh,
-          ec.tco.utilization, r(ec.rel.mtbf_supernode_h), r(ec.rel.mtbf_system_h), r(ec.rel.interruptions_per_day),
-          r(ec.rel.goodput), w(ec.good_tokens_per_s), w(ec.good_tokens_per_kwh), w(ec.good_usd_per_mtok)};
+  auto spec = [&](const std::string& key) {
+    if (key == "chips") return double(sp.chips);
+    if (key == "bf16_dense_pflops") return bf16;
+    if (key == "eight_bit_dense_pops") return eight;
+    if (key == "hbm_tb") return sp.hbm_tb;
+    if (key == "hbm_tb_s") return sp.hbm_tb_s;
+    if (key == "scaleup_tb_s_per_dir") return sp.scaleup_tb_s_per_dir;
+    if (key == "scaleout_tb_s_per_dir") return sp.scaleout_tbit_s_per_dir / 8;
+    if (key == "racks") return double(sp.racks);
+    if (key == "transceivers") return modules;
+    if (key == "all_in_power_kw") return kw;
+    if (key == "w_per_bf16_tflop") return kw * 1000 / (bf16 * 1000);
+    if (key == "w_per_hbm_tb_s") return kw * 1000 / sp.hbm_tb_s;
+    if (key == "w_per_hbm_tb") return kw * 1000 / sp.hbm_tb;
+    if (key == "bf16_pflops_per_kw") return bf16 / kw;
+    if (key == "capex_musd") return ev.econ.tco.capex_usd / 1e6;
+    if (key == "chip_mfg_usd") return mfg.stated ? mfg.total_usd : nan;
+    return nan;
+  };
+  std::vector<double> v;
+  v.reserve(rows().size());
+  for (const Row& r : rows()) {
+    ResultMetric m;
+    v.push_back(r.workload && metric_by_id(r.key, m) ? ev.result[m] : spec(r.key));
+  }
+  if (keep) *keep = ev;
+  return v;
 }
 
 // The point puts every input at its central value (the mode of its triangular range); where ranges
@@ -160,6 +191,7 @@ struct Prepared {
   Model model;
   Side a, b;
   std::vector<RangedInput> inputs;
+  ScenarioData data;
 };
 
 Prepared prepare(Context& ctx, const Setup& o) {
@@ -177,14 +209,18 @@ Prepared prepare(Context& ctx, const Setup& o) {
     p.a.site_id = o.site;
     p.b.site_id = o.site;
   }
+  p.data = ctx.scenario_data();
   for (Side* s : {&p.a, &p.b}) {
     db.site(s->site_id);  // unknown site: error now
-    const System sys = db.system(s->id);
-    WorkloadFlags f = o.f;
-    f.recipes = &ctx.recipes();  // each chip's native precision recipe unless flags say otherwise
-    s->w = resolve(sys, p.model, f);
-    s->stack_id = s->w.mode == Mode::train ? sys.train_stack.id : sys.stack.id;
-    run_request(sys, p.model, s->w);  // rejects impossible plans with the flag named
+    // Each side is the scenario `estimate` would run: each chip's native precision recipe unless
+    // flags say otherwise; impossible plans are rejected with the flag named.
+    s->sc.system = s->id;
+    s->sc.model = p.model.id;
+    s->sc.site = s->site_id;
+    s->sc.w = o.f;
+    s->sc.w.recipes = p.data.recipes;
+    s->ev = evaluate(p.data, s->sc);
+    s->stack_id = s->ev.w.mode == Mode::train ? s->ev.sys.train_stack.id : s->ev.sys.stack.id;
   }
   std::vector<std::string> ids = entities_of_system(db, p.a.id);
   for (auto& id : entities_of_system(db, p.b.id)) ids.push_back(id);
@@ -215,12 +251,15 @@ struct HomeReading {
   std::string site_a, site_b;
   Economics a, b;
 };
+Economics at_site(const Hwdb& db, const Prepared& p, const Side& side, const std::string& site) {
+  return evaluate_on(p.data, db.system(side.id), db.site(site), p.model, side.sc).econ;
+}
 HomeReading home_costs(const Hwdb& db, const Prepared& p) {
   HomeReading h;
   h.site_a = default_site(db, p.a.id);
   h.site_b = default_site(db, p.b.id);
-  h.a = economics(db.system(p.a.id), db.site(h.site_a), p.model, p.a.w);
-  h.b = economics(db.system(p.b.id), db.site(h.site_b), p.model, p.b.w);
+  h.a = at_site(db, p, p.a, h.site_a);
+  h.b = at_site(db, p, p.b, h.site_b);
   return h;
 }
 
@@ -274,13 +313,16 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
   cmd->callback([&ctx, o] {
     const Hwdb& db = ctx.db();
     const Prepared p = prepare(ctx, *o);
-    Economics ea, eb;
-    const std::vector<double> va = values(db, p.model, p.a, Pick{}, &ea), vb = values(db, p.model, p.b, Pick{}, &eb);
+    Evaluation eva, evb;
+    const std::vector<double> va = values(db, p.data, p.model, p.a, Pick{}, &eva),
+                              vb = values(db, p.data, p.model, p.b, Pick{}, &evb);
+    const Economics& ea = eva.econ;
+    const Economics& eb = evb.econ;
     Progress progress("compare", o->samples + (o->sensitivity ? 2 * static_cast<long>(p.inputs.size()) : 0), !o->json);
     // Ratios A/B over the same draws.
     auto ratios = [&](const Pick& pick) {
       progress.tick();
-      const std::vector<double> x = values(db, p.model, p.a, pick), y = values(db, p.model, p.b, pick);
+      const std::vector<double> x = values(db, p.data, p.model, p.a, pick), y = values(db, p.data, p.model, p.b, pick);
       std::vector<double> r(x.size());
       for (std::size_t i = 0; i < x.size(); ++i) r[i] = x[i] / y[i];
       return r;
@@ -324,8 +366,10 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
         x["good_usd_per_mtok_b"] = h.b.good_usd_per_mtok;
         j["home_sites"] = x;
       }
-      j["estimate_a"] = estimate_json(db.system(p.a.id), p.model, p.a.w, ea.est);
-      j["estimate_b"] = estimate_json(db.system(p.b.id), p.model, p.b.w, eb.est);
+      j["estimate_a"] = estimate_json(eva.sys, p.model, eva.w, ea.est);
+      j["estimate_b"] = estimate_json(evb.sys, p.model, evb.w, eb.est);
+      j["result_a"] = result_json(eva.result);
+      j["result_b"] = result_json(evb.result);
       for (auto [key, e] : {std::pair{"tco_a", &ea}, std::pair{"tco_b", &eb}}) {
         Json t = Json::object();  // USD per hour by term; energy_per_h = energy_per_h_per_usd_kwh x price
         t["capex_usd"] = e->tco.capex_usd;
@@ -389,10 +433,10 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
       if (!e->est.fits())
         std::cout << "  " << (e == &ea ? "A " + p.a.id : "B " + p.b.id) << ": " << reason_text(e->est.reason) << '\n';
     if (ea.est.mode == Mode::train)
-      std::cout << "  A: " << to_string(p.a.w.train.precision) << "; B: " << to_string(p.b.w.train.precision)
+      std::cout << "  A: " << to_string(eva.w.train.precision) << "; B: " << to_string(evb.w.train.precision)
                 << "; MFU A " << num(ea.est.mfu, 3) << ", B " << num(eb.est.mfu, 3) << '\n';
     else
-      std::cout << "  A: " << to_string(p.a.w.infer.weights) << " weights; B: " << to_string(p.b.w.infer.weights)
+      std::cout << "  A: " << to_string(eva.w.infer.main_weight_format()) << " weights; B: " << to_string(evb.w.infer.main_weight_format())
                 << " weights; TPOT A " << num(ea.est.tpot_s * 1e3) << " ms, B " << num(eb.est.tpot_s * 1e3) << " ms\n";
     if (const std::string home = home_reading(db, p); !home.empty()) std::cout << home;
     if (o->sensitivity) {
@@ -415,9 +459,8 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     const Hwdb& db = ctx.db();
     const Prepared p = prepare(ctx, *ob);
     auto solve = [&](const Pick& pick) {
-      const System sa = db.system(p.a.id, pick), sb = db.system(p.b.id, pick);
-      const Site ta = db.site(p.a.site_id, pick), tb = db.site(p.b.site_id, pick);
-      const Economics ea = economics(sa, ta, p.model, p.a.w), eb = economics(sb, tb, p.model, p.b.w);
+      const Site ta = db.site(p.a.site_id, pick);
+      const Economics ea = side_at(db, p.data, p.model, p.a, pick).econ, eb = side_at(db, p.data, p.model, p.b, pick).econ;
       const double nan = std::nan("");
       if (!ea.est.fits() || !eb.est.fits()) return std::vector<double>(9, nan);
       return std::vector<double>{breakeven_electricity(ea, eb.usd_per_mtok), breakeven_capex(ea, ta, eb.usd_per_mtok),
@@ -462,7 +505,7 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
               << "), " << p.model.name << ", " << ob->f.mode << "\n";
     if (!std::isfinite(iv[2].central) || !std::isfinite(iv[3].central)) {
       for (auto [side, id, pick] : {std::tuple{"A", p.a.id, &p.a}, std::tuple{"B", p.b.id, &p.b}}) {
-        const Estimate e = run_request(db.system(id), p.model, pick->w);
+        const Estimate& e = pick->ev.econ.est;
         if (!e.fits()) std::cout << "  no break-even: " << side << " (" << id << ") " << reason_text(e.reason) << '\n';
       }
       return;

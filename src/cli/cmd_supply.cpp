@@ -15,6 +15,7 @@
 #include "estimate_output.hpp"
 #include "podperf/cost.hpp"
 #include "podperf/economics.hpp"
+#include "podperf/scenario.hpp"
 #include "podperf/fleet.hpp"
 #include "podperf/json.hpp"
 #include "podperf/supply_db.hpp"
@@ -23,24 +24,25 @@
 namespace podperf::cli {
 
 SystemEval evaluate_system(Context& ctx, const std::string& system_id, const Model& m, const std::string& mode, double tpot_ms) {
+  // The scenario `estimate --system ID --mode MODE [--tpot-ms T]` evaluates, at the system's home site.
   const Hwdb& db = ctx.db();
   const System sys = db.system(system_id);
-  WorkloadFlags f;
-  f.mode = mode;
-  f.tpot_ms = mode == "decode" ? tpot_ms : 0;
-  f.recipes = &ctx.recipes();
-  const WorkloadRequest req = resolve(sys, m, f);
-  const Estimate e = run_request(sys, m, req);
-  const Economics x = economics(sys, db.site(sys.home_site), m, req);
+  Scenario sc;
+  sc.system = system_id;
+  sc.model = m.id;
+  sc.w.mode = mode;
+  sc.w.tpot_ms = mode == "decode" || mode == "serve" ? tpot_ms : 0;
+  const Evaluation ev = evaluate_on(ctx.scenario_data(), sys, db.site(sys.home_site), m, sc);
+  const Estimate& e = ev.econ.est;
   SystemEval r;
   r.id = system_id;
   r.chips = sys.chips;
   r.fits = e.fits();
   r.tokens_per_s = e.fits() ? e.tokens_per_s : 0;
-  r.capex_usd = x.tco.capex_usd;
-  r.tco_usd_per_h = x.tco.per_h();
-  r.it_peak_w = x.tco.it_peak_w;
-  r.facility_avg_w = x.tco.facility_avg_w;
+  r.capex_usd = ev.econ.tco.capex_usd;
+  r.tco_usd_per_h = ev.econ.tco.per_h();
+  r.it_peak_w = ev.econ.tco.it_peak_w;
+  r.facility_avg_w = ev.econ.tco.facility_avg_w;
   for (int p = 0; p < kPrecisions; ++p) r.dense_tflops_per_chip[p] = sys.chip.peak(static_cast<Precision>(p));
   return r;
 }

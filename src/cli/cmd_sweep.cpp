@@ -24,6 +24,7 @@
 
 #include "cmd_supply.hpp"
 #include "context.hpp"
+#include "podperf/scenario.hpp"
 #include "podperf/h5_output.hpp"
 #include "podperf/json.hpp"
 #include "podperf/sweep.hpp"
@@ -229,7 +230,8 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     if (total > o->max_points && !o->force)
       throw InputError(spec.file + ": " + std::to_string(total) + " points exceed --max-points " + std::to_string(o->max_points) +
                        " (use --force to run it)");
-    const SweepContext sc = prepare_sweep(spec, ctx.db(), ctx.models());
+    SweepContext sc = prepare_sweep(spec, ctx.db(), ctx.models());
+    apply_scenario_defaults(sc, &ctx.recipes());
     if (o->threads > 0) omp_set_num_threads(o->threads);
     const Ranks ranks = mpi_ranks();
 #ifdef PODPERF_HAVE_MPI

@@ -10,6 +10,7 @@
 #include "podperf/hwdb.hpp"
 #include "podperf/models.hpp"
 #include "podperf/recipes.hpp"
+#include "podperf/scenario.hpp"
 
 namespace podperf::cli {
 
@@ -33,6 +34,14 @@ struct Context {
     return *loaded;
   }
   void apply_overrides(Hwdb& db) const;
+  ScenarioData scenario_data() {  // what a Scenario resolves against
+    ScenarioData d;
+    d.db = &db();
+    d.models = &models();
+    d.recipes = &recipes();
+    d.configs_dir = configs_dir;
+    return d;
+  }
   const ModelDb& models() {
     if (!models_loaded) models_loaded = std::make_unique<ModelDb>(load_models(configs_dir));
     return *models_loaded;

@@ -13,24 +13,6 @@ namespace podperf::cli {
 
 namespace {
 
-double parse_num(const std::string& s, const std::string& flag) {
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end == s.c_str() || *end != '\0' || !std::isfinite(v))
-    throw InputError("flag " + flag + ": '" + s + "' is not a number");
-  return v;
-}
-
-// "A:B" with two positive integers.
-std::pair<int, int> parse_pair(const std::string& s, const std::string& flag, const char* what) {
-  const auto colon = s.find(':');
-  if (colon == std::string::npos) throw InputError("flag " + flag + ": expected " + what + " (got '" + s + "')");
-  const double a = parse_num(s.substr(0, colon), flag), b = parse_num(s.substr(colon + 1), flag);
-  if (a < 1 || b < 1 || a > 1e8 || b > 1e8 || std::floor(a) != a || std::floor(b) != b)
-    throw InputError("flag " + flag + ": both numbers must be whole and >= 1 (got '" + s + "')");
-  return {static_cast<int>(a), static_cast<int>(b)};
-}
-
 std::string plan_text(const Parallel& p) {
   return "TP" + std::to_string(p.tp) + " DP" + std::to_string(p.dp) + " EP" + std::to_string(p.ep) + " PP" +
          std::to_string(p.pp);
@@ -82,141 +64,35 @@ void add_deploy_flags(CLI::App* cmd, DeployFlags& d) {
   d.reserve_opt = cmd->add_option("--hbm-reserve", d.hbm_reserve, "HBM fraction kept free (runtime, fragmentation; default: the serving stack's)");
 }
 
-void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Model& m, const WorkloadFlags& f,
-                    const DeployFlags& df, bool json) {
-  // ---- checks of the flags (one line, naming the flag) ----
-  const bool pct_given = df.percentile_opt && df.percentile_opt->count() > 0;
-  const bool rate_given = df.arrival_opt && df.arrival_opt->count() > 0;
-  const bool reserve_given = df.reserve_opt && df.reserve_opt->count() > 0;
-  if (!(df.percentile > 0 && df.percentile < 100))
-    throw InputError("flag --percentile: must be in (0, 100) (got " + num(df.percentile) + ")");
-  if (!(df.prefix_hit >= 0 && df.prefix_hit <= 1))
-    throw InputError("flag --prefix-hit: must be in [0, 1] (got " + num(df.prefix_hit) + ")");
-  if (rate_given && (!(df.arrival_rate > 0) || !std::isfinite(df.arrival_rate)))
-    throw InputError("flag --arrival-rate: must be > 0 requests/s (got " + num(df.arrival_rate) + ")");
-  if (!(df.hbm_reserve >= 0 && df.hbm_reserve < 1))
-    throw InputError("flag --hbm-reserve: must be in [0, 1) (got " + num(df.hbm_reserve) + ")");
+ServingInputs serving_inputs(const DeployFlags& df) {
+  ServingInputs s;
+  s.pd_split = df.pd_split;
+  s.prefill_system = df.prefill_system;
+  s.scenario = df.scenario;
+  s.mix = df.mix;
+  s.seq_in_range = df.seq_in_range;
+  s.seq_out_range = df.seq_out_range;
+  s.percentile = df.percentile;
+  s.prefix_hit = df.prefix_hit;
+  s.arrival_rate = df.arrival_rate;
+  s.percentile_given = df.percentile_opt && df.percentile_opt->count() > 0;
+  s.arrival_given = df.arrival_opt && df.arrival_opt->count() > 0;
+  return s;
+}
 
-  if (f.context > 0)
-    throw InputError("flag --context: serve derives the decode context from the request mix (use --seq-in/--seq-out or --mix)");
-  DeploymentSetup d;
-  // Prefill system: the decode system unless --prefill-system names another one.
-  System psys_store;
-  const System* ps = &sys;
-  Fabric join;
-  if (!df.prefill_system.empty() && df.prefill_system != sys.id) {
-    psys_store = ctx.db().system(df.prefill_system);
-    ps = &psys_store;
-    // KV crosses the scale-out (RDMA) networks of both systems: the slower side sets the rate.
-    const Fabric& a = ps->scaleout;
-    const Fabric& b = sys.scaleout;
-    // KV moves between one vendor's serving stacks (its transfer library over RDMA); across vendors
-    // no shared path is modelled.
-    if (!(a.gb_s_per_dir > 0) || !(b.gb_s_per_dir > 0) || ps->vendor != sys.vendor)
-      throw InputError("flag --prefill-system: no fabric joins '" + ps->id + "' (" + ps->vendor + ") and '" + sys.id +
-                       "' (" + sys.vendor + "): KV transfer needs a scale-out network on both and one vendor's stack");
-    join = a.gb_s_per_dir <= b.gb_s_per_dir ? a : b;
-    join.latency_us = std::max(a.latency_us, b.latency_us);
-    join.coll_eff = std::min(a.coll_eff, b.coll_eff);
-  }
-  if (!df.pd_split.empty()) {
-    const auto [p, q] = parse_pair(df.pd_split, "--pd-split", "PREFILL:DECODE chips");
-    const int pmax = ps == &sys ? sys.chips : ps->chips;
-    if (ps == &sys && static_cast<long>(p) + q > sys.chips)
-      throw InputError("flag --pd-split: " + std::to_string(p) + " + " + std::to_string(q) + " chips is more than the " +
-                       std::to_string(sys.chips) + " chips of " + sys.id);
-    if (ps != &sys && (p > pmax || q > sys.chips))
-      throw InputError("flag --pd-split: " + df.pd_split + " is more than " + std::to_string(pmax) + " prefill (" +
-                       ps->id + ") or " + std::to_string(sys.chips) + " decode (" + sys.id + ") chips");
-    d.pd_prefill_chips = p;
-    d.pd_decode_chips = q;
-  }
-
-  // Per-role setups: precisions default per chip, so each side resolves against its own system.
-  WorkloadFlags fd = f;
-  fd.mode = "serve";  // the setup only; serve keeps resolve from searching a default plan
-  const WorkloadRequest rd = resolve(sys, m, fd);
-  d.decode = rd.infer;
-  d.decode_plan_given = f.tp || f.dp || f.ep || f.pp;
-  WorkloadFlags fp = f;
-  fp.mode = "serve";
-  fp.tp = f.prefill_tp;
-  fp.dp = f.prefill_dp;
-  fp.ep = f.prefill_ep;
-  fp.pp = f.prefill_pp;
-  const WorkloadRequest rp = resolve(*ps, m, fp);
-  d.prefill = rp.infer;
-  d.prefill_plan_given = f.prefill_tp || f.prefill_dp || f.prefill_ep || f.prefill_pp;
-  // Plans given on the command line must exist (one line naming the flag).
-  if (d.decode_plan_given) reject_impossible(sys, m, rd);
-  if (d.prefill_plan_given) {
-    d.prefill.par = rd.infer.prefill;
-    Reason why = check_parallel(*ps, m, d.prefill.par);
-    const int copies = m.experts + default_redundant_experts(m, d.prefill.par.ep);
-    if (why == Reason::ok && m.moe() && (d.prefill.par.ep > copies || copies % d.prefill.par.ep != 0))
-      why = Reason::ep_experts;
-    if (why != Reason::ok)
-      throw InputError("flag --prefill-tp/--prefill-dp/--prefill-ep/--prefill-pp: " + std::string(reason_text(why)) + " (" +
-                       plan_text(d.prefill.par) + " on " + ps->id + ")");
-    d.prefill.redundant_experts = default_redundant_experts(m, d.prefill.par.ep);
-  }
-  if (reserve_given) d.prefill.reserve_frac = d.decode.reserve_frac = df.hbm_reserve;
-
-  // Request mix.
-  d.mix.input = LengthDist::make_fixed(f.seq_in);
-  d.mix.output = LengthDist::make_fixed(f.seq_out);
-  if (!df.mix.empty()) load_mix(df.mix, ctx.configs_dir, d.mix);
-  if (!df.seq_in_range.empty()) {
-    const auto [lo, hi] = parse_pair(df.seq_in_range, "--seq-in-range", "LO:HI tokens");
-    if (lo > hi) throw InputError("flag --seq-in-range: LO > HI ('" + df.seq_in_range + "')");
-    d.mix.input = LengthDist::make_uniform(lo, hi);
-  }
-  if (!df.seq_out_range.empty()) {
-    const auto [lo, hi] = parse_pair(df.seq_out_range, "--seq-out-range", "LO:HI tokens");
-    if (lo > hi) throw InputError("flag --seq-out-range: LO > HI ('" + df.seq_out_range + "')");
-    d.mix.output = LengthDist::make_uniform(lo, hi);
-  }
-  d.mix.prefix_hit = df.prefix_hit;
-  d.mix.arrival_rate = df.arrival_rate;
-
-  // Latency rule: the scenario's, then --ttft-ms / --tpot-ms (which override it) at --percentile.
-  if (!df.scenario.empty()) d.rule = load_scenario(df.scenario, m.id, ctx.configs_dir);
-  if (f.ttft_ms > 0 || f.tpot_ms > 0 || rate_given || pct_given) {
-    if (d.rule.offline && df.scenario == "offline" && (f.ttft_ms > 0 || f.tpot_ms > 0))
-      throw InputError("flag --scenario: offline has no latency bound; drop --ttft-ms / --tpot-ms or use server");
-    if (df.scenario.empty()) d.rule.name = "latency targets";
-    d.rule.offline = df.scenario == "offline";
-    if (f.ttft_ms > 0) d.rule.ttft_ms = f.ttft_ms;
-    if (f.tpot_ms > 0) d.rule.tpot_ms = f.tpot_ms;
-    if (pct_given) d.rule.percentile = df.percentile;
-  }
-
-  const Deployment r = plan_deployment(sys, *ps, ps == &sys ? nullptr : &join, m, d);
-
-  // Power and capital cost of the system(s): chips in prefill and decode instances draw power at
-  // their activity, idle chips at idle.
-  auto system_w = [&](const System& s, int pre_chips, double pre_act, int dec_chips, double dec_act) {
-    const double chip_w = (pre_chips * chip_power_w(s.chip, pre_act) + dec_chips * chip_power_w(s.chip, dec_act) +
-                           (s.chips - pre_chips - dec_chips) * s.chip.idle_w) / s.chips;
-    return it_power(s, chip_w).total_w();
-  };
+void print_deployment(std::ostream& os, const Evaluation& ev, const WorkloadFlags& f, Json* json) {
+  const System& sys = ev.sys;
+  const Model& m = ev.model;
+  const System* ps = ev.serving.separate_prefill ? &ev.serving.prefill_system : &ev.sys;
+  const DeploymentSetup& d = ev.serving.d;
+  const Deployment& r = ev.dep;
   const int pre_chips = r.split.n_prefill * r.prefill.chips, dec_chips = r.split.n_decode * r.decode.chips;
-  double it_w = 0, capex = capex_usd(sys);
-  if (r.fits()) {
-    if (r.heterogeneous) {
-      it_w = system_w(*ps, pre_chips, r.prefill_activity, 0, 0) + system_w(sys, 0, 0, dec_chips, r.decode_activity);
-      capex += capex_usd(*ps);
-    } else {
-      it_w = system_w(sys, pre_chips, r.prefill_activity, dec_chips, r.decode_activity);
-    }
-  } else if (r.heterogeneous) {
-    capex += capex_usd(*ps);
-  }
+  const double it_w = ev.it_power_w, capex = ev.capex_usd;
   const int all_chips = sys.chips + r.prefill_system_chips;
   const char* kv_path = r.heterogeneous ? "scale-out RDMA between the systems" : r.kv_over_scaleup ? "scale-up" : "scale-out";
 
   if (json) {
-    Json j = Json::object();
+    Json& j = *json;
     j["system"] = sys.id;
     j["prefill_system"] = ps->id;
     j["model"] = m.id;
@@ -259,7 +135,6 @@ void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Mod
     const Recipe* rp_ = chosen_recipe(*ps, f);
     j["recipe"] = rd_ ? rd_->id : std::string("none");
     j["prefill_recipe"] = rp_ ? rp_->id : std::string("none");
-    os << j.dump() << '\n';
     return;
   }
 

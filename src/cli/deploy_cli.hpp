@@ -18,10 +18,9 @@ struct DeployFlags {
 };
 
 void add_deploy_flags(CLI::App* cmd, DeployFlags& d);
-// A plan that cannot exist is bad input (cmd_estimate.cpp).
-void reject_impossible(const System& sys, const Model& m, const WorkloadRequest& r);
-// Plans and prints the deployment (serve mode).
-void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Model& m, const WorkloadFlags& f,
-                    const DeployFlags& d, bool json);
+// The serving half of a Scenario from the flags.
+ServingInputs serving_inputs(const DeployFlags& d);
+// Prints the deployment of a serve scenario evaluated (into `json` when non-null).
+void print_deployment(std::ostream& os, const Evaluation& ev, const WorkloadFlags& f, Json* json);
 
 }  // namespace podperf::cli

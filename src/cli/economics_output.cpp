@@ -66,15 +66,14 @@ std::vector<double> values(const Economics& e) {
 }
 }  // namespace
 
-void economics_output(std::ostream& os, Json* j, const Hwdb& db, const std::string& system_id, const Model& m,
-                      const WorkloadRequest& r, const EconomicsFlags& f) {
-  const std::string site_id = f.site.empty() ? db.system(system_id).home_site : f.site;
-  db.site(site_id);  // unknown site: error now
+void economics_output(std::ostream& os, Json* j, const Hwdb& db, const Evaluation& central,
+                      const std::function<Economics(const Pick&)>& run, const EconomicsFlags& f) {
+  const std::string& system_id = central.system_id;
+  const std::string& site_id = central.site_id;
   auto eval = [&](const Pick& pick) {
-    const System s = db.system(system_id, pick);
-    const Economics e = economics(s, db.site(site_id, pick), m, r);
+    const Economics e = run(pick);
     std::vector<double> v = values(e);
-    const ChipCost k = chip_cost(s.chip);
+    const ChipCost k = chip_cost(db.system(system_id, pick).chip);
     v[2] = k.stated ? k.total_usd : std::nan("");
     return v;
   };
@@ -117,7 +116,7 @@ void economics_output(std::ostream& os, Json* j, const Hwdb& db, const std::stri
     if (given > 0) os << " (price used for capex: " << num(given) << " USD)";
     os << '\n';
   }
-  const Economics e = economics(s, db.site(site_id), m, r);
+  const Economics& e = central.econ;
   if (e.rel.stated && e.est.fits())
     os << "  a failure stops " << num(e.rel.blast_chips) << " chips for " << num(e.rel.recovery_s / 60, 3) << " min"
        << (e.est.mode == Mode::train ? " and loses half a checkpoint interval of work" : "") << '\n';

@@ -1,6 +1,7 @@
 // The estimate's cost and reliability block: TCO, cost per token at the site's utilisation, and the
 // throughput, energy and cost per token left after failures, with 5-95% ranges over the hwdb.
 #pragma once
+#include <functional>
 #include <ostream>
 
 #include "context.hpp"
@@ -16,7 +17,8 @@ struct EconomicsFlags {
 };
 void add_economics_flags(CLI::App* cmd, EconomicsFlags& f);
 // Prints (or adds to `j` when non-null) the cost and reliability of the estimate.
-void economics_output(std::ostream& os, Json* j, const Hwdb& db, const std::string& system_id, const Model& m,
-                      const WorkloadRequest& r, const EconomicsFlags& f);
+// `central` is the scenario evaluated at the hwdb's central values; `run` evaluates it at a draw.
+void economics_output(std::ostream& os, Json* j, const Hwdb& db, const Evaluation& central,
+                      const std::function<Economics(const Pick&)>& run, const EconomicsFlags& f);
 
 }  // namespace podperf::cli

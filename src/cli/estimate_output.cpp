@@ -1,5 +1,7 @@
 #include "estimate_output.hpp"
 
+#include <cmath>
+
 #include "table.hpp"
 
 namespace podperf::cli {
@@ -19,6 +21,12 @@ Json plan_json(const Parallel& p) {
   return j;
 }
 }  // namespace
+
+Json result_json(const Result& r) {
+  Json j = Json::object();
+  for (const MetricInfo& m : metric_catalogue()) j[m.id] = std::isfinite(r[m.metric]) ? Json(r[m.metric]) : Json();
+  return j;
+}
 
 Json estimate_json(const System& sys, const Model& m, const WorkloadRequest& r, const Estimate& e) {
   Json j = Json::object();
@@ -63,7 +71,9 @@ Json estimate_json(const System& sys, const Model& m, const WorkloadRequest& r, 
   // Numbers only where the configuration fits: a 'does not fit' result carries no throughput.
   auto val = [&](double v) { return e.fits() ? Json(v) : Json(); };
   j["tokens_per_s"] = val(e.tokens_per_s);
-  j["tokens_per_s_per_chip"] = val(e.tokens_per_s_per_chip);
+  // Per chip over the chips as bought; the chips the workload keeps busy beside it.
+  j["tokens_per_s_per_chip"] = val(e.tokens_per_s / sys.chips);
+  j["tokens_per_s_per_busy_chip"] = val(e.tokens_per_s_per_chip);
   j["tokens_per_s_per_user"] = val(e.tokens_per_s_per_user);
   j["tpot_ms"] = val(e.tpot_s * 1e3);
   j["ttft_ms"] = val(e.ttft_s * 1e3);
@@ -135,7 +145,10 @@ void print_estimate(std::ostream& os, const System& sys, const Model& m, const W
   } else {
     Table t({"result", "value"});
     t.row({"tokens/s (system, " + std::to_string(sys.chips) + " chips)", num(e.tokens_per_s)});
-    t.row({"tokens/s per chip", num(e.tokens_per_s_per_chip)});
+    // Per chip over the chips as bought; per busy chip beside it where chips idle.
+    t.row({"tokens/s per chip (all chips)", num(e.tokens_per_s / sys.chips)});
+    if (std::abs(e.tokens_per_s / sys.chips - e.tokens_per_s_per_chip) > 1e-9 * e.tokens_per_s_per_chip)
+      t.row({"tokens/s per busy chip", num(e.tokens_per_s_per_chip)});
     if (e.mode != Mode::train) {
       if (e.mode != Mode::prefill) {
         t.row({"TPOT ms", num(e.tpot_s * 1e3)});

@@ -5,14 +5,10 @@
 
 namespace podperf::cli {
 
-void training_run_output(std::ostream& os, Json* j, const Hwdb& db, const std::string& system_id, const Model& m,
-                         const WorkloadRequest& r, const EconomicsFlags& f) {
-  if (r.mode != Mode::train || r.train.tokens <= 0) return;
-  const System s = db.system(system_id);
-  const std::string site_id = f.site.empty() ? s.home_site : f.site;
-  const Site site = db.site(site_id);
-  const TrainingRun run = price_training_run(economics(s, site, m, r), site, r.train.tokens);
+void training_run_output(std::ostream& os, Json* j, const Evaluation& ev) {
+  const TrainingRun& run = ev.run;
   if (!run.priced) return;
+  const std::string& site_id = ev.site_id;
   if (j) {
     Json x = Json::object();
     x["tokens"] = run.tokens;

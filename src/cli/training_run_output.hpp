@@ -7,8 +7,7 @@
 namespace podperf::cli {
 
 // Prints (or adds to `j` under "training_run") weeks, chip-hours, energy, cost and interruptions of
-// training r.train.tokens tokens; nothing outside train mode or without tokens.
-void training_run_output(std::ostream& os, Json* j, const Hwdb& db, const std::string& system_id, const Model& m,
-                         const WorkloadRequest& r, const EconomicsFlags& f);
+// the evaluation's training run; nothing outside train mode or without tokens to train.
+void training_run_output(std::ostream& os, Json* j, const Evaluation& ev);
 
 }  // namespace podperf::cli

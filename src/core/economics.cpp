@@ -6,9 +6,22 @@
 namespace podperf {
 
 Economics economics(const System& s, const Site& site, const Model& m, const Workload& w) {
+  return economics_of(s, site, run_workload(s, m, w));
+}
+
+Economics economics_of(const System& s, const Site& site, const Estimate& est, const Tco* other) {
   Economics e;
-  e.est = run_workload(s, m, w);
+  e.est = est;
   e.tco = tco(s, site, e.est.fits() ? e.est.activity : 0);
+  if (other) {
+    Tco& t = e.tco;
+    t.capex_usd += other->capex_usd;
+    t.it_peak_w += other->it_peak_w, t.it_avg_w += other->it_avg_w, t.facility_avg_w += other->facility_avg_w;
+    t.capex_per_h += other->capex_per_h, t.facility_per_h += other->facility_per_h;
+    t.maintenance_per_h += other->maintenance_per_h, t.energy_per_h += other->energy_per_h;
+    t.energy_per_h_per_usd_kwh += other->energy_per_h_per_usd_kwh;
+    t.it_load_w += other->it_load_w, t.it_idle_w += other->it_idle_w;
+  }
   if (!e.est.fits() || e.est.tokens_per_s <= 0) {
     e.usd_per_mtok = std::numeric_limits<double>::quiet_NaN();
     return e;
@@ -19,8 +32,8 @@ Economics economics(const System& s, const Site& site, const Model& m, const Wor
   e.tokens_per_usd = tok_h / e.tco.per_h();
   e.tokens_per_kwh = tok_h / (e.tco.facility_avg_w / 1000);
   e.tokens_per_s_per_kw = tok_h / 3600 / (e.tco.facility_avg_w / 1000);
-  if (w.mode == Mode::train && e.est.train_time_s > 0) e.train_run_usd = e.tco.per_h() * e.est.train_time_s / 3600;
-  const double job_chips = w.mode == Mode::train ? e.est.par.chips() : e.est.instance_chips;
+  if (e.est.mode == Mode::train && e.est.train_time_s > 0) e.train_run_usd = e.tco.per_h() * e.est.train_time_s / 3600;
+  const double job_chips = e.est.mode == Mode::train ? e.est.par.chips() : e.est.instance_chips;
   e.rel = reliability(s, e.est.mode, job_chips > 0 ? job_chips : s.chips);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   if (e.rel.stated && e.rel.goodput > 0) {

@@ -457,27 +457,46 @@ Estimate estimate_decode(const System& s, const Model& m, const InferenceSetup& 
     if (e.fits() && x.tpot_target_ms > 0 && e.tpot_s * 1e3 > x.tpot_target_ms) e.reason = Reason::tpot_unreachable;
     return e;
   }
-  // Auto batch: the largest that fits and meets the TPOT target (TPOT grows with batch).
+  // Auto batch: the largest that fits and meets the TPOT target (TPOT grows with batch), in units
+  // of dp x pp sequences. The bracket [lo ok, hi not ok] narrows by interpolating TPOT linearly in
+  // the batch (a decode step is close to a + b x batch) and testing the unit at the crossing and the
+  // next one; a step that does not close the bracket halves it instead, so the search needs a few
+  // estimates where bisection needs log2 of the batches that fit. It returns the same batch as any
+  // search of a monotone TPOT would.
   const int unit = x.par.dp * x.par.pp;
   Estimate probe = decode_at(s, m, x, unit);
   if (!probe.fits()) return probe;
-  int hi = std::max(unit, probe.max_batch / unit * unit);
-  auto ok = [&](int b) {
-    const Estimate e = decode_at(s, m, x, b);
-    return e.fits() && (x.tpot_target_ms <= 0 || e.tpot_s * 1e3 <= x.tpot_target_ms);
-  };
-  if (!ok(unit)) {
+  const double target = x.tpot_target_ms > 0 ? x.tpot_target_ms * 1e-3 : 0;
+  auto ok = [&](const Estimate& e) { return e.fits() && (x.tpot_target_ms <= 0 || e.tpot_s * 1e3 <= x.tpot_target_ms); };
+  if (!ok(probe)) {
     probe.reason = Reason::tpot_unreachable;
     return probe;
   }
-  int lo = 1;  // in units
-  int hi_u = hi / unit;
-  while (lo < hi_u) {
-    const int mid = (lo + hi_u + 1) / 2;
-    if (ok(mid * unit)) lo = mid;
-    else hi_u = mid - 1;
+  int lo = 1, hi = std::max(unit, probe.max_batch / unit * unit) / unit;  // in units
+  if (hi <= lo) return probe;
+  Estimate at_lo = probe, at_hi = decode_at(s, m, x, hi * unit);
+  if (ok(at_hi)) return at_hi;
+  bool interpolate = true;
+  while (hi - lo > 1) {
+    int u = lo + (hi - lo) / 2;
+    if (interpolate && target > 0 && at_hi.fits() && at_hi.tpot_s > at_lo.tpot_s) {
+      const double f = (target - at_lo.tpot_s) / (at_hi.tpot_s - at_lo.tpot_s);
+      u = std::clamp(lo + static_cast<int>(std::floor(f * (hi - lo))), lo + 1, hi - 1);
+    }
+    Estimate e = decode_at(s, m, x, u * unit);
+    if (ok(e)) {
+      lo = u, at_lo = e;
+      if (hi - lo > 1) {  // the crossing is likely between u and u + 1
+        Estimate n = decode_at(s, m, x, (u + 1) * unit);
+        if (ok(n)) lo = u + 1, at_lo = n;
+        else hi = u + 1, at_hi = n;
+      }
+    } else {
+      hi = u, at_hi = e;
+    }
+    interpolate = !interpolate || hi - lo <= 2;  // every other step halves the bracket
   }
-  return decode_at(s, m, x, lo * unit);
+  return at_lo;
 }
 
 Estimate estimate_serve(const System& s, const Model& m, const InferenceSetup& x) {

@@ -216,6 +216,11 @@ Estimate search_training(const System& s, const Model& m, TrainingSetup x) {
   return e;
 }
 
+void count_whole_instances(const System& s, Estimate& e) {
+  if ((e.mode == Mode::prefill || e.mode == Mode::decode) && e.instance_chips > 0)
+    e.tokens_per_s = double(s.chips / e.instance_chips) * e.instance_chips * e.tokens_per_s_per_chip;
+}
+
 Estimate run_workload(const System& sys, const Model& m, const Workload& w) {
   if (w.mode == Mode::train) return w.search ? search_training(sys, m, w.train) : estimate_train(sys, m, w.train);
   if (w.search) return search_inference(sys, m, w.infer, w.mode);

@@ -124,7 +124,8 @@ std::string site_of(const System& s, const std::string& given) {
 }
 
 // The reading's quantity at one pick.
-double quantity(const Hwdb& db, const ModelDb& models, const Claim& c, const ClaimReading& r, const Pick& pick) {
+double quantity(const Hwdb& db, const ModelDb& models, const Claim& c, const ClaimReading& r, const Pick& pick,
+                const ClaimWorkload& run) {
   const std::string& ida = r.a.empty() ? c.a : r.a;
   const std::string& idb = r.b.empty() ? c.b : r.b;
   const std::string& m = r.metric;
@@ -148,13 +149,17 @@ double quantity(const Hwdb& db, const ModelDb& models, const Claim& c, const Cla
     Site sa = db.site(site_of(a, r.site_a), pick), sb = db.site(site_of(b, r.site_b), pick);
     if (r.utilization_a > 0) sa.utilization = r.utilization_a;
     if (r.utilization_b > 0) sb.utilization = r.utilization_b;
-    const Economics ea = economics(a, sa, model, wa);
+    auto econ = [&](const System& x, const Site& site, const Workload& w, bool is_a) {
+      return run ? run(x, site, model, r, is_a) : economics(x, site, model, w);
+    };
+    const Economics ea = econ(a, sa, wa, true);
     if (m == "usd_per_mtok") return ea.est.fits() ? ea.usd_per_mtok : nan;  // A alone, in USD
     if (m == "tco_usd_per_day") return ea.tco.per_h() * 24;
-    const Economics eb = economics(b, sb, model, wb);
+    const Economics eb = econ(b, sb, wb, false);
     if (!ea.est.fits() || !eb.est.fits()) return nan;
     if (m == "usd_per_mtok_ratio") return ea.usd_per_mtok / (eb.usd_per_mtok * r.b_factor);
-    if (m == "tokens_per_s_per_chip") return ea.est.tokens_per_s_per_chip / (eb.est.tokens_per_s_per_chip * r.b_factor);
+    // Per chip over the chips as bought.
+    if (m == "tokens_per_s_per_chip") return (ea.est.tokens_per_s / a.chips) / (eb.est.tokens_per_s / b.chips * r.b_factor);
     if (m == "breakeven_electricity") return breakeven_electricity(ea, eb.usd_per_mtok);
     const double energy_a = ea.tco.energy_per_h / ea.est.tokens_per_s, energy_b = eb.tco.energy_per_h / eb.est.tokens_per_s;
     return energy_a / energy_b;
@@ -277,7 +282,8 @@ std::vector<Claim> load_claims(const std::string& dir) {
 }
 
 ClaimResult evaluate_claim(const Claim& c, const std::function<const Hwdb&(const std::string&)>& hwdb_for,
-                           const ModelDb& models, const Pick& pick, int samples, unsigned long seed) {
+                           const ModelDb& models, const Pick& pick, int samples, unsigned long seed,
+                           const ClaimWorkload& run) {
   ClaimResult res;
   std::vector<std::string> held, all;
   for (auto& r : c.readings) {
@@ -292,7 +298,7 @@ ClaimResult evaluate_claim(const Claim& c, const std::function<const Hwdb&(const
     auto f = [&](const Pick& p) {
       Pick merged = p;
       for (auto& [k, v] : pick.per_value) merged.per_value[k] = v;
-      return quantity(db, models, c, r, merged);
+      return quantity(db, models, c, r, merged, run);
     };
     // A supply figure's range comes from the supply file's ranges, not from the hwdb's.
     const bool supply = is_supply(r.metric);

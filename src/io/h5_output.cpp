@@ -219,6 +219,14 @@ SweepFile SweepFile::create(const std::string& path, const SweepSpec& spec, cons
       H5::DataSet d = make_column(axes, to_string(a.id), lab ? H5::PredType::STD_U16LE : H5::PredType::IEEE_F64LE, chunk,
                                   axis_unit(a.id));
       if (lab) put_attr(d, "labels", a.labels);
+      if (a.id == AxisId::batch)
+        put_attr(d, "meaning", std::string("decode: concurrent sequences per chip of the instance (x instance chips / TP = "
+                                           "sequences per instance); prefill: prompts per chip likewise; train: sequences per "
+                                           "data-parallel replica per step. Without a batch axis a TPOT target picks the "
+                                           "decode batch and training takes the scenario's default global batch"));
+      if (a.id == AxisId::tpot_ms)
+        put_attr(d, "meaning", std::string("TPOT target: picks the largest decode batch that meets it (with a batch axis, "
+                                           "points that miss it carry reason 'no batch meets the TPOT target')"));
       im->axes.push_back(d);
       im->axis_is_label.push_back(lab);
     }

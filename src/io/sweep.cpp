@@ -40,8 +40,9 @@ std::vector<std::int8_t> sweep_reason_codes() {
 namespace {
 // Axes that change a point's cost but not its performance estimate.
 bool cost_axis(AxisId id) {
-  return id == AxisId::site || id == AxisId::electricity_usd_kwh || id == AxisId::tpot_ms || id == AxisId::utilization ||
-         id == AxisId::yield;
+  // A TPOT target is not a cost axis: it picks the decode batch (the largest that meets it), as in
+  // `estimate --tpot-ms`; with a batch axis it is the check `estimate --batch B --tpot-ms T` makes.
+  return id == AxisId::site || id == AxisId::electricity_usd_kwh || id == AxisId::utilization || id == AxisId::yield;
 }
 
 }  // namespace
@@ -299,8 +300,22 @@ void resolve(const Cursor& c, Resolved& r) {
   w.mode = c.at(AxisId::mode) < 0 ? Mode::decode : ctx.modes[static_cast<std::size_t>(c.at(AxisId::mode))];
   InferenceSetup& x = w.infer;
   const int wi = c.at(AxisId::weights), ki = c.at(AxisId::kv);
-  x.weights = wi >= 0 ? ctx.weights[static_cast<std::size_t>(wi)] : native_8bit(sys.chip);
-  x.kv = ki >= 0 ? ctx.kv[static_cast<std::size_t>(ki)] : x.weights;
+  const int mi = c.at(AxisId::model);
+  const std::size_t base_i = static_cast<std::size_t>(si) * ctx.models.size() + static_cast<std::size_t>(mi);
+  if (!ctx.formats.empty()) {
+    // The formats `estimate` resolves for this chip (its precision recipe); a weights axis sets
+    // every weight group as --weights does, a kv axis the KV cache as --kv does.
+    const InferenceSetup& b = ctx.formats[base_i];
+    x.weights = wi >= 0 ? ctx.weights[static_cast<std::size_t>(wi)] : b.weights;
+    x.group = wi >= 0 ? decltype(x.group){} : b.group;
+    x.kv = ki >= 0 ? ctx.kv[static_cast<std::size_t>(ki)] : b.kv;
+    x.kv_format = ki >= 0 ? std::nullopt : b.kv_format;
+    x.attn = b.attn;
+  } else {
+    x.weights = wi >= 0 ? ctx.weights[static_cast<std::size_t>(wi)] : native_8bit(sys.chip);
+    x.kv = ki >= 0 ? ctx.kv[static_cast<std::size_t>(ki)] : x.weights;
+  }
+  x.tpot_target_ms = c.num(AxisId::tpot_ms, 0);
   Parallel p;
   TrainingSetup& tr = w.train;
   if (w.mode != Mode::train) {
@@ -339,9 +354,17 @@ void resolve(const Cursor& c, Resolved& r) {
     const bool fits_chips = tshape <= sys.chips;
     reason = fits_chips && sys.chips % static_cast<std::int64_t>(tshape) == 0 ? 0 : kReasonPlanShape;
     tr.par.dp = fits_chips ? static_cast<int>(sys.chips / static_cast<std::int64_t>(tshape)) : 1;
-    tr.global_batch = static_cast<int>(std::min(1e9, c.num(AxisId::batch, 16) * tr.par.dp));
-    tr.seq = static_cast<int>(c.num(AxisId::seq, c.num(AxisId::seq_in, 4096)));
+    tr.seq = static_cast<int>(c.num(AxisId::seq, c.num(AxisId::seq_in, ctx.train_seq.empty() ? 4096 : ctx.train_seq[base_i])));
     tr.micro_batch = static_cast<int>(c.num(AxisId::micro_batch, 1));
+    if (c.at(AxisId::batch) >= 0 || ctx.train_batch_tokens.empty()) {
+      tr.global_batch = static_cast<int>(std::min(1e9, c.num(AxisId::batch, 16) * tr.par.dp));
+    } else {
+      // No batch axis: the scenario's default global batch, rounded up to whole micro-batches of
+      // every DP replica as `estimate` does for a plan given.
+      const double seqs = std::max(1.0, std::round(ctx.train_batch_tokens[base_i] / tr.seq));
+      const double unit = double(tr.par.dp) * tr.micro_batch;
+      tr.global_batch = static_cast<int>(std::min(1e9, seqs >= tr.par.dp ? std::ceil(seqs / unit) * unit : seqs));
+    }
     tr.interleave = static_cast<int>(c.num(AxisId::interleave, 1));
     // The training stack's schedule for the interleave (none: the plan is rejected as unrunnable).
     if (const PipeSchedule* sc = stack_schedule(sys.train_stack, tr.interleave)) tr.schedule = *sc;
@@ -493,8 +516,11 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
       }
       ++evaluated;
       // A training plan that cannot run stops at its reason (its rows have no numbers then).
-      e = SlotResult(r.w.mode == Mode::train ? train_step(*r.sys, *r.model, r.w.train, true, &memo)
-                                             : run_workload(*r.sys, *r.model, r.w));
+      Estimate est = r.w.mode == Mode::train ? train_step(*r.sys, *r.model, r.w.train, true, &memo)
+                                             : run_workload(*r.sys, *r.model, r.w);
+      count_whole_instances(*r.sys, est);
+      e = SlotResult(est);
+      e.tokens_per_s_per_chip = est.tokens_per_s / r.sys->chips;  // over the chips as bought
     }
   }
   out.evaluations = evaluated;

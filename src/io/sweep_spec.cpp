@@ -44,13 +44,13 @@ struct MetricInfo {
   const char* unit;
 };
 const MetricInfo kMetricInfo[kMetrics] = {
-    {"tokens_per_s_per_chip", "tokens/s per chip"}, {"tokens_per_s", "tokens/s per system"},
+    {"tokens_per_s_per_chip", "tokens/s per chip of the system as bought"}, {"tokens_per_s", "tokens/s per system (whole instances)"},
     {"tokens_per_s_per_user", "tokens/s per sequence"}, {"tpot_ms", "ms"}, {"ttft_ms", "ms"},
     {"step_time_s", "s"}, {"mfu", "fraction"}, {"memory_gb_per_chip", "GB"},
     {"meets_target", "1 if TPOT <= tpot_ms target"}, {"usd_per_mtok", "USD per million tokens"},
     {"tokens_per_kwh", "tokens per facility kWh"}, {"tokens_per_usd", "tokens per USD"},
     {"avg_facility_kw", "kW"}, {"capex_usd", "USD"}, {"tco_usd_per_h", "USD per hour"},
-    {"instance_chips", "chips"}, {"batch_per_instance", "sequences"},
+    {"instance_chips", "chips"}, {"batch_per_instance", "sequences per instance (decode), prompts per pass (prefill), per step (train)"},
     {"interruptions_per_day", "per day"}, {"mtbf_system_h", "h"}, {"goodput", "fraction left after failures"},
     {"good_usd_per_mtok", "USD per million tokens after failures"}};
 

@@ -3,11 +3,11 @@
 #include <cstdlib>
 #include <string>
 
-#include "estimate_output.hpp"
+#include "podperf/scenario.hpp"
 #include "podperf/error.hpp"
 #include "podperf/plan.hpp"
 
-namespace podperf::cli {
+namespace podperf {
 
 namespace {
 std::string id_of(const PipeSchedule& s) { return std::string(s.id.data()); }
@@ -19,7 +19,7 @@ long long nearest_multiple(long long x, long long unit) {
 }
 }  // namespace
 
-PipeSchedule resolve_schedule(const System& sys, const WorkloadFlags& f, int interleave) {
+PipeSchedule resolve_schedule(const System& sys, const WorkloadInputs& f, int interleave) {
   const Stack& st = sys.train_stack;
   if (!f.schedule.empty()) {
     for (int i = 0; i < st.n_schedules; ++i)
@@ -35,7 +35,7 @@ PipeSchedule resolve_schedule(const System& sys, const WorkloadFlags& f, int int
                    "); nearest valid value --interleave 1, or name one with --schedule");
 }
 
-void reject_schedule(const Model& m, const WorkloadFlags& f, const TrainingSetup& t) {
+void reject_schedule(const Model& m, const WorkloadInputs& f, const TrainingSetup& t) {
   const Parallel& p = t.par;
   const long long per = 1LL * p.dp * t.micro_batch;
   if (p.pp <= 0 || per <= 0 || t.global_batch % per != 0) return;  // the batch check names that
@@ -78,4 +78,4 @@ void reject_schedule(const Model& m, const WorkloadFlags& f, const TrainingSetup
                    (s.interleaved && v > 1 ? " (or --interleave 1)" : ""));
 }
 
-}  // namespace podperf::cli
+}  // namespace podperf
