@@ -28,26 +28,6 @@ namespace podperf::cli {
 
 namespace fs = std::filesystem;
 
-void write_file_atomic(const std::string& path, const std::string& text, const std::string& flag) {
-  const fs::path target(path);
-  if (target.has_parent_path() && !fs::is_directory(target.parent_path()))
-    throw InputError("flag " + flag + ": directory '" + target.parent_path().string() + "' does not exist");
-  const std::string tmp = path + ".part";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) throw InputError("flag " + flag + ": cannot write '" + tmp + "'");
-    f << text;
-    f.flush();
-    if (!f) throw InputError("flag " + flag + ": writing '" + tmp + "' failed");
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw InputError("flag " + flag + ": cannot rename to '" + path + "'");
-  }
-}
-
 namespace {
 CLI::App* subcommand_named(CLI::App& app, const std::string& name) {
   for (CLI::App* s : app.get_subcommands({}))
