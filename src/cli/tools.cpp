@@ -235,6 +235,15 @@ void add_plot_command(CLI::App& app) {
   cmd->add_flag("--json", o->json, "list the files written as JSON");
   cmd->callback([o] {
     if (!fs::is_regular_file(o->h5)) throw InputError("flag h5: no such file '" + o->h5 + "'");
+    {
+      std::ifstream in(o->h5, std::ios::binary);
+      char sig[8] = {};
+      in.read(sig, 8);
+      if (!in || std::string(sig, 8) != std::string("\x89HDF\r\n\x1a\n", 8))
+        throw InputError(o->h5 + ": not an HDF5 file (podperf sweep ... -o out.h5 writes one)");
+    }
+    if (std::error_code ec; fs::exists(o->outdir, ec) && !fs::is_directory(o->outdir, ec))
+      throw InputError("flag --outdir: '" + o->outdir + "' exists and is not a directory");
     std::vector<std::string> argv = {PODPERF_PYTHON_EXECUTABLE, plot_script(), o->h5, "--outdir", o->outdir};
     if (o->json) argv.push_back("--json");
     const int rc = run_program(argv);
