@@ -299,6 +299,21 @@ SweepSpec load_sweep_spec(const std::string& path) {
       }
     } else {
       ax.values = numbers_of(v, path, "axes." + name, kAxisInfo[id].max);
+      // The limits of the flag the axis stands for.
+      const AxisId aid = static_cast<AxisId>(id);
+      const bool integer = aid != AxisId::tpot_ms && aid != AxisId::electricity_usd_kwh && aid != AxisId::overlap &&
+                           aid != AxisId::utilization && aid != AxisId::yield;
+      const double least = aid == AxisId::mtp || aid == AxisId::zero || aid == AxisId::overlap ? 0
+                           : aid == AxisId::tpot_ms                                            ? kMinTargetMs
+                           : aid == AxisId::utilization                                        ? kMinUtilization
+                           : integer                                                           ? 1
+                                                                                               : kMinMagnitude;
+      for (double x : ax.values) {
+        if (const std::string p = number_problem(x); !p.empty())
+          throw InputError(path, line, "axes." + name, p + " (got " + io::fmt_num(x) + ")");
+        if (integer && std::floor(x) != x) throw InputError(path, line, "axes." + name, "values must be integers (got " + io::fmt_num(x) + ")");
+        if (x < least) throw InputError(path, line, "axes." + name, "values must be >= " + io::fmt_num(least) + " (got " + io::fmt_num(x) + ")");
+      }
     }
     s.axes.push_back(std::move(ax));
   }
