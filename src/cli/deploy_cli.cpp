@@ -181,6 +181,8 @@ void run_deployment(std::ostream& os, Context& ctx, const System& sys, const Mod
 
   // Latency rule: the scenario's, then --ttft-ms / --tpot-ms (which override it) at --percentile.
   if (!df.scenario.empty()) d.rule = load_scenario(df.scenario, m.id, ctx.configs_dir);
+  if (pct_given && !(f.ttft_ms > 0) && !(f.tpot_ms > 0) && !(d.rule.ttft_ms > 0) && !(d.rule.tpot_ms > 0))
+    throw InputError("flag --percentile: no latency target to hold (give --ttft-ms or --tpot-ms, or a --scenario with one)");
   if (f.ttft_ms > 0 || f.tpot_ms > 0 || rate_given || pct_given) {
     if (d.rule.offline && df.scenario == "offline" && (f.ttft_ms > 0 || f.tpot_ms > 0))
       throw InputError("flag --scenario: offline has no latency bound; drop --ttft-ms / --tpot-ms or use server");
