@@ -40,7 +40,7 @@ while (( done_kills < kills )); do
   sleep "$(awk -v r=$RANDOM -v s=$span_us 'BEGIN { printf "%.6f", r / 32768 * s / 1e6 }')"
   kill -9 "$pid" 2>/dev/null || true
   set +e
-  wait "$pid"
+  wait "$pid" 2>/dev/null
   rc=$?
   set -e
   if (( rc == 137 )); then
