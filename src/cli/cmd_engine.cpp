@@ -13,7 +13,7 @@ namespace podperf::cli {
 
 void add_engine_commands(CLI::App& app, Context& ctx) {
   struct Opts {
-    std::string chip, flops = "0", bytes = "0", precision = "bf16", gemm_m = "0";
+    std::string chip, flops = "0", bytes = "0", precision = "bf16", gemm_m;
     std::string system, op = "all-reduce", coll_bytes, algo = "auto";
     int ranks = 0;
     CLI::Option* ranks_opt = nullptr;

@@ -223,7 +223,11 @@ WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& 
                               : m.train_batch_tokens > 0 ? m.train_batch_tokens
                                                          : std::max(4'194'304.0, 2048.0 * sys.chips);
   const double seqs = f.batch ? f.batch : std::max(1.0, std::round(batch_tokens / t.seq));
-  if (seqs > 1e9) throw InputError("flag --global-batch-tokens: " + std::to_string(seqs) + " sequences of " + std::to_string(t.seq) +
+  // Blame what set the batch: the flag given, else the model's published batch, else the default.
+  const std::string batch_source = f.batch_tokens > 0          ? "flag --global-batch-tokens"
+                                   : m.train_batch_tokens > 0 ? "model '" + m.id + "': field 'training.batch_tokens'"
+                                                              : "the default global batch";
+  if (seqs > 1e9) throw InputError(batch_source + ": " + std::to_string(seqs) + " sequences of " + std::to_string(t.seq) +
                                    " tokens are more than podperf counts (1e9)");
   t.global_batch = static_cast<int>(seqs);
   r.search = f.search;
@@ -247,10 +251,9 @@ WorkloadRequest resolve(const System& sys, const Model& m, const WorkloadFlags& 
     else t.par = default_training_plan(sys, m);
   }
   if (!f.search && t.global_batch < t.par.dp) {
-    const char* flag = f.batch ? "--batch" : "--global-batch-tokens";
     const std::string what = std::string(f.batch || f.batch_tokens > 0 ? "" : "default ") + "global batch (" +
                              std::to_string(t.global_batch) + " sequences of " + std::to_string(t.seq) + " tokens)";
-    throw InputError(std::string("flag ") + flag + ": the " + what + " is smaller than DP " + std::to_string(t.par.dp) +
+    throw InputError((f.batch ? std::string("flag --batch") : batch_source) + ": the " + what + " is smaller than DP " + std::to_string(t.par.dp) +
                      " (each data-parallel replica needs at least one sequence)");
   }
   return r;
