@@ -1,7 +1,8 @@
 // The sweep's HDF5 file (layout in docs/hdf5-layout.md): one chunked, compressed dataset per axis,
 // metric, reason code and point index, units and label tables as attributes, and root attributes
 // that trace the file (podperf version, git revision, hwdb hash, the full spec text, creation time,
-// progress). Rows are appended chunk by chunk; progress attributes make a partial file resumable.
+// progress). Rows are appended chunk by chunk to a journal that survives a kill at any instant; the
+// HDF5 file is built from the complete journal.
 #pragma once
 #include <cstdint>
 #include <functional>
