@@ -158,6 +158,7 @@ int main(int argc, char** argv) {
           return true;
         });
     f.close();
+    build_sweep_file(tmp, tmp + ".h5", spec);  // the HDF5 file from the journal, as `podperf sweep` finishes
     floor_s[threads] = seconds_since(t0);
     std::printf("HDF5 write only (floor), %d thread%s: %.3f s, %.3g rows/s\n", threads, threads > 1 ? "s" : " ",
                 floor_s[threads], rows / floor_s[threads]);
@@ -175,6 +176,7 @@ int main(int argc, char** argv) {
           return true;
         });
     g.close();
+    build_sweep_file(tmp, tmp + ".h5", spec);
     e2e_s[threads] = seconds_since(t0);
     std::printf("end to end, %d thread%s: %.3f s, %.3g rows/s, %.2fx the write-only floor at %d thread%s\n", threads,
                 threads > 1 ? "s" : " ", e2e_s[threads], rows / e2e_s[threads], e2e_s[threads] / floor_s[threads], threads,
@@ -192,5 +194,6 @@ int main(int argc, char** argv) {
     std::printf("peak RSS of the benchmark: %.0f MiB\n", kib / 1024);
   }
   std::filesystem::remove(tmp);
+  std::filesystem::remove(tmp + ".h5");
   return 0;
 }

@@ -226,7 +226,7 @@ def serving_frontier(sw, outdir, title):
                  + (f"; per kW and per dollar at {filter_note(sw, cost_axes, picks)}" if cost_axes else ""), fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 0.93))
     p = os.path.join(outdir, "frontier.png")
-    fig.savefig(p, dpi=110)
+    save_png(fig, p)
     plt.close(fig)
     return p
 
@@ -296,7 +296,7 @@ def cost_vs_price(sw, outdir, title):
                    "series' crossings marked", fontsize=10)
     fig.tight_layout(rect=(0, 0.05, 1, 0.92))
     p = os.path.join(outdir, "cost_vs_price.png")
-    fig.savefig(p, dpi=110)
+    save_png(fig, p)
     plt.close(fig)
     return p
 
@@ -346,7 +346,7 @@ def training(sw, outdir, title):
                  f"\nbest over {', '.join(knobs)}; per kW and per dollar at {filter_note(sw, cost_axes, picks)}", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.9))
     p = os.path.join(outdir, "training.png")
-    fig.savefig(p, dpi=110)
+    save_png(fig, p)
     plt.close(fig)
     return p
 
@@ -396,12 +396,56 @@ def supply_frontier(f, outdir, title, names):
     legend(fig, axs)
     fig.tight_layout(rect=(0, 0.1, 1, 0.9))
     p = os.path.join(outdir, "supply_frontier.png")
-    fig.savefig(p, dpi=110)
+    save_png(fig, p)
     plt.close(fig)
     return p
+def save_png(fig, path):
+    """podperf's output protocol: a regular file or a new path only; the bytes go to a temporary no
+    other writer can take (unique name, O_EXCL), renamed onto the target once complete."""
+    import secrets
+    import stat
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise PlotError(f"{path}: exists and is not a regular file; --outdir must hold regular files or new paths")
+    except FileNotFoundError:
+        pass
+    tmp = f"{path}.tmp-{os.getpid()}-{secrets.token_hex(8)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            fig.savefig(out, dpi=110, format="png")
+            out.flush()
+            os.fsync(out.fileno())
+        os.rename(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+class PlotError(Exception):
+    """Bad input: one line, exit code 2."""
 
 
 def main():
+    try:
+        return plot()
+    except PlotError as e:
+        print(e, file=sys.stderr)
+        return 2
+    except OSError as e:
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"{where}{e.strerror or e}", file=sys.stderr)
+        return 2
+    except (KeyError, ValueError) as e:
+        print(f"not a podperf sweep file ({e})", file=sys.stderr)
+        return 2
+
+
+def plot():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("h5")
     ap.add_argument("--outdir", default="plots")
@@ -412,7 +456,14 @@ def main():
     if not os.path.isfile(args.h5):
         print(f"flag h5: no such file '{args.h5}'", file=sys.stderr)
         return 2
-    os.makedirs(args.outdir, exist_ok=True)
+    if not h5py.is_hdf5(args.h5):
+        raise PlotError(f"{args.h5}: not an HDF5 file (podperf sweep ... -o out.h5 writes one)")
+    if os.path.exists(args.outdir) and not os.path.isdir(args.outdir):
+        raise PlotError(f"flag --outdir: '{args.outdir}' exists and is not a directory")
+    try:
+        os.makedirs(args.outdir, exist_ok=True)
+    except OSError as e:
+        raise PlotError(f"flag --outdir: cannot create '{args.outdir}' ({e.strerror})")
     names = names_from_files(args.data)
     with h5py.File(args.h5, "r") as f:
         if int(f.attrs.get("complete", 0)) != 1:

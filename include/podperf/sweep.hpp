@@ -99,8 +99,11 @@ std::string hwdb_content_hash(const std::string& dir);
 struct SweepStamp {
   std::string attr, what, value;
 };
-// The stamps of a run: podperf version and build, hwdb contents, figure sets, model configs.
+// The stamps of a run: podperf version and build, hwdb contents (symbolic links followed), figure
+// sets and the contents of each figure-set file, model configs, and each flag that changes results
+// (`flags`: flag name and its value, empty when not given).
 std::vector<SweepStamp> sweep_stamps(const std::string& hwdb_dir, const std::vector<std::string>& figures,
-                                     const std::string& configs_dir);
+                                     const std::string& configs_dir,
+                                     const std::vector<std::pair<std::string, std::string>>& flags = {});
 
 }  // namespace podperf

@@ -12,6 +12,7 @@ command line's one-line message (file:line: field, or the flag).
 """
 import inspect
 import json
+import math
 import os
 import tempfile
 
@@ -37,17 +38,44 @@ def _installed(name):
     return p if os.path.isdir(p) else None
 
 
+def _path_like(name, v):
+    if isinstance(v, (str, os.PathLike)):
+        return os.fspath(v)
+    raise InputError(f"argument {name}: a path or a name is needed (got {type(v).__name__} {v!r})")
+
+
 def _globals(hwdb=None, configs=None, figures=None):
     args = []
+    if hwdb is not None:
+        hwdb = _path_like("hwdb", hwdb)
+    if configs is not None:
+        configs = _path_like("configs", configs)
+    if figures is not None and not isinstance(figures, (str, os.PathLike, list, tuple)):
+        raise InputError(f"argument figures: a figure-set name or path, or a list of them (got {type(figures).__name__} {figures!r})")
+    if isinstance(figures, (str, os.PathLike)):
+        figures = [figures]
+    figures = [_path_like("figures", f) for f in (figures or [])]
     hwdb = hwdb or os.environ.get("PODPERF_HWDB") or _installed("hwdb")
     configs = configs or os.environ.get("PODPERF_CONFIGS") or _installed("configs")
     if hwdb:
         args += ["--hwdb", str(hwdb)]
     if configs:
         args += ["--configs", str(configs)]
-    for f in [figures] if isinstance(figures, str) else (figures or []):
+    for f in figures:
         args += ["--figures", f]
     return args
+
+
+def _value(flag, v):
+    """A flag's value as the command line reads it; what it cannot be is refused here, with the flag."""
+    if isinstance(v, bool) or not isinstance(v, (str, int, float, os.PathLike)):
+        raise InputError(f"flag {flag}: a number or a text is needed (got {type(v).__name__} {v!r})")
+    if isinstance(v, float) and not math.isfinite(v):
+        raise InputError(f"flag {flag}: must be a finite number (got {v})")
+    s = os.fspath(v) if isinstance(v, os.PathLike) else str(v)
+    if s == "":
+        raise InputError(f"flag {flag}: empty value")
+    return s
 
 
 def _flags(kw):
@@ -59,9 +87,11 @@ def _flags(kw):
         if value is True:
             args.append(flag)
         elif isinstance(value, (list, tuple)):
-            args += [flag, ",".join(str(v) for v in value)]
+            if not value:
+                raise InputError(f"flag {flag}: empty list")
+            args += [flag, ",".join(_value(flag, v) for v in value)]
         else:
-            args += [flag, str(value)]
+            args += [flag, _value(flag, value)]
     return args
 
 
@@ -260,8 +290,18 @@ def read_sweep(path):
     import numpy as np
     import pandas as pd
 
+    path = _path_like("path", path)
     if not os.path.isfile(path):
         raise InputError(f"{path}: no such file")
+    if not h5py.is_hdf5(path):
+        raise InputError(f"{path}: not an HDF5 file (podperf sweep ... -o out.h5 writes one)")
+    try:
+        return _read_sweep(path, h5py, np, pd)
+    except (OSError, KeyError, ValueError, TypeError) as e:
+        raise InputError(f"{path}: not a podperf sweep file ({e})") from None
+
+
+def _read_sweep(path, h5py, np, pd):
     cols, units = {}, {}
     with h5py.File(path, "r") as f:
         cols["point"] = f["point"][:]

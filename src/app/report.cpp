@@ -325,6 +325,7 @@ void add_report_command(CLI::App& app, Context& ctx) {
   cmd->allow_extras();
   cmd->fallthrough(false);  // the extras are compare's flags, not global options
   cmd->callback([&ctx, o, cmd] {
+    check_output_target(o->out, "--output");  // before any work: a device, FIFO or link is refused
     Runner run;
     run.globals = {"--hwdb", ctx.hwdb_dir, "--configs", ctx.configs_dir};
     for (auto& f : ctx.figures) run.globals.insert(run.globals.end(), {"--figures", f});

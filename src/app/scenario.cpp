@@ -157,7 +157,11 @@ Workload resolve_workload(const System& sys, const Model& m, const WorkloadInput
   // Global batch: --batch sequences, else --global-batch-tokens, else the default; in whole sequences.
   const double batch_tokens = f.batch_tokens > 0 ? f.batch_tokens : default_train_batch_tokens(sys, m);
   const double seqs = f.batch ? f.batch : std::max(1.0, std::round(batch_tokens / t.seq));
-  if (seqs > 1e9) throw InputError("flag --global-batch-tokens: " + std::to_string(seqs) + " sequences of " + std::to_string(t.seq) +
+  // Blame what set the batch: the flag given, else the model's published batch, else the default.
+  const std::string batch_source = f.batch_tokens > 0          ? "flag --global-batch-tokens"
+                                   : m.train_batch_tokens > 0 ? "model '" + m.id + "': field 'training.batch_tokens'"
+                                                              : "the default global batch";
+  if (seqs > 1e9) throw InputError(batch_source + ": " + std::to_string(seqs) + " sequences of " + std::to_string(t.seq) +
                                    " tokens are more than podperf counts (1e9)");
   t.global_batch = static_cast<int>(seqs);
   r.search = f.search;
@@ -182,10 +186,9 @@ Workload resolve_workload(const System& sys, const Model& m, const WorkloadInput
   }
   if (!f.search && (plan_given || f.interleave > 1 || !f.schedule.empty())) reject_schedule(m, f, t);
   if (!f.search && t.global_batch < t.par.dp) {
-    const char* flag = f.batch ? "--batch" : "--global-batch-tokens";
     const std::string what = std::string(f.batch || f.batch_tokens > 0 ? "" : "default ") + "global batch (" +
                              std::to_string(t.global_batch) + " sequences of " + std::to_string(t.seq) + " tokens)";
-    throw InputError(std::string("flag ") + flag + ": the " + what + " is smaller than DP " + std::to_string(t.par.dp) +
+    throw InputError((f.batch ? std::string("flag --batch") : batch_source) + ": the " + what + " is smaller than DP " + std::to_string(t.par.dp) +
                      " (each data-parallel replica needs at least one sequence)");
   }
   return r;
@@ -350,6 +353,8 @@ ServingResolved resolve_serving(const ScenarioData& data, const System& sys, con
 
   // Latency rule: the scenario's, then the TTFT / TPOT targets (which override it) at the percentile.
   if (!df.scenario.empty()) d.rule = load_scenario(df.scenario, m.id, data.configs_dir);
+  if (df.percentile_given && !(f.ttft_ms > 0) && !(f.tpot_ms > 0) && !(d.rule.ttft_ms > 0) && !(d.rule.tpot_ms > 0))
+    throw InputError("flag --percentile: no latency target to hold (give --ttft-ms or --tpot-ms, or a --scenario with one)");
   if (f.ttft_ms > 0 || f.tpot_ms > 0 || df.arrival_given || df.percentile_given) {
     if (d.rule.offline && df.scenario == "offline" && (f.ttft_ms > 0 || f.tpot_ms > 0))
       throw InputError("flag --scenario: offline has no latency bound; drop --ttft-ms / --tpot-ms or use server");

@@ -7,12 +7,14 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 
 #include "context.hpp"
 #include "podperf/calibration.hpp"
 #include "podperf/json.hpp"
+#include "podperf/output_file.hpp"
 #include "progress.hpp"
 #include "table.hpp"
 
@@ -25,23 +27,24 @@ std::string fmt(double v) {
   return b;
 }
 
-// Replaces the line of a stack's number in its hwdb file (temp file, then rename).
-void replace_line(const Hwdb& db, const std::string& stack, const std::string& field, const std::string& line) {
+// The stack files being rewritten, line by line, in memory: nothing reaches the hwdb until every
+// value has found its line, and then every file is replaced together (output_file.hpp).
+using Edits = std::map<std::string, std::vector<std::string>>;
+
+// Replaces the line of a stack's number in its hwdb file.
+void replace_line(Edits& edits, const Hwdb& db, const std::string& stack, const std::string& field, const std::string& line) {
   const std::string key = field.substr(field.find('.') + 1);
   const Number& n = db.stacks.at(stack).numbers.at(field);
-  std::ifstream in(n.file);
-  std::vector<std::string> lines;
-  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  if (!edits.count(n.file)) {
+    std::ifstream in(n.file);
+    if (!in) throw InputError(n.file + ": cannot read");
+    std::vector<std::string>& lines = edits[n.file];
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+  }
+  std::vector<std::string>& lines = edits.at(n.file);
   if (n.line < 1 || static_cast<std::size_t>(n.line) > lines.size() || lines[n.line - 1].rfind(key + " ", 0) != 0)
     throw InputError(n.file, n.line, field, "cannot write the fitted value: the line does not hold the field");
   lines[static_cast<std::size_t>(n.line - 1)] = line;
-  const std::string tmp = n.file + ".tmp";
-  {
-    std::ofstream out(tmp);
-    for (auto& l : lines) out << l << '\n';
-    if (!out) throw InputError(tmp + ": cannot write");
-  }
-  if (std::rename(tmp.c_str(), n.file.c_str()) != 0) throw InputError(n.file + ": cannot replace");
 }
 
 // "stack value, ..." of the fits a pooled value is the median of.
@@ -52,6 +55,7 @@ std::string pooled_from(const PooledValue& v) {
 }
 
 void write_back(const Hwdb& db, const CalibResult& r, const std::vector<ValidationCase>& cases) {
+  Edits edits;
   for (std::size_t i = 0; i < r.params.size(); ++i) {
     const CalibParam& p = r.params[i];
     std::string ids;
@@ -64,7 +68,7 @@ void write_back(const Hwdb& db, const CalibResult& r, const std::vector<Validati
     line += ", kind = \"measured-fit\", source = \"podperf calibrate (bounded least squares on log error from the prior " +
             fmt(p.prior) + ", validation/cases): " + ids + "\", note = \"pinned by " + std::to_string(p.cases) +
             " case(s); range: the prior, the fit and the leave-one-out fits\" }";
-    replace_line(db, p.stack, p.field, line);
+    replace_line(edits, db, p.stack, p.field, line);
   }
   // Stacks without a fitted case: the median of the other stacks' fits, their spread as range.
   for (const PooledValue& v : r.pooled) {
@@ -75,11 +79,18 @@ void write_back(const Hwdb& db, const CalibResult& r, const std::vector<Validati
       hi = std::max(hi, x);
     }
     const std::string role = db.stack(v.stack).role == StackRole::training ? "training" : "serving";
-    replace_line(db, v.stack, v.field,
+    replace_line(edits, db, v.stack, v.field,
                  key + " = { value = " + fmt(v.value) + ", range = [" + fmt(lo) + ", " + fmt(hi) +
                      "], kind = \"derived\", source = \"podperf calibrate: median of the fitted " + role + " stacks (" + pooled_from(v) +
                      ")\", note = \"no validation case of its own fits this stack; range: the fits pooled\" }");
   }
+  std::vector<std::pair<std::string, std::string>> files;
+  for (auto& [file, lines] : edits) {
+    std::string text;
+    for (auto& l : lines) text += l + '\n';
+    files.emplace_back(file, std::move(text));
+  }
+  write_files_atomic(files, "--write");
 }
 
 // Median and largest |error| over the system-level cases (micro cases apart).
@@ -107,6 +118,11 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([&ctx, o] {
     if (!ctx.figures.empty()) throw InputError("flag --figures: calibrate works on the hwdb itself, without figure sets");
+    if (o->write && o->no_loo)
+      throw InputError("flag --write: the stored ranges hold the leave-one-out fits, which --no-loo skips; run --write without --no-loo");
+    if (o->write && (!ctx.sets.empty() || !ctx.pue.empty() || !ctx.electricity_usd_kwh.empty() || !ctx.utilization.empty()))
+      throw InputError("flag --write: the hwdb would store fits made under per-run overrides (--set, --pue, "
+                       "--electricity-usd-kwh, --utilization); run --write without them");
     std::vector<ValidationCase> cases = fit_cases(load_cases(o->dir.empty() ? default_cases_dir(ctx) : o->dir));
     if (!o->only.empty()) {
       std::vector<ValidationCase> keep;

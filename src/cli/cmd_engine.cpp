@@ -13,9 +13,10 @@ namespace podperf::cli {
 
 void add_engine_commands(CLI::App& app, Context& ctx) {
   struct Opts {
-    std::string chip, flops = "0", bytes = "0", precision = "bf16", gemm_m = "0";
+    std::string chip, flops = "0", bytes = "0", precision = "bf16", gemm_m;
     std::string system, op = "all-reduce", coll_bytes, algo = "auto";
     int ranks = 0;
+    CLI::Option* ranks_opt = nullptr;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
@@ -33,7 +34,10 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
       throw InputError("flag --precision: unknown precision '" + o->precision + "' (fp4 | fp8 | int8 | bf16 | fp32)");
     op.flops = o->flops == "0" ? 0 : parse_quantity(o->flops, "--flops");
     op.bytes = o->bytes == "0" ? 0 : parse_quantity(o->bytes, "--bytes");
-    op.gemm_m = o->gemm_m == "0" ? 0 : parse_quantity(o->gemm_m, "--gemm-m");
+    if (!o->gemm_m.empty()) {
+      op.gemm_m = o->gemm_m == "0" ? 0 : parse_quantity(o->gemm_m, "--gemm-m");
+      if (op.gemm_m < 1) throw InputError("flag --gemm-m: must be at least 1 row (got " + o->gemm_m + ")");
+    }
     if (op.flops == 0 && op.bytes == 0) throw InputError("flag --flops or --bytes: give at least one");
     const Chip chip = ctx.db().chip(o->chip);
     if (peak_tflops(chip, op.precision) == 0)
@@ -74,7 +78,7 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
   c->add_option("--system", o->system, "system or cluster id (or NxSYSTEM)")->required();
   c->add_option("--op", o->op, "all-reduce | reduce-scatter | all-gather | all-to-all | broadcast | p2p")
       ->capture_default_str();
-  c->add_option("--ranks", o->ranks, "ranks in the group (default: every chip)");
+  o->ranks_opt = c->add_option("--ranks", o->ranks, "ranks in the group (default: every chip)");
   c->add_option("--bytes", o->coll_bytes, "message size, nccl-tests convention (e.g. 64MiB)")->required();
   c->add_option("--algo", o->algo, "auto | ring | tree | direct | hierarchical | in-network")->capture_default_str();
   c->add_flag("--json", o->json, "machine-readable output");
@@ -87,12 +91,16 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
     if (!parse_algo(o->algo.c_str(), algo))
       throw InputError("flag --algo: unknown algorithm '" + o->algo + "' (auto | ring | tree | direct | hierarchical | in-network)");
     const System sys = ctx.db().system(o->system);
-    const int ranks = o->ranks == 0 ? sys.chips : o->ranks;
+    const bool ranks_given = o->ranks_opt && o->ranks_opt->count() > 0;
+    const int ranks = ranks_given ? o->ranks : sys.chips;
     if (ranks < 2 || ranks > sys.chips)
       throw InputError("flag --ranks: must be in [2, " + std::to_string(sys.chips) + "] for " + sys.id + " (got " +
                        std::to_string(ranks) + ")");
     const double bytes = parse_quantity(o->coll_bytes, "--bytes");
     const CollResult res = collective(sys, coll, ranks, bytes, algo);
+    if (algo != Algo::automatic && res.algo != algo)
+      throw InputError("flag --algo: " + sys.id + " cannot run " + o->algo + " for " + o->op + " (its topology gives " +
+                       to_string(res.algo) + "; use --algo auto)");
     if (o->json) {
       Json j = Json::object();
       j["system"] = sys.id;

@@ -63,7 +63,7 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
   cmd->add_option("--eplb", f.eplb, "expert balancing: perfect, or default (the chip's measured imbalance)")
       ->check(CLI::IsMember({"perfect", "default"}))->capture_default_str();
   cmd->add_option("--redundant-experts", f.redundant, "EPLB replicas added to the routed experts (default: the fewest that spread evenly)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0.0, kMaxRedundantExperts));
   cmd->add_option("--imbalance", f.imbalance, "busiest chip's expert load over the mean (1 = perfect EPLB)")
       ->check(CLI::Range(1.0, 64.0))->capture_default_str();
   cmd->add_option("--micro-batch", f.micro_batch, "training micro-batch (sequences; default 1, searched with --search)")
@@ -212,6 +212,12 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
   add_deploy_flags(cmd, o->d);
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([&ctx, o, cmd] {
+    // Flags that would do nothing in the mode asked for are refused, not ignored.
+    const bool train = o->f.mode == "train";
+    for (const char* flag : {"--zero", "--tokens", "--recompute", "--micro-batch", "--interleave"})
+      if (!train && cmd->count(flag) > 0) throw InputError(std::string("flag ") + flag + ": only with --mode train (it does nothing in " + o->f.mode + ")");
+    for (const char* flag : {"--tpot-ms", "--ttft-ms"})
+      if (train && cmd->count(flag) > 0) throw InputError(std::string("flag ") + flag + ": not with --mode train (it does nothing there)");
     Scenario sc;
     sc.system = with_stack_flag(ctx.db(), o->system, o->stack);
     sc.model = o->model;

@@ -21,12 +21,14 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cmd_supply.hpp"
 #include "context.hpp"
 #include "podperf/scenario.hpp"
 #include "podperf/h5_output.hpp"
 #include "podperf/json.hpp"
+#include "podperf/output_file.hpp"
 #include "podperf/sweep.hpp"
 #include "table.hpp"
 
@@ -136,27 +138,49 @@ double peak_rss_mib() {
   return kib / 1024;
 }
 
-// The output protocol: rows go to OUT.part in OUT's directory, which this process holds an
-// exclusive lock on (an open-file-description lock, independent of HDF5's own flock), and OUT.part
-// becomes OUT by rename only once complete. A second writer of the same OUT refuses at once.
-// Everything that can be refused is checked before a byte is written.
+// The output protocol: rows go to the journal OUT.part in OUT's directory, which this process holds
+// an exclusive lock on (an open-file-description lock), and OUT is built from a complete journal
+// through a temporary renamed onto it (output_file.hpp). A second writer of the same OUT refuses at
+// once. Everything that can be refused is checked before a byte is written.
 void check_output_path(const std::string& out) {
-  namespace fs = std::filesystem;
-  if (out.empty()) throw InputError("-o: empty output path");
-  struct stat st;
-  if (::stat(out.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    throw InputError(out + ": exists and is not a regular file; -o must name a regular file or a new path");
+  check_output_target(out, "-o", true);
   const std::string part = out + ".part";
+  struct stat st;
   if (::lstat(part.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
     throw InputError(part + ": exists and is not a regular file (the sweep's temporary file)");
-  fs::path dir = fs::path(out).parent_path();
-  if (dir.empty()) dir = ".";
-  if (::stat(dir.c_str(), &st) != 0)
-    throw InputError(out + ": cannot write in directory '" + dir.string() + "' (" + std::strerror(errno) + ")");
-  if (!S_ISDIR(st.st_mode)) throw InputError(out + ": '" + dir.string() + "' is not a directory");
-  if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    throw InputError(out + ": cannot write in directory '" + dir.string() + "' (" + std::strerror(errno) + ")");
 }
+
+// SIGINT and SIGTERM stop the sweep after the chunk in hand, SIGXFSZ is ignored (a file-size limit
+// fails the write, which is reported); the caller's handlers come back when the sweep returns or
+// throws, so a host process (Python) gets its KeyboardInterrupt back.
+struct SweepSignals {
+  struct sigaction old_int {}, old_term {}, old_xfsz {};
+  SweepSignals() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, &old_int);
+    ::sigaction(SIGTERM, &sa, &old_term);
+    struct sigaction ign {};
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    ::sigaction(SIGXFSZ, &ign, &old_xfsz);
+  }
+  ~SweepSignals() {
+    ::sigaction(SIGINT, &old_int, nullptr);
+    ::sigaction(SIGTERM, &old_term, nullptr);
+    ::sigaction(SIGXFSZ, &old_xfsz, nullptr);
+  }
+};
+
+// --threads for this sweep only: the OpenMP default comes back when it returns.
+struct ThreadsFor {
+  int before = omp_get_max_threads();
+  explicit ThreadsFor(int n) {
+    if (n > 0) omp_set_num_threads(n);
+  }
+  ~ThreadsFor() { omp_set_num_threads(before); }
+};
 
 // Opens and locks OUT.part (creating it unless resuming); returns the descriptor that holds the lock.
 int lock_part(const std::string& out, bool resume) {
@@ -232,7 +256,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
                        " (use --force to run it)");
     SweepContext sc = prepare_sweep(spec, ctx.db(), ctx.models());
     apply_scenario_defaults(sc, &ctx.recipes());
-    if (o->threads > 0) omp_set_num_threads(o->threads);
+    const ThreadsFor threads_for(o->threads);
     const Ranks ranks = mpi_ranks();
 #ifdef PODPERF_HAVE_MPI
     if (ranks.rank > 0) {
@@ -261,21 +285,22 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     if (const double room = room_for(part); room < chunk_bytes)
       throw InputError(o->out + ": not enough room to write (" + std::to_string(static_cast<long long>(std::max(room, 0.0))) +
                        " bytes left, a chunk needs up to " + std::to_string(static_cast<long long>(chunk_bytes)) + ")");
-    const std::vector<SweepStamp> stamps = sweep_stamps(ctx.db().dir, ctx.figures, ctx.models().dir);
+    const std::vector<SweepStamp> stamps = sweep_stamps(ctx.db().dir, ctx.figures, ctx.models().dir, ctx.result_flags());
     const int lock_fd = lock_part(o->out, o->resume);
+    struct Unlock {
+      int fd;
+      ~Unlock() { ::close(fd); }
+    } unlock{lock_fd};
     std::unique_ptr<SweepFile> file;
     try {
       file = std::make_unique<SweepFile>(o->resume ? SweepFile::reopen(part, spec, stamps)
                                                    : SweepFile::create(part, spec, stamps, created_utc(), o->chunk));
     } catch (const InputError&) {
       if (!o->resume) ::unlink(part.c_str());  // ours, and empty or unusable
-      ::close(lock_fd);
       throw;
     }
     g_stop.store(0);
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-    std::signal(SIGXFSZ, SIG_IGN);  // a file-size limit: let the write fail and say so
+    std::optional<SweepSignals> signals(std::in_place);
     const bool bar = !o->quiet && !o->json && isatty(STDERR_FILENO);
     ChunkBuffers buf;  // MPI: the chunk in hand on rank 0
     if (ranks.size > 1) buf.reserve(spec, static_cast<std::size_t>(std::min<std::uint64_t>(o->chunk, total)));
@@ -292,14 +317,8 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
     std::uint64_t chunk_no = 0, evaluations = 0;
     std::array<std::uint64_t, 128> skipped_by{};
     bool no_room = false;
-    auto write_failed = [](const InputError& e) {
-      // The library may be left in an error state where closing crashes: report and leave at once.
-      // The file keeps the rows of its last checkpoint (it may be unreadable if the disk filled
-      // during that checkpoint; the free-space check exists to avoid this).
-      std::fprintf(stderr, "%s\n", e.what());
-      std::fflush(nullptr);
-      std::_Exit(2);
-    };
+    // A failed write leaves the journal with the records of its last checkpoint.
+    auto write_failed = [](const InputError& e) { throw e; };
     auto progress = [&] {
       if (!bar) return;
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -355,26 +374,24 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
       skipped_by = buf.skipped;
       progress();
     }
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
+    signals.reset();
     if (bar) std::fprintf(stderr, "\n");
     const std::uint64_t rows = file->rows();
     file->close();
     if (done == total) {
-      // Complete: on disk first, then the rename makes OUT the new complete file in one step.
-      if (::fsync(lock_fd) != 0 || ::rename(part.c_str(), o->out.c_str()) != 0) {
-        std::fprintf(stderr, "%s: cannot finish (%s); the complete rows stay in %s\n", o->out.c_str(), std::strerror(errno),
-                     part.c_str());
-        std::fflush(nullptr);
-        std::_Exit(2);
-      }
+      // Complete: the HDF5 file is built from the journal into a temporary, made durable and
+      // renamed onto OUT in one step; the journal goes only then.
+      remove_stale_temps(o->out);
+      OutputFile h5(o->out, "-o", true);
+      build_sweep_file(part, h5.temp(), spec);
+      h5.commit();
+      ::unlink(part.c_str());
       const std::string dir = fs::path(o->out).parent_path().empty() ? "." : fs::path(o->out).parent_path().string();
       if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
         ::fsync(dfd);
         ::close(dfd);
       }
     }
-    ::close(lock_fd);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::string skipped;
     std::uint64_t nskip = 0;

@@ -30,6 +30,7 @@ void add_validate_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([&ctx, o] {
     const std::vector<ValidationCase> cases = load_cases(o->dir.empty() ? default_cases_dir(ctx) : o->dir);
+    if (cases.empty()) throw InputError("flag --cases: no validation cases in '" + (o->dir.empty() ? default_cases_dir(ctx) : o->dir) + "'");
     const Hwdb& db = ctx.db();
     const ModelDb& models = ctx.models();
     // Headline statistics: system-level cases apart from the micro (kernel, collective) cases, and

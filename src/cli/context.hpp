@@ -42,6 +42,12 @@ struct Context {
     d.configs_dir = configs_dir;
     return d;
   }
+  // The global flags that change results, with their values (empty: not given): a sweep stamps them.
+  std::vector<std::pair<std::string, std::string>> result_flags() const {
+    std::string set;
+    for (auto& s : sets) set += (set.empty() ? "" : "; ") + s;
+    return {{"--set", set}, {"--pue", pue}, {"--electricity-usd-kwh", electricity_usd_kwh}, {"--utilization", utilization}};
+  }
   const ModelDb& models() {
     if (!models_loaded) models_loaded = std::make_unique<ModelDb>(load_models(configs_dir));
     return *models_loaded;

@@ -7,6 +7,7 @@
 
 #include "context.hpp"
 #include "podperf/error.hpp"
+#include "podperf/limits.hpp"
 #include "podperf/suggest.hpp"
 #include "cmd_supply.hpp"
 #include "command_line.hpp"
@@ -48,6 +49,25 @@ struct Redirect {
 };
 
 int run(std::vector<std::string> args, std::ostream& out);
+
+// One check on every option value of every command, before the command's own range: not empty,
+// and a number only when finite and not a denormal (limits.hpp), the same as --set, the hwdb and
+// sweep axes. An option whose value may be left out (--recompute) keeps its empty value.
+void check_every_value(CLI::App& app) {
+  static const CLI::Validator value_check(
+      [](std::string& v) -> std::string {
+        if (v.find_first_not_of(" \t") == std::string::npos) return "empty value";
+        char* end = nullptr;
+        const double x = std::strtod(v.c_str(), &end);
+        if (end != v.c_str() && *end == '\0')
+          if (const std::string p = number_problem(x); !p.empty()) return p + " (got " + v + ")";
+        return "";
+      },
+      "", "value");
+  for (CLI::Option* opt : app.get_options())
+    if (opt->get_type_size_max() > 0 && opt->get_expected_min() > 0) opt->check(value_check);
+  for (CLI::App* sub : app.get_subcommands({})) check_every_value(*sub);
+}
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -85,6 +105,7 @@ int run(std::vector<std::string> args, std::ostream& out) {
   cli::add_claims_command(app, ctx);
   cli::add_supply_commands(app, ctx);
   cli::add_tool_commands(app, ctx);
+  check_every_value(app);
   // --csv (estimate, compare, validate, claims, hwdb list) runs the command's --json and tables it.
   const bool csv = take_csv_flag(app, args);
   std::ostringstream json_text;

@@ -28,26 +28,6 @@ namespace podperf::cli {
 
 namespace fs = std::filesystem;
 
-void write_file_atomic(const std::string& path, const std::string& text, const std::string& flag) {
-  const fs::path target(path);
-  if (target.has_parent_path() && !fs::is_directory(target.parent_path()))
-    throw InputError("flag " + flag + ": directory '" + target.parent_path().string() + "' does not exist");
-  const std::string tmp = path + ".part";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) throw InputError("flag " + flag + ": cannot write '" + tmp + "'");
-    f << text;
-    f.flush();
-    if (!f) throw InputError("flag " + flag + ": writing '" + tmp + "' failed");
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw InputError("flag " + flag + ": cannot rename to '" + path + "'");
-  }
-}
-
 namespace {
 CLI::App* subcommand_named(CLI::App& app, const std::string& name) {
   for (CLI::App* s : app.get_subcommands({}))
@@ -255,6 +235,15 @@ void add_plot_command(CLI::App& app) {
   cmd->add_flag("--json", o->json, "list the files written as JSON");
   cmd->callback([o] {
     if (!fs::is_regular_file(o->h5)) throw InputError("flag h5: no such file '" + o->h5 + "'");
+    {
+      std::ifstream in(o->h5, std::ios::binary);
+      char sig[8] = {};
+      in.read(sig, 8);
+      if (!in || std::string(sig, 8) != std::string("\x89HDF\r\n\x1a\n", 8))
+        throw InputError(o->h5 + ": not an HDF5 file (podperf sweep ... -o out.h5 writes one)");
+    }
+    if (std::error_code ec; fs::exists(o->outdir, ec) && !fs::is_directory(o->outdir, ec))
+      throw InputError("flag --outdir: '" + o->outdir + "' exists and is not a directory");
     std::vector<std::string> argv = {PODPERF_PYTHON_EXECUTABLE, plot_script(), o->h5, "--outdir", o->outdir};
     if (o->json) argv.push_back("--json");
     const int rc = run_program(argv);

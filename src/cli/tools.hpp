@@ -1,6 +1,7 @@
 // Commands and helpers around the model: models list|show, report, plot, the generated man page and
 // bash completion, --csv, and "did you mean" for command names.
 #pragma once
+#include "podperf/output_file.hpp"
 #include <ostream>
 #include <string>
 #include <vector>
@@ -26,8 +27,5 @@ std::string unknown_flag(CLI::App& app, const std::vector<std::string>& args);
 void write_man_page(CLI::App& app, std::ostream& os);
 void write_bash_completion(CLI::App& app, std::ostream& os);
 
-// Writes `text` to `path` through a temporary file renamed on success (InputError naming the flag
-// on failure).
-void write_file_atomic(const std::string& path, const std::string& text, const std::string& flag);
 
 }  // namespace podperf::cli

@@ -15,6 +15,12 @@
 
 #include "podperf/error.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 namespace podperf {
 
 namespace {
@@ -43,19 +49,6 @@ void put_attr(H5::H5Object& obj, const std::string& name, const std::vector<std:
   std::vector<const char*> p;
   for (auto& v : values) p.push_back(v.c_str());
   a.write(vlen_str(), p.data());
-}
-
-std::string get_str_attr(const H5::H5Object& obj, const std::string& name) {
-  H5::Attribute a = obj.openAttribute(name);
-  std::string s;
-  a.read(a.getStrType(), s);
-  return s;
-}
-
-std::uint64_t get_u64_attr(const H5::H5Object& obj, const std::string& name) {
-  std::uint64_t v = 0;
-  obj.openAttribute(name).read(H5::PredType::NATIVE_UINT64, &v);
-  return v;
 }
 
 H5::DataSet make_column(H5::Group& g, const std::string& name, const H5::PredType& type, hsize_t chunk,
@@ -164,28 +157,198 @@ PackedRows::PackedRows() : impl_(std::make_unique<Impl>()) {}
 PackedRows::~PackedRows() = default;
 PackedRows::PackedRows(PackedRows&&) noexcept = default;
 
+// The journal being written (the sweep's OUT.part): a header record, then one record per
+// checkpoint holding that chunk's rows exactly as they go into the HDF5 file (head rows raw, whole
+// chunks packed). Each record ends with a CRC-32 of its bytes, written and then made durable
+// (fdatasync) before the next one starts: a SIGKILL at any instant leaves a valid prefix of records
+// and at most one torn record, which a resume finds by its CRC and cuts off.
 struct SweepFile::Impl {
-  std::unique_ptr<H5::H5File> file_ptr;
-  H5::H5File& file() { return *file_ptr; }
-  const SweepSpec* spec = nullptr;
-  H5::DataSet point, reason;
-  std::vector<H5::DataSet> axes, metrics;
-  std::vector<bool> axis_is_label;
-  std::uint64_t rows = 0, points_done = 0;
-  hsize_t chunk = 1;  // rows per HDF5 chunk (every column alike)
+  int fd = -1;
   std::string path;
-  // Columns in file order (point, reason, axes, metrics), with their element sizes in the file.
-  struct Column {
-    H5::DataSet* d = nullptr;
-    const H5::PredType* mem = nullptr;
-    std::size_t elem = 0;
-  };
-  std::vector<Column> columns;
-  PackedRows own;                                      // rows that arrive unpacked, packed here
+  const SweepSpec* spec = nullptr;
+  std::uint64_t rows = 0, points_done = 0;
+  std::uint64_t end = 0;  // bytes of valid records
+  hsize_t chunk = 1;      // rows per HDF5 chunk (every column alike)
+  std::vector<std::size_t> elems;                    // per column (point, reason, axes, metrics): bytes per row
+  std::vector<unsigned char> pending;                // the record of the rows appended since the last checkpoint
+  PackedRows own;                                    // rows that arrive unpacked, packed here
   std::vector<std::vector<unsigned char>> shuffled;  // per OpenMP thread
   std::vector<std::unique_ptr<Deflater>> deflaters;  // per OpenMP thread
-  void index_columns();  // after the datasets are open
+  void index_columns();
+  void write_record(std::vector<unsigned char>& payload);  // frames, writes at `end`, syncs
 };
+
+namespace {
+constexpr char kJournalMagic[] = "podperf sweep journal 1";
+
+void put_u64(std::vector<unsigned char>& b, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) b.push_back(static_cast<unsigned char>(v >> (8 * i)));
+}
+void put_bytes(std::vector<unsigned char>& b, const void* p, std::size_t n) {
+  const auto* c = static_cast<const unsigned char*>(p);
+  b.insert(b.end(), c, c + n);
+}
+void put_str(std::vector<unsigned char>& b, const std::string& s) {
+  put_u64(b, s.size());
+  put_bytes(b, s.data(), s.size());
+}
+
+// Reads a record's fields; any read past its end means the record is not one podperf wrote.
+struct Cursor {
+  const unsigned char* p;
+  std::size_t left;
+  bool ok = true;
+  std::uint64_t u64() {
+    if (left < 8) {
+      ok = false;
+      return 0;
+    }
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+    p += 8;
+    left -= 8;
+    return v;
+  }
+  const unsigned char* bytes(std::uint64_t n) {
+    if (n > left) {
+      ok = false;
+      return nullptr;
+    }
+    const unsigned char* r = p;
+    p += n;
+    left -= static_cast<std::size_t>(n);
+    return r;
+  }
+  std::string str() {
+    const std::uint64_t n = u64();
+    const unsigned char* b = bytes(n);
+    return b ? std::string(reinterpret_cast<const char*>(b), static_cast<std::size_t>(n)) : std::string();
+  }
+};
+
+bool read_at(int fd, std::uint64_t off, void* buf, std::size_t n) {
+  auto* p = static_cast<unsigned char*>(buf);
+  while (n > 0) {
+    const ssize_t r = ::pread(fd, p, n, static_cast<off_t>(off));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    off += static_cast<std::uint64_t>(r);
+    n -= static_cast<std::size_t>(r);
+  }
+  return true;
+}
+
+// The record at `off` (length, payload, CRC-32 of length and payload): false when it is torn, absent
+// or damaged.
+bool read_record(int fd, std::uint64_t off, std::uint64_t size, std::vector<unsigned char>& payload, std::uint64_t& next) {
+  unsigned char head[8];
+  if (size - off < 12 || !read_at(fd, off, head, 8)) return false;
+  std::uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= static_cast<std::uint64_t>(head[i]) << (8 * i);
+  if (n > size - off - 12) return false;
+  payload.resize(static_cast<std::size_t>(n) + 4);
+  if (!read_at(fd, off + 8, payload.data(), payload.size())) return false;
+  std::uint32_t crc = 0;
+  for (int i = 0; i < 4; ++i) crc |= static_cast<std::uint32_t>(payload[n + i]) << (8 * i);
+  payload.resize(static_cast<std::size_t>(n));
+  uLong c = crc32(0L, head, 8);
+  c = crc32(c, payload.data(), static_cast<uInt>(n));
+  if (static_cast<std::uint32_t>(c) != crc) return false;
+  next = off + 12 + n;
+  return true;
+}
+
+struct JournalHeader {
+  std::uint64_t chunk = 1;
+  std::string created, spec_text;
+  std::vector<std::pair<std::string, std::string>> stamps;
+};
+
+bool parse_header(const std::vector<unsigned char>& payload, JournalHeader& h) {
+  Cursor c{payload.data(), payload.size()};
+  if (c.str() != kJournalMagic) return false;
+  h.chunk = c.u64();
+  h.created = c.str();
+  h.spec_text = c.str();
+  const std::uint64_t n = c.u64();
+  for (std::uint64_t i = 0; c.ok && i < n && i < 1024; ++i) {
+    std::string a = c.str();
+    std::string v = c.str();
+    h.stamps.emplace_back(std::move(a), std::move(v));
+  }
+  return c.ok && h.chunk >= 1;
+}
+
+std::vector<std::size_t> column_elems(const SweepSpec& spec) {
+  std::vector<std::size_t> e = {8, 1};
+  for (auto& a : spec.axes) e.push_back(axis_is_text(a.id) ? 2 : 8);
+  for (std::size_t m = 0; m < spec.metrics.size(); ++m) e.push_back(8);
+  return e;
+}
+
+// A rows record: points done, rows, first row, head rows, packed chunks per column, then per column
+// the head rows as stored, then per column-chunk task its packed size and bytes.
+struct RowsRecord {
+  std::uint64_t points_done = 0, rows = 0, first_row = 0, head = 0, chunks = 0;
+  std::vector<const unsigned char*> head_bytes;
+  std::vector<std::uint64_t> size;
+  std::vector<const unsigned char*> data;
+};
+
+bool parse_rows(const std::vector<unsigned char>& payload, const std::vector<std::size_t>& elems, std::uint64_t chunk,
+                RowsRecord& r) {
+  Cursor c{payload.data(), payload.size()};
+  r.points_done = c.u64();
+  r.rows = c.u64();
+  r.first_row = c.u64();
+  r.head = c.u64();
+  r.chunks = c.u64();
+  if (!c.ok || r.head > r.rows || r.head >= chunk || r.chunks > r.rows || r.chunks > payload.size())
+    return false;
+  r.head_bytes.clear();
+  for (std::size_t e : elems) r.head_bytes.push_back(c.bytes(r.head * e));
+  r.size.clear();
+  r.data.clear();
+  for (std::uint64_t t = 0; c.ok && t < r.chunks * elems.size(); ++t) {
+    r.size.push_back(c.u64());
+    r.data.push_back(c.bytes(r.size.back()));
+    if (r.size.back() == 0) return false;
+  }
+  return c.ok && c.left == 0;
+}
+
+std::string sys_error() { return std::strerror(errno); }
+}  // namespace
+
+void SweepFile::Impl::write_record(std::vector<unsigned char>& payload) {
+  std::vector<unsigned char> rec;
+  rec.reserve(payload.size() + 12);
+  put_u64(rec, payload.size());
+  uLong c = crc32(0L, rec.data(), 8);
+  c = crc32(c, payload.data(), static_cast<uInt>(payload.size()));
+  put_bytes(rec, payload.data(), payload.size());
+  for (int i = 0; i < 4; ++i) rec.push_back(static_cast<unsigned char>(static_cast<std::uint32_t>(c) >> (8 * i)));
+  std::size_t done = 0;
+  while (done < rec.size()) {
+    const ssize_t n = ::pwrite(fd, rec.data() + done, rec.size() - done, static_cast<off_t>(end + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = n < 0 ? sys_error() : std::string("no space");
+      if (::ftruncate(fd, static_cast<off_t>(end)) != 0) {
+      }
+      throw InputError(path + ": write failed (" + why + "); the file keeps the rows of its last checkpoint");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fdatasync(fd) != 0) {
+    const std::string why = sys_error();
+    if (::ftruncate(fd, static_cast<off_t>(end)) != 0) {
+    }
+    throw InputError(path + ": write failed (" + why + "); the file keeps the rows of its last checkpoint");
+  }
+  end += rec.size();
+}
 
 SweepFile::SweepFile(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SweepFile::SweepFile(SweepFile&&) noexcept = default;
@@ -198,125 +361,97 @@ SweepFile::~SweepFile() {
 
 SweepFile SweepFile::create(const std::string& path, const SweepSpec& spec, const std::vector<SweepStamp>& stamps,
                             const std::string& created, std::uint64_t chunk_rows) {
-  try {
-    H5::Exception::dontPrint();
-    auto im = std::make_unique<Impl>();
-    im->spec = &spec;
-    im->path = path;
-    im->file_ptr = std::make_unique<H5::H5File>(path, H5F_ACC_TRUNC);
-    H5::Group root = im->file().openGroup("/");
-    for (auto& st : stamps) put_attr(root, st.attr, st.value);
-    put_attr(root, "sweep_id", spec.id);
-    put_attr(root, "sweep_description", spec.description);
-    put_attr(root, "sweep_spec", spec.text);
-    put_attr(root, "created_utc", created);
-    put_attr(root, "points_total", spec.points());
-    put_attr(root, "invalid_points", std::string(spec.keep_invalid ? "kept with a reason code" : "skipped"));
-    const hsize_t chunk = std::max<std::uint64_t>(1, std::min<std::uint64_t>(chunk_rows, spec.points()));
-    H5::Group axes = make_group(im->file(), "/axes");
-    for (auto& a : spec.axes) {
-      const bool lab = axis_is_text(a.id);
-      H5::DataSet d = make_column(axes, to_string(a.id), lab ? H5::PredType::STD_U16LE : H5::PredType::IEEE_F64LE, chunk,
-                                  axis_unit(a.id));
-      if (lab) put_attr(d, "labels", a.labels);
-      if (a.id == AxisId::batch)
-        put_attr(d, "meaning", std::string("decode: concurrent sequences per chip of the instance (x instance chips / TP = "
-                                           "sequences per instance); prefill: prompts per chip likewise; train: sequences per "
-                                           "data-parallel replica per step. Without a batch axis a TPOT target picks the "
-                                           "decode batch and training takes the scenario's default global batch"));
-      if (a.id == AxisId::tpot_ms)
-        put_attr(d, "meaning", std::string("TPOT target: picks the largest decode batch that meets it (with a batch axis, "
-                                           "points that miss it carry reason 'no batch meets the TPOT target')"));
-      im->axes.push_back(d);
-      im->axis_is_label.push_back(lab);
-    }
-    H5::Group metrics = make_group(im->file(), "/metrics");
-    for (auto m : spec.metrics) im->metrics.push_back(make_column(metrics, to_string(m), H5::PredType::IEEE_F64LE, chunk, metric_unit(m)));
-    im->point = make_column(root, "point", H5::PredType::STD_U64LE, chunk, "index into the Cartesian product (last axis fastest)");
-    im->reason = make_column(root, "reason", H5::PredType::STD_I8LE, chunk, "code; 0 = ok");
-    std::vector<std::string> codes;
-    for (auto c : sweep_reason_codes()) codes.push_back(std::to_string(c) + ": " + sweep_reason_text(c));
-    put_attr(im->reason, "codes", codes);
-    im->index_columns();
-    SweepFile f(std::move(im));
-    f.checkpoint(0, false);
-    return f;
-  } catch (const H5::Exception& e) {
-    throw InputError(path + ": cannot create HDF5 file (" + e.getDetailMsg() + ")");
+  auto im = std::make_unique<Impl>();
+  im->spec = &spec;
+  im->path = path;
+  im->chunk = std::max<std::uint64_t>(1, std::min<std::uint64_t>(chunk_rows, spec.points()));
+  im->fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (im->fd < 0) throw InputError(path + ": cannot create (" + sys_error() + ")");
+  im->index_columns();
+  std::vector<unsigned char> h;
+  put_str(h, kJournalMagic);
+  put_u64(h, im->chunk);
+  put_str(h, created);
+  put_str(h, spec.text);
+  put_u64(h, stamps.size());
+  for (auto& st : stamps) {
+    put_str(h, st.attr);
+    put_str(h, st.value);
   }
+  im->write_record(h);
+  return SweepFile(std::move(im));
 }
+
+namespace {
+// Scans a journal: its header and the valid records (up to the first torn or damaged one).
+struct JournalScan {
+  JournalHeader header;
+  std::uint64_t end = 0, rows = 0, points_done = 0;
+};
+
+bool scan_journal(int fd, const std::vector<std::size_t>& elems, JournalScan& js) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return false;
+  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+  std::vector<unsigned char> payload;
+  std::uint64_t next = 0;
+  if (!read_record(fd, 0, size, payload, next) || !parse_header(payload, js.header)) return false;
+  js.end = next;
+  RowsRecord r;
+  while (read_record(fd, js.end, size, payload, next) && parse_rows(payload, elems, js.header.chunk, r) &&
+         r.first_row == js.rows && r.points_done >= js.points_done) {
+    js.rows += r.rows;
+    js.points_done = r.points_done;
+    js.end = next;
+  }
+  return true;
+}
+}  // namespace
 
 SweepFile SweepFile::reopen(const std::string& path, const SweepSpec& spec, const std::vector<SweepStamp>& stamps) {
-  try {
-    H5::Exception::dontPrint();
-    {
-      // The checks, on a read-only open: nothing is written to a file that is refused.
-      H5::H5File ro(path, H5F_ACC_RDONLY);
-      H5::Group root = ro.openGroup("/");
-      for (const char* a : {"sweep_spec", "complete", "points_done", "rows_written"})
-        if (!root.attrExists(a)) throw InputError(path + ": --resume refused: not a podperf sweep file (no attribute '" + a + "')");
-      if (get_str_attr(root, "sweep_spec") != spec.text)
-        throw InputError(path + ": --resume refused: written by another sweep spec; --resume needs the same spec file");
-      if (get_u64_attr(root, "complete")) throw InputError(path + ": already complete; nothing to resume");
-      for (auto& st : stamps) {
-        const std::string was = root.attrExists(st.attr) ? get_str_attr(root, st.attr) : std::string("(none)");
-        if (was != st.value)
-          throw InputError(path + ": --resume refused: the " + st.what + " changed (file: " + was + ", now: " + st.value +
-                           "); run without --resume to start over");
-      }
-    }
-    auto im = std::make_unique<Impl>();
-    im->spec = &spec;
-    im->path = path;
-    im->file_ptr = std::make_unique<H5::H5File>(path, H5F_ACC_RDWR);
-    H5::Group root = im->file().openGroup("/");
-    im->points_done = get_u64_attr(root, "points_done");
-    im->rows = get_u64_attr(root, "rows_written");
-    for (auto& a : spec.axes) {
-      im->axes.push_back(im->file().openDataSet(std::string("/axes/") + to_string(a.id)));
-      im->axis_is_label.push_back(axis_is_text(a.id));
-    }
-    for (auto m : spec.metrics) im->metrics.push_back(im->file().openDataSet(std::string("/metrics/") + to_string(m)));
-    im->point = im->file().openDataSet("/point");
-    im->reason = im->file().openDataSet("/reason");
-    // Rows past the last checkpoint (a run killed between a write and its checkpoint) are dropped.
-    const hsize_t rows = im->rows;
-    for (auto* d : {&im->point, &im->reason}) d->extend(&rows);
-    for (auto& d : im->axes) d.extend(&rows);
-    for (auto& d : im->metrics) d.extend(&rows);
-    im->index_columns();
-    return SweepFile(std::move(im));
-  } catch (const H5::Exception& e) {
-    throw InputError(path + ": --resume refused: not a readable sweep file (" + e.getDetailMsg() +
-                     "; killed before its first checkpoint?); run without --resume to start over");
+  // The checks, on a read-only descriptor: nothing is written to a file that is refused.
+  JournalScan js;
+  {
+    const int ro = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (ro < 0) throw InputError(path + ": --resume refused: cannot open (" + sys_error() + ")");
+    const bool ok = scan_journal(ro, column_elems(spec), js);
+    ::close(ro);
+    if (!ok)
+      throw InputError(path + ": --resume refused: not a podperf sweep journal (killed before its first checkpoint?); run without --resume to start over");
   }
+  if (js.header.spec_text != spec.text)
+    throw InputError(path + ": --resume refused: written by another sweep spec; --resume needs the same spec file");
+  if (js.points_done > spec.points())
+    throw InputError(path + ": --resume refused: holds more points than the spec has; run without --resume to start over");
+  for (auto& st : stamps) {
+    std::string was = "(none)";
+    for (auto& [a, v] : js.header.stamps)
+      if (a == st.attr) was = v;
+    if (was != st.value)
+      throw InputError(path + ": --resume refused: the " + st.what + " changed (file: " + was + ", now: " + st.value +
+                       "); run without --resume to start over");
+  }
+  auto im = std::make_unique<Impl>();
+  im->spec = &spec;
+  im->path = path;
+  im->chunk = js.header.chunk;
+  im->rows = js.rows;
+  im->points_done = js.points_done;
+  im->end = js.end;
+  im->fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (im->fd < 0) throw InputError(path + ": cannot open for writing (" + sys_error() + ")");
+  im->index_columns();
+  // A record torn by a kill is cut off; the valid records stay as they are.
+  struct stat st;
+  if (::fstat(im->fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > im->end &&
+      ::ftruncate(im->fd, static_cast<off_t>(im->end)) != 0)
+    throw InputError(path + ": cannot cut off a torn record (" + sys_error() + ")");
+  return SweepFile(std::move(im));
 }
 
-void SweepFile::append(const ChunkBuffers& b, const PackedRows* packed) {
-  try {
-    append_rows(b, packed);
-  } catch (const H5::Exception& e) {
-    throw InputError(impl_->path + ": write failed (" + e.getDetailMsg() + "; disk full?); the file keeps the rows of its last checkpoint");
-  }
-}
+void SweepFile::append(const ChunkBuffers& b, const PackedRows* packed) { append_rows(b, packed); }
 
-void SweepFile::Impl::index_columns() {
-  columns.clear();
-  auto add = [&](H5::DataSet& d, const H5::PredType& mem, std::size_t elem) {
-    Column c;
-    c.d = &d;
-    c.mem = &mem;
-    c.elem = elem;
-    columns.push_back(std::move(c));
-  };
-  add(point, H5::PredType::NATIVE_UINT64, 8);
-  add(reason, H5::PredType::NATIVE_INT8, 1);
-  for (std::size_t a = 0; a < axes.size(); ++a)
-    add(axes[a], axis_is_label[a] ? H5::PredType::NATIVE_UINT16 : H5::PredType::NATIVE_DOUBLE, axis_is_label[a] ? 2 : 8);
-  for (auto& m : metrics) add(m, H5::PredType::NATIVE_DOUBLE, 8);
-  const H5::DSetCreatPropList plist = point.getCreatePlist();
-  plist.getChunk(1, &chunk);
-}
+void SweepFile::Impl::index_columns() { elems = column_elems(*spec); }
 
 namespace {
 // Column c of a chunk as the file stores it: label indices become uint16 in `labels`.
@@ -336,8 +471,8 @@ const unsigned char* column_rows(const ChunkBuffers& b, std::size_t c, std::size
 }  // namespace
 
 // Rows up to the next chunk boundary share a chunk already in the file: they go through the
-// library's filter pipeline when written. Every whole chunk after them (and a final partial one) is
-// shuffled and deflated here, one column-chunk per task.
+// library's filter pipeline when the file is built. Every whole chunk after them (and a final
+// partial one) is shuffled and deflated here, one column-chunk per task.
 void SweepFile::prepare_pack(const ChunkBuffers& b, std::uint64_t first_row, PackedRows& out) const {
   const Impl& im = *impl_;
   PackedRows::Impl& p = *out.impl_;
@@ -347,14 +482,14 @@ void SweepFile::prepare_pack(const ChunkBuffers& b, std::uint64_t first_row, Pac
   p.head = std::min<std::uint64_t>(b.rows, (im.chunk - first_row % im.chunk) % im.chunk);
   p.chunks = static_cast<std::size_t>((b.rows - p.head + im.chunk - 1) / im.chunk);
   p.ok = true;
-  const std::size_t ncol = im.columns.size();
+  const std::size_t ncol = im.elems.size();
   p.labels.resize(ncol);
   p.src.resize(ncol);
   p.elem.resize(ncol);
   p.data.resize(ncol * p.chunks);
   p.size.assign(ncol * p.chunks, 0);
   for (std::size_t c = 0; c < ncol; ++c) {
-    p.elem[c] = im.columns[c].elem;
+    p.elem[c] = im.elems[c];
     p.src[c] = column_rows(b, c, p.elem[c], p.labels[c]);
   }
 }
@@ -373,15 +508,15 @@ void SweepFile::pack(const ChunkBuffers& b, std::uint64_t first_row, PackedRows&
   for (std::size_t v : p.size) p.ok = p.ok && v > 0;
 }
 
-// Writes the rows in the file's fixed order (head rows through the pipeline, then the packed
-// chunks with H5Dwrite_chunk): the file's bytes do not depend on which thread packed what.
+// The rows become the pending record (head rows as stored, then the packed chunks in the file's
+// fixed order): the journal's bytes do not depend on which thread packed what.
 void SweepFile::append_rows(const ChunkBuffers& b, const PackedRows* packed) {
   static_assert(std::endian::native == std::endian::little, "columns are written as little-endian bytes");
   Impl& im = *impl_;
-  const hsize_t n = b.rows, old = im.rows;
-  if (n == 0) return;
+  if (!im.pending.empty()) throw InputError(im.path + ": rows appended twice without a checkpoint");
+  const std::uint64_t n = b.rows, old = im.rows;
   const PackedRows::Impl* p = packed ? packed->impl_.get() : nullptr;
-  if (!p || !p->ok || p->first_row != old || p->rows != n || p->chunk != im.chunk) {
+  if (n > 0 && (!p || !p->ok || p->first_row != old || p->rows != n || p->chunk != im.chunk)) {
     // Not packed (or packed for other rows): packed here by the OpenMP threads.
     prepare_pack(b, old, im.own);
     PackedRows::Impl& q = *im.own.impl_;
@@ -397,41 +532,40 @@ void SweepFile::append_rows(const ChunkBuffers& b, const PackedRows* packed) {
     for (std::size_t v : q.size) q.ok = q.ok && v > 0;
     p = &q;
   }
-  if (!p->ok) throw H5::DataSetIException("append", "compressing a chunk failed");
-  const hsize_t total = old + n;
-  for (std::size_t c = 0; c < im.columns.size(); ++c) {
-    const Impl::Column& col = im.columns[c];
-    col.d->extend(&total);
-    write_rows(*col.d, p->src[c], old, p->head, *col.mem);
-    for (std::size_t k = 0; k < p->chunks; ++k) {
-      const hsize_t offset = old + p->head + k * im.chunk;
-      const std::size_t t = k * im.columns.size() + c;
-      if (H5Dwrite_chunk(col.d->getId(), H5P_DEFAULT, 0, &offset, p->size[t], p->data[t].data()) < 0)
-        throw H5::DataSetIException("H5Dwrite_chunk", "writing a chunk failed");
-    }
+  if (n > 0 && !p->ok) throw InputError(im.path + ": compressing a chunk failed");
+  std::vector<unsigned char>& r = im.pending;
+  put_u64(r, 0);  // points done: set by the checkpoint
+  put_u64(r, n);
+  put_u64(r, old);
+  put_u64(r, n > 0 ? p->head : 0);
+  put_u64(r, n > 0 ? p->chunks : 0);
+  if (n > 0) {
+    for (std::size_t c = 0; c < im.elems.size(); ++c) put_bytes(r, p->src[c], p->head * im.elems[c]);
+    for (std::size_t k = 0; k < p->chunks; ++k)
+      for (std::size_t c = 0; c < im.elems.size(); ++c) {
+        const std::size_t t = k * im.elems.size() + c;
+        put_u64(r, p->size[t]);
+        put_bytes(r, p->data[t].data(), p->size[t]);
+      }
   }
   im.rows += n;
 }
 
-void SweepFile::checkpoint(std::uint64_t points_done, bool complete) {
-  try {
-    write_checkpoint(points_done, complete);
-  } catch (const H5::Exception& e) {
-    throw InputError(impl_->path + ": write failed (" + e.getDetailMsg() + "; disk full?); the file keeps the rows of its last checkpoint");
-  }
-}
-
-void SweepFile::write_checkpoint(std::uint64_t points_done, bool complete) {
+void SweepFile::checkpoint(std::uint64_t points_done, bool) {
   Impl& im = *impl_;
+  if (im.pending.empty()) {
+    put_u64(im.pending, 0);
+    for (std::uint64_t v : {std::uint64_t{0}, im.rows, std::uint64_t{0}, std::uint64_t{0}}) put_u64(im.pending, v);
+  }
+  for (int i = 0; i < 8; ++i) im.pending[static_cast<std::size_t>(i)] = static_cast<unsigned char>(points_done >> (8 * i));
+  try {
+    im.write_record(im.pending);
+  } catch (...) {
+    im.pending.clear();
+    throw;
+  }
+  im.pending.clear();
   im.points_done = points_done;
-  // The rows reach the file before the counters that claim them: one flush may write the
-  // attributes before the raw chunks, so a kill inside it could leave counters ahead of the data.
-  im.file().flush(H5F_SCOPE_GLOBAL);
-  H5::Group root = im.file().openGroup("/");
-  put_attr(root, "points_done", points_done);
-  put_attr(root, "rows_written", im.rows);
-  put_attr(root, "complete", static_cast<std::uint64_t>(complete ? 1 : 0));
-  im.file().flush(H5F_SCOPE_GLOBAL);
 }
 
 std::uint64_t SweepFile::points_done() const { return impl_->points_done; }
@@ -439,23 +573,109 @@ std::uint64_t SweepFile::rows() const { return impl_->rows; }
 
 void SweepFile::close() {
   if (!impl_) return;
-  try {
-    close_file();
-  } catch (const H5::Exception& e) {
-    const std::string path = impl_->path;
-    impl_.reset();
-    throw InputError(path + ": closing failed (" + e.getDetailMsg() + "; disk full?)");
-  }
+  if (impl_->fd >= 0) ::close(impl_->fd);
+  impl_.reset();
 }
 
-void SweepFile::close_file() {
-  impl_->columns.clear();
-  impl_->axes.clear();
-  impl_->metrics.clear();
-  impl_->point.close();
-  impl_->reason.close();
-  impl_->file().close();
-  impl_.reset();
+void build_sweep_file(const std::string& journal, const std::string& h5_path, const SweepSpec& spec) {
+  const int fd = ::open(journal.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) throw InputError(journal + ": cannot open (" + sys_error() + ")");
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  const std::vector<std::size_t> elems = column_elems(spec);
+  JournalScan js;
+  if (!scan_journal(fd, elems, js) || js.header.spec_text != spec.text || js.points_done != spec.points())
+    throw InputError(journal + ": not a complete sweep journal of this spec");
+  try {
+    H5::Exception::dontPrint();
+    H5::H5File file(h5_path, H5F_ACC_TRUNC);
+    H5::Group root = file.openGroup("/");
+    for (auto& [attr, value] : js.header.stamps) put_attr(root, attr, value);
+    put_attr(root, "sweep_id", spec.id);
+    put_attr(root, "sweep_description", spec.description);
+    put_attr(root, "sweep_spec", spec.text);
+    put_attr(root, "created_utc", js.header.created);
+    put_attr(root, "points_total", spec.points());
+    put_attr(root, "invalid_points", std::string(spec.keep_invalid ? "kept with a reason code" : "skipped"));
+    const hsize_t chunk = js.header.chunk;
+    std::vector<H5::DataSet> cols;
+    std::vector<const H5::PredType*> mem;
+    H5::Group axes = make_group(file, "/axes");
+    std::vector<H5::DataSet> axis_sets, metric_sets;
+    for (auto& a : spec.axes) {
+      const bool lab = axis_is_text(a.id);
+      H5::DataSet d = make_column(axes, to_string(a.id), lab ? H5::PredType::STD_U16LE : H5::PredType::IEEE_F64LE, chunk,
+                                  axis_unit(a.id));
+      if (lab) put_attr(d, "labels", a.labels);
+      if (a.id == AxisId::batch)
+        put_attr(d, "meaning", std::string("decode: concurrent sequences per chip of the instance (x instance chips / TP = "
+                                           "sequences per instance); prefill: prompts per chip likewise; train: sequences per "
+                                           "data-parallel replica per step. Without a batch axis a TPOT target picks the "
+                                           "decode batch and training takes the scenario's default global batch"));
+      if (a.id == AxisId::tpot_ms)
+        put_attr(d, "meaning", std::string("TPOT target: picks the largest decode batch that meets it (with a batch axis, "
+                                           "points that miss it carry reason 'no batch meets the TPOT target')"));
+      axis_sets.push_back(d);
+    }
+    H5::Group metrics = make_group(file, "/metrics");
+    for (auto m : spec.metrics) metric_sets.push_back(make_column(metrics, to_string(m), H5::PredType::IEEE_F64LE, chunk, metric_unit(m)));
+    H5::DataSet point = make_column(root, "point", H5::PredType::STD_U64LE, chunk, "index into the Cartesian product (last axis fastest)");
+    H5::DataSet reason = make_column(root, "reason", H5::PredType::STD_I8LE, chunk, "code; 0 = ok");
+    std::vector<std::string> codes;
+    for (auto c : sweep_reason_codes()) codes.push_back(std::to_string(c) + ": " + sweep_reason_text(c));
+    put_attr(reason, "codes", codes);
+    cols.push_back(point);
+    mem.push_back(&H5::PredType::NATIVE_UINT64);
+    cols.push_back(reason);
+    mem.push_back(&H5::PredType::NATIVE_INT8);
+    for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+      cols.push_back(axis_sets[a]);
+      mem.push_back(axis_is_text(spec.axes[a].id) ? &H5::PredType::NATIVE_UINT16 : &H5::PredType::NATIVE_DOUBLE);
+    }
+    for (auto& m : metric_sets) {
+      cols.push_back(m);
+      mem.push_back(&H5::PredType::NATIVE_DOUBLE);
+    }
+    // The records in order, as the sweep appended them: head rows through the filter pipeline, the
+    // packed chunks as they are.
+    struct stat st;
+    if (::fstat(fd, &st) != 0) throw InputError(journal + ": cannot read (" + sys_error() + ")");
+    const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+    std::vector<unsigned char> payload;
+    std::uint64_t off = 0, next = 0, rows = 0;
+    read_record(fd, 0, size, payload, next);
+    off = next;
+    RowsRecord r;
+    std::vector<unsigned char> aligned;
+    while (off < js.end && read_record(fd, off, size, payload, next) && parse_rows(payload, elems, chunk, r)) {
+      off = next;
+      if (r.rows == 0) continue;
+      const hsize_t total = rows + r.rows;
+      for (std::size_t c = 0; c < cols.size(); ++c) {
+        cols[c].extend(&total);
+        if (r.head > 0) {
+          aligned.assign(r.head_bytes[c], r.head_bytes[c] + r.head * elems[c]);
+          write_rows(cols[c], aligned.data(), rows, r.head, *mem[c]);
+        }
+        for (std::size_t k = 0; k < r.chunks; ++k) {
+          const hsize_t offset = rows + r.head + k * chunk;
+          const std::size_t t = k * cols.size() + c;
+          if (H5Dwrite_chunk(cols[c].getId(), H5P_DEFAULT, 0, &offset, r.size[t], r.data[t]) < 0)
+            throw H5::DataSetIException("H5Dwrite_chunk", "writing a chunk failed");
+        }
+      }
+      rows = total;
+    }
+    put_attr(root, "points_done", js.points_done);
+    put_attr(root, "rows_written", rows);
+    put_attr(root, "complete", std::uint64_t{1});
+    for (auto& c : cols) c.close();
+    file.close();
+  } catch (const H5::Exception& e) {
+    throw InputError(h5_path + ": write failed (" + e.getDetailMsg() + "; disk full?); the rows stay in " + journal);
+  }
 }
 
 void write_sweep(const SweepSpec& spec, SweepFile& file, std::uint64_t from, std::uint64_t total, std::uint64_t chunk,

@@ -577,7 +577,8 @@ Hwdb load_hwdb(const std::string& dir, const std::vector<std::string>& overlays)
     const bool is_path = name.find('/') != std::string::npos ||
                          (name.size() > 5 && name.compare(name.size() - 5, 5, ".toml") == 0);
     if (is_path && !fs::is_regular_file(name))
-      throw InputError("flag --figures: cannot open figure set '" + name + "' (no such file)");
+      throw InputError("flag --figures: cannot open figure set '" + name + "' (" +
+                       (fs::exists(name) ? "not a regular file" : "no such file") + ")");
     const fs::path path = is_path ? fs::path(name) : fs::path(dir) / "overlays" / (name + ".toml");
     if (!fs::exists(path)) {
       std::string known;

@@ -635,7 +635,8 @@ void evaluate_chunk(const SweepContext& ctx, std::uint64_t first, std::uint64_t 
 std::string hwdb_content_hash(const std::string& dir) {
   std::vector<fs::path> files;
   std::error_code ec;
-  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end;
+  const auto opts = fs::directory_options::skip_permission_denied | fs::directory_options::follow_directory_symlink;
+  for (fs::recursive_directory_iterator it(dir, opts, ec), end; !ec && it != end;
        it.increment(ec))
     if (it->is_regular_file(ec) && it->path().extension() == ".toml") files.push_back(it->path());
   if (ec) throw InputError(dir + ": cannot read directory (" + ec.message() + ")");
@@ -660,15 +661,45 @@ std::string hwdb_content_hash(const std::string& dir) {
 
 namespace podperf {
 
+namespace {
+std::string file_hash(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : ss.str()) h = (h ^ ch) * 1099511628211ull;
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+}  // namespace
+
 std::vector<SweepStamp> sweep_stamps(const std::string& hwdb_dir, const std::vector<std::string>& figures,
-                                     const std::string& configs_dir) {
-  std::string sets;
-  for (auto& f : figures) sets += (sets.empty() ? "" : ",") + f;
-  return {{"podperf_version", "podperf version", PODPERF_VERSION},
-          {"git_revision", "podperf build (git revision)", PODPERF_GIT_REV},
-          {"hwdb_hash", "hwdb contents (--hwdb)", hwdb_content_hash(hwdb_dir)},
-          {"figure_sets", "figure sets (--figures)", sets.empty() ? "none" : sets},
-          {"models_hash", "model configs (--configs)", hwdb_content_hash((fs::path(configs_dir) / "models").string())}};
+                                     const std::string& configs_dir,
+                                     const std::vector<std::pair<std::string, std::string>>& flags) {
+  std::string sets, contents;
+  for (auto& f : figures) {
+    if (!sets.empty()) sets += ',';
+    sets += f;
+    // A path to a figure set (as load_hwdb reads it): its contents, wherever it lies.
+    const bool is_path = f.find('/') != std::string::npos || fs::path(f).extension() == ".toml";
+    const fs::path p = is_path ? fs::path(f) : fs::path(hwdb_dir) / "overlays" / (f + ".toml");
+    if (!contents.empty()) contents += ',';
+    contents += file_hash(p);
+  }
+  std::vector<SweepStamp> st = {
+      {"podperf_version", "podperf version", PODPERF_VERSION},
+      {"git_revision", "podperf build (git revision)", PODPERF_GIT_REV},
+      {"hwdb_hash", "hwdb contents (--hwdb)", hwdb_content_hash(hwdb_dir)},
+      {"figure_sets", "figure sets (--figures)", sets.empty() ? "none" : sets},
+      {"figure_sets_hash", "figure-set file contents (--figures)", contents.empty() ? "none" : contents},
+      {"models_hash", "model configs (--configs)", hwdb_content_hash((fs::path(configs_dir) / "models").string())}};
+  for (auto& [flag, value] : flags) {
+    std::string attr = "flag_";
+    for (std::size_t i = 2; i < flag.size(); ++i) attr += flag[i] == '-' ? '_' : flag[i];
+    st.push_back({attr, "value of " + flag, value.empty() ? "(not given)" : value});
+  }
+  return st;
 }
 
 }  // namespace podperf

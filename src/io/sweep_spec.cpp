@@ -299,6 +299,24 @@ SweepSpec load_sweep_spec(const std::string& path) {
       }
     } else {
       ax.values = numbers_of(v, path, "axes." + name, kAxisInfo[id].max);
+      // The limits of the flag the axis stands for (integer axes are checked with the sweep's
+      // inputs, sweep.cpp).
+      const AxisId aid = static_cast<AxisId>(id);
+      const bool integer = aid == AxisId::mtp || aid == AxisId::context;
+      const double least = aid == AxisId::context               ? 1
+                           : aid == AxisId::tpot_ms             ? kMinTargetMs
+                           : aid == AxisId::utilization         ? kMinUtilization
+                           : aid == AxisId::electricity_usd_kwh ? kMinMagnitude
+                                                                : 0;
+      for (double x : ax.values) {
+        if (const std::string p = number_problem(x); !p.empty())
+          throw InputError(path, line, "axes." + name, p + " (got " + io::fmt_num(x) + ")");
+        if (integer && std::floor(x) != x) throw InputError(path, line, "axes." + name, "values must be integers (got " + io::fmt_num(x) + ")");
+        if (x < least)
+          throw InputError(path, line, "axes." + name,
+                           (least == kMinMagnitude ? std::string("values must be > 0") : "values must be >= " + io::fmt_num(least)) +
+                               " (got " + io::fmt_num(x) + ")");
+      }
     }
     s.axes.push_back(std::move(ax));
   }

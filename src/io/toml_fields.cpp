@@ -1,4 +1,5 @@
 #include "toml_fields.hpp"
+#include "podperf/limits.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -51,7 +52,9 @@ bool parse_kind(const std::string& s, SourceKind& k) {
 
 // Checks x against the rule's constraint; returns "" when fine, else the complaint.
 std::string violates(const FieldRule& r, double x) {
-  if (!std::isfinite(x)) return "must be a finite number (got " + fmt_num(x) + ")";
+  if (const std::string p = number_problem(x); !p.empty()) return p + " (got " + fmt_num(x) + ")";
+  if (r.key == "utilization" && x < kMinUtilization)
+    return "must be in [" + fmt_num(kMinUtilization) + ", 1] (got " + fmt_num(x) + ")";
   const bool integral = std::floor(x) == x;
   switch (r.type) {
     case FieldType::positive:

@@ -86,5 +86,51 @@ class Module(unittest.TestCase):
             self.assertEqual(set(df["reason"].unique()), {"ok"})
 
 
+    def test_the_host_lives_and_keeps_its_state(self):
+        """A write failure raises InputError; Ctrl-C after a sweep still raises KeyboardInterrupt;
+        --threads does not outlive its call; bad arguments and non-HDF5 files raise InputError."""
+        import signal
+        spec = os.path.join(ROOT, "tests", "sweeps", "small.toml")
+        with tempfile.TemporaryDirectory() as d:
+            # A target that is a directory's file under a FIFO, then a file-size limit: refused, raised.
+            fifo = os.path.join(d, "fifo.h5")
+            os.mkfifo(fifo)
+            with self.assertRaises(podperf.InputError) as e:
+                podperf.sweep(spec, out=fifo)
+            self.assertIn("fifo.h5: exists and is not a regular file", str(e.exception))
+            import resource
+            soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (4096, hard))
+            try:
+                with self.assertRaises(podperf.InputError):
+                    podperf.run("docs", "man", "-o", os.path.join(d, "man.1"))
+            finally:
+                resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+            self.assertFalse(os.path.exists(os.path.join(d, "man.1")))
+            # SIGINT: Python's handler is back after a sweep.
+            before = signal.getsignal(signal.SIGINT)
+            podperf.sweep(spec, out=os.path.join(d, "a.h5"), threads=1)
+            self.assertIs(signal.getsignal(signal.SIGINT), before)
+            with self.assertRaises(KeyboardInterrupt):
+                os.kill(os.getpid(), signal.SIGINT)
+                import time
+                time.sleep(1)
+            # A file that is not HDF5, and arguments of the wrong type.
+            junk = os.path.join(d, "junk.h5")
+            with open(junk, "w") as f:
+                f.write("not hdf5")
+            with self.assertRaises(podperf.InputError):
+                podperf.read_sweep(junk)
+            with self.assertRaises(podperf.InputError):
+                podperf.compare("gb200-nvl72", "cloudmatrix-384", figures=5)
+            with self.assertRaises(podperf.InputError):
+                podperf.estimate("gb200-nvl72", "llama3-70b", tpot_ms=float("nan"))
+        # --threads 1 in one sweep leaves the next call's default alone: the summary reports it.
+        with tempfile.TemporaryDirectory() as d:
+            podperf.run("sweep", spec, "-o", os.path.join(d, "b.h5"), "--threads", "1")
+            out = json.loads(podperf.run("sweep", spec, "-o", os.path.join(d, "c.h5"), "--json"))
+            self.assertEqual(out["threads"], os.cpu_count() if "OMP_NUM_THREADS" not in os.environ else int(os.environ["OMP_NUM_THREADS"]))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

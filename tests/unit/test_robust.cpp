@@ -276,7 +276,7 @@ TEST_CASE("no row marked ok holds a non-finite or negative metric: shipped sweep
       "id = \"edge\"\ndescription = \"d\"\n[axes]\nsystem = [\"gb200-nvl72\", \"cloudmatrix-384\", \"2xgb200-nvl72\"]\n"
       "model = [\"llama3-70b\", \"deepseek-v3\"]\nmode = [\"prefill\", \"decode\", \"serve\", \"train\"]\n"
       "tp = [1, 4, 100000000]\nbatch = [1, 100000000]\nseq_in = [1, 100000000]\nseq_out = [1, 100000000]\n"
-      "mtp = [0, 64]\ntpot_ms = [1, 100000000]\nelectricity_usd_kwh = [0, 5]\noverlap = [0, 1]\n" +
+      "mtp = [0, 64]\ntpot_ms = [1, 100000000]\nelectricity_usd_kwh = [0.001, 5]\noverlap = [0, 1]\n" +
           all_metrics);
   specs.push_back(d + "/edge.toml");
   // The training plan axes at their limits.
