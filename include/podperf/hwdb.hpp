@@ -40,6 +40,9 @@ struct Hwdb {
   Stack stack(const std::string& id, const Pick& pick = {}) const;
 };
 
+// "a, b, c" -> {"a", "b", "c"} (hwdb list fields: aliases, available_in).
+std::vector<std::string> split_list(const std::string& s);
+
 // The system running `st` instead of its default stack of the same role (serving or training).
 System with_stack(System s, const Stack& st);
 

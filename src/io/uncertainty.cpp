@@ -21,6 +21,7 @@ std::vector<std::string> entities_of_system(const Hwdb& db, const std::string& f
     if (x != std::string::npos) sys = id.substr(x + 1, id.find(':') == std::string::npos ? std::string::npos : id.find(':') - x - 1);
   }
   if (auto s = db.systems.find(sys); s != db.systems.end()) {
+    if (const std::string& canonical = s->second.str("alias_of"); !canonical.empty()) sys = canonical;  // a former id
     out.push_back(sys);
     out.push_back(s->second.str("chip"));
     out.push_back(at == std::string::npos ? s->second.str("stack") : full_id.substr(at + 1));
@@ -74,7 +75,12 @@ std::vector<Interval> monte_carlo(const std::vector<RangedInput>& inputs, int sa
       continue;
     }
     std::sort(d.begin(), d.end());
-    auto pct = [&](double q) { return d[static_cast<std::size_t>(q * (d.size() - 1) + 0.5)]; };
+    // Linear interpolation between order statistics: steadier edges than the nearest rank.
+    auto pct = [&](double q) {
+      const double x = q * (d.size() - 1);
+      const std::size_t i = static_cast<std::size_t>(x);
+      return i + 1 < d.size() ? d[i] + (x - i) * (d[i + 1] - d[i]) : d[i];
+    };
     out[k].positive = double(d.end() - std::upper_bound(d.begin(), d.end(), 0.0)) / d.size();
     out[k].low = pct(0.05);
     out[k].high = pct(0.95);
