@@ -1,7 +1,7 @@
 // The model's own error, as a band: the validation residuals (predicted / published - 1) of the case
 // class a system falls in (its chip x serving-or-training x software stack). A system with cases of
 // its own in that class takes the largest |residual| of them (at least the median over all system-level
-// cases); a system without one is "unvalidated" and takes the 90th percentile |residual| over every
+// cases); a system without one is "unvalidated" and takes the largest |residual| over every
 // system-level case of its mode, open cases included, so it is never narrower than a validated one.
 #pragma once
 #include <string>

@@ -159,9 +159,15 @@ void check(Context& ctx, const std::string& dir_arg, bool json, bool sources) {
   };
   build_all(db);
   for (auto& s : sets) build_all(load_hwdb(dir, {s}));
-  std::size_t numbers = 0;
+  std::size_t numbers = 0, aliases = 0;
   for (const char* k : kKinds)
-    for (auto& [id, r] : db.of_kind(k)) numbers += r.numbers.size();
+    for (auto& [id, r] : db.of_kind(k)) {
+      if (!r.str("alias_of").empty()) {
+        ++aliases;  // a renamed system's former id: its numbers are counted once, under its own id
+        continue;
+      }
+      numbers += r.numbers.size();
+    }
   if (sources) {
     // Every web domain the numbers cite; one on the deny-list (source-denylist.toml) fails the check.
     const std::vector<std::string> deny = load_denylist(dir);
@@ -199,7 +205,7 @@ void check(Context& ctx, const std::string& dir_arg, bool json, bool sources) {
     j["ok"] = true;
     j["dir"] = dir;
     j["chips"] = static_cast<int>(db.chips.size());
-    j["systems"] = static_cast<int>(db.systems.size());
+    j["systems"] = static_cast<int>(db.systems.size() - aliases);
     j["clusters"] = static_cast<int>(db.clusters.size());
     j["sites"] = static_cast<int>(db.sites.size());
     j["stacks"] = static_cast<int>(db.stacks.size());
@@ -208,7 +214,7 @@ void check(Context& ctx, const std::string& dir_arg, bool json, bool sources) {
     std::cout << j.dump() << '\n';
     return;
   }
-  std::cout << "hwdb OK: " << db.chips.size() << " chips, " << db.systems.size() << " systems, "
+  std::cout << "hwdb OK: " << db.chips.size() << " chips, " << db.systems.size() - aliases << " systems, "
             << db.clusters.size() << " clusters, " << db.sites.size() << " sites, " << db.stacks.size() << " stacks, " << numbers
             << " sourced numbers, " << sets.size() << " figure sets (" << dir << ")\n";
 }

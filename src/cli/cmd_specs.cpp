@@ -181,10 +181,17 @@ void add_power_command(CLI::App& app, Context& ctx) {
       const double kw = peak_power(s).total_w() / 1000;
       total.push_back(num(kw));
       range.push_back(num(band[i].low) + " - " + num(band[i].high));
-      pub.push_back(s.published_all_in_kw > 0 ? num(s.published_all_in_kw) : "-");
+      // The published figure with its own range where sources disagree (hwdb: specs.published_all_in_kw).
+      double plo = s.published_all_in_kw, phi = s.published_all_in_kw;
+      if (const Record* r = db.find(o->ids[i]))
+        if (auto n = r->numbers.find("specs.published_all_in_kw"); n != r->numbers.end() && n->second.has_range)
+          plo = n->second.low, phi = n->second.high;
+      pub.push_back(s.published_all_in_kw <= 0 ? "-"
+                    : num(s.published_all_in_kw) + (phi > plo ? " (" + num(plo) + "-" + num(phi) + ")" : ""));
       gap.push_back(s.published_all_in_kw > 0 ? num(kw / s.published_all_in_kw, 3) + "x" : "-");
       inside.push_back(s.published_all_in_kw <= 0 ? "-"
                        : s.published_all_in_kw >= band[i].low && s.published_all_in_kw <= band[i].high ? "yes"
+                       : plo <= band[i].high && phi >= band[i].low                                     ? "no; ranges overlap"
                                                                                                         : "no");
     }
     t.row(total);

@@ -70,8 +70,8 @@ ModelError model_error(const Hwdb& db, const ModelDb& models, const std::vector<
       << " % of all " << all.size() << ")";
   } else {
     e.class_cases = static_cast<int>(all.size());
-    e.frac = all.empty() ? 0.5 : quantile(all, 0.9);
-    s << "unvalidated: no " << what << " case of its own" << (own ? " on " + stack_id : std::string()) << "; the 90th-percentile |error| "
+    e.frac = all.empty() ? 0.5 : *std::max_element(all.begin(), all.end());
+    s << "unvalidated: no " << what << " case of its own" << (own ? " on " + stack_id : std::string()) << "; the largest |error| "
       << std::lround(100 * e.frac) << " % of all " << all.size() << " " << what << " cases, open ones included";
   }
   e.basis = s.str();

@@ -58,9 +58,20 @@ std::vector<Interval> monte_carlo(const std::vector<RangedInput>& inputs, int sa
   for (std::size_t k = 0; k < out.size(); ++k) out[k].central = central[k];
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> uni(0.0, 1.0);
+  // Latin hypercube: each input's draws fall one in each of `samples` equal-probability strata, in an
+  // independent random order per input. Every stratum of every input is visited, so the 5 % and 95 %
+  // edges move far less between seeds than with independent draws of the same count.
+  std::vector<std::vector<int>> order(inputs.size(), std::vector<int>(std::max(samples, 0)));
+  for (auto& o : order) {
+    for (int i = 0; i < samples; ++i) o[i] = i;
+    std::shuffle(o.begin(), o.end(), rng);
+  }
   for (int i = 0; i < samples; ++i) {
     Pick p;
-    for (auto& in : inputs) p.per_value[in.key] = triangular(uni(rng), in.low, in.central, in.high);
+    for (std::size_t j = 0; j < inputs.size(); ++j) {
+      const RangedInput& in = inputs[j];
+      p.per_value[in.key] = triangular((order[j][i] + uni(rng)) / samples, in.low, in.central, in.high);
+    }
     const std::vector<double> v = f(p);
     for (std::size_t k = 0; k < out.size(); ++k) {
       ++out[k].samples;

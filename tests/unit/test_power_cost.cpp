@@ -138,7 +138,7 @@ TEST_CASE("break-even electricity and capex solve the linear cost equations") {
   // And the break-even system price: scale A's capex to it.
   const double capex = breakeven_capex(ea, hwdb().site("china"), eb.usd_per_mtok);
   System cheaper = a;
-  cheaper.price_usd = capex - (capex_usd(a) - 12396800);  // price replaces the parts, scale-out stays
+  cheaper.price_usd = capex - (capex_usd(a) - a.price_usd);  // the price is the system's, scale-out stays
   const Tco t2 = tco(cheaper, hwdb().site("china"), ea.est.activity);
   CHECK(t2.capex_usd == Approx(capex));
   CHECK(t2.per_h() / (ea.est.tokens_per_s * 3600) * 1e6 == Approx(eb.usd_per_mtok));

@@ -80,11 +80,11 @@ TEST_CASE("breakeven reports the utilisation at parity, and it restores parity")
 TEST_CASE("--set changes capex, and a bad --set, --utilization or --figures gives one line and exit 2") {
   const std::string cmp = "compare cloudmatrix-384 gb200-nvl72 --samples 0 --json";
   const CliResult base = run_podperf(cmp);
-  const CliResult set = run_podperf(cmp + " --set ascend-910c.price_usd=20000");
+  const CliResult set = run_podperf(cmp + " --set cloudmatrix-384.price_usd=10000000");
   REQUIRE(base.rc == 0);
   REQUIRE(set.rc == 0);
-  // 384 NPUs x (20,000 - 15,000) USD = 1.92 M USD more capex.
-  CHECK(json_num(set.out, "a", "capex_musd") - json_num(base.out, "a", "capex_musd") == Approx(1.92));
+  // The reported system price (8.2 M USD) replaced by 10 M: 1.8 M USD more capex.
+  CHECK(json_num(set.out, "a", "capex_musd") - json_num(base.out, "a", "capex_musd") == Approx(1.8));
   for (const char* bad : {"--set nosuch.field=1", "--set ascend-910c.price_usd=-1", "--set ascend-910c.nosuch=1",
                           "--set ascend-910c.price_usd=abc", "--set ascend-910c", "--utilization 0",
                           "--utilization 1.5", "--utilization -0.2", "--pue 0.5", "--electricity-usd-kwh -1",
@@ -125,7 +125,7 @@ TEST_CASE("compare: same site by default, reliability and goodput rows, home-sit
   REQUIRE(r.rc == 0);
   CHECK(r.out.find("Huawei CloudMatrix 384 (us) vs NVIDIA GB200 NVL72 (us)") == 0);
   for (const char* row : {"MTBF of one supernode h", "interruptions per day", "goodput (fraction left after failures)",
-                          "USD per million tokens after failures", "at home sites (A china, B us)"})
+                          "USD per million output tokens after failures", "at home sites (A china, B us)"})
     CHECK(r.out.find(row) != std::string::npos);
   const CliResult split = run_podperf("compare cloudmatrix-384 gb200-nvl72 --samples 0 --sites china,us");
   REQUIRE(split.rc == 0);

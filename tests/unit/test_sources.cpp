@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <cmath>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <unistd.h>
 
@@ -87,4 +89,35 @@ TEST_CASE("hwdb list --available-in china: the export-control menu, from data") 
     CAPTURE(id);
     CHECK(r.out.find(std::string(id) + " ") == std::string::npos);
   }
+}
+
+TEST_CASE("compare marks an unvalidated side and widens its band by the model's largest validation error") {
+  // The largest |predicted / published - 1| over validate's serving cases, read from its own output.
+  const CliResult v = run_podperf("validate --json");
+  double worst = 0;
+  int n = 0;
+  const std::regex item("\"group\":\\s*\"([a-z-]+)\"[^{}]*?\"error\":\\s*(-?[0-9.e+-]+)");
+  for (std::sregex_iterator it(v.out.begin(), v.out.end(), item), end; it != end; ++it) {
+    const std::string group = (*it)[1];
+    if (group.find("serving") == std::string::npos) continue;
+    worst = std::max(worst, std::abs(std::stod((*it)[2])));
+    ++n;
+  }
+  REQUIRE(n >= 20);
+  const CliResult c = run_podperf("compare atlas-950-superpod vera-rubin-nvl72 --samples 2000");
+  REQUIRE(c.rc == 0);
+  CHECK(c.out.find("model error A atlas-950-superpod") != std::string::npos);
+  CHECK(c.out.find("(unvalidated: no serving case of its own") != std::string::npos);
+  const CliResult j = run_podperf("compare atlas-950-superpod vera-rubin-nvl72 --samples 2000 --json");
+  const std::regex frac("\"model_error_b\":\\s*\\{\\s*\"frac\":\\s*([0-9.e+-]+),\\s*\"validated\":\\s*false");
+  std::smatch m;
+  REQUIRE(std::regex_search(j.out, m, frac));
+  CHECK(std::stod(m[1]) == doctest::Approx(worst));
+  // The model error widens the cost band: with it, the band holds the band of the hwdb ranges alone.
+  CHECK(c.out.find("the hwdb ranges alone") != std::string::npos);
+  CHECK(c.out.find("the model error alone") != std::string::npos);
+  // CloudMatrix 384 has serving cases of its own on CloudMatrix-Infer: validated.
+  const CliResult h = run_podperf("compare cloudmatrix-384 gb200-nvl72 --samples 200");
+  CHECK(h.out.find("model error A cloudmatrix-384: throughput x/") != std::string::npos);
+  CHECK(h.out.find("(validated: ") != std::string::npos);
 }
