@@ -83,7 +83,7 @@ TEST_CASE("cheap electricity: the verdict follows the Chinese electricity price"
   REQUIRE(std::isfinite(ratio));
   // Scale the Chinese price so that the energy cost per token of CM384 drops below NVL72's.
   Pick p;
-  p.per_value["china:specs.electricity_usd_kwh"] = 0.04 / ratio * 0.8;
+  p.per_value["china:specs.electricity_usd_kwh"] = 0.056 / ratio * 0.8;
   const ClaimResult cheaper = f.eval("dset-cheap-electricity-offsets-power", p);
   CHECK(cheaper.readings[0].value == doctest::Approx(0.8).epsilon(1e-6));
   CHECK(cheaper.readings[0].holds);

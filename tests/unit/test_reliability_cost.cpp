@@ -46,12 +46,12 @@ TEST_CASE("--utilization 0.3 changes the cost per token as derived by hand") {
   const double tok_h = json_num(full.out, "tokens_per_s") * 3600;
   const double tco_h = json_num(full.out, "value", "tco_usd_per_h");
   const double kw_load = json_num(full.out, "value", "avg_facility_kw");  // facility kW under load (U = 1)
-  // China: 0.04 USD/kWh, PUE 1.3. Idle IT power of CloudMatrix 384, term by term: NPUs 384 x 150 =
+  // China: 0.056 USD/kWh (the inland price with the domestic-chip subsidy), PUE 1.3. Idle IT power of CloudMatrix 384, term by term: NPUs 384 x 150 =
   // 57,600; Kunpeng 192 x 250 = 48,000; overhead 0.1 x 105,600 = 10,560; UB switches 448 x 250 =
   // 112,000; UB optics 5,376 x 10 = 53,760; scale-out switches 18,000, NICs 5,760, modules 12,288.
   const double idle_kw = 317.968 * 1.3;
-  const double fixed_h = tco_h - kw_load * 0.04;
-  const double expected = (fixed_h + 0.04 * (0.3 * kw_load + 0.7 * idle_kw)) / (0.3 * tok_h) * 1e6;
+  const double fixed_h = tco_h - kw_load * 0.056;
+  const double expected = (fixed_h + 0.056 * (0.3 * kw_load + 0.7 * idle_kw)) / (0.3 * tok_h) * 1e6;
   CHECK(json_num(part.out, "value", "usd_per_mtok") == Approx(expected).epsilon(1e-4));
   CHECK(json_num(part.out, "value", "utilization") == Approx(0.3));
   // At full load the cost per token is TCO per hour over tokens per hour.
