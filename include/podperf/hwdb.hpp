@@ -42,6 +42,9 @@ struct Hwdb {
   PipeSchedule schedule(const std::string& id) const;
 };
 
+// "a, b, c" -> {"a", "b", "c"} (hwdb list fields: aliases, available_in).
+std::vector<std::string> split_list(const std::string& s);
+
 // The system running `st` instead of its default stack of the same role (serving or training).
 System with_stack(System s, const Stack& st);
 

@@ -30,6 +30,8 @@ struct Interval {
 
 using Metric = std::function<double(const Pick&)>;
 
+// f is called from several threads at once (OpenMP), one draw per call: it must only read shared
+// state. The result is the same for any thread count.
 Interval monte_carlo(const std::vector<RangedInput>& inputs, int samples, std::uint64_t seed, const Metric& f);
 
 // Many outputs from the same draws (f returns one value per output, the same count every call).

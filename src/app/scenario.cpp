@@ -35,13 +35,28 @@ Precision precision_flag(const std::string& v, const char* flag, const Chip& chi
 }
 
 // A weight or KV format: a precision (as precision_flag) or a block-scaled one (mxfp4, nvfp4, ...).
+// A format whose tensor precision the chip has no hardware rate for (its hwdb record states none) is
+// refused, not emulated: FP4 weights on a chip without FP4 units would silently borrow another rate.
+void check_runs(const Format& f, const std::string& v, const char* flag, const Chip& chip) {
+  if (f.p != Precision::fp4 && f.p != Precision::fp8) return;
+  if (chip.dense_tflops[static_cast<int>(f.p)] > 0) return;
+  throw InputError(std::string("flag ") + flag + ": " + chip.name + " has no " + to_string(f.p) +
+                   " hardware (no " + to_string(f.p) + "_dense_tflops in hwdb/chips/" + chip.id + ".toml), so it cannot run '" +
+                   v + "'");
+}
+
 Format format_flag(const std::string& v, const char* flag, const Chip& chip) {
   Format f;
-  if (v != "auto" && parse_format(v, f)) return f;
+  if (v != "auto" && parse_format(v, f)) {
+    check_runs(f, v, flag, chip);
+    return f;
+  }
   if (v != "auto" && !parse_precision(v, f.p))
     throw InputError(std::string("flag ") + flag + ": unknown format '" + v +
                      "' (fp4 | nvfp4 | mxfp4 | fp8 | mxfp8 | hif8 | int8 | bf16 | fp32)");
-  return Format{precision_flag(v, flag, chip)};
+  const Format out{precision_flag(v, flag, chip)};
+  if (v != "auto") check_runs(out, v, flag, chip);
+  return out;
 }
 }  // namespace
 

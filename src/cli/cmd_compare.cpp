@@ -16,8 +16,10 @@
 #include "podperf/economics.hpp"
 #include "podperf/scenario.hpp"
 #include "podperf/error.hpp"
+#include "podperf/model_error.hpp"
 #include "podperf/system_specs.hpp"
 #include "podperf/uncertainty.hpp"
+#include "podperf/validation.hpp"
 #include "progress.hpp"
 #include "table.hpp"
 
@@ -29,6 +31,8 @@ struct Side {
   std::string stack_id;  // the stack of the mode it runs
   Scenario sc;           // the side's scenario (its site: site_id)
   Evaluation ev;         // at the hwdb's central values
+  std::string error_key;  // the Monte Carlo input that carries this side's model error
+  ModelError err;
 };
 
 std::string default_site(const Hwdb& db, const std::string& system_id) { return db.system(system_id).home_site; }
@@ -138,11 +142,29 @@ std::vector<double> values(const Hwdb& db, const ScenarioData& data, const Model
     if (key == "chip_mfg_usd") return mfg.stated ? mfg.total_usd : nan;
     return nan;
   };
+  // The model's own error scales what the workload model predicts: throughput up, cost and time per
+  // token down. The error is drawn in log space, ln f on [-ln(1 + e), ln(1 + e)]: a model that over- or
+  // under-predicts by the same factor is as likely, and the throughput never reaches zero.
+  double f = 1;
+  if (auto it = pick.per_value.find(side.error_key); it != pick.per_value.end()) f = std::exp(it->second);
+  auto scaled = [f](ResultMetric m, double x) {
+    switch (m) {
+      case ResultMetric::tokens_per_s: case ResultMetric::tokens_per_s_per_chip: case ResultMetric::tokens_per_s_per_busy_chip:
+      case ResultMetric::tokens_per_s_per_kw: case ResultMetric::tokens_per_usd: case ResultMetric::tokens_per_kwh:
+      case ResultMetric::good_tokens_per_s: case ResultMetric::good_tokens_per_kwh:
+        return x * f;
+      case ResultMetric::usd_per_mtok: case ResultMetric::good_usd_per_mtok: case ResultMetric::train_run_musd:
+      case ResultMetric::train_run_weeks: case ResultMetric::train_run_interruptions:
+        return x / f;
+      default:
+        return x;
+    }
+  };
   std::vector<double> v;
   v.reserve(rows().size());
   for (const Row& r : rows()) {
     ResultMetric m;
-    v.push_back(r.workload && metric_by_id(r.key, m) ? ev.result[m] : spec(r.key));
+    v.push_back(r.workload && metric_by_id(r.key, m) ? scaled(m, ev.result[m]) : spec(r.key));
   }
   if (keep) *keep = ev;
   return v;
@@ -154,6 +176,25 @@ bool has_band(const Interval& r) { return r.high > r.low * (1 + 1e-9); }
 bool point_outside_band(const Interval& r) {
   return has_band(r) && std::isfinite(r.central) && (r.central < r.low || r.central > r.high);
 }
+// Within half a percent the two are even: no side is named better.
+bool tie(double a, double b) { return std::isfinite(a) && std::isfinite(b) && std::abs(a - b) <= 0.005 * std::max(std::abs(a), std::abs(b)); }
+
+// What a workload row counts: generated tokens when serving, prompt tokens in prefill, trained tokens.
+std::string row_label(const Row& r, Mode mode, const std::string& eight_bit) {
+  if (r.key == "eight_bit_dense_pops") return "8-bit dense P(FL)OPS (" + eight_bit + ")";
+  if (!r.workload || r.key.rfind("train_run", 0) == 0) return r.label;
+  const char* what = mode == Mode::prefill ? "input tokens" : mode == Mode::train ? "training tokens" : "output tokens";
+  std::string l = r.label;
+  if (auto at = l.find("tokens"); at != std::string::npos) l.replace(at, 6, what);
+  return l;
+}
+
+// The 8-bit format each side's figure counts (the higher of its FP8 and INT8 rates).
+std::string eight_bit_format(const System& s) {
+  const SystemSpecs sp = system_specs(s);
+  return sp.dense_pflops[static_cast<int>(Precision::fp8)] >= sp.dense_pflops[static_cast<int>(Precision::int8)] ? "FP8" : "INT8";
+}
+
 // A ratio whose band crosses 1 does not say which system is better.
 bool band_crosses_one(const Interval& r) { return has_band(r) && r.low < 1 && r.high > 1; }
 
@@ -164,10 +205,15 @@ std::string range_text(const Interval& r, int digits = 3) {
   return s;
 }
 
+// Enough draws that the 5-95 % edges move by less than 2 % between seeds (Latin hypercube). The split of
+// the cost band into its two sources is an explanation and takes fewer.
+constexpr int kDefaultSamples = 5000;
+constexpr int kSplitSamples = 2000;
+
 struct Setup {
   std::string a, b, model, site, sites, stack;
   WorkloadFlags f;
-  int samples = 200;
+  int samples = kDefaultSamples;
   unsigned long seed = 1;
   bool sensitivity = false, json = false;
 };
@@ -179,8 +225,8 @@ void add_setup_flags(CLI::App* cmd, Setup& o) {
   cmd->add_option("--site", o.site, "site for both systems (the hardware alone)")->capture_default_str();
   cmd->add_option("--sites", o.sites, "sites for A and B, e.g. china,us (default: both at --site)");
   cmd->add_option("--stack", o.stack, "run both systems on this software stack (default: each as deployed, on its own)");
-  cmd->add_option("--samples", o.samples, "Monte Carlo draws over the hwdb ranges (0 = none)")
-      ->check(CLI::Range(0, 100000))->capture_default_str();
+  cmd->add_option("--samples", o.samples, "Monte Carlo draws over the hwdb ranges and the model error (0 = none)")
+      ->check(CLI::Range(0, 1000000))->capture_default_str();
   cmd->add_option("--seed", o.seed, "Monte Carlo seed")->check(CLI::Range(0ul, 1000000000000000000ul))->capture_default_str();
   cmd->add_flag("--sensitivity", o.sensitivity, "list the inputs that move the result most (tornado)");
   cmd->add_flag("--json", o.json, "machine-readable output");
@@ -229,6 +275,15 @@ Prepared prepare(Context& ctx, const Setup& o) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   p.inputs = ranged_inputs(db, ids);
+  // The model's error on each side, from the validation residuals of its case class.
+  const std::vector<ValidationCase> cases = load_cases(default_cases_dir(ctx));
+  for (auto [side, tag] : {std::pair{&p.a, "A"}, std::pair{&p.b, "B"}}) {
+    side->error_key = std::string("model error ") + tag + " (" + side->id + ")";
+    side->err = model_error(db, ctx.models(), cases, side->id, side->ev.w.mode, side->stack_id);
+    if (side->err.frac > 0)
+      p.inputs.push_back({side->error_key, -std::log1p(side->err.frac), 0, std::log1p(side->err.frac), "ln(throughput factor)",
+                          side->err.validated ? "model error (validated)" : "model error (unvalidated)"});
+  }
   return p;
 }
 
@@ -269,7 +324,7 @@ std::string home_reading(const Hwdb& db, const Prepared& p) {
   if (h.site_a == p.a.site_id && h.site_b == p.b.site_id) return "";
   if (!h.a.est.fits() || !h.b.est.fits()) return "";
   std::ostringstream s;
-  s << "  at home sites (A " << h.site_a << ", B " << h.site_b << "): USD per million tokens A " << num(h.a.usd_per_mtok)
+  s << "  at home sites (A " << h.site_a << ", B " << h.site_b << "): USD per million output tokens A " << num(h.a.usd_per_mtok)
     << ", B " << num(h.b.usd_per_mtok) << ", A/B " << num(h.a.usd_per_mtok / h.b.usd_per_mtok, 3) << "x";
   if (std::isfinite(h.a.good_usd_per_mtok) && std::isfinite(h.b.good_usd_per_mtok))
     s << "; after failures A/B " << num(h.a.good_usd_per_mtok / h.b.good_usd_per_mtok, 3) << "x";
@@ -350,11 +405,18 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
         x["ratio_low"] = iv[i].low;
         x["ratio_high"] = iv[i].high;
         const bool a_better = r.better * (va[i] - vb[i]) > 0;
-        x["better"] = r.better == 0 || !std::isfinite(iv[i].central) || band_crosses_one(iv[i]) ? "" : a_better ? p.a.id : p.b.id;
+        x["better"] = r.better == 0 || !std::isfinite(iv[i].central) || band_crosses_one(iv[i]) || tie(va[i], vb[i]) ? "" : a_better ? p.a.id : p.b.id;
         x["point_outside_band"] = point_outside_band(iv[i]);
         rowsj.push(x);
       }
       j["rows"] = rowsj;
+      for (auto [key, side] : {std::pair{"model_error_a", &p.a}, std::pair{"model_error_b", &p.b}}) {
+        Json x = Json::object();
+        x["frac"] = side->err.frac;
+        x["validated"] = side->err.validated;
+        x["basis"] = side->err.basis;
+        j[key] = x;
+      }
       if (p.a.site_id == p.b.site_id) {
         const HomeReading h = home_costs(db, p);
         Json x = Json::object();
@@ -404,8 +466,12 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
       std::cout << ", TPOT <= " << num(o->f.tpot_ms) << " ms";
     std::cout << "\nsoftware: " << (o->stack.empty() ? "each as deployed, A on " + p.a.stack_id + ", B on " + p.b.stack_id
                                                      : "both on " + o->stack + " (--stack)");
-    std::cout << "\nratios A/B with the 5-95% range over " << o->samples << " draws of the hwdb ranges (seed " << o->seed
-              << ")\n";
+    std::cout << "\nratios A/B with the 5-95% range over " << o->samples
+              << " draws of the hwdb ranges and of each side's model error (seed " << o->seed << ")\n";
+    for (auto [tag, side] : {std::pair{"A", &p.a}, std::pair{"B", &p.b}})
+      std::cout << "model error " << tag << " " << side->id << ": throughput x/ " << num(1 + side->err.frac, 3) << " ("
+                << side->err.basis << ")\n";
+    const std::string eight = "A " + eight_bit_format(sa) + ", B " + eight_bit_format(sb);
     Table t({"", p.a.id, p.b.id, "A/B", "better"});
     bool work = false, outside = false;
     for (std::size_t i = 0; i < rows().size(); ++i) {
@@ -418,12 +484,12 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
       outside = outside || point_outside_band(iv[i]);
       if (r.better != 0 && band_crosses_one(iv[i])) {
         better = "either (range crosses 1)";
-      } else if (r.better != 0 && std::isfinite(iv[i].central) && va[i] != vb[i]) {
+      } else if (r.better != 0 && std::isfinite(iv[i].central) && !tie(va[i], vb[i])) {
         const bool a_better = r.better * (va[i] - vb[i]) > 0;
         const double f = r.better > 0 ? (a_better ? va[i] / vb[i] : vb[i] / va[i]) : (a_better ? vb[i] / va[i] : va[i] / vb[i]);
         better = (a_better ? p.a.id : p.b.id) + " " + num(f, 3) + "x";
       }
-      t.row({r.label, cell_text(r, va[i], ea.est), cell_text(r, vb[i], eb.est), range_text(iv[i]), better});
+      t.row({row_label(r, ea.est.mode, eight), cell_text(r, va[i], ea.est), cell_text(r, vb[i], eb.est), range_text(iv[i]), better});
     }
     t.print(std::cout);
     if (outside)
@@ -439,6 +505,19 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
       std::cout << "  A: " << to_string(eva.w.infer.main_weight_format()) << " weights; B: " << to_string(evb.w.infer.main_weight_format())
                 << " weights; TPOT A " << num(ea.est.tpot_s * 1e3) << " ms, B " << num(eb.est.tpot_s * 1e3) << " ms\n";
     if (const std::string home = home_reading(db, p); !home.empty()) std::cout << home;
+    if (o->samples > 0 && std::isfinite(iv[cost_row].central)) {
+      // Which part of the cost band is the model's error and which the hwdb's input ranges.
+      std::vector<RangedInput> hw, me;
+      for (auto& in : p.inputs) (in.key == p.a.error_key || in.key == p.b.error_key ? me : hw).push_back(in);
+      auto cost = [&](const Pick& pick) {
+        return values(db, p.data, p.model, p.a, pick)[cost_row] / values(db, p.data, p.model, p.b, pick)[cost_row];
+      };
+      const int n = std::min(o->samples, kSplitSamples);
+      const Interval only_hw = monte_carlo(hw, n, o->seed, cost), only_me = monte_carlo(me, n, o->seed, cost);
+      std::cout << "  " << row_label(rows()[cost_row], ea.est.mode, eight) << " A/B: 5-95% " << num(iv[cost_row].low, 3) << "-"
+                << num(iv[cost_row].high, 3) << "; the hwdb ranges alone " << num(only_hw.low, 3) << "-" << num(only_hw.high, 3)
+                << ", the model error alone " << num(only_me.low, 3) << "-" << num(only_me.high, 3) << '\n';
+    }
     if (o->sensitivity) {
       std::cout << "\ninputs that move the cost-per-token ratio A/B most (each at its low and high end):\n";
       Table s({"input", "range", "kind", "A/B at low", "A/B at high"});

@@ -8,6 +8,7 @@
 #include "podperf/error.hpp"
 #include "podperf/json.hpp"
 #include "podperf/power.hpp"
+#include "podperf/sources.hpp"
 #include "podperf/suggest.hpp"
 #include "podperf/system_specs.hpp"
 #include "table.hpp"
@@ -59,17 +60,37 @@ std::string value_text(const Number& n) {
   return s + "]";
 }
 
-void list(Context& ctx, const std::string& kind, bool json) {
+// Where a system or chip is sold (its available_in list); a system without one answers for its chip.
+std::vector<std::string> markets(const Hwdb& db, const Record& r) {
+  std::vector<std::string> m = split_list(r.str("available_in"));
+  if (m.empty() && r.entity == "system")
+    if (const Record* c = db.find(r.str("chip"))) m = split_list(c->str("available_in"));
+  return m;
+}
+
+void list(Context& ctx, const std::string& kind, const std::string& market, bool json) {
   const Hwdb& db = ctx.db();
   Json out = Json::object();
-  Table t({"id", "kind", "name"});
+  std::vector<std::string> header = {"id", "kind", "name"};
+  if (!market.empty()) header.push_back("available in");
+  Table t(header);
   t.left_align_all();
   for (const char* k : kKinds) {
     if (!kind.empty() && kind != k) continue;
+    if (!market.empty() && std::string(k) != "chips" && std::string(k) != "systems") continue;
     Json ids = Json::array();
     for (auto& [id, r] : db.of_kind(k)) {
+      if (!r.str("alias_of").empty()) continue;  // a former id of a renamed system
+      std::string where;
+      if (!market.empty()) {
+        const std::vector<std::string> m = markets(db, r);
+        if (std::find(m.begin(), m.end(), market) == m.end()) continue;
+        for (auto& x : m) where += (where.empty() ? "" : ", ") + x;
+      }
       ids.push(id);
-      t.row({id, r.entity, r.str("name")});
+      std::vector<std::string> row = {id, r.entity, r.str("name")};
+      if (!market.empty()) row.push_back(where);
+      t.row(row);
     }
     out[k] = ids;
   }
@@ -121,7 +142,7 @@ void show(Context& ctx, const std::string& id, bool json) {
   t.print(std::cout);
 }
 
-void check(Context& ctx, const std::string& dir_arg, bool json) {
+void check(Context& ctx, const std::string& dir_arg, bool json, bool sources) {
   const std::string dir = dir_arg.empty() ? ctx.hwdb_dir : dir_arg;
   Hwdb db = load_hwdb(dir);
   // Every figure set must apply cleanly on its own.
@@ -147,15 +168,53 @@ void check(Context& ctx, const std::string& dir_arg, bool json) {
   build_all(db);
   for (auto& s : sets) build_all(load_hwdb(dir, {s}));
   load_supply(dir, db);  // hwdb/supply (docs/supply.md)
-  std::size_t numbers = 0;
+  std::size_t numbers = 0, aliases = 0;
   for (const char* k : kKinds)
-    for (auto& [id, r] : db.of_kind(k)) numbers += r.numbers.size();
+    for (auto& [id, r] : db.of_kind(k)) {
+      if (!r.str("alias_of").empty()) {
+        ++aliases;  // a renamed system's former id: its numbers are counted once, under its own id
+        continue;
+      }
+      numbers += r.numbers.size();
+    }
+  if (sources) {
+    // Every web domain the numbers cite; one on the deny-list (source-denylist.toml) fails the check.
+    const std::vector<std::string> deny = load_denylist(dir);
+    const auto hosts = source_hosts(db);
+    std::string bad;
+    for (auto& [h, u] : hosts)
+      if (denied(h, deny)) bad += (bad.empty() ? "" : "; ") + h + " (" + u.where.front() + ")";
+    if (json) {
+      Json j = Json::object();
+      Json list = Json::array();
+      for (auto& [h, u] : hosts) {
+        Json x = Json::object();
+        x["domain"] = h;
+        x["numbers"] = u.numbers;
+        x["denied"] = denied(h, deny);
+        list.push(x);
+      }
+      j["domains"] = list;
+      j["denylist"] = static_cast<int>(deny.size());
+      j["ok"] = bad.empty();
+      std::cout << j.dump() << '\n';
+    } else {
+      Table t({"domain", "numbers", "e.g."});
+      t.left_align_all();
+      for (auto& [h, u] : hosts) t.row({h, std::to_string(u.numbers), u.where.front()});
+      t.print(std::cout);
+      std::cout << hosts.size() << " domains cited; " << deny.size() << " on the deny-list (" << dir
+                << "/source-denylist.toml)\n";
+    }
+    if (!bad.empty()) throw InputError("hwdb check --sources: numbers cite denied domains: " + bad);
+    return;
+  }
   if (json) {
     Json j = Json::object();
     j["ok"] = true;
     j["dir"] = dir;
     j["chips"] = static_cast<int>(db.chips.size());
-    j["systems"] = static_cast<int>(db.systems.size());
+    j["systems"] = static_cast<int>(db.systems.size() - aliases);
     j["clusters"] = static_cast<int>(db.clusters.size());
     j["sites"] = static_cast<int>(db.sites.size());
     j["stacks"] = static_cast<int>(db.stacks.size());
@@ -165,7 +224,7 @@ void check(Context& ctx, const std::string& dir_arg, bool json) {
     std::cout << j.dump() << '\n';
     return;
   }
-  std::cout << "hwdb OK: " << db.chips.size() << " chips, " << db.systems.size() << " systems, "
+  std::cout << "hwdb OK: " << db.chips.size() << " chips, " << db.systems.size() - aliases << " systems, "
             << db.clusters.size() << " clusters, " << db.sites.size() << " sites, " << db.stacks.size() << " stacks, " << db.schedules.size() << " schedules, " << numbers
             << " sourced numbers, " << sets.size() << " figure sets (" << dir << ")\n";
 }
@@ -173,8 +232,8 @@ void check(Context& ctx, const std::string& dir_arg, bool json) {
 
 void add_hwdb_commands(CLI::App& app, Context& ctx) {
   struct Opts {
-    std::string kind, id, dir;
-    bool json = false;
+    std::string kind, id, dir, market;
+    bool json = false, sources = false;
   };
   auto o = std::make_shared<Opts>();
   auto* hwdb = app.add_subcommand("hwdb", "inspect and validate the hardware database");
@@ -183,8 +242,9 @@ void add_hwdb_commands(CLI::App& app, Context& ctx) {
   auto* l = hwdb->add_subcommand("list", "list ids by kind");
   l->add_option("--kind", o->kind, "chips | systems | clusters | sites | stacks | schedules")
       ->check(CLI::IsMember({"chips", "systems", "clusters", "sites", "stacks", "schedules"}));
+  l->add_option("--available-in", o->market, "only chips and systems sold in this market (their available_in field), e.g. china");
   l->add_flag("--json", o->json, "machine-readable output");
-  l->callback([&ctx, o] { list(ctx, o->kind, o->json); });
+  l->callback([&ctx, o] { list(ctx, o->kind, o->market, o->json); });
 
   auto* s = hwdb->add_subcommand("show", "every field of one entry: value, unit, range, kind, source");
   s->add_option("id", o->id, "chip, system, cluster or site id")->required();
@@ -193,8 +253,9 @@ void add_hwdb_commands(CLI::App& app, Context& ctx) {
 
   auto* c = hwdb->add_subcommand("check", "validate a whole hwdb directory and its figure sets (exit 0 when valid)");
   c->add_option("dir", o->dir, "hwdb directory (default: --hwdb)");
+  c->add_flag("--sources", o->sources, "list the web domains the numbers cite; fail on one in source-denylist.toml");
   c->add_flag("--json", o->json, "machine-readable output");
-  c->callback([&ctx, o] { check(ctx, o->dir, o->json); });
+  c->callback([&ctx, o] { check(ctx, o->dir, o->json, o->sources); });
 }
 
 }  // namespace podperf::cli

@@ -6,6 +6,7 @@
 #include "context.hpp"
 #include "podperf/json.hpp"
 #include "podperf/system_specs.hpp"
+#include "podperf/uncertainty.hpp"
 #include "table.hpp"
 
 namespace podperf::cli {
@@ -114,7 +115,7 @@ void add_power_command(CLI::App& app, Context& ctx) {
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
-  auto* cmd = app.add_subcommand("power", "all-in peak IT power term by term, against the published figure");
+  auto* cmd = app.add_subcommand("power", "all-in peak IT power term by term, bottom-up for every system, beside the published total");
   cmd->add_option("systems", o->ids, "system or cluster ids")->required()->expected(1, -1);
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([&ctx, o] {
@@ -137,6 +138,15 @@ void add_power_command(CLI::App& app, Context& ctx) {
     };
     std::vector<System> sys;
     for (auto& id : o->ids) sys.push_back(db.system(id));
+    // Every system is built from its parts the same way; its 5-95 % range over the hwdb ranges of those
+    // parts is set beside the published total, which is a validation reading and never an input.
+    constexpr int kDraws = 2000;
+    std::vector<Interval> band;
+    for (auto& id : o->ids) {
+      const std::vector<RangedInput> in = ranged_inputs(db, entities_of_system(db, id));
+      band.push_back(monte_carlo(in, kDraws, 1, [&](const Pick& p) { return peak_power(db.system(id, p)).total_w() / 1000; }));
+    }
+
     if (o->json) {
       Json out = Json::array();
       for (auto& s : sys) {
@@ -146,6 +156,10 @@ void add_power_command(CLI::App& app, Context& ctx) {
         for (auto& t : terms) j[t.key] = p.*(t.w) / 1000;
         j["total_kw"] = p.total_w() / 1000;
         j["published_all_in_kw"] = s.published_all_in_kw > 0 ? Json(s.published_all_in_kw) : Json();
+        const Interval& b = band[&s - &sys[0]];
+        j["total_kw_low"] = b.low;
+        j["total_kw_high"] = b.high;
+        j["published_within_range"] = s.published_all_in_kw > 0 ? Json(s.published_all_in_kw >= b.low && s.published_all_in_kw <= b.high) : Json();
         out.push(j);
       }
       std::cout << out.dump() << '\n';
@@ -159,17 +173,35 @@ void add_power_command(CLI::App& app, Context& ctx) {
       for (auto& s : sys) row.push_back(num(peak_power(s).*(term.w) / 1000));
       t.row(row);
     }
-    std::vector<std::string> total = {"all-in IT power (modelled)"}, pub = {"published all-in"}, gap = {"gap (modelled - published)"};
-    for (auto& s : sys) {
+    std::vector<std::string> total = {"all-in IT power (bottom-up)"}, range = {"  5-95% over the parts' hwdb ranges"},
+                             pub = {"published all-in (validation reading)"}, gap = {"bottom-up / published"},
+                             inside = {"published inside the range"};
+    for (std::size_t i = 0; i < sys.size(); ++i) {
+      const System& s = sys[i];
       const double kw = peak_power(s).total_w() / 1000;
       total.push_back(num(kw));
-      pub.push_back(s.published_all_in_kw > 0 ? num(s.published_all_in_kw) : "-");
-      gap.push_back(s.published_all_in_kw > 0 ? num(kw - s.published_all_in_kw) : "-");
+      range.push_back(num(band[i].low) + " - " + num(band[i].high));
+      // The published figure with its own range where sources disagree (hwdb: specs.published_all_in_kw).
+      double plo = s.published_all_in_kw, phi = s.published_all_in_kw;
+      if (const Record* r = db.find(o->ids[i]))
+        if (auto n = r->numbers.find("specs.published_all_in_kw"); n != r->numbers.end() && n->second.has_range)
+          plo = n->second.low, phi = n->second.high;
+      pub.push_back(s.published_all_in_kw <= 0 ? "-"
+                    : num(s.published_all_in_kw) + (phi > plo ? " (" + num(plo) + "-" + num(phi) + ")" : ""));
+      gap.push_back(s.published_all_in_kw > 0 ? num(kw / s.published_all_in_kw, 3) + "x" : "-");
+      inside.push_back(s.published_all_in_kw <= 0 ? "-"
+                       : s.published_all_in_kw >= band[i].low && s.published_all_in_kw <= band[i].high ? "yes"
+                       : plo <= band[i].high && phi >= band[i].low                                     ? "no; ranges overlap"
+                                                                                                        : "no");
     }
     t.row(total);
+    t.row(range);
     t.row(pub);
     t.row(gap);
+    t.row(inside);
     t.print(std::cout);
+    std::cout << "every total is built from the same terms; the published totals are checked against it, never used to "
+                 "set a part (hwdb show ID: their sources)\n";
   });
 }
 

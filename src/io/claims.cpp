@@ -28,7 +28,7 @@ Relation parse_relation(const std::string& s, const std::string& file, int line,
 const std::set<std::string>& metrics() {
   static const std::set<std::string> m = {"chip_hbm_gb", "chip_hbm_tb_s", "chips", "dies", "hbm_tb", "memory_tb",
                                           "hbm_tb_s", "scaleup_tb_s_bidir", "power_kw", "tokens_per_s_per_chip",
-                                          "breakeven_electricity", "energy_cost_ratio", "chip_mfg_usd",
+                                          "breakeven_electricity", "energy_cost_ratio", "energy_per_token_ratio", "chip_mfg_usd",
                                           "usd_per_mtok", "usd_per_mtok_ratio", "tco_usd_per_day",
                                           "supply_good_chips", "supply_good_chips_ratio", "supply_wafer_share",
                                           "supply_hbm_over_logic"};
@@ -47,7 +47,7 @@ bool known_metric(const std::string& m) {
 
 // Metrics that run a workload on A and B (or A alone: usd_per_mtok, tco_usd_per_day, in USD).
 bool is_workload(const std::string& m) {
-  return m == "tokens_per_s_per_chip" || m == "breakeven_electricity" || m == "energy_cost_ratio" ||
+  return m == "tokens_per_s_per_chip" || m == "breakeven_electricity" || m == "energy_cost_ratio" || m == "energy_per_token_ratio" ||
          m == "usd_per_mtok" || m == "usd_per_mtok_ratio" || m == "tco_usd_per_day";
 }
 bool in_usd(const std::string& m) { return m == "usd_per_mtok" || m == "tco_usd_per_day" || m == "chip_mfg_usd"; }
@@ -161,6 +161,8 @@ double quantity(const Hwdb& db, const ModelDb& models, const Claim& c, const Cla
     // Per chip over the chips as bought.
     if (m == "tokens_per_s_per_chip") return (ea.est.tokens_per_s / a.chips) / (eb.est.tokens_per_s / b.chips * r.b_factor);
     if (m == "breakeven_electricity") return breakeven_electricity(ea, eb.usd_per_mtok);
+    // Facility energy per generated token, A over B, whatever the price of a kWh.
+    if (m == "energy_per_token_ratio") return eb.tokens_per_kwh / (ea.tokens_per_kwh * r.b_factor);
     const double energy_a = ea.tco.energy_per_h / ea.est.tokens_per_s, energy_b = eb.tco.energy_per_h / eb.est.tokens_per_s;
     return energy_a / energy_b;
   }

@@ -28,7 +28,8 @@ bool is_kebab(const std::string& s) {
 
 std::string known_ids(const std::map<std::string, Record>& m) {
   std::string s;
-  for (auto& [id, r] : m) s += (s.empty() ? "" : ", ") + id;
+  for (auto& [id, r] : m)
+    if (r.str("alias_of").empty()) s += (s.empty() ? "" : ", ") + id;
   return s.empty() ? "none" : s;
 }
 
@@ -590,7 +591,36 @@ Hwdb load_hwdb(const std::string& dir, const std::vector<std::string>& overlays)
     apply_overlay(db, path.lexically_normal().string());
     db.overlays.push_back(name);
   }
+  // A renamed system answers to its former ids ("aliases", comma-separated): the record is reachable
+  // under each, keeps its own id, and is listed once.
+  std::vector<std::pair<std::string, std::string>> aliases;
+  for (auto& [id, r] : db.systems)
+    for (const std::string& a : split_list(r.str("aliases"))) aliases.emplace_back(a, id);
+  for (auto& [alias, id] : aliases) {
+    if (db.find(alias))
+      throw InputError(db.systems.at(id).file, db.systems.at(id).text_line.at("aliases"), "aliases",
+                       "alias '" + alias + "' is already an id");
+    Record copy = db.systems.at(id);
+    copy.text["alias_of"] = id;
+    db.systems.emplace(alias, std::move(copy));
+  }
   return db;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    const auto b = cur.find_first_not_of(' '), e = cur.find_last_not_of(' ');
+    if (b != std::string::npos) out.push_back(cur.substr(b, e - b + 1));
+    cur.clear();
+  };
+  for (char c : s) {
+    if (c == ',') flush();
+    else cur += c;
+  }
+  flush();
+  return out;
 }
 
 std::string default_hwdb_dir(const char* argv0) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <random>
 
 namespace podperf {
@@ -21,6 +22,7 @@ std::vector<std::string> entities_of_system(const Hwdb& db, const std::string& f
     if (x != std::string::npos) sys = id.substr(x + 1, id.find(':') == std::string::npos ? std::string::npos : id.find(':') - x - 1);
   }
   if (auto s = db.systems.find(sys); s != db.systems.end()) {
+    if (const std::string& canonical = s->second.str("alias_of"); !canonical.empty()) sys = canonical;  // a former id
     out.push_back(sys);
     out.push_back(s->second.str("chip"));
     out.push_back(at == std::string::npos ? s->second.str("stack") : full_id.substr(at + 1));
@@ -57,10 +59,38 @@ std::vector<Interval> monte_carlo(const std::vector<RangedInput>& inputs, int sa
   for (std::size_t k = 0; k < out.size(); ++k) out[k].central = central[k];
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> uni(0.0, 1.0);
+  // Latin hypercube: each input's draws fall one in each of `samples` equal-probability strata, in an
+  // independent random order per input. Every stratum of every input is visited, so the 5 % and 95 %
+  // edges move far less between seeds than with independent draws of the same count.
+  std::vector<std::vector<int>> order(inputs.size(), std::vector<int>(std::max(samples, 0)));
+  for (auto& o : order) {
+    for (int i = 0; i < samples; ++i) o[i] = i;
+    std::shuffle(o.begin(), o.end(), rng);
+  }
+  // The draws are made in order from the one generator, then evaluated in parallel (the evaluations are
+  // pure) and gathered in draw order: the result does not depend on the thread count.
+  std::vector<Pick> picks(static_cast<std::size_t>(std::max(samples, 0)));
   for (int i = 0; i < samples; ++i) {
-    Pick p;
-    for (auto& in : inputs) p.per_value[in.key] = triangular(uni(rng), in.low, in.central, in.high);
-    const std::vector<double> v = f(p);
+    Pick& p = picks[static_cast<std::size_t>(i)];
+    for (std::size_t j = 0; j < inputs.size(); ++j) {
+      const RangedInput& in = inputs[j];
+      p.per_value[in.key] = triangular((order[j][i] + uni(rng)) / samples, in.low, in.central, in.high);
+    }
+  }
+  std::vector<std::vector<double>> values(picks.size());
+  std::exception_ptr error;
+#pragma omp parallel for schedule(dynamic, 4)
+  for (int i = 0; i < samples; ++i) {
+    try {
+      values[static_cast<std::size_t>(i)] = f(picks[static_cast<std::size_t>(i)]);
+    } catch (...) {
+#pragma omp critical(podperf_monte_carlo_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  for (int i = 0; i < samples; ++i) {
+    const std::vector<double>& v = values[static_cast<std::size_t>(i)];
     for (std::size_t k = 0; k < out.size(); ++k) {
       ++out[k].samples;
       if (k < v.size() && std::isfinite(v[k])) draws[k].push_back(v[k]);
@@ -74,7 +104,12 @@ std::vector<Interval> monte_carlo(const std::vector<RangedInput>& inputs, int sa
       continue;
     }
     std::sort(d.begin(), d.end());
-    auto pct = [&](double q) { return d[static_cast<std::size_t>(q * (d.size() - 1) + 0.5)]; };
+    // Linear interpolation between order statistics: steadier edges than the nearest rank.
+    auto pct = [&](double q) {
+      const double x = q * (d.size() - 1);
+      const std::size_t i = static_cast<std::size_t>(x);
+      return i + 1 < d.size() ? d[i] + (x - i) * (d[i + 1] - d[i]) : d[i];
+    };
     out[k].positive = double(d.end() - std::upper_bound(d.begin(), d.end(), 0.0)) / d.size();
     out[k].low = pct(0.05);
     out[k].high = pct(0.95);

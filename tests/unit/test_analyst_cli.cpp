@@ -188,7 +188,7 @@ TEST_CASE("the man page and the bash completion come from the command definition
     CHECK_MESSAGE(m.out.find(w) != std::string::npos, w);
   const CliResult b = run_podperf("docs bash-completion");
   CHECK(b.out.find("complete -F _podperf podperf") != std::string::npos);
-  CHECK(b.out.find("\"hwdb list\") words=\"--help --kind --json --csv\"") != std::string::npos);
+  CHECK(b.out.find("\"hwdb list\") words=\"--help --kind --available-in --json --csv\"") != std::string::npos);
 }
 
 TEST_CASE("the bash completion offers system, model and hwdb ids") {

@@ -9,7 +9,7 @@
 TEST_CASE("podperf hwdb check passes on the shipped hwdb") {
   const CliResult r = run_podperf("hwdb check");
   CHECK(r.rc == 0);
-  CHECK(r.out.find("hwdb OK: 17 chips, 17 systems, 3 clusters, 2 sites") == 0);
+  CHECK(r.out.find("hwdb OK: 20 chips, 20 systems, 3 clusters, 11 sites") == 0);
 }
 
 TEST_CASE("podperf hwdb list --json lists every id") {
@@ -141,7 +141,7 @@ TEST_CASE("podperf compare and breakeven") {
     CHECK_MESSAGE(c.out.find(key) != std::string::npos, key);
   const CliResult t = run_podperf("compare cloudmatrix-384 gb200-nvl72 --samples 10 --sensitivity");
   CHECK(t.rc == 0);
-  CHECK(t.out.find("TCO USD per million tokens") != std::string::npos);
+  CHECK(t.out.find("TCO USD per million output tokens") != std::string::npos);
   CHECK(t.out.find("inputs that move the cost-per-token ratio") != std::string::npos);
   const CliResult b = run_podperf("breakeven cloudmatrix-384 gb200-nvl72 --samples 20 --json");
   REQUIRE(b.rc == 0);

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "podperf/economics.hpp"
 #include "podperf/hwdb.hpp"
@@ -22,21 +23,34 @@ const Hwdb& hwdb() {
 }
 }  // namespace
 
-TEST_CASE("CloudMatrix 384 peak power term by term reproduces SemiAnalysis' 559 kW") {
-  // NPUs 384 x 720 = 276,480; Kunpeng 192 x 250 = 48,000; overhead 0.1 x 324,480 = 32,448;
+TEST_CASE("CloudMatrix 384 peak power term by term from its parts; the published totals lie inside its range") {
+  // NPUs 384 x 700 = 268,800; Kunpeng 192 x 250 = 48,000; overhead 0.1 x 316,800 = 31,680;
   // UB switches 448 x 250 = 112,000; UB optics 5,376 x 10 = 53,760; scale-out (2 tiers: 3 ports per
   // NPU) switches 384 x 3/64 x 1,000 = 18,000, NICs 384 x 15 = 5,760, modules 384 x 4 x 8 = 12,288.
   const PowerBreakdown p = peak_power(hwdb().system("cloudmatrix-384"));
-  CHECK(p.chips_w == 276480);
+  CHECK(p.chips_w == 268800);
   CHECK(p.cpus_w == 48000);
-  CHECK(p.node_overhead_w == Approx(32448));
+  CHECK(p.node_overhead_w == Approx(31680));
   CHECK(p.scaleup_switch_w == 112000);
   CHECK(p.scaleup_optics_w == 53760);
   CHECK(p.scaleout_switch_w == Approx(18000));
   CHECK(p.scaleout_nic_w == 5760);
   CHECK(p.scaleout_optics_w == 12288);
-  CHECK(p.total_w() == Approx(558736));
-  CHECK(p.total_w() / 1000 == Approx(559).epsilon(0.01));
+  CHECK(p.total_w() == Approx(550288));
+  // The 910C TDP is set from its dies, not from the total: SemiAnalysis' 559 kW and the ~500 kW of a
+  // Chinese analysis are checked against the range of the parts, never fitted. At the ends of the TDP
+  // range alone (620 and 900 W) the total moves by 384 x 1.1 x (TDP - 700) W: 516.5 and 634.8 kW.
+  const std::vector<RangedInput> in = ranged_inputs(hwdb(), entities_of_system(hwdb(), "cloudmatrix-384"));
+  const Interval band = monte_carlo(in, 2000, 1, [](const Pick& pk) {
+    return peak_power(hwdb().system("cloudmatrix-384", pk)).total_w() / 1000;
+  });
+  CHECK(band.low < 559);
+  CHECK(band.high > 559);
+  Pick lo, hi;
+  lo.per_value["ascend-910c:specs.tdp_w"] = 620;
+  hi.per_value["ascend-910c:specs.tdp_w"] = 900;
+  CHECK(peak_power(hwdb().system("cloudmatrix-384", lo)).total_w() == Approx(550288 - 384 * 1.1 * 80));
+  CHECK(peak_power(hwdb().system("cloudmatrix-384", hi)).total_w() == Approx(550288 + 384 * 1.1 * 200));
   // Rack IT of NVL72 (without scale-out): 86.4 + 10.8 + 9.72 + 12.6 = 119.52 kW, NVIDIA's ~120 kW.
   const PowerBreakdown n = peak_power(hwdb().system("gb200-nvl72"));
   CHECK(n.chips_w + n.cpus_w + n.node_overhead_w + n.scaleup_switch_w == Approx(119520));
@@ -68,9 +82,13 @@ TEST_CASE("chip power is linear between idle and TDP") {
 }
 
 TEST_CASE("capex from parts, and from the price plus the scale-out share") {
-  // CM384 parts: 384 x 15,000 + 48 x 60,000 + 448 x 3,000 + 5,376 x 300 + 16 x 50,000 = 12,396,800;
-  // scale-out 384 x (3 ports x 1,000 + 4 modules x 300) = 1,612,800.
-  CHECK(capex_usd(hwdb().system("cloudmatrix-384")) == Approx(14009600));
+  // CM384: its reported price, 8.2 M USD (CNY 60 M), plus the scale-out share 384 x (3 ports x 1,000 +
+  // 4 modules x 300) = 1,612,800. Without the price, from parts: 384 x 15,000 + 48 x 60,000 + 448 x 3,000
+  // + 5,376 x 300 + 16 x 50,000 = 12,396,800.
+  CHECK(capex_usd(hwdb().system("cloudmatrix-384")) == Approx(9812800));
+  System parts = hwdb().system("cloudmatrix-384");
+  parts.price_usd = 0;
+  CHECK(capex_usd(parts) == Approx(14009600));
   // NVL72: 3.1 M USD rack + 72 x 4,200 = 3,402,400.
   CHECK(capex_usd(hwdb().system("gb200-nvl72")) == Approx(3402400));
   CHECK(capex_usd(hwdb().system("4xgb200-nvl72")) == Approx(4 * 3402400.0));
@@ -120,7 +138,7 @@ TEST_CASE("break-even electricity and capex solve the linear cost equations") {
   // And the break-even system price: scale A's capex to it.
   const double capex = breakeven_capex(ea, hwdb().site("china"), eb.usd_per_mtok);
   System cheaper = a;
-  cheaper.price_usd = capex - (capex_usd(a) - 12396800);  // price replaces the parts, scale-out stays
+  cheaper.price_usd = capex - (capex_usd(a) - a.price_usd);  // the price is the system's, scale-out stays
   const Tco t2 = tco(cheaper, hwdb().site("china"), ea.est.activity);
   CHECK(t2.capex_usd == Approx(capex));
   CHECK(t2.per_h() / (ea.est.tokens_per_s * 3600) * 1e6 == Approx(eb.usd_per_mtok));

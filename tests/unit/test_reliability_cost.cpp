@@ -46,12 +46,12 @@ TEST_CASE("--utilization 0.3 changes the cost per token as derived by hand") {
   const double tok_h = json_num(full.out, "tokens_per_s") * 3600;
   const double tco_h = json_num(full.out, "value", "tco_usd_per_h");
   const double kw_load = json_num(full.out, "value", "avg_facility_kw");  // facility kW under load (U = 1)
-  // China: 0.04 USD/kWh, PUE 1.3. Idle IT power of CloudMatrix 384, term by term: NPUs 384 x 150 =
+  // China: 0.056 USD/kWh (the inland price with the domestic-chip subsidy), PUE 1.3. Idle IT power of CloudMatrix 384, term by term: NPUs 384 x 150 =
   // 57,600; Kunpeng 192 x 250 = 48,000; overhead 0.1 x 105,600 = 10,560; UB switches 448 x 250 =
   // 112,000; UB optics 5,376 x 10 = 53,760; scale-out switches 18,000, NICs 5,760, modules 12,288.
   const double idle_kw = 317.968 * 1.3;
-  const double fixed_h = tco_h - kw_load * 0.04;
-  const double expected = (fixed_h + 0.04 * (0.3 * kw_load + 0.7 * idle_kw)) / (0.3 * tok_h) * 1e6;
+  const double fixed_h = tco_h - kw_load * 0.056;
+  const double expected = (fixed_h + 0.056 * (0.3 * kw_load + 0.7 * idle_kw)) / (0.3 * tok_h) * 1e6;
   CHECK(json_num(part.out, "value", "usd_per_mtok") == Approx(expected).epsilon(1e-4));
   CHECK(json_num(part.out, "value", "utilization") == Approx(0.3));
   // At full load the cost per token is TCO per hour over tokens per hour.
@@ -80,11 +80,11 @@ TEST_CASE("breakeven reports the utilisation at parity, and it restores parity")
 TEST_CASE("--set changes capex, and a bad --set, --utilization or --figures gives one line and exit 2") {
   const std::string cmp = "compare cloudmatrix-384 gb200-nvl72 --samples 0 --json";
   const CliResult base = run_podperf(cmp);
-  const CliResult set = run_podperf(cmp + " --set ascend-910c.price_usd=20000");
+  const CliResult set = run_podperf(cmp + " --set cloudmatrix-384.price_usd=10000000");
   REQUIRE(base.rc == 0);
   REQUIRE(set.rc == 0);
-  // 384 NPUs x (20,000 - 15,000) USD = 1.92 M USD more capex.
-  CHECK(json_num(set.out, "a", "capex_musd") - json_num(base.out, "a", "capex_musd") == Approx(1.92));
+  // The reported system price (8.2 M USD) replaced by 10 M: 1.8 M USD more capex.
+  CHECK(json_num(set.out, "a", "capex_musd") - json_num(base.out, "a", "capex_musd") == Approx(1.8));
   for (const char* bad : {"--set nosuch.field=1", "--set ascend-910c.price_usd=-1", "--set ascend-910c.nosuch=1",
                           "--set ascend-910c.price_usd=abc", "--set ascend-910c", "--utilization 0",
                           "--utilization 1.5", "--utilization -0.2", "--pue 0.5", "--electricity-usd-kwh -1",
@@ -125,7 +125,7 @@ TEST_CASE("compare: same site by default, reliability and goodput rows, home-sit
   REQUIRE(r.rc == 0);
   CHECK(r.out.find("Huawei CloudMatrix 384 (us) vs NVIDIA GB200 NVL72 (us)") == 0);
   for (const char* row : {"MTBF of one supernode h", "interruptions per day", "goodput (fraction left after failures)",
-                          "USD per million tokens after failures", "at home sites (A china, B us)"})
+                          "USD per million output tokens after failures", "at home sites (A china, B us)"})
     CHECK(r.out.find(row) != std::string::npos);
   const CliResult split = run_podperf("compare cloudmatrix-384 gb200-nvl72 --samples 0 --sites china,us");
   REQUIRE(split.rc == 0);
