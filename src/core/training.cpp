@@ -2,6 +2,7 @@
 //
 // One micro-batch of b sequences runs through the layers of one pipeline stage on one chip, operator by
 // operator, each timed by the chip's roofline exactly as in serving (GEMMs at the shape efficiency,
+// times the training stack's train_gemm_scale where it declares one,
 // the attention core through the same attention operator and kernel efficiency as prefill,
 // norms, activations and dropout as HBM-bound elementwise operators):
 //   backward GEMMs = 2 x forward (data and weight gradients); fused attention backward = 2.5 x the
