@@ -138,6 +138,9 @@ struct Stack {
   double comm_units_prefill = 0, comm_units_decode = 0;
   double step_overhead_ms = 0;   // host and framework time per forward pass not hidden (scheduler, sampling)
   double launch_us = 0;          // exposed launch cost per operator
+  // Training stacks: the fraction of the chip's measured GEMM efficiency (chip gemm_eff, from serving
+  // kernels) the stack's training GEMMs reach (1: the same kernels' efficiency).
+  double train_gemm_scale = 1;
   double eplb_imbalance = 1;     // busiest chip's expert load / mean under the stack's default EPLB
   double reserve_frac = 0.1;     // HBM kept free (runtime, fragmentation)
   // Chunked pipeline-parallel prefill: tokens per chunk a prompt is cut into (0: the stack states

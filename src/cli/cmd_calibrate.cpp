@@ -101,6 +101,20 @@ std::pair<double, double> median_max(const std::vector<double>& err, const std::
   if (a.empty()) return {0, 0};
   return {median(a), *std::max_element(a.begin(), a.end())};
 }
+
+// The same over the cases of one group (e.g. huawei-training: Ascend training reported apart).
+std::pair<double, double> median_max_of(const std::vector<double>& err, const std::vector<ValidationCase>& cases,
+                                        const std::string& group, int& n) {
+  std::vector<double> e;
+  std::vector<ValidationCase> c;
+  for (std::size_t i = 0; i < err.size() && i < cases.size(); ++i)
+    if (cases[i].group == group) {
+      e.push_back(err[i]);
+      c.push_back(cases[i]);
+    }
+  n = static_cast<int>(c.size());
+  return median_max(e, c);
+}
 }  // namespace
 
 void add_calibrate_command(CLI::App& app, Context& ctx) {
@@ -184,6 +198,22 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
         j["loo_median_abs_error"] = lmed;
         j["loo_max_abs_error"] = lmx < 1e8 ? Json(lmx) : Json();
       }
+      {
+        int n = 0;
+        const auto [amed, amx] = median_max_of(r.error, cases, "huawei-training", n);
+        if (n > 0) {
+          Json a = Json::object();
+          a["cases"] = n;
+          a["median_abs_error"] = amed;
+          a["max_abs_error"] = amx < 1e8 ? Json(amx) : Json();
+          if (!o->no_loo) {
+            const auto [almed, almx] = median_max_of(r.loo_error, cases, "huawei-training", n);
+            a["loo_median_abs_error"] = almed;
+            a["loo_max_abs_error"] = almx < 1e8 ? Json(almx) : Json();
+          }
+          j["ascend_training"] = a;
+        }
+      }
       const auto [smed, smx] = median_max(r.loso_error, cases);
       j["loso_median_abs_error"] = smed;
       j["loso_max_abs_error"] = smx < 1e8 ? Json(smx) : Json();
@@ -238,6 +268,17 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
       std::cout << "; leave-one-stack-out (the stack's terms pooled from the other stacks) median " << pct(smed).substr(1)
                 << ", max " << largest(smx, r.loso_error) << " (at the priors: median " << pct(pmed).substr(1) << ", max "
                 << largest(pmx, r.prior_error) << ")\n";
+      int n = 0;
+      const auto [amed, amx] = median_max_of(r.error, cases, "huawei-training", n);
+      if (n > 0) {
+        std::cout << "Ascend training (" << n << " cases, group huawei-training): in-sample median |error| "
+                  << pct(amed).substr(1) << ", max " << largest(amx, r.error);
+        if (!o->no_loo) {
+          const auto [almed, almx] = median_max_of(r.loo_error, cases, "huawei-training", n);
+          std::cout << "; leave-one-out median " << pct(almed).substr(1) << ", max " << largest(almx, r.loo_error);
+        }
+        std::cout << '\n';
+      }
     }
     if (o->write) {
       write_back(db, r, cases);

@@ -2,6 +2,7 @@
 //
 // One micro-batch of b sequences runs through the layers of one pipeline stage on one chip, operator by
 // operator, each timed by the chip's roofline exactly as in serving (GEMMs at the shape efficiency,
+// times the training stack's train_gemm_scale where it declares one,
 // the attention core through the same attention operator and kernel efficiency as prefill,
 // norms, activations and dropout as HBM-bound elementwise operators):
 //   backward GEMMs = 2 x forward (data and weight gradients); fused attention backward = 2.5 x the
@@ -125,9 +126,16 @@ void fwd_bwd(const System& s, Layer& l, const Op& o, double bf, double bb, bool 
   b.flops *= bf;
   b.bytes *= bb;
   const double launch = s.train_stack.launch_us;
-  const OpTime tf = roofline(s.chip, o, launch), tb = roofline(s.chip, b, launch);
+  // A GEMM runs at the training stack's share of the chip's GEMM efficiency: its compute time over
+  // that share (the FLOPs counted stay the operator's).
+  Op of = o;
+  if (gemm) {
+    of.flops /= s.train_stack.train_gemm_scale;
+    b.flops /= s.train_stack.train_gemm_scale;
+  }
+  const OpTime tf = roofline(s.chip, of, launch), tb = roofline(s.chip, b, launch);
   add(l.fwd, tf, o.flops);
-  add(l.bwd, tb, b.flops);
+  add(l.bwd, tb, b.flops * (gemm ? s.train_stack.train_gemm_scale : 1));
   if (gemm) l.gemm_s += std::max(tf.compute_s, tf.memory_s) + std::max(tb.compute_s, tb.memory_s);
   if (selective) add(l.sel_fwd, tf, o.flops);
   if (attn) l.attn_s += tf.time_s + tb.time_s;

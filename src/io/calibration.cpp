@@ -14,14 +14,17 @@ namespace {
 // per pass (RTP-LLM's DeepSeek replay report: ~1.5-2 ms per decode step), an expert imbalance of 1.5
 // (midway in [1, 2]), half the communication hidden on a side stream for serving and 0.9 for training
 // (Megatron-Core overlap_grad_reduce / overlap_param_gather).
+// A training stack that declares compute.train_gemm_scale fits it from 1 (the chip's measured GEMM
+// efficiency) down to half of it; stacks that do not declare it keep 1.
 struct Prior {
   const char* key;
   double low, high, serving, training;
-  bool streams_only, serving_only;
+  bool streams_only, serving_only, declared_only = false;
 };
 const Prior kPriors[] = {{"host.launch_us", 0.5, 40, 4, 4, false, false},
                          {"moe.eplb_imbalance", 1, 2, 1.5, 1.5, false, false},
-                         {"overlap.hidden_frac", 0, 0.98, 0.5, 0.9, true, false}};
+                         {"overlap.hidden_frac", 0, 0.98, 0.5, 0.9, true, false},
+                         {"compute.train_gemm_scale", 0.5, 1, 1, 1, false, false, true}};
 
 Eigen::VectorXd residuals(const Hwdb& db, const ModelDb& models, const std::vector<const ValidationCase*>& cases,
                           const Pick& pick) {
@@ -104,7 +107,9 @@ std::vector<CalibParam> calibration_params(const Hwdb& db, const std::vector<Val
     const Stack st = db.stack(id);
     const bool training = st.role == StackRole::training;
     for (auto& f : kPriors) {
-      if ((f.streams_only && st.scheme != OverlapScheme::streams) || (f.serving_only && training)) continue;
+      if ((f.streams_only && st.scheme != OverlapScheme::streams) || (f.serving_only && training) ||
+          (f.declared_only && !db.stacks.at(id).numbers.count(f.key)))
+        continue;
       CalibParam p{id, f.key, f.low, f.high, training ? f.training : f.serving, 0, 0};
       p.start = std::clamp(db.stacks.at(id).numbers.at(f.key).value, p.low, p.high);
       out.push_back(p);

@@ -456,6 +456,7 @@ Stack Hwdb::stack(const std::string& id, const Pick& p) const {
   st.comm_units_decode = p.get(r, "overlap.comm_units_decode");
   st.step_overhead_ms = p.get(r, "host.step_overhead_ms");
   st.launch_us = p.get(r, "host.launch_us");
+  if (const double g = p.get(r, "compute.train_gemm_scale"); g > 0) st.train_gemm_scale = g;  // 1 when absent
   st.eplb_imbalance = p.get(r, "moe.eplb_imbalance");
   st.reserve_frac = p.get(r, "memory.reserve_frac");
   st.pp_chunk_tokens = p.get(r, "pipeline.pp_chunk_tokens");  // 0 when absent

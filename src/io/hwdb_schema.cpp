@@ -177,6 +177,7 @@ FileSchema stack_schema() {
               {"overlap", "comm_units_decode", T::nonneg_frac, true, "fraction of compute units held by communication kernels in decode"},
               {"host", "step_overhead_ms", T::nonneg, true, "ms of host and framework time per forward pass", 100},
               {"host", "launch_us", T::nonneg, true, "us per operator", 1000},
+              {"compute", "train_gemm_scale", T::fraction, false, "training GEMMs' share of the chip's measured GEMM efficiency (1 when absent)"},
               {"moe", "eplb_imbalance", T::at_least_one, true, "busiest chip's expert load / mean, default EPLB", 8},
               {"memory", "reserve_frac", T::nonneg_frac, true, "fraction of HBM kept free"},
               {"pipeline", "pp_chunk_tokens", T::positive, false, "tokens per chunk of a prompt in chunked pipeline-parallel prefill", 1e7},

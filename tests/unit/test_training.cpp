@@ -91,6 +91,29 @@ TEST_CASE("training FLOPs: 3 passes of GEMMs, fused attention 1 + 2.5, full reco
   CHECK(estimate_train(s, m, x).mfu == Approx(3 * (gemm_fwd + attn_fwd) / (3 * gemm_fwd + 3.5 * attn_fwd)).epsilon(2e-3));
 }
 
+TEST_CASE("a training stack's GEMM share slows only the GEMMs and leaves the counted FLOPs") {
+  const Model m = models().model("llama3-70b");
+  System s = ideal(1);
+  TrainingSetup x;
+  x.seq = 4096;
+  x.global_batch = 2;
+  // By hand, as above: the GEMMs' 3 passes and the fused attention's 1 + 2.5 at 1,000 TFLOPS.
+  const double h = 8192, layers = 80, heads = 64, kv = 8, d = 128, ffn = 28672, vocab = 128256;
+  const double gemm_fwd = 2 * (layers * (2 * h * heads * d + 2 * h * kv * d + 3 * h * ffn) + vocab * h);
+  const double attn_fwd = layers * 2 * 4096.0 * heads * d;
+  const double tokens = 2 * 4096.0;
+  const double gemm_s = 3 * gemm_fwd * tokens / 1e15, attn_s = 3.5 * attn_fwd * tokens / 1e15;
+  const Estimate full = estimate_train(s, m, x);
+  s.train_stack.train_gemm_scale = 0.5;  // GEMMs at half the chip's GEMM efficiency: twice as long
+  const Estimate half = estimate_train(s, m, x);
+  REQUIRE(half.fits());
+  CHECK(part(full, Part::compute) == Approx(gemm_s + attn_s).epsilon(2e-3));
+  CHECK(part(half, Part::compute) == Approx(2 * gemm_s + attn_s).epsilon(2e-3));
+  // The FLOPs counted (compute utilisation x step time) do not change; MFU falls with the step.
+  CHECK(half.compute_util * half.step_time_s == Approx(full.compute_util * full.step_time_s).epsilon(1e-9));
+  CHECK(half.mfu * half.step_time_s == Approx(full.mfu * full.step_time_s).epsilon(1e-9));
+}
+
 TEST_CASE("ZeRO-3 gathers the parameters for every micro-batch's forward and backward") {
   const Model m = models().model("llama3-70b");
   const System s = ideal(8);
