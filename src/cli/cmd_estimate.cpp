@@ -372,6 +372,7 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
     WorkloadFlags f;
     EconomicsFlags econ;
     DeployFlags d;
+    AggregatedFlags agg;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
@@ -382,12 +383,26 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
   add_workload_flags(cmd, o->f);
   add_economics_flags(cmd, o->econ);
   add_deploy_flags(cmd, o->d);
+  cmd->add_option("--serving", o->agg.serving, "prefill and decode on the same chips (aggregated) or in separate pools (disaggregated); default: the stack's as deployed")
+      ->check(CLI::IsMember({"aggregated", "disaggregated"}));
+  cmd->add_option("--concurrency", o->agg.concurrency, "aggregated serving: closed-loop clients (each sends its next request when its last ends)");
+  cmd->add_option("--chunk-tokens", o->agg.token_budget, "aggregated serving: tokens per engine step, decode tokens plus prefill chunks (default: the stack's)");
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([&ctx, o, cmd] {
     o->system = with_stack_flag(ctx.db(), o->system, o->stack);
-    const System sys = ctx.db().system(o->system);
     const Model m = ctx.models().model(o->model);
+    if (o->stack.empty()) o->system = with_model_stack(ctx.db(), o->system, m.moe());
+    const System sys = ctx.db().system(o->system);
     o->f.recipes = &ctx.recipes();
+    o->agg.concurrency_given = cmd->count("--concurrency") > 0;
+    o->agg.budget_given = cmd->count("--chunk-tokens") > 0;
+    if (o->agg.serving == "aggregated" ||
+        (o->agg.serving.empty() && sys.stack.aggregated && (o->agg.concurrency_given || o->agg.budget_given))) {
+      run_aggregated(std::cout, sys, m, o->f, o->d, o->agg, o->json);
+      return;
+    }
+    for (const char* flag : {"--concurrency", "--chunk-tokens"})
+      if (cmd->count(flag) > 0) throw InputError(std::string("flag ") + flag + ": only with --serving aggregated");
     if (o->f.mode == "serve" && !o->f.search) {
       run_deployment(std::cout, ctx, sys, m, o->f, o->d, o->json);
       return;

@@ -58,6 +58,9 @@ std::string default_cases_dir(const Context& ctx);
 // The system id that runs `stack` (flag --stack NAME): "SYSTEM@NAME"; an unknown stack or a system
 // that already names one is bad input naming the flag. An empty stack leaves the id as it is.
 std::string with_stack_flag(const Hwdb& db, const std::string& system_id, const std::string& stack);
+// A dense model on a system that names a serving stack for dense models (stack_dense) runs that
+// stack; a mixture-of-experts model, or a system id that already names a stack, is unchanged.
+std::string with_model_stack(const Hwdb& db, const std::string& system_id, bool moe);
 
 // Thrown by a command that finished its output but must exit non-zero (e.g. a failed validation).
 struct ExitCode {

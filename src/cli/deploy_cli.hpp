@@ -18,6 +18,16 @@ struct DeployFlags {
 };
 
 void add_deploy_flags(CLI::App* cmd, DeployFlags& d);
+
+// --serving aggregated: closed-loop clients (--concurrency), Poisson arrivals (--arrival-rate) or
+// an offline batch, under the stack's per-step token budget (--chunk-tokens overrides it).
+struct AggregatedFlags {
+  std::string serving;  // "", "aggregated" or "disaggregated"
+  int concurrency = 0, token_budget = 0;
+  bool concurrency_given = false, budget_given = false;
+};
+void run_aggregated(std::ostream& os, const System& sys, const Model& m, const WorkloadFlags& f, const DeployFlags& df,
+                    const AggregatedFlags& af, bool json);
 // A plan that cannot exist is bad input (cmd_estimate.cpp).
 void reject_impossible(const System& sys, const Model& m, const WorkloadRequest& r);
 // Plans and prints the deployment (serve mode).

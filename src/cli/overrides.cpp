@@ -43,4 +43,16 @@ std::string with_stack_flag(const Hwdb& db, const std::string& system_id, const 
   return system_id + "@" + stack;
 }
 
+std::string with_model_stack(const Hwdb& db, const std::string& system_id, bool moe) {
+  if (moe || system_id.find('@') != std::string::npos) return system_id;
+  // NxSYSTEM[:os=R] runs SYSTEM's stacks.
+  std::string base = system_id.substr(0, system_id.find(':'));
+  if (const auto x = base.find('x'); x != std::string::npos && x > 0 &&
+      base.find_first_not_of("0123456789") == x && !db.systems.count(base))
+    base = base.substr(x + 1);
+  const auto it = db.systems.find(base);
+  if (it == db.systems.end() || it->second.str("stack_dense").empty()) return system_id;
+  return system_id + "@" + it->second.str("stack_dense");
+}
+
 }  // namespace podperf::cli
