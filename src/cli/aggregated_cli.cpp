@@ -9,12 +9,6 @@
 
 namespace podperf::cli {
 
-namespace {
-std::string plan_text(const Parallel& p) {
-  return "TP" + std::to_string(p.tp) + " DP" + std::to_string(p.dp) + " EP" + std::to_string(p.ep) + " PP" +
-         std::to_string(p.pp);
-}
-}  // namespace
 
 void run_aggregated(std::ostream& os, const System& sys, const Model& m, const WorkloadFlags& f, const DeployFlags& df,
                     const AggregatedFlags& af, bool json) {
@@ -58,6 +52,7 @@ void run_aggregated(std::ostream& os, const System& sys, const Model& m, const W
     j["stack"] = sys.stack.id;
     j["model"] = m.id;
     j["serving"] = "aggregated";
+    j["fits"] = true;
     j["plan"] = plan_text(x.par);
     j["instances"] = instances;
     j["load"] = load;

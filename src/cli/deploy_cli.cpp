@@ -11,6 +11,11 @@
 
 namespace podperf::cli {
 
+std::string plan_text(const Parallel& p) {
+  return "TP" + std::to_string(p.tp) + " DP" + std::to_string(p.dp) + " EP" + std::to_string(p.ep) + " PP" +
+         std::to_string(p.pp);
+}
+
 namespace {
 
 double parse_num(const std::string& s, const std::string& flag) {
@@ -29,11 +34,6 @@ std::pair<int, int> parse_pair(const std::string& s, const std::string& flag, co
   if (a < 1 || b < 1 || a > 1e8 || b > 1e8 || std::floor(a) != a || std::floor(b) != b)
     throw InputError("flag " + flag + ": both numbers must be whole and >= 1 (got '" + s + "')");
   return {static_cast<int>(a), static_cast<int>(b)};
-}
-
-std::string plan_text(const Parallel& p) {
-  return "TP" + std::to_string(p.tp) + " DP" + std::to_string(p.dp) + " EP" + std::to_string(p.ep) + " PP" +
-         std::to_string(p.pp);
 }
 
 std::string dist_text(const LengthDist& d) {

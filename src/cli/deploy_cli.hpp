@@ -18,6 +18,8 @@ struct DeployFlags {
 };
 
 void add_deploy_flags(CLI::App* cmd, DeployFlags& d);
+// "TP1 DP8 EP8 PP1".
+std::string plan_text(const Parallel& p);
 
 // --serving aggregated: closed-loop clients (--concurrency), Poisson arrivals (--arrival-rate) or
 // an offline batch, under the stack's per-step token budget (--chunk-tokens overrides it).
