@@ -33,7 +33,7 @@ struct AggregatedSetup {
   int concurrency = 1;        // closed loop: clients; offline: requests in the batch
   double arrival_rate = 0;    // poisson: requests/s
   RequestMix mix;             // input and output lengths
-  int requests = 0;           // requests measured after the warm-up; 0 = 40 x concurrency, at least 400
+  int requests = 0;           // requests measured after the warm-up; 0 = 40 x concurrency in [400, 20,000] (closed loop), 4,000 (Poisson)
   unsigned long long seed = 1;
 };
 
@@ -73,5 +73,11 @@ AggregatedEstimate estimate_aggregated(const System& s, const Model& m, const In
 // step that finishes its prefill; each running sequence emits one token per step) and returns the
 // percentiles over the measured requests. Deterministic for a given seed.
 AggregatedResult simulate_aggregated(const AggregatedSetup& a);
+
+// Highest Poisson arrival rate (requests/s, one instance) at which the simulated p99 TTFT and p99
+// TPOT meet the rule's bounds (MLPerf server and interactive rules are p99), found by bisection
+// between zero and the offline rate; the setup's load and rate are replaced. 0 when even a trickle
+// misses the rule; the offline rate when the rule is offline.
+double aggregated_capacity(AggregatedSetup a, const ServiceRule& rule);
 
 }  // namespace podperf

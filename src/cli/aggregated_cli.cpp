@@ -5,13 +5,14 @@
 #include "deploy_cli.hpp"
 #include "podperf/aggregated.hpp"
 #include "podperf/plan.hpp"
+#include "podperf/serving_data.hpp"
 #include "table.hpp"
 
 namespace podperf::cli {
 
 
 void run_aggregated(std::ostream& os, const System& sys, const Model& m, const WorkloadFlags& f, const DeployFlags& df,
-                    const AggregatedFlags& af, bool json) {
+                    const AggregatedFlags& af, const std::string& configs_dir, bool json) {
   if (!df.pd_split.empty())
     throw InputError("flag --pd-split: not with --serving aggregated (prefill and decode share every chip)");
   if (!df.prefill_system.empty()) throw InputError("flag --prefill-system: not with --serving aggregated");
@@ -36,9 +37,28 @@ void run_aggregated(std::ostream& os, const System& sys, const Model& m, const W
   if (f.tp || f.dp || f.ep || f.pp) reject_impossible(sys, m, r);
   const InferenceSetup& x = r.infer;
   const int clients = af.concurrency_given ? af.concurrency : 0;
-  const Load ld = rate_given ? Load::poisson : clients > 0 ? Load::closed_loop : Load::offline;
+  // An MLPerf scenario: offline, or the highest Poisson rate whose p99 TTFT and TPOT meet its rule.
+  ServiceRule rule;
+  double rate = df.arrival_rate;
+  bool scenario_rate = false;
+  if (!df.scenario.empty()) {
+    if (rate_given || af.concurrency_given)
+      throw InputError("flag --scenario: not with --arrival-rate or --concurrency (the scenario sets the load)");
+    rule = load_scenario(df.scenario, m.id, configs_dir);
+    if (!rule.offline) {
+      const AggregatedEstimate off = estimate_aggregated(sys, m, x, Load::offline, 0, 0, af.budget_given ? af.token_budget : 0);
+      if (off.fits()) {
+        rate = aggregated_capacity(off.setup, rule) * off.instances;
+        scenario_rate = true;
+        if (!(rate > 0))
+          throw InputError("flag --scenario: no arrival rate meets the " + rule.name + " rule on " + sys.id +
+                           " (p99 TTFT <= " + num(rule.ttft_ms) + " ms, TPOT <= " + num(rule.tpot_ms) + " ms)");
+      }
+    }
+  }
+  const Load ld = rate_given || scenario_rate ? Load::poisson : clients > 0 ? Load::closed_loop : Load::offline;
   const AggregatedEstimate e =
-      estimate_aggregated(sys, m, x, ld, clients, df.arrival_rate, af.budget_given ? af.token_budget : 0);
+      estimate_aggregated(sys, m, x, ld, clients, rate, af.budget_given ? af.token_budget : 0);
   if (!e.fits())
     throw InputError(std::string("--serving aggregated: ") + reason_text(e.reason) + " (" + plan_text(x.par) + " on " + sys.id + ")");
   const AggregatedSetup& a = e.setup;
@@ -56,6 +76,8 @@ void run_aggregated(std::ostream& os, const System& sys, const Model& m, const W
     j["plan"] = plan_text(x.par);
     j["instances"] = instances;
     j["load"] = load;
+    if (!df.scenario.empty()) j["scenario"] = df.scenario;
+    if (ld == Load::poisson) j["arrival_rate"] = rate;
     if (ld == Load::closed_loop) j["clients_per_instance"] = a.concurrency;
     j["token_budget"] = a.token_budget;
     j["max_running"] = a.max_running;
@@ -88,7 +110,10 @@ void run_aggregated(std::ostream& os, const System& sys, const Model& m, const W
      << " running sequences per instance (KV)\n";
   os << "  load: " << load;
   if (ld == Load::closed_loop) os << ", " << clients << " clients (" << a.concurrency << " per instance)";
-  if (ld == Load::poisson) os << ", " << num(df.arrival_rate) << " requests/s";
+  if (ld == Load::poisson) os << ", " << num(rate) << " requests/s";
+  if (scenario_rate)
+    os << " (the highest at which p99 TTFT <= " << num(rule.ttft_ms) << " ms and p99 TPOT <= " << num(rule.tpot_ms)
+       << " ms: MLPerf " << df.scenario << ")";
   if (ld == Load::offline) os << ", requests always waiting (the running batch at its KV cap)";
   os << "; prompts " << f.seq_in << ", outputs " << f.seq_out << " tokens\n";
   os << "  step: " << num(a.step.a_s * 1e3, 3) << " ms + " << num(a.step.b_s * 1e6, 3) << " us per running sequence + "

@@ -398,7 +398,7 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
     o->agg.budget_given = cmd->count("--chunk-tokens") > 0;
     if (o->agg.serving == "aggregated" ||
         (o->agg.serving.empty() && sys.stack.aggregated && (o->agg.concurrency_given || o->agg.budget_given))) {
-      run_aggregated(std::cout, sys, m, o->f, o->d, o->agg, o->json);
+      run_aggregated(std::cout, sys, m, o->f, o->d, o->agg, ctx.configs_dir, o->json);
       return;
     }
     for (const char* flag : {"--concurrency", "--chunk-tokens"})

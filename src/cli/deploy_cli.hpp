@@ -29,7 +29,7 @@ struct AggregatedFlags {
   bool concurrency_given = false, budget_given = false;
 };
 void run_aggregated(std::ostream& os, const System& sys, const Model& m, const WorkloadFlags& f, const DeployFlags& df,
-                    const AggregatedFlags& af, bool json);
+                    const AggregatedFlags& af, const std::string& configs_dir, bool json);
 // A plan that cannot exist is bad input (cmd_estimate.cpp).
 void reject_impossible(const System& sys, const Model& m, const WorkloadRequest& r);
 // Plans and prints the deployment (serve mode).

@@ -62,7 +62,10 @@ AggregatedResult simulate_aggregated(const AggregatedSetup& a) {
   const Sampler in(a.mix.input), out(a.mix.output);
   const bool closed = a.load == Load::closed_loop, offline = a.load == Load::offline;
   const int conc = std::max(1, a.concurrency);
-  const long target = offline ? conc : (a.requests > 0 ? a.requests : std::max(400L, std::min(20000L, 40L * conc)));
+  const long target = offline        ? conc
+                      : a.requests > 0 ? a.requests
+                      : closed         ? std::max(400L, std::min(20000L, 40L * conc))
+                                       : 4000L;
   const long warm = offline ? 0 : (closed ? 2L * conc : std::max(200L, target / 10));
   const int budget = std::max(1, a.token_budget);
   const int cap = a.max_running > 0 ? a.max_running : 1 << 30;
@@ -185,6 +188,30 @@ AggregatedResult simulate_aggregated(const AggregatedSetup& a) {
   }
   if (steps >= max_steps) res.stable = false;
   return res;
+}
+
+double aggregated_capacity(AggregatedSetup a, const ServiceRule& rule) {
+  // The offline rate: requests always waiting, the running batch at its cap.
+  AggregatedSetup off = a;
+  off.load = Load::closed_loop;
+  off.concurrency = 2 * std::max(1, std::min(a.max_running > 0 ? a.max_running : 4096, 1 << 16));
+  const double sat = simulate_aggregated(off).requests_per_s;
+  if (rule.offline || !(sat > 0)) return sat;
+  a.load = Load::poisson;
+  auto meets = [&](double rate) {
+    a.arrival_rate = rate;
+    const AggregatedResult r = simulate_aggregated(a);
+    return r.stable && (rule.ttft_ms <= 0 || r.ttft_s[2] * 1e3 <= rule.ttft_ms) &&
+           (rule.tpot_ms <= 0 || r.tpot_s[2] * 1e3 <= rule.tpot_ms);
+  };
+  double lo = 0, hi = sat;
+  if (!meets(sat * 1e-3)) return 0;
+  lo = sat * 1e-3;
+  for (int it = 0; it < 14; ++it) {
+    const double mid = (lo + hi) / 2;
+    (meets(mid) ? lo : hi) = mid;
+  }
+  return lo;
 }
 
 }  // namespace podperf

@@ -107,3 +107,27 @@ TEST_CASE("estimate --serving aggregated prints TTFT and TPOT percentiles on Hop
     CHECK(r.out.find("output tokens/s") != std::string::npos);
   }
 }
+
+TEST_CASE("aggregated: offline > server > interactive, each scenario limited by its p99 rule") {
+  AggregatedSetup a = base(1, 2000, 200);
+  a.max_running = 256;
+  ServiceRule offline;
+  ServiceRule server;
+  server.offline = false;
+  server.ttft_ms = 2000;
+  server.tpot_ms = 200;
+  ServiceRule interactive = server;
+  interactive.ttft_ms = 450;
+  interactive.tpot_ms = 40;
+  const double off = aggregated_capacity(a, offline), srv = aggregated_capacity(a, server),
+               inter = aggregated_capacity(a, interactive);
+  CHECK(off > srv);
+  CHECK(srv > inter);
+  CHECK(inter > 0);
+  // At the interactive rate the p99 latencies meet the rule.
+  a.load = Load::poisson;
+  a.arrival_rate = inter;
+  const AggregatedResult r = simulate_aggregated(a);
+  CHECK(r.ttft_s[2] * 1e3 <= 450);
+  CHECK(r.tpot_s[2] * 1e3 <= 40);
+}
