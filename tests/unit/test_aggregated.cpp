@@ -131,3 +131,27 @@ TEST_CASE("aggregated: offline > server > interactive, each scenario limited by 
   CHECK(r.ttft_s[2] * 1e3 <= 450);
   CHECK(r.tpot_s[2] * 1e3 <= 40);
 }
+
+TEST_CASE("a serve result that fits has a finite TTFT: without a TTFT bound a saturated prefill pool does not fit") {
+  const CliResult r = run_podperf(
+      "estimate --system gb200-nvl72 --model deepseek-v3 --seq-in 131072 --seq-out 1024 --tpot-ms 50 --json");
+  REQUIRE(r.rc == 0);
+  if (r.out.find("\"fits\": true") != std::string::npos) {
+    const auto at = r.out.find("\"p99\":", r.out.find("\"ttft_ms\""));
+    REQUIRE(at != std::string::npos);
+    const double p99 = std::stod(r.out.substr(at + 6));
+    CHECK(std::isfinite(p99));
+    CHECK(p99 < 1e6);
+  } else {
+    CHECK(r.out.find("TTFT") != std::string::npos);
+  }
+  // With a TTFT bound the same deployment fits, at a finite p99 TTFT within it.
+  const CliResult b = run_podperf(
+      "estimate --system gb200-nvl72 --model deepseek-v3 --seq-in 131072 --seq-out 1024 --tpot-ms 50 --ttft-ms 60000 --json");
+  REQUIRE(b.rc == 0);
+  if (b.out.find("\"fits\": true") != std::string::npos) {
+    const auto at = b.out.find("\"p99\":", b.out.find("\"ttft_ms\""));
+    REQUIRE(at != std::string::npos);
+    CHECK(std::stod(b.out.substr(at + 6)) <= 60000 + 1e-6);
+  }
+}
