@@ -91,6 +91,12 @@ struct ScenarioData {
   std::string configs_dir;  // request mixes and MLPerf scenarios
 };
 
+// A dense model on a system that names a serving stack for dense models (its stack_dense) runs that
+// stack; a mixture-of-experts model, or a system id that already names a stack, keeps the system's.
+std::string with_model_stack(const Hwdb& db, const std::string& system_id, bool moe);
+// The system id a scenario runs: SYSTEM@STACK when the scenario names a stack, else the model's.
+std::string scenario_system_id(const ScenarioData& data, const Scenario& sc, const Model& m);
+
 // The recipe whose precisions the "auto" formats take: `recipe`, else the chip's native one, else none.
 const Recipe* chosen_recipe(const System& sys, const WorkloadInputs& f);
 // The training inputs given, as pins of the plan search.
@@ -142,6 +148,7 @@ Evaluation evaluate(const ScenarioData& data, const Scenario& sc, const Pick& pi
 
 // A sweep's points are scenarios: fills the defaults its axes leave open (each chip's formats,
 // the training batch and sequence) from the ones `estimate` resolves.
-void apply_scenario_defaults(SweepContext& c, const RecipeDb* recipes);
+// A dense model runs on its system's dense-model stack unless the sweep has a stack axis.
+void apply_scenario_defaults(SweepContext& c, const RecipeDb* recipes, const Hwdb& db);
 
 }  // namespace podperf

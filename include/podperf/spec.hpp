@@ -82,6 +82,11 @@ struct Chip {
   double small_gemm_m = 0;      // GEMM rows (tokens) at which shape efficiency falls to half (no curve)
   GemmCurve gemm_curve;         // measured efficiency by GEMM rows; where given, it replaces
                                 // gemm_eff x m / (m + small_gemm_m) for GEMMs (m > 0)
+  // Tile model of small GEMMs (where gemm_row_tile > 0; it replaces small_gemm_m): the tensor units
+  // compute whole tiles of gemm_row_tile token rows, so m rows cost ceil(m / tile) tiles, and the
+  // weights stream from HBM at gemm_hbm_eff of its bandwidth (a skinny GEMM's achieved fraction).
+  double gemm_row_tile = 0;
+  double gemm_hbm_eff = 0;
   // Failures per 1e9 device-hours (FIT): the accelerator (logic, SRAM, links, its processor) and its
   // HBM (all stacks of one package). 0 = not stated.
   double fit = 0, hbm_fit = 0;
@@ -137,7 +142,20 @@ struct Stack {
   // prefill and in decode: compute under overlap runs at (1 - units) of its speed.
   double comm_units_prefill = 0, comm_units_decode = 0;
   double step_overhead_ms = 0;   // host and framework time per forward pass not hidden (scheduler, sampling)
-  double launch_us = 0;          // exposed launch cost per operator
+  double launch_us = 0;          // exposed launch cost per operator, launched one by one (eager)
+  // Graph capture (CUDA graphs, ACL graphs): decode passes of at most graph_max_batch sequences per
+  // data-parallel rank replay a captured graph, each operator costing graph_launch_us (the device-side
+  // gap between captured kernels) instead of launch_us; 0 = the stack captures no graphs.
+  double graph_launch_us = 0;
+  double graph_max_batch = 0;
+  // Host time per sequence per pass (scheduling, sampling, detokenisation of the rank's batch), on
+  // top of step_overhead_ms.
+  double per_seq_us = 0;
+  // Serving as the stack is deployed: prefill and decode on the same chips (aggregated) or in
+  // separate pools (disaggregated); per-step token budget of aggregated serving (decode tokens plus
+  // prefill chunks).
+  bool aggregated = false;
+  double token_budget = 8192;
   // Training stacks: the fraction of the chip's measured GEMM efficiency (chip gemm_eff, from serving
   // kernels) the stack's training GEMMs reach (1: the same kernels' efficiency).
   double train_gemm_scale = 1;

@@ -33,6 +33,9 @@ struct SweepContext {
   // narrowest 8-bit format, 16 sequences per DP replica, 4,096 tokens): the formats `estimate`
   // resolves, the default training global batch in tokens and the training sequence.
   std::vector<InferenceSetup> formats;
+  // Per system entry x model (model fastest), filled by the scenario layer (empty: `systems`): the
+  // system as the scenario runs the model (a dense model on its system's dense-model stack).
+  std::vector<System> model_systems;
   std::vector<double> train_batch_tokens;
   std::vector<int> train_seq;
   std::vector<Mode> modes;                     // per label of the mode axis

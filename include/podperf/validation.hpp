@@ -21,7 +21,11 @@ struct ValidationCase {
   bool default_eplb = false; // the run used the framework's default expert balancing
   double gemm_m = 0;         // gemm: rows (square GEMM m = n = k)
   Precision precision = Precision::bf16;
-  std::string metric;        // tokens_per_s_per_chip | mfu | achieved_tflops | achieved_tb_s | step_time_s | tpot_ms
+  // Aggregated serving under a closed loop (mode serve, setup.serving = "aggregated"): `concurrency`
+  // clients on `instances` instances; tpot_ms and ttft_ms are then the means over requests.
+  bool aggregated = false;
+  int concurrency = 0, instances = 1;
+  std::string metric;        // tokens_per_s_per_chip | mfu | achieved_tflops | achieved_tb_s | step_time_s | tpot_ms | ttft_ms
   double measured = 0;
   std::string unit;
   double tolerance = 0.3;    // relative

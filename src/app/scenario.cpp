@@ -512,23 +512,49 @@ Evaluation evaluate_on(const ScenarioData& data, const System& sys, const Site& 
   return ev;
 }
 
+std::string with_model_stack(const Hwdb& db, const std::string& system_id, bool moe) {
+  if (moe || system_id.find('@') != std::string::npos) return system_id;
+  // NxSYSTEM[:os=R] runs SYSTEM's stacks.
+  std::string base = system_id.substr(0, system_id.find(':'));
+  if (const auto x = base.find('x'); x != std::string::npos && x > 0 &&
+      base.find_first_not_of("0123456789") == x && !db.systems.count(base))
+    base = base.substr(x + 1);
+  const auto it = db.systems.find(base);
+  if (it == db.systems.end() || it->second.str("stack_dense").empty()) return system_id;
+  return system_id + "@" + it->second.str("stack_dense");
+}
+
+std::string scenario_system_id(const ScenarioData& data, const Scenario& sc, const Model& m) {
+  return sc.stack.empty() ? with_model_stack(*data.db, sc.system, m.moe()) : sc.system + "@" + sc.stack;
+}
+
 Evaluation evaluate(const ScenarioData& data, const Scenario& sc, const Pick& pick) {
-  const std::string id = sc.stack.empty() ? sc.system : sc.system + "@" + sc.stack;
+  const Model m = data.models->model(sc.model);
+  const std::string id = scenario_system_id(data, sc, m);
   const System sys = data.db->system(id, pick);
   const std::string site_id = sc.site.empty() ? sys.home_site : sc.site;
   const Site site = data.db->site(site_id, pick);
-  const Model m = data.models->model(sc.model);
   Evaluation ev = evaluate_on(data, sys, site, m, sc);
   ev.system_id = id;
   return ev;
 }
 
-void apply_scenario_defaults(SweepContext& c, const RecipeDb* recipes) {
+void apply_scenario_defaults(SweepContext& c, const RecipeDb* recipes, const Hwdb& db) {
   c.formats.clear();
   c.train_batch_tokens.clear();
   c.train_seq.clear();
-  for (const System& sys : c.systems)
+  c.model_systems.clear();
+  const Axis* labels = c.spec ? c.spec->axis(AxisId::system) : nullptr;
+  for (std::size_t e = 0; e < c.systems.size(); ++e)
     for (const Model& m : c.models) {
+      // The system as a scenario runs this model: its dense-model stack for a dense model, unless a
+      // stack axis (or SYSTEM@STACK) names the stack.
+      System sys = c.systems[e];
+      if (c.stacks == 1 && labels && e < labels->labels.size()) {
+        const std::string& id = labels->labels[e];
+        if (const std::string run = with_model_stack(db, id, m.moe()); run != id) sys = db.system(run);
+      }
+      c.model_systems.push_back(sys);
       WorkloadInputs f;
       f.mode = "serve";  // the formats only: no plan search
       f.recipes = recipes;

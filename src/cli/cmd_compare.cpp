@@ -260,6 +260,7 @@ Prepared prepare(Context& ctx, const Setup& o) {
     db.site(s->site_id);  // unknown site: error now
     // Each side is the scenario `estimate` would run: each chip's native precision recipe unless
     // flags say otherwise; impossible plans are rejected with the flag named.
+    s->id = with_model_stack(db, s->id, p.model.moe());  // a dense model runs the system's dense-model stack
     s->sc.system = s->id;
     s->sc.model = p.model.id;
     s->sc.site = s->site_id;

@@ -199,6 +199,7 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
     WorkloadFlags f;
     EconomicsFlags econ;
     DeployFlags d;
+    AggregatedFlags agg;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
@@ -210,6 +211,10 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
   add_workload_flags(cmd, o->f);
   add_economics_flags(cmd, o->econ);
   add_deploy_flags(cmd, o->d);
+  cmd->add_option("--serving", o->agg.serving, "prefill and decode on the same chips (aggregated) or in separate pools (disaggregated); default: the stack's as deployed")
+      ->check(CLI::IsMember({"aggregated", "disaggregated"}));
+  cmd->add_option("--concurrency", o->agg.concurrency, "aggregated serving: closed-loop clients (each sends its next request when its last ends)");
+  cmd->add_option("--chunk-tokens", o->agg.token_budget, "aggregated serving: tokens per engine step, decode tokens plus prefill chunks (default: the stack's)");
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([&ctx, o, cmd] {
     // Flags that would do nothing in the mode asked for are refused, not ignored.
@@ -218,6 +223,24 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
       if (!train && cmd->count(flag) > 0) throw InputError(std::string("flag ") + flag + ": only with --mode train (it does nothing in " + o->f.mode + ")");
     for (const char* flag : {"--tpot-ms", "--ttft-ms"})
       if (train && cmd->count(flag) > 0) throw InputError(std::string("flag ") + flag + ": not with --mode train (it does nothing there)");
+    const Model agg_model = ctx.models().model(o->model);
+    o->agg.concurrency_given = cmd->count("--concurrency") > 0;
+    o->agg.budget_given = cmd->count("--chunk-tokens") > 0;
+    {
+      const System agg_sys = ctx.db().system(
+          o->stack.empty() ? with_model_stack(ctx.db(), with_stack_flag(ctx.db(), o->system, o->stack), agg_model.moe())
+                           : with_stack_flag(ctx.db(), o->system, o->stack));
+      if (o->agg.serving == "aggregated" ||
+          (o->agg.serving.empty() && agg_sys.stack.aggregated && (o->agg.concurrency_given || o->agg.budget_given))) {
+        WorkloadFlags fa = o->f;
+        fa.recipes = &ctx.recipes();
+        fa.db = &ctx.db();
+        run_aggregated(std::cout, agg_sys, agg_model, fa, o->d, o->agg, ctx.configs_dir, o->json);
+        return;
+      }
+    }
+    for (const char* flag : {"--concurrency", "--chunk-tokens"})
+      if (cmd->count(flag) > 0) throw InputError(std::string("flag ") + flag + ": only with --serving aggregated");
     Scenario sc;
     sc.system = with_stack_flag(ctx.db(), o->system, o->stack);
     sc.model = o->model;

@@ -26,7 +26,7 @@ namespace podperf::cli {
 SystemEval evaluate_system(Context& ctx, const std::string& system_id, const Model& m, const std::string& mode, double tpot_ms) {
   // The scenario `estimate --system ID --mode MODE [--tpot-ms T]` evaluates, at the system's home site.
   const Hwdb& db = ctx.db();
-  const System sys = db.system(system_id);
+  const System sys = db.system(with_model_stack(db, system_id, m.moe()));
   Scenario sc;
   sc.system = system_id;
   sc.model = m.id;

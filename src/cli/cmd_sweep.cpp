@@ -255,7 +255,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
       throw InputError(spec.file + ": " + std::to_string(total) + " points exceed --max-points " + std::to_string(o->max_points) +
                        " (use --force to run it)");
     SweepContext sc = prepare_sweep(spec, ctx.db(), ctx.models());
-    apply_scenario_defaults(sc, &ctx.recipes());
+    apply_scenario_defaults(sc, &ctx.recipes(), ctx.db());
     const ThreadsFor threads_for(o->threads);
     const Ranks ranks = mpi_ranks();
 #ifdef PODPERF_HAVE_MPI

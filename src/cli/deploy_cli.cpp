@@ -11,12 +11,12 @@
 
 namespace podperf::cli {
 
-namespace {
-
 std::string plan_text(const Parallel& p) {
   return "TP" + std::to_string(p.tp) + " DP" + std::to_string(p.dp) + " EP" + std::to_string(p.ep) + " PP" +
          std::to_string(p.pp);
 }
+
+namespace {
 
 std::string dist_text(const LengthDist& d) {
   if (d.kind == LengthDist::fixed) return num(d.lo) + " (fixed)";

@@ -22,5 +22,17 @@ void add_deploy_flags(CLI::App* cmd, DeployFlags& d);
 ServingInputs serving_inputs(const DeployFlags& d);
 // Prints the deployment of a serve scenario evaluated (into `json` when non-null).
 void print_deployment(std::ostream& os, const Evaluation& ev, const WorkloadFlags& f, Json* json);
+// "TP1 DP8 EP8 PP1".
+std::string plan_text(const Parallel& p);
+
+// --serving aggregated: closed-loop clients (--concurrency), Poisson arrivals (--arrival-rate) or
+// an offline batch, under the stack's per-step token budget (--chunk-tokens overrides it).
+struct AggregatedFlags {
+  std::string serving;  // "", "aggregated" or "disaggregated"
+  int concurrency = 0, token_budget = 0;
+  bool concurrency_given = false, budget_given = false;
+};
+void run_aggregated(std::ostream& os, const System& sys, const Model& m, const WorkloadFlags& f, const DeployFlags& df,
+                    const AggregatedFlags& af, const std::string& configs_dir, bool json);
 
 }  // namespace podperf::cli

@@ -135,8 +135,13 @@ void print_estimate(std::ostream& os, const System& sys, const Model& m, const W
     if (x.overlap >= 0) os << "overlap " << num(x.overlap, 2) << " (--overlap)";
     else if (sys.stack.scheme == OverlapScheme::streams) os << "overlap " << num(sys.stack.hidden_frac, 2) << " on a side stream";
     else os << to_string(sys.stack.scheme) << " overlap";
-    os << ", host " << num(sys.stack.step_overhead_ms, 3) << " ms per pass, launch " << num(sys.stack.launch_us, 3)
-       << " us per operator\n";
+    os << ", host " << num(sys.stack.step_overhead_ms, 3) << " ms per pass";
+    if (sys.stack.per_seq_us > 0) os << " + " << num(sys.stack.per_seq_us, 3) << " us per sequence";
+    os << ", launch " << num(sys.stack.launch_us, 3) << " us per operator";
+    if (sys.stack.graph_max_batch > 0)
+      os << " (" << num(sys.stack.graph_launch_us, 3) << " us in a captured graph, decode up to "
+         << num(sys.stack.graph_max_batch) << " sequences per rank)";
+    os << "\n";
     if (e.mode == Mode::serve && x.prefill_given())
       os << "  prefill plan: " << plan_text(x.prefill) << '\n';
   }

@@ -43,4 +43,5 @@ std::string with_stack_flag(const Hwdb& db, const std::string& system_id, const 
   return system_id + "@" + stack;
 }
 
+
 }  // namespace podperf::cli

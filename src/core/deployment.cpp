@@ -289,6 +289,12 @@ Deployment plan_deployment(const System& s, const System& ps, const Fabric* kv_f
     out.ttft_rule_s = ttft_percentile(out.prefill.pq, lp, d.rule.percentile);
     out.tpot_rule_s = tpot_percentile(out.decode.dq, ld, d.rule.percentile);
   }
+  // A latency rule without a TTFT bound lets the prefill instances run at utilisation 1, where the
+  // queue (and TTFT) grows without bound: no operating point to report.
+  if (out.reason == Reason::ok && !d.rule.offline && d.rule.ttft_ms <= 0 && !(prefill_rho(out.prefill.pq, lp) < 1 - 1e-9)) {
+    out.reason = Reason::ttft_unreachable;
+    out.why = "without a TTFT bound the prefill instances run saturated and TTFT grows without bound (give --ttft-ms)";
+  }
   out.output_tokens_per_s = out.lambda * d.mix.output.mean();
   out.input_tokens_per_s = out.lambda * d.mix.input.mean();
   out.tokens_per_s_per_chip = out.output_tokens_per_s / (s.chips + out.prefill_system_chips);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "podperf/aggregated.hpp"
 #include "podperf/attention_kinds.hpp"
 #include "podperf/operators.hpp"
 #include "podperf/topology.hpp"
@@ -104,8 +105,9 @@ struct Acc {
   std::array<double, kParts> part{};
   double busy_s = 0;   // operator time (compute or memory bound) excluding overhead
   double flops = 0;    // per chip
+  double launch_us = -1;  // per operator; < 0: the stack's eager launch
   void op(const System& s, const Op& o, double times = 1) {
-    const OpTime t = roofline(s.chip, o, s.stack.launch_us);
+    const OpTime t = roofline(s.chip, o, launch_us >= 0 ? launch_us : s.stack.launch_us);
     const double body = std::max(t.compute_s, t.memory_s) * times;
     part[static_cast<int>(t.compute_s >= t.memory_s ? Part::compute : Part::memory)] += body;
     part[static_cast<int>(Part::overhead)] += t.overhead_s * times;
@@ -130,6 +132,12 @@ struct Acc {
     return s;
   }
 };
+
+// Launch cost per operator of a pass: a decode pass of at most graph_max_batch sequences per rank
+// replays a captured graph (graph_launch_us per operator), any other pass launches eagerly.
+double pass_launch_us(const Stack& st, bool decode, double seqs) {
+  return decode && st.graph_max_batch > 0 && seqs <= st.graph_max_batch ? st.graph_launch_us : st.launch_us;
+}
 
 // Exposed communication when a fraction f of it can hide behind `compute` seconds of work.
 double exposed(double comm, double compute, double f) { return comm * (1 - f) + std::max(0.0, comm * f - compute); }
@@ -163,13 +171,14 @@ struct Block {
   double tp_ffn_s = 0;  // the FFN block's share of tp_s
 };
 Block block(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, Attention kind,
-            bool moe_layer, bool decode, double T, double seqs, double ctx, double draft) {
+            bool moe_layer, bool decode, double T, double seqs, double ctx, double draft, double launch_us) {
   const Precision a = x.act;
   const Format wa = x.weight_format(Group::attn_proj), wf = x.weight_format(Group::dense_ffn),
                we = x.weight_format(Group::experts), ws = x.weight_format(Group::shared_experts);
   const double h = m.hidden;
   Block b;
   Acc& comp = b.comp;
+  comp.launch_us = launch_us;
   // Attention block: residual add, norm, projections (all of W_Q, W_K, W_V, W_O or MLA's down/up
   // projections), RoPE, the attention core over the cache, the TP all-reduce.
   comp.op(s, ops::elementwise(T * h, 2, 1, 1, a));
@@ -229,12 +238,12 @@ Block block(const System& s, const Model& m, const InferenceSetup& x, const Para
 // where u is the fraction of compute units the communication kernels hold while they run beside
 // compute (the stack's, by phase); with nothing to hide, compute runs on every unit.
 void layer(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, Attention kind,
-           bool moe_layer, bool decode, double T, double seqs, double ctx, double draft, Acc& acc) {
+           bool moe_layer, bool decode, double T, double seqs, double ctx, double draft, double launch_us, Acc& acc) {
   const double u = decode ? s.stack.comm_units_decode : s.stack.comm_units_prefill;
   // One pass: a side stream hides a fraction f (none for a micro-batch scheme).
   Acc whole;
   {
-    const Block b = block(s, m, x, p, kind, moe_layer, decode, T, seqs, ctx, draft);
+    const Block b = block(s, m, x, p, kind, moe_layer, decode, T, seqs, ctx, draft, launch_us);
     const double comm = b.tp_s + b.ep_s;
     const double f = x.overlap >= 0 ? x.overlap
                      : s.stack.scheme == OverlapScheme::streams ? s.stack.hidden_frac
@@ -253,7 +262,7 @@ void layer(const System& s, const Model& m, const InferenceSetup& x, const Paral
   }
   // Two micro-batches of T/2; the stack runs them where they pay (at a few tokens per chip the
   // doubled launches and kernel latencies can outweigh the overlap, and the one pass is kept).
-  const Block h = block(s, m, x, p, kind, moe_layer, decode, T / 2, seqs / 2, ctx, draft);
+  const Block h = block(s, m, x, p, kind, moe_layer, decode, T / 2, seqs / 2, ctx, draft, launch_us);
   const double comm = h.tp_s + h.ep_s;
   Acc split;
   if (decode && s.stack.scheme == OverlapScheme::two_stream) {
@@ -291,12 +300,15 @@ void layer(const System& s, const Model& m, const InferenceSetup& x, const Paral
 Acc forward(const System& s, const Model& m, const InferenceSetup& x, const Parallel& p, bool decode, double T,
             double seqs, double ctx, double draft) {
   Acc acc;
+  // The pass replays a graph or launches eagerly as a whole (its micro-batch halves included).
+  acc.launch_us = pass_launch_us(s.stack, decode, seqs);
   acc.op(s, ops::embedding(T, m.hidden, x.act));
-  // Host and framework time of the stack per pass (scheduling, sampling, metadata), not hidden.
-  acc.part[static_cast<int>(Part::overhead)] += s.stack.step_overhead_ms * 1e-3;
+  // Host and framework time of the stack per pass (scheduling, sampling, metadata), not hidden: a
+  // fixed part per pass and a part per sequence of the rank's batch.
+  acc.part[static_cast<int>(Part::overhead)] += s.stack.step_overhead_ms * 1e-3 + s.stack.per_seq_us * 1e-6 * seqs;
   for (int g = 0; g < m.n_groups; ++g) {  // one layer of each group, times its count
     Acc one;
-    layer(s, m, x, p, m.groups[g].attention, m.groups[g].ffn == Ffn::moe, decode, T, seqs, ctx, draft, one);
+    layer(s, m, x, p, m.groups[g].attention, m.groups[g].ffn == Ffn::moe, decode, T, seqs, ctx, draft, acc.launch_us, one);
     acc.add(one, m.groups[g].count);
   }
   // Multi-token prediction: each draft token runs one extra block (of the last group's kinds) on
@@ -304,7 +316,7 @@ Acc forward(const System& s, const Model& m, const InferenceSetup& x, const Para
   if (decode && draft > 0 && m.n_groups > 0) {
     const LayerGroup& last = m.groups[m.n_groups - 1];
     Acc mtp;
-    layer(s, m, x, p, last.attention, last.ffn == Ffn::moe, true, seqs, seqs, ctx, 0, mtp);
+    layer(s, m, x, p, last.attention, last.ffn == Ffn::moe, true, seqs, seqs, ctx, 0, acc.launch_us, mtp);
     acc.add(mtp, draft);
   }
   // LM head: every token in decode, the last token of each prompt in prefill (plus the draft heads).
@@ -556,6 +568,55 @@ Estimate estimate_serve(const System& s, const Model& m, const InferenceSetup& x
   e.activity = dec.activity * wd + pre.activity * wp;
   if (x.ttft_target_ms > 0 && e.ttft_s * 1e3 > x.ttft_target_ms) e.reason = Reason::ttft_unreachable;
   return e;
+}
+
+StepCost aggregated_step_cost(const System& s, const Model& m, const InferenceSetup& x, int running, int token_budget) {
+  StepCost c;
+  const int unit = x.par.dp * x.par.pp;
+  const int n = std::max(2 * unit, running / unit * unit);
+  const Estimate lo = decode_at(s, m, x, unit), hi = decode_at(s, m, x, n);
+  c.b_s = std::max(0.0, (hi.step_time_s - lo.step_time_s) / (n - unit));
+  c.a_s = std::max(0.0, lo.step_time_s - c.b_s * unit);
+  // A prompt token in a chunk: a prefill pass of the budget's worth of whole prompts (at least one
+  // per data-parallel group) per prompt token.
+  InferenceSetup px = x;
+  px.batch = std::max(unit, token_budget / std::max(1, x.seq_in) / unit * unit);
+  px.ttft_target_ms = 0;
+  const Estimate pre = estimate_prefill(s, m, px);
+  c.c_s = pre.step_time_s / (double(px.batch) * x.seq_in);
+  return c;
+}
+
+AggregatedEstimate estimate_aggregated(const System& s, const Model& m, const InferenceSetup& x0, Load load, int clients,
+                                       double rate, int budget, int instances) {
+  AggregatedEstimate r;
+  InferenceSetup x = x0;
+  x.tpot_target_ms = x.ttft_target_ms = 0;
+  x.batch = x.par.dp * x.par.pp;
+  const Estimate probe = estimate_decode(s, m, x);
+  r.reason = probe.reason;
+  if (!probe.fits()) return r;
+  r.instances = instances > 0 ? instances : std::max(1, s.chips / std::max(1, x.par.chips()));
+  AggregatedSetup& a = r.setup;
+  a.token_budget = budget > 0 ? budget : static_cast<int>(s.stack.token_budget);
+  a.max_running = probe.max_batch;
+  a.mix.input = LengthDist::make_fixed(x.seq_in);
+  a.mix.output = LengthDist::make_fixed(x.seq_out);
+  a.load = load;
+  if (load == Load::poisson) a.arrival_rate = rate / r.instances;
+  else if (load == Load::closed_loop) a.concurrency = (std::max(1, clients) + r.instances - 1) / r.instances;
+  else {
+    // Offline at steady state: requests always waiting, the running batch at its KV cap (a closed
+    // loop of twice the cap).
+    a.load = Load::closed_loop;
+    a.concurrency = 2 * std::max(1, std::min(probe.max_batch, 1 << 16));
+  }
+  const int running = std::max(1, std::min(a.max_running, load == Load::poisson ? a.max_running : a.concurrency));
+  a.step = aggregated_step_cost(s, m, x, running, a.token_budget);
+  r.result = simulate_aggregated(a);
+  r.output_tokens_per_s = r.result.output_tokens_per_s * r.instances;
+  r.output_tokens_per_s_per_chip = r.output_tokens_per_s / (double(r.instances) * x.par.chips());
+  return r;
 }
 
 double forward_flops_per_token(const Model& m, double seq) {

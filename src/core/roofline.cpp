@@ -46,6 +46,8 @@ double compute_efficiency(const Chip& c, double m, bool attention, bool decode) 
   if (attention) return decode ? c.attn_decode_eff : c.attn_prefill_eff;
   if (m <= 0) return c.gemm_eff;
   if (c.gemm_curve.n >= 2) return gemm_curve_efficiency(c.gemm_curve, m);
+  // Tile model: m rows fill ceil(m / tile) row tiles of the tensor units; the padding rows cost time.
+  if (c.gemm_row_tile > 0) return c.gemm_eff * m / (std::ceil(m / c.gemm_row_tile) * c.gemm_row_tile);
   return c.gemm_eff * m / (m + c.small_gemm_m);
 }
 
@@ -60,7 +62,9 @@ OpTime roofline(const Chip& c, const Op& op, double launch_us) noexcept {
   t.compute_s = op.flops > 0 && rate > 0 ? op.flops / rate : 0;
   // Softmax: the exponentials issue on the SFUs while the tensor units wait (same kernel efficiency).
   if (op.exps > 0 && c.sfu_texp_s > 0) t.compute_s = std::max(t.compute_s, op.exps / (c.sfu_texp_s * 1e12 * eff));
-  t.memory_s = op.bytes > 0 ? op.bytes / (c.hbm_tb_s * 1e12 * c.hbm_eff) : 0;
+  // A GEMM under the tile model streams its operands at the skinny-GEMM fraction of HBM bandwidth.
+  const bool tiled_gemm = !op.attention && op.gemm_m > 0 && c.gemm_row_tile > 0 && c.gemm_curve.n < 2 && c.gemm_hbm_eff > 0;
+  t.memory_s = op.bytes > 0 ? op.bytes / (c.hbm_tb_s * 1e12 * (tiled_gemm ? c.gemm_hbm_eff : c.hbm_eff)) : 0;
   t.overhead_s = launch_us * 1e-6;
   t.time_s = std::max(t.compute_s, t.memory_s) + t.overhead_s;
   t.bound = t.overhead_s > std::max(t.compute_s, t.memory_s) ? Bound::overhead

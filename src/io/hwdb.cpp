@@ -47,9 +47,16 @@ void check_shape(const Record& r) {
   if (r.entity == "chip" && r.has("efficiency.gemm_eff_by_m") && r.has("efficiency.small_gemm_m"))
     fail("efficiency.small_gemm_m", "efficiency.small_gemm_m",
          "not used with efficiency.gemm_eff_by_m (the measured curve replaces the knee); remove it");
-  if (r.entity == "chip" && !r.has("efficiency.gemm_eff_by_m") && !r.has("efficiency.small_gemm_m")) {
+  if (r.entity == "chip" && r.has("efficiency.gemm_row_tile") && r.has("efficiency.small_gemm_m"))
+    fail("efficiency.small_gemm_m", "efficiency.small_gemm_m",
+         "not used with efficiency.gemm_row_tile (the tile model replaces the knee); remove it");
+  if (r.entity == "chip" && r.has("efficiency.gemm_row_tile") && !r.has("efficiency.gemm_hbm_eff"))
+    fail("efficiency.gemm_row_tile", "efficiency.gemm_hbm_eff", "missing (required with efficiency.gemm_row_tile)");
+  if (r.entity == "chip" && !r.has("efficiency.gemm_eff_by_m") && !r.has("efficiency.small_gemm_m") &&
+      !r.has("efficiency.gemm_row_tile")) {
     const int line = r.numbers.count("efficiency.gemm_eff") ? r.numbers.at("efficiency.gemm_eff").line : r.id_line;
-    throw InputError(r.file, line, "efficiency.small_gemm_m", "missing (required without efficiency.gemm_eff_by_m, in GEMM rows at half efficiency)");
+    throw InputError(r.file, line, "efficiency.small_gemm_m",
+                     "missing (required without efficiency.gemm_eff_by_m or efficiency.gemm_row_tile, in GEMM rows at half efficiency)");
   }
   if (r.entity == "chip" && r.has("specs.fp4_dense_tflops") && !r.has("efficiency.fp4_gemm_eff_ratio"))
     fail("specs.fp4_dense_tflops", "efficiency.fp4_gemm_eff_ratio",
@@ -278,6 +285,8 @@ Chip Hwdb::chip(const std::string& id, const Pick& p) const {
   c.sfu_texp_s = p.get(r, "efficiency.sfu_texp_s");
   if (r.has("efficiency.fp4_gemm_eff_ratio")) c.fp4_gemm_eff_ratio = p.get(r, "efficiency.fp4_gemm_eff_ratio");
   c.small_gemm_m = p.get(r, "efficiency.small_gemm_m");
+  c.gemm_row_tile = p.get(r, "efficiency.gemm_row_tile");  // 0 when absent
+  c.gemm_hbm_eff = p.get(r, "efficiency.gemm_hbm_eff");
   if (auto g = r.numbers.find("efficiency.gemm_eff_by_m"); g != r.numbers.end()) {
     c.gemm_curve.n = static_cast<int>(g->second.list.size());  // 2..kMaxGemmCurvePoints (read_number)
     for (int i = 0; i < c.gemm_curve.n; ++i) {
@@ -457,6 +466,11 @@ Stack Hwdb::stack(const std::string& id, const Pick& p) const {
   st.step_overhead_ms = p.get(r, "host.step_overhead_ms");
   st.launch_us = p.get(r, "host.launch_us");
   if (const double g = p.get(r, "compute.train_gemm_scale"); g > 0) st.train_gemm_scale = g;  // 1 when absent
+  st.graph_launch_us = p.get(r, "host.graph_launch_us");  // 0 when absent
+  st.graph_max_batch = p.get(r, "host.graph_max_batch");
+  st.per_seq_us = p.get(r, "host.per_seq_us");
+  st.aggregated = r.str("serving.mode") == "aggregated";
+  if (r.has("serving.token_budget")) st.token_budget = p.get(r, "serving.token_budget");
   st.eplb_imbalance = p.get(r, "moe.eplb_imbalance");
   st.reserve_frac = p.get(r, "memory.reserve_frac");
   st.pp_chunk_tokens = p.get(r, "pipeline.pp_chunk_tokens");  // 0 when absent
@@ -567,6 +581,11 @@ Hwdb load_hwdb(const std::string& dir, const std::vector<std::string>& overlays)
   check_ref(db.systems, "chip", db.chips, "chip");
   check_ref(db.systems, "stack", db.stacks, "stack");
   check_ref(db.systems, "training_stack", db.stacks, "stack");
+  for (auto& [id, r] : db.systems)  // optional: the serving stack for dense models
+    if (const std::string& d = r.str("stack_dense"); !d.empty() && (!db.stacks.count(d) || db.stacks.at(d).str("role") != "serving"))
+      throw InputError(r.file, r.text_line.at("stack_dense"), "stack_dense",
+                       db.stacks.count(d) ? "stack '" + d + "' is not a serving stack"
+                                          : "unknown stack '" + d + "' (known: " + known_ids(db.stacks) + ")");
   if (!db.sites.empty()) check_ref(db.systems, "home_site", db.sites, "site");
   // A system's default stacks serve their own role.
   for (auto& [id, r] : db.systems)

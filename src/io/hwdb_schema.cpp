@@ -11,6 +11,7 @@ const std::vector<std::string> kTopologyOut = {"clos"};
 const std::vector<std::string> kMedium = {"copper", "optical"};
 const std::vector<std::string> kYieldModel = {"murphy", "poisson"};
 const std::vector<std::string> kOverlapScheme = {"two-micro-batch", "two-stream", "streams"};
+const std::vector<std::string> kServing = {"aggregated", "disaggregated"};
 const std::vector<std::string> kStackRole = {"serving", "training"};
 
 // Scale-out fabric fields, shared by systems (per supernode) and clusters (between supernodes).
@@ -65,6 +66,8 @@ FileSchema chip_schema() {
               // One of the two (check_shape): the measured curve by rows, else the knee.
               {"efficiency", "small_gemm_m", T::positive, false, "GEMM rows at half efficiency", 1e5},
               {"efficiency", "gemm_eff_by_m", T::curve, false, "fraction of peak by GEMM rows m", 1e7},
+              {"efficiency", "gemm_row_tile", T::positive, false, "token rows per tensor-unit tile of small GEMMs", 1024},
+              {"efficiency", "gemm_hbm_eff", T::fraction, false, "fraction of HBM bandwidth a skinny GEMM streams its weights at"},
               {"reliability", "accelerator_fit", T::nonneg, false, "failures per 1e9 chip-hours (logic, SRAM, links)", 1e7},
               {"reliability", "hbm_fit", T::nonneg, false, "failures per 1e9 chip-hours (all HBM stacks of one chip)", 1e7},
               {"manufacturing", "die_mm2", T::positive, false, "mm^2 per logic die", 2000},
@@ -93,6 +96,7 @@ FileSchema system_schema() {
           {"", "chip", T::ref, true, "", 0, {}, "chip"},
           {"", "stack", T::ref, true, "", 0, {}, "stack"},
           {"", "training_stack", T::ref, true, "", 0, {}, "stack"},
+          {"", "stack_dense", T::ref, false, "", 0, {}, "stack"},
           {"", "notes", T::text, false, ""},
           {"specs", "chips", T::count, true, "accelerators", 1e6},
           {"specs", "nodes", T::count, true, "servers", 1e6},
@@ -178,8 +182,13 @@ FileSchema stack_schema() {
               {"host", "step_overhead_ms", T::nonneg, true, "ms of host and framework time per forward pass", 100},
               {"host", "launch_us", T::nonneg, true, "us per operator", 1000},
               {"compute", "train_gemm_scale", T::fraction, false, "training GEMMs' share of the chip's measured GEMM efficiency (1 when absent)"},
+              {"host", "graph_launch_us", T::nonneg, false, "us per operator inside a captured graph (CUDA/ACL graphs)", 1000},
+              {"host", "graph_max_batch", T::nonneg, false, "largest decode batch per data-parallel rank run as a captured graph", 1e6},
+              {"host", "per_seq_us", T::nonneg, false, "us of host time per sequence per pass (scheduler, sampling)", 1e4},
               {"moe", "eplb_imbalance", T::at_least_one, true, "busiest chip's expert load / mean, default EPLB", 8},
               {"memory", "reserve_frac", T::nonneg_frac, true, "fraction of HBM kept free"},
+              {"serving", "mode", T::choice, false, "", 0, kServing},
+              {"serving", "token_budget", T::positive, false, "tokens per engine step (decode tokens plus prefill chunks)", 1e7},
               {"pipeline", "pp_chunk_tokens", T::positive, false, "tokens per chunk of a prompt in chunked pipeline-parallel prefill", 1e7},
               {"pipeline", "schedules", T::text, false, "training pipeline schedules the stack runs (hwdb/schedules ids, space-separated)"},
           }};

@@ -291,8 +291,11 @@ void resolve(const Cursor& c, Resolved& r) {
   // Every field a key sets is set on every call (no reset of the whole workload per key).
   const SweepContext& ctx = c.ctx;
   const int si = c.system();
-  const System& sys = ctx.systems[static_cast<std::size_t>(si)];
-  const Model& model = ctx.models[static_cast<std::size_t>(c.at(AxisId::model))];
+  const int mi = c.at(AxisId::model);
+  const System& sys = ctx.model_systems.empty()
+                          ? ctx.systems[static_cast<std::size_t>(si)]
+                          : ctx.model_systems[static_cast<std::size_t>(si) * ctx.models.size() + static_cast<std::size_t>(mi)];
+  const Model& model = ctx.models[static_cast<std::size_t>(mi)];
   r.sys = &sys;
   r.model = &model;
   std::int8_t reason = 0;
@@ -300,7 +303,6 @@ void resolve(const Cursor& c, Resolved& r) {
   w.mode = c.at(AxisId::mode) < 0 ? Mode::decode : ctx.modes[static_cast<std::size_t>(c.at(AxisId::mode))];
   InferenceSetup& x = w.infer;
   const int wi = c.at(AxisId::weights), ki = c.at(AxisId::kv);
-  const int mi = c.at(AxisId::model);
   const std::size_t base_i = static_cast<std::size_t>(si) * ctx.models.size() + static_cast<std::size_t>(mi);
   if (!ctx.formats.empty()) {
     // The formats `estimate` resolves for this chip (its precision recipe); a weights axis sets

@@ -1,5 +1,6 @@
 #include "podperf/validation.hpp"
 #include "podperf/plan.hpp"
+#include "podperf/aggregated.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -159,6 +160,15 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
           if (x.mtp_accept > 1) throw InputError(file, io::line_of(*s.t.get("mtp_accept")), "setup.mtp_accept", "must be in (0, 1]");
         }
         read_serving_layout(s, file, c.mode, x);
+        const std::string serving = s.str("serving", false);
+        if (!serving.empty() && (serving != "aggregated" || c.mode != "serve"))
+          throw InputError(file, io::line_of(*s.t.get("serving")), "setup.serving",
+                           "only \"aggregated\", with mode = \"serve\" (disaggregated is the serve default)");
+        c.aggregated = serving == "aggregated";
+        if (c.aggregated) {
+          c.concurrency = s.integer("concurrency", 1);
+          c.instances = s.integer("instances", 1);
+        }
       }
       const std::string eplb = s.str("eplb", false);
       if (!eplb.empty() && eplb != "default" && eplb != "perfect")
@@ -170,11 +180,13 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
     io::StrictReader m{file, io::required_table(root, file, "measured"), "measured", {}};
     c.metric = m.str("metric");
     static const std::set<std::string> metrics = {"tokens_per_s_per_chip", "mfu", "achieved_tflops", "achieved_tb_s",
-                                                  "step_time_s", "tpot_ms"};
+                                                  "step_time_s", "tpot_ms", "ttft_ms"};
     if (!metrics.count(c.metric))
       throw InputError(file, io::line_of(*m.t.get("metric")), "measured.metric", "unknown metric '" + c.metric + "'");
     // A measured TPOT is compared at the stated batch; a TPOT target in the setup would restate it.
-    if (c.metric == "tpot_ms" && ((c.mode != "decode" && c.mode != "serve") || c.w.infer.batch <= 0 ||
+    if (c.metric == "ttft_ms" && !c.aggregated)
+      throw InputError(file, io::line_of(*m.t.get("metric")), "measured.metric", "ttft_ms needs setup.serving = \"aggregated\"");
+    if (c.metric == "tpot_ms" && !c.aggregated && ((c.mode != "decode" && c.mode != "serve") || c.w.infer.batch <= 0 ||
                                   c.w.infer.tpot_target_ms > 0))
       throw InputError(file, io::line_of(*m.t.get("metric")), "measured.metric",
                        "tpot_ms needs a decode or serve case with setup.batch and no setup.tpot_ms");
@@ -213,6 +225,22 @@ CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase&
     const Model m = models.model(c.model);
     Workload w = c.w;
     w.infer.default_eplb = c.default_eplb;
+    if (c.aggregated) {
+      const AggregatedEstimate a = estimate_aggregated(sys, m, w.infer, Load::closed_loop, c.concurrency, 0, 0, c.instances);
+      if (!a.fits()) {
+        r.note = reason_text(a.reason);
+        r.predicted = r.error = std::nan("");
+        return r;
+      }
+      r.predicted = c.metric == "ttft_ms"   ? a.result.ttft_mean_s * 1e3
+                    : c.metric == "tpot_ms" ? a.result.tpot_mean_s * 1e3
+                                            : a.output_tokens_per_s_per_chip;
+      // What sets the step: prompt chunks (prefill share of step tokens) or decode.
+      r.dominant = a.result.prefill_share > 0.5 ? "prefill" : "decode";
+      r.error = r.predicted / c.measured - 1;
+      r.within = std::abs(r.error) <= c.tolerance;
+      return r;
+    }
     if (w.mode == Mode::train) {
       const PipeSchedule* sc = c.schedule.empty() ? stack_schedule(sys.train_stack, w.train.interleave) : nullptr;
       if (c.schedule.empty() && !sc)

@@ -1,0 +1,157 @@
+// Aggregated serving (chunked prefill under a per-step token budget) under closed-loop, Poisson and
+// offline load: a single client by hand, the response-time law of a closed loop, and the directions
+// a step schedule must show (TPOT up with clients and prompt length, TTFT up with clients).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+
+#include "podperf/aggregated.hpp"
+#include "run_cli.hpp"
+
+using namespace podperf;
+using doctest::Approx;
+
+namespace {
+AggregatedSetup base(int clients, int in, int out) {
+  AggregatedSetup a;
+  a.step = {10e-3, 0.1e-3, 0.01e-3};  // 10 ms + 0.1 ms per running sequence + 10 us per prompt token
+  a.token_budget = 2048;
+  a.load = Load::closed_loop;
+  a.concurrency = clients;
+  a.mix.input = LengthDist::make_fixed(in);
+  a.mix.output = LengthDist::make_fixed(out);
+  return a;
+}
+}  // namespace
+
+TEST_CASE("aggregated: one client by hand") {
+  // A 1,000-token prompt fits one step: 10 ms + 1,000 x 10 us = 20 ms to the first token. Each of
+  // the 10 further tokens takes a step of one running sequence: 10.1 ms.
+  const AggregatedResult r = simulate_aggregated(base(1, 1000, 11));
+  CHECK(r.ttft_s[0] == Approx(20e-3));
+  CHECK(r.ttft_s[2] == Approx(20e-3));
+  CHECK(r.tpot_s[0] == Approx(10.1e-3));
+  CHECK(r.tpot_s[2] == Approx(10.1e-3));
+  // 11 tokens per 20 + 10 x 10.1 = 121 ms.
+  CHECK(r.output_tokens_per_s == Approx(11 / 121e-3).epsilon(0.01));
+  // A 5,000-token prompt takes three steps under a 2,048-token budget: chunks of 2,048, 2,048 and 904.
+  const AggregatedResult c = simulate_aggregated(base(1, 5000, 11));
+  CHECK(c.ttft_s[0] == Approx(3 * 10e-3 + 5000 * 0.01e-3));
+}
+
+TEST_CASE("aggregated: a closed loop obeys the response-time law N = X (TTFT + (out - 1) TPOT)") {
+  for (int n : {4, 32, 128}) {
+    const AggregatedResult r = simulate_aggregated(base(n, 2000, 200));
+    const double x = r.output_tokens_per_s / 200;  // requests/s
+    CAPTURE(n);
+    CHECK(x * (r.ttft_mean_s + 199 * r.tpot_mean_s) == Approx(n).epsilon(0.03));
+  }
+}
+
+TEST_CASE("aggregated: TPOT grows with clients and prompt length; TTFT grows with clients (closed loop)") {
+  const AggregatedResult c4 = simulate_aggregated(base(4, 2000, 200));
+  const AggregatedResult c32 = simulate_aggregated(base(32, 2000, 200));
+  const AggregatedResult c128 = simulate_aggregated(base(128, 2000, 200));
+  CHECK(c4.tpot_s[0] < c32.tpot_s[0]);
+  CHECK(c32.tpot_s[0] < c128.tpot_s[0]);
+  CHECK(c4.ttft_s[0] < c32.ttft_s[0]);
+  CHECK(c32.ttft_s[0] < c128.ttft_s[0]);
+  const AggregatedResult long_prompt = simulate_aggregated(base(32, 8000, 200));
+  CHECK(c32.tpot_s[0] < long_prompt.tpot_s[0]);
+  // Tails: steps that carry prompt chunks are slower than steps that do not, so p99 > p50 for TPOT
+  // once prompts and decodes share steps.
+  CHECK(c32.tpot_s[2] > c32.tpot_s[0]);
+  // Every percentile finite and ordered.
+  for (const AggregatedResult* r : {&c4, &c32, &c128, &long_prompt})
+    for (int i = 0; i < 3; ++i) {
+      CHECK(std::isfinite(r->ttft_s[i]));
+      CHECK(std::isfinite(r->tpot_s[i]));
+      if (i > 0) CHECK(r->tpot_s[i] >= r->tpot_s[i - 1]);
+    }
+}
+
+TEST_CASE("aggregated: the KV cap limits the running batch and queues the rest") {
+  AggregatedSetup a = base(64, 1000, 100);
+  a.max_running = 16;
+  const AggregatedResult r = simulate_aggregated(a);
+  CHECK(r.mean_running <= 16.0 + 1e-9);
+  // 64 clients on 16 slots: three quarters of a request's time is spent waiting for a slot.
+  CHECK(r.ttft_mean_s > 2 * 99 * r.tpot_mean_s);
+}
+
+TEST_CASE("aggregated: Poisson below capacity has a finite, stable queue; above it does not") {
+  AggregatedSetup a = base(1, 1000, 100);
+  a.load = Load::poisson;
+  // Capacity: about 1,000 prompt tokens x 10 us + 100 decode steps shared by the batch; 20 req/s is light.
+  a.arrival_rate = 20;
+  const AggregatedResult light = simulate_aggregated(a);
+  CHECK(light.stable);
+  CHECK(light.requests_per_s == Approx(20).epsilon(0.1));
+  a.arrival_rate = 1e5;
+  a.max_running = 64;
+  a.requests = 2000;
+  CHECK_FALSE(simulate_aggregated(a).stable);
+}
+
+TEST_CASE("estimate --serving aggregated prints TTFT and TPOT percentiles on Hopper, Blackwell and Ascend") {
+  for (const char* sys : {"hgx-h200", "gb200-nvl72", "atlas-800i-a2"}) {
+    const CliResult r = run_podperf(std::string("estimate --system ") + sys +
+                                    " --model llama3-70b --serving aggregated --concurrency 64 --seq-in 4096 --seq-out 512");
+    CAPTURE(sys);
+    CAPTURE(r.err);
+    REQUIRE(r.rc == 0);
+    CHECK(r.out.find("TTFT (ms)") != std::string::npos);
+    CHECK(r.out.find("TPOT (ms)") != std::string::npos);
+    CHECK(r.out.find("p99") != std::string::npos);
+    CHECK(r.out.find("output tokens/s") != std::string::npos);
+  }
+}
+
+TEST_CASE("aggregated: offline > server > interactive, each scenario limited by its p99 rule") {
+  AggregatedSetup a = base(1, 2000, 200);
+  a.max_running = 256;
+  ServiceRule offline;
+  ServiceRule server;
+  server.offline = false;
+  server.ttft_ms = 2000;
+  server.tpot_ms = 200;
+  ServiceRule interactive = server;
+  interactive.ttft_ms = 450;
+  interactive.tpot_ms = 40;
+  const double off = aggregated_capacity(a, offline), srv = aggregated_capacity(a, server),
+               inter = aggregated_capacity(a, interactive);
+  CHECK(off > srv);
+  CHECK(srv > inter);
+  CHECK(inter > 0);
+  // At the interactive rate the p99 latencies meet the rule.
+  a.load = Load::poisson;
+  a.arrival_rate = inter;
+  const AggregatedResult r = simulate_aggregated(a);
+  CHECK(r.ttft_s[2] * 1e3 <= 450);
+  CHECK(r.tpot_s[2] * 1e3 <= 40);
+}
+
+TEST_CASE("a serve result that fits has a finite TTFT: without a TTFT bound a saturated prefill pool does not fit") {
+  const CliResult r = run_podperf(
+      "estimate --system gb200-nvl72 --model deepseek-v3 --seq-in 131072 --seq-out 1024 --tpot-ms 50 --json");
+  REQUIRE(r.rc == 0);
+  if (r.out.find("\"fits\": true") != std::string::npos) {
+    const auto at = r.out.find("\"p99\":", r.out.find("\"ttft_ms\""));
+    REQUIRE(at != std::string::npos);
+    const double p99 = std::stod(r.out.substr(at + 6));
+    CHECK(std::isfinite(p99));
+    CHECK(p99 < 1e6);
+  } else {
+    CHECK(r.out.find("TTFT") != std::string::npos);
+  }
+  // With a TTFT bound the same deployment fits, at a finite p99 TTFT within it.
+  const CliResult b = run_podperf(
+      "estimate --system gb200-nvl72 --model deepseek-v3 --seq-in 131072 --seq-out 1024 --tpot-ms 50 --ttft-ms 60000 --json");
+  REQUIRE(b.rc == 0);
+  if (b.out.find("\"fits\": true") != std::string::npos) {
+    const auto at = b.out.find("\"p99\":", b.out.find("\"ttft_ms\""));
+    REQUIRE(at != std::string::npos);
+    CHECK(std::stod(b.out.substr(at + 6)) <= 60000 + 1e-6);
+  }
+}
