@@ -66,7 +66,7 @@ def check_decode_target(cmd, out):
     if "--json" in cmd:
         tpot = json.loads(out)["tpot_ms"]
     else:
-        m = re.search(r"TPOT[^0-9\n]*([0-9.]+) ms", out)
+        m = re.search(r"^\s*TPOT ms\s+([0-9.]+)", out, flags=re.M) or re.search(r"TPOT[^0-9\n]*([0-9.]+) ms", out)
         assert m, "no TPOT printed"
         tpot = float(m.group(1))
     assert 0 < tpot <= target, f"TPOT {tpot} ms against a {target} ms target"
