@@ -151,11 +151,11 @@ void drop_replaced(Record& r, const std::string& path) {
 
 void apply_overlay(Hwdb& db, const std::string& path) {
   const toml::table root = io::parse_toml_file(path);
-  if (const toml::node* idn = root.get("id")) {
-    const std::string stem = fs::path(path).stem().string();
-    if (!idn->is_string() || idn->as_string()->get() != stem)
-      throw InputError(path, io::line_of(*idn), "id", "must match the file name '" + fs::path(path).filename().string() + "'");
-  }
+  const toml::node* idn = root.get("id");
+  if (!idn) throw InputError(path, 1, "id", "missing: a figure set names itself (id = \"" + fs::path(path).stem().string() + "\", its file name)");
+  const std::string stem = fs::path(path).stem().string();
+  if (!idn->is_string() || idn->as_string()->get() != stem)
+    throw InputError(path, io::line_of(*idn), "id", "must match the file name '" + fs::path(path).filename().string() + "'");
   const toml::table* sources = root.get_as<toml::table>("sources");
   for (auto&& [k, v] : root) {
     const std::string folder(k.str());
@@ -312,12 +312,14 @@ Chip Hwdb::chip(const std::string& id, const Pick& p) const {
 System Hwdb::system(const std::string& id, const Pick& p) const {
   // "SYSTEM@STACK": the system running STACK in place of its default of that role.
   if (const auto at = id.rfind('@'); at != std::string::npos) {
+    if (id.find('@') != at)
+      throw InputError("system '" + id + "': one software stack per system (SYSTEM@STACK), not '" + id.substr(id.find('@')) + "'");
     System s = with_stack(system(id.substr(0, at), p), stack(id.substr(at + 1), p));
     s.id = id;
     return s;
   }
   // "NxSYSTEM[:os=R]": N supernodes of SYSTEM over its scale-out Clos.
-  static const std::regex multi("^([0-9]+)x([a-z0-9-]+)(:os=([0-9.]+))?$");
+  static const std::regex multi("^([0-9]+)x([a-z0-9-]+)(:os=([^:]*))?$");
   std::smatch m;
   if (std::regex_match(id, m, multi) && !systems.count(id)) {
     const long n = std::strtol(m[1].str().c_str(), nullptr, 10);

@@ -48,15 +48,16 @@ def number(text):
 
 
 def row(out, label):
-    """The values of a text table row, or None."""
+    """The values of the first text table row whose label starts with `label`, or None."""
     for line in out.splitlines():
-        if line.startswith(label):
-            return line[len(label):].split()
+        m = re.match(re.escape(label) + r"[A-Za-z ]*?\s{2,}(.*)$", line)
+        if m:
+            return m.group(1).split()
     return None
 
 
 def check_compare(cmd, out):
-    vals = row(out, "TCO USD per million tokens")
+    vals = row(out, "TCO USD per million")
     assert vals and len(vals) >= 3, "no cost row"
     number(vals[0]), number(vals[1])  # both sides priced: a value, not '-'
 
