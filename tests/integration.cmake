@@ -23,9 +23,9 @@ set_tests_properties("report in headless chromium" PROPERTIES ENVIRONMENT
                      "${podperf_test_env};REPORT_OUT=${CMAKE_BINARY_DIR}/report-test" SKIP_RETURN_CODE 77 TIMEOUT 600)
 add_test(NAME "README commands run as written" COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/python/test_readme.py)
 set_tests_properties("README commands run as written" PROPERTIES ENVIRONMENT
-                     "${podperf_test_env};README_SCRATCH=${CMAKE_BINARY_DIR}/readme-scratch" TIMEOUT 1200 RUN_SERIAL ON)
+                     "${podperf_test_env};README_SCRATCH=${CMAKE_BINARY_DIR}/readme-scratch" TIMEOUT 3000 RUN_SERIAL ON)
 add_test(NAME "tutorial commands answer their questions" COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/python/test_tutorial.py)
 set_tests_properties("tutorial commands answer their questions" PROPERTIES ENVIRONMENT
-                     "${podperf_test_env};TUTORIAL_SCRATCH=${CMAKE_BINARY_DIR}/tutorial-scratch" TIMEOUT 1200 RUN_SERIAL ON)
+                     "${podperf_test_env};TUTORIAL_SCRATCH=${CMAKE_BINARY_DIR}/tutorial-scratch" TIMEOUT 3000 RUN_SERIAL ON)
 add_test(NAME "cmake --install into an empty prefix" COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install_test.sh ${CMAKE_BINARY_DIR}
          ${Python3_EXECUTABLE})

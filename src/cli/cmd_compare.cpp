@@ -207,8 +207,8 @@ std::string range_text(const Interval& r, int digits = 3) {
 
 // Enough draws that the 5-95 % edges move by less than 2 % between seeds (Latin hypercube). The split of
 // the cost band into its two sources is an explanation and takes fewer.
-constexpr int kDefaultSamples = 5000;
-constexpr int kSplitSamples = 2000;
+constexpr int kDefaultSamples = 2000;
+constexpr int kSplitSamples = 1000;
 
 struct Setup {
   std::string a, b, model, site, sites, stack;
