@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 
@@ -36,5 +37,26 @@ inline CliResult run_podperf(const std::string& args, const std::string& cwd = "
   r.err = slurp(tag + ".err");
   std::remove((tag + ".out").c_str());
   std::remove((tag + ".err").c_str());
+  return r;
+}
+
+// Writes `text` to `path` (bytes as given).
+inline void put(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+}
+// A file's bytes ("" when it cannot be read).
+inline std::string bytes_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+// Runs a shell command line in `dir`: its exit status (-1 for a signal), stdout and stderr.
+inline CliResult sh(const std::string& dir, const std::string& cmd) {
+  const std::string err = dir + "/.stderr", out = dir + "/.stdout";
+  const int st = std::system(("cd '" + dir + "' && " + cmd + " >" + out + " 2>" + err).c_str());
+  CliResult r;
+  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
   return r;
 }

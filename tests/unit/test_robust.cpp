@@ -33,24 +33,6 @@ std::string fresh_dir(const std::string& tag) {
   fs::create_directories(p);
   return p.string();
 }
-void put(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-}
-std::string bytes_of(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-// Runs a shell command line in `dir`; returns the exit status (-1 for a signal) and stderr.
-CliResult sh(const std::string& dir, const std::string& cmd) {
-  const std::string err = dir + "/.stderr", out = dir + "/.stdout";
-  const int st = std::system(("cd '" + dir + "' && " + cmd + " >" + out + " 2>" + err).c_str());
-  CliResult r;
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
 
 const char* kSpecA =
     "id = \"a\"\ndescription = \"robustness test A\"\n[axes]\nsystem = [\"gb200-nvl72\", \"cloudmatrix-384\"]\n"
