@@ -40,7 +40,8 @@ TEST_CASE("the shipped hwdb cites no denied domain") {
   CHECK(deny.size() >= 5);
   for (const char* d : {"v2-pseo-ai.pages.dev", "chinainvestors.xyz", "partofstyle.com", "mirrorfrog.com", "megaobzor.com"})
     CHECK(std::find(deny.begin(), deny.end(), d) != deny.end());
-  for (auto& [host, use] : source_hosts(load_hwdb(kHwdb))) {
+  for (const auto& entry : source_hosts(load_hwdb(kHwdb))) {
+    const std::string& host = entry.first;
     CAPTURE(host);
     CHECK_FALSE(denied(host, deny));
   }
