@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "json_read.hpp"
-#include "podperf/json.hpp"
+#include "podperf/io/json.hpp"
 #include "command_line.hpp"
 #include "table.hpp"
 #include "tools.hpp"

@@ -1,7 +1,7 @@
 // Commands and helpers around the model: models list|show, report, plot, the generated man page and
 // bash completion, --csv, and "did you mean" for command names.
 #pragma once
-#include "podperf/output_file.hpp"
+#include "podperf/io/output_file.hpp"
 #include <ostream>
 #include <string>
 #include <vector>
