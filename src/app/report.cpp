@@ -68,16 +68,22 @@ std::string name_id(const std::string& name, const std::string& id) {
 struct Missing {
   std::string code, cell, sentence;
 };
-Missing missing_of(const Estimate& e, const ComparisonSpec& spec) {
+Missing missing_of(const Evaluation& ev, const ComparisonSpec& spec) {
+  const Estimate& e = ev.econ.est;
+  const double tpot = ev.serve && ev.serving.d.rule.tpot_ms > 0 ? ev.serving.d.rule.tpot_ms : spec.w.tpot_ms;
+  const double ttft = ev.serve && ev.serving.d.rule.ttft_ms > 0 ? ev.serving.d.rule.ttft_ms : spec.w.ttft_ms;
   switch (e.reason) {
     case Reason::ok: return {"", "-", ""};
     case Reason::memory: return {"memory", "does not fit in memory", "does not fit in memory at any plan and batch"};
     case Reason::tpot_unreachable:
       return {"tpot_target", "misses the TPOT target",
-              "fits in memory but misses the " + report_number(spec.w.tpot_ms) + " ms TPOT target at every batch"};
+              "fits in memory but misses the " + report_number(tpot) + " ms TPOT target at every batch"};
     case Reason::ttft_unreachable:
-      return {"ttft_target", "misses the TTFT target",
-              "fits in memory but misses the " + report_number(spec.w.ttft_ms) + " ms TTFT target"};
+      if (ttft > 0)
+        return {"ttft_target", "misses the TTFT target", "fits in memory but misses the " + report_number(ttft) + " ms TTFT target"};
+      return {"ttft_unbounded", "no stable operating point",
+              "fits in memory but has no operating point under the latency bounds: prefill would run saturated, so the time to "
+              "first token grows without bound"};
     default: return {"no_plan", "no valid plan", std::string("has no valid plan (") + reason_text(e.reason) + ")"};
   }
 }
@@ -372,7 +378,7 @@ Verdict verdict(const Comparison& c, const std::string& base) {
   const std::string row = base + "/rows/usd_per_mtok/";
   if (!std::isfinite(a) || !std::isfinite(b)) {
     for (auto [side, name, val] : {std::tuple{&c.a, an, a}, std::tuple{&c.b, bn, b}})
-      if (!std::isfinite(val)) v.segs.push_back(T(name + " " + missing_of(side->ev.econ.est, c.spec).sentence + ". "));
+      if (!std::isfinite(val)) v.segs.push_back(T(name + " " + missing_of(side->ev, c.spec).sentence + ". "));
     v.segs.push_back(T("No cost comparison: a missing side has no cost per token, and no range is given for it."));
     return v;
   }
@@ -438,7 +444,7 @@ std::string value_cell(const Comparison& c, const ComparisonSide& s, std::size_t
   const ComparisonRow& r = comparison_rows()[i];
   if (std::isfinite(v)) return num_span(path, v);
   if (r.workload && !s.ev.econ.est.fits()) {
-    const Missing m = missing_of(s.ev.econ.est, c.spec);
+    const Missing m = missing_of(s.ev, c.spec);
     return num_span(path, v, 4, m.cell, m.code);
   }
   return num_span(path, v, 4, r.workload ? "not applicable" : "not stated", r.workload ? "not_applicable" : "not_stated");
@@ -480,7 +486,7 @@ std::string side_table(const Comparison& c, const std::string& base) {
     if (both && c.spec.samples > 0 && has_band(iv))
       h << num_span(p + "ratio_low", iv.low, 3) << " - " << num_span(p + "ratio_high", iv.high, 3) << (point_outside_band(iv) ? " *" : "");
     else if (both)
-      h << "<span class=\"miss\">" << (c.spec.samples > 0 ? "no spread" : "no draws") << "</span>";
+      h << "<span class=\"dim\">" << (c.spec.samples > 0 ? "no spread" : "no draws") << "</span>";
     else
       h << "<span class=\"miss\">-</span>";
     h << "</td><td data-label=\"better\">" << esc(better_text(c, i)) << "</td></tr>";
@@ -539,7 +545,7 @@ std::string question_table(const Comparison& c, const std::string& base, const H
     return "throughput x/ " + num_span(p + "model_error/factor", 1 + s.err.frac, 3) + (s.err.validated ? " (validated)" : " (unvalidated)");
   });
   put("outcome", [&](const ComparisonSide& s, const std::string&) {
-    return s.ev.econ.est.fits() ? std::string("meets the question") : "<span class=\"miss\">" + esc(missing_of(s.ev.econ.est, c.spec).cell) + "</span>";
+    return s.ev.econ.est.fits() ? std::string("meets the question") : "<span class=\"miss\">" + esc(missing_of(s.ev, c.spec).cell) + "</span>";
   });
   (void)db;
   h << "</tbody></table>";
@@ -581,9 +587,10 @@ const char* kStyle =
     "code{font-size:13px;color:#555}"
     "table{border-collapse:collapse;margin:8px 0;width:100%}"
     "td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}"
-    "td.n{text-align:right;font-variant-numeric:tabular-nums}td.s{font-size:12px;color:#555}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;overflow-wrap:normal}td.s{font-size:12px;color:#555}"
     "table.in td{font-size:13px}"
-    "tr.sec td{font-weight:600;background:#f4f4f4}.a{color:#c0392b}.b{color:#2c6fbb}.miss{color:#8a5a00;font-style:italic}"
+    "tr.sec td{font-weight:600;background:#f4f4f4}.a{color:#c0392b}.b{color:#2c6fbb}.miss{color:#8a5a00;font-style:italic}.dim{color:#777}"
+    "table.cmp td:last-child{white-space:nowrap}"
     "#verdict{font-size:16px;background:#f7f7f2;border-left:4px solid #888;padding:8px 12px}"
     "figure{margin:12px 0}svg{display:block;width:100%;max-width:760px;height:auto;font-size:13px}"
     "svg .t{font-size:15px;font-weight:600}svg .g{stroke:#e5e5e5}svg .s{font-size:12px;fill:#555}"
@@ -594,7 +601,8 @@ const char* kStyle =
     "table.r,table.r thead,table.r tbody,table.r tr,table.r td{display:block;width:100%}"
     "table.r tr.h{display:none}table.r tr{border:1px solid #ddd;border-radius:4px;margin:8px 0;padding:4px 6px}"
     "table.r tr.sec{border:0;padding:0}"
-    "table.r td{border:0;padding:1px 0;text-align:right}"
+    "table.r td{border:0;padding:1px 0;text-align:right}table.r td.n{white-space:normal}table.cmp td:last-child{white-space:normal}"
+    "table.r td::after{content:\"\";display:block;clear:both}"
     "table.r td.l{text-align:left;font-weight:600}"
     "table.r td[data-label]::before{content:attr(data-label);float:left;text-align:left;color:#555;font-weight:400;padding-right:10px}"
     "table.r td.s{text-align:left}table.r td.s::before{float:none;display:block}"
@@ -732,7 +740,7 @@ Json report_json(const Report& rep) {
       sj["precision"] = precision_text(ev);
       const Estimate& e = ev.econ.est;
       sj["fits"] = e.fits();
-      sj["missing"] = missing_of(e, c.spec).code;
+      sj["missing"] = missing_of(ev, c.spec).code;
       sj["reason"] = e.fits() ? "" : reason_text(e.reason);
       Json plan = Json::object();
       if (e.fits() || e.par.chips() > 1) {
@@ -979,7 +987,7 @@ std::string report_html(const Report& rep) {
       << num_span(std::string("views/0/") + tag + "/model_error/factor", 1 + side->err.frac, 3) << " (" << esc(side->err.basis) << ").</p>";
   }
   if (!rep.validation.empty()) {
-    h << "<table class=\"r val\"><thead><tr class=\"h\"><th>case</th><th>system</th><th>metric</th><th>published</th><th>podperf</th><th>error</th><th>status</th></tr></thead><tbody>";
+    h << "<table class=\"r val\"><thead><tr class=\"h\"><th>case</th><th>system</th><th>metric</th><th>published</th><th>podperf</th><th>error (podperf / published - 1)</th><th>status</th></tr></thead><tbody>";
     for (std::size_t k = 0; k < rep.validation.size(); ++k) {
       const ValidationRow& v = rep.validation[k];
       const std::string p = "validation/" + std::to_string(k) + "/";
@@ -1030,7 +1038,7 @@ std::string report_html(const Report& rep) {
     h << "<p class=\"miss\">No cost per token on ";
     std::string who;
     for (auto* s : {&c.a, &c.b})
-      if (!s->ev.econ.est.fits()) who += (who.empty() ? "" : " and ") + esc(s->ev.sys.name) + " (" + esc(missing_of(s->ev.econ.est, c.spec).cell) + ")";
+      if (!s->ev.econ.est.fits()) who += (who.empty() ? "" : " and ") + esc(s->ev.sys.name) + " (" + esc(missing_of(s->ev, c.spec).cell) + ")";
     h << who << ": no lines to draw.</p>";
   }
   h << "</section>";
