@@ -127,10 +127,10 @@ Axis fit_axis(double lo, double hi, bool log, bool from_zero) {
   return {std::floor(lo / step) * step, std::ceil(hi / step) * step, false};
 }
 
-// Text that must stay inside [0, room] of the chart: cut to the characters that fit (about 7 units a
-// character at the chart's font size), the whole text in a tooltip.
+// Text that must stay inside [0, room] of the chart: cut to the characters that fit (about 8 units a
+// character at the chart's font size, wide letters included), the whole text in a tooltip.
 std::string fitted(const std::string& s, double room) {
-  const std::size_t n = static_cast<std::size_t>(std::max(4.0, room / 7.2));
+  const std::size_t n = static_cast<std::size_t>(std::max(4.0, room / 8.0));
   if (s.size() <= n) return esc(s);
   return esc(s.substr(0, n - 1)) + "&#8230;";
 }
@@ -226,7 +226,7 @@ std::string stacked_bars(const std::string& title, const std::string& unit, cons
     top = std::max(top, s);
   }
   const Axis ax = fit_axis(0, top, false, true);
-  const double W = 640, L = 150, R = 70, T = 34, bar = 28, gap = 14;
+  const double W = 640, L = 190, R = 70, T = 34, bar = 28, gap = 14;
   const double H = T + bars.size() * (bar + gap) + 44 + 20 * ((terms.size() + 1) / 2);
   auto px = [&](double x) { return L + (W - L - R) * x / ax.hi; };
   std::ostringstream o;
