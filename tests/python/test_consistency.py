@@ -9,11 +9,14 @@ For each scenario (system, model, mode, TPOT target, precision recipe or format,
   - the Python module (`podperf.estimate`), when it is built,
   - `podperf claims --json` over a claim written for the scenario (its reading's `result_a`), where
     the scenario names no plan or recipe (a claim's reading takes neither),
+  - for every REPORT_EVERY-th scenario, `podperf report A B --json --samples 0` (its first view's
+    `a.result` / `b.result`: the figures the HTML report shows),
 and asserts that tokens/s, tokens/s per chip, TPOT, TTFT, USD per million tokens, power and MTBF
 agree to 1e-9 (relative). A scenario that is bad input must be refused by every front end.
 Then the shipped DeepSeek sweep's best point per system under a TPOT target must equal `estimate`
 at that point's plan and format with that target.
-Environment: PODPERF_SOURCE, PODPERF_BUILD, CONSISTENCY_SCENARIOS (default 200), CONSISTENCY_SEED."""
+Environment: PODPERF_SOURCE, PODPERF_BUILD, CONSISTENCY_SCENARIOS (default 200), CONSISTENCY_SEED,
+CONSISTENCY_REPORT_EVERY (default 8; 0: no reports)."""
 import json
 import math
 import os
@@ -27,6 +30,7 @@ BUILD = os.environ.get("PODPERF_BUILD", os.path.join(SRC, "build"))
 BIN = os.path.join(BUILD, "podperf")
 N = int(os.environ.get("CONSISTENCY_SCENARIOS", "200"))
 SEED = int(os.environ.get("CONSISTENCY_SEED", "1"))
+REPORT_EVERY = int(os.environ.get("CONSISTENCY_REPORT_EVERY", "8"))
 
 SYSTEMS = ["cloudmatrix-384", "gb200-nvl72", "gb300-nvl72", "hgx-h100", "hgx-h200", "hgx-b200", "atlas-800i-a3",
            "atlas-950-superpod", "hgx-h20"]
@@ -186,7 +190,7 @@ def write_claim(i, sysid, flags, tmp):
 def main():
     rng = random.Random(SEED)
     fails = []
-    counts = {"scenarios": 0, "refused": 0, "compare": 0, "sweep": 0, "python": 0, "claims": 0}
+    counts = {"scenarios": 0, "refused": 0, "compare": 0, "sweep": 0, "python": 0, "report": 0, "claims": 0}
     claims = {}  # claim id -> (flags, estimate's result)
     podperf = None
     if os.environ.get("CONSISTENCY_PYTHON", "1") != "0":
@@ -224,6 +228,17 @@ def main():
             cj = json.loads(cout)
             check(f"compare {pair} {cflags}", est, cj["result_a" if as_a else "result_b"], KEYS, fails)
             counts["compare"] += 1
+            if REPORT_EVERY and i % REPORT_EVERY == 0:
+                html = os.path.join(tmp, "report.html")
+                rrc, rout, rerr = run(["report"] + pair + ["--model", model, "--samples", "0", "--json", "-o", html] + cflags)
+                if rrc != 0:
+                    fails.append(f"report {pair} {cflags}: exit {rrc}: {rerr}")
+                else:
+                    view = json.loads(rout)["views"][0]
+                    check(f"report {pair} {cflags}", est, view["a" if as_a else "b"]["result"], KEYS, fails)
+                    check(f"report vs compare {pair} {cflags}", cj["result_b" if as_a else "result_a"],
+                          view["b" if as_a else "a"]["result"], KEYS, fails)
+                    counts["report"] += 1
             counts["sweep"] += sweep_check(sysid, flags, est, tmp, fails)
             if not any(f in flags for f in ("--tp", "--pp", "--recipe")):
                 claims[write_claim(i, sysid, flags, tmp)] = (flags, est)
