@@ -14,7 +14,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktra
 (cd build-san && ctest --output-on-failure -j "$(nproc)")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for target in fuzz_loaders fuzz_estimate fuzz_sweep; do
+for target in fuzz_loaders fuzz_estimate fuzz_sweep fuzz_flags; do
   cp -r "tests/fuzz/corpus/$target" "$work/$target"
   log="$work/$target.log"
   mkdir -p build-san/fuzz-artifacts
