@@ -201,7 +201,7 @@ Workload resolve_workload(const System& sys, const Model& m, const WorkloadInput
   }
   if (!f.search && (plan_given || f.interleave > 1 || !f.schedule.empty())) reject_schedule(m, f, t);
   if (!f.search && t.global_batch < t.par.dp) {
-    const std::string what = std::string(f.batch || f.batch_tokens > 0 ? "" : "default ") + "global batch (" +
+    const std::string what = std::string(f.batch || f.batch_tokens > 0 || m.train_batch_tokens > 0 ? "" : "default ") + "global batch (" +
                              std::to_string(t.global_batch) + " sequences of " + std::to_string(t.seq) + " tokens)";
     throw InputError((f.batch ? std::string("flag --batch") : batch_source) + ": the " + what + " is smaller than DP " + std::to_string(t.par.dp) +
                      " (each data-parallel replica needs at least one sequence)");
