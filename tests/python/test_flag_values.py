@@ -1,6 +1,6 @@
 """Adversarial values for every numeric flag of estimate and compare, for --set and for the numeric
 sweep axes: NaN, +-inf, denormals, empty text, INT_MAX and just past it, 2^64, negative, zero, huge
-and tiny. Each run must end in one of two ways:
+and tiny, and the edges of the accepted ranges. Each run must end in one of two ways:
   - exit 2 with exactly one line on stderr that names the flag (for --set: the flag; for a sweep
     axis: the spec file and the axis), or
   - exit 0 with output whose every number is finite and below 1e30 in magnitude (no figure over a
@@ -23,7 +23,9 @@ BOUND = 1e30
 
 VALUES = ["nan", "-nan", "inf", "-inf", "1e309", "4.9e-324", "1e-310", "", " ", "2147483647", "2147483648",
           "-2147483648", "18446744073709551616", "-1", "0", "-0", "1e308", "1e30", "1e-300", "1e-9", "0x10",
-          "5abc"]
+          "5abc",
+          # valid but extreme: the edges of the ranges the flags accept
+          "1e-12", "0.001", "1", "0.999999", "100000000", "1e12"]
 
 # A value each numeric flag takes in a run that uses it: it finds the mode in which the flag acts.
 BENIGN = {
@@ -61,6 +63,7 @@ failures = []
 runs = 0
 pool = None  # the runs of one flag go side by side
 lock = threading.Lock()
+outcomes = {}  # exit code -> runs checked
 
 
 def run(args):
@@ -101,6 +104,11 @@ def check(args, names, what):
     """One adversarial run: exit 2 naming `names` in one line, or exit 0 with finite, bounded JSON."""
     rc, out, err = run(args)
     where = "podperf " + " ".join(repr(a) if a == "" or " " in a else a for a in args)
+    with lock:
+        outcomes[rc if rc in (0, 2) else "other"] = outcomes.get(rc if rc in (0, 2) else "other", 0) + 1
+    if "runtime error:" in err:  # UndefinedBehaviorSanitizer, in a sanitized build
+        failures.append("%s: %s" % (where, err.strip()[:300]))
+        return
     if rc == 2:
         if err.count("\n") != 1 or not err.endswith("\n"):
             failures.append("%s: exit 2 without exactly one line: %r" % (where, err))
@@ -199,7 +207,7 @@ AXES = {"tp": "2", "ep": "2", "pp": "1", "batch": "8", "seq_in": "1024", "seq_ou
 TRAIN_AXES = {"micro_batch", "interleave", "zero", "cp", "seq"}
 # The adversarial values as TOML: nan and inf are TOML floats, the rest numbers or a string.
 TOML_VALUES = ["nan", "-nan", "inf", "-inf", "4.9e-324", "1e-310", '""', "2147483647", "2147483648",
-               "18446744073709551616", "-1", "0", "-0.0", "1e308", "1e-300", "0.5", "1.5"]
+               "18446744073709551616", "-1", "0", "-0.0", "1e308", "1e-300", "0.5", "1.5", "1e-12", "100000000", "1e12"]
 
 
 def sweep_rows_ok(path):
@@ -235,6 +243,11 @@ def test_sweep_axes():
             out = os.path.join(d, "s%d.h5" % i)
             rc, _, err = run(["sweep", spec, "-o", out, "--quiet", "--threads", "1"])
             where = "sweep axis %s = [%s]" % (axis, v)
+            with lock:
+                outcomes[rc if rc in (0, 2) else "other"] = outcomes.get(rc if rc in (0, 2) else "other", 0) + 1
+            if "runtime error:" in err:
+                failures.append("%s: %s" % (where, err.strip()[:300]))
+                return
             if rc == 2:
                 # The axis by name, or the line of the axis (line 7) where the TOML parser refuses a number.
                 if err.count("\n") != 1:
@@ -266,8 +279,10 @@ def main():
     test_sweep_axes()
     for f in failures:
         print("FAIL " + f)
-    print("flag values: %d runs, %d numeric flags of estimate, %d of compare, %d global, %d failures"
-          % (runs, len(est), len(cmp_), len(glob), len(failures)))
+    print("flag values: %d runs (%d checked: %d exit 0 with finite figures or no result, %d exit 2 in one line), "
+          "%d numeric flags of estimate, %d of compare, %d global, %d failures"
+          % (runs, sum(outcomes.values()), outcomes.get(0, 0), outcomes.get(2, 0), len(est), len(cmp_), len(glob),
+             len(failures)))
     return 1 if failures else 0
 
 
