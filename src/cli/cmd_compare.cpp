@@ -17,6 +17,8 @@
 #include "podperf/scenario.hpp"
 #include "podperf/error.hpp"
 #include "podperf/model_error.hpp"
+#include "podperf/cost.hpp"
+#include "podperf/reliability.hpp"
 #include "podperf/system_specs.hpp"
 #include "podperf/uncertainty.hpp"
 #include "podperf/validation.hpp"
@@ -104,6 +106,24 @@ std::size_t row_index(const std::string& key) {
   return 0;
 }
 
+// How the model's error e (ln of the throughput factor) moves a row: x e^{power e}. Throughput up
+// (+1), cost and time per token down (-1), the rest not at all.
+int error_power(std::size_t row) {
+  ResultMetric m;
+  if (!rows()[row].workload || !metric_by_id(rows()[row].key, m)) return 0;
+  switch (m) {
+    case ResultMetric::tokens_per_s: case ResultMetric::tokens_per_s_per_chip: case ResultMetric::tokens_per_s_per_busy_chip:
+    case ResultMetric::tokens_per_s_per_kw: case ResultMetric::tokens_per_usd: case ResultMetric::tokens_per_kwh:
+    case ResultMetric::good_tokens_per_s: case ResultMetric::good_tokens_per_kwh:
+      return +1;
+    case ResultMetric::usd_per_mtok: case ResultMetric::good_usd_per_mtok: case ResultMetric::train_run_musd:
+    case ResultMetric::train_run_weeks: case ResultMetric::train_run_interruptions:
+      return -1;
+    default:
+      return 0;
+  }
+}
+
 // One side's scenario evaluated at a draw of the hwdb's ranges.
 Evaluation side_at(const Hwdb& db, const ScenarioData& data, const Model& m, const Side& side, const Pick& pick) {
   return evaluate_on(data, db.system(side.id, pick), db.site(side.site_id, pick), m, side.sc);
@@ -111,11 +131,21 @@ Evaluation side_at(const Hwdb& db, const ScenarioData& data, const Model& m, con
 
 // Every row's value for one system at one site, at the given pick, by row key: the hardware rows
 // from the system's specs, the workload rows from the scenario's result.
+// A row the system's hardware alone gives, without its deployment: specs, capex (unless another
+// system runs prefill), MTBF, and serving's interruptions.
+bool hardware_row(std::size_t row, const Side& side) {
+  const std::string& key = rows()[row].key;
+  if (key == "capex_musd") return !side.ev.serving.separate_prefill;
+  if (!rows()[row].workload) return true;
+  return key == "mtbf_supernode_h" || key == "mtbf_system_h" || (key == "interruptions_per_day" && side.ev.w.mode != Mode::train);
+}
+
+// hardware_only: the hardware rows alone (the rest NaN), without evaluating the deployment.
 std::vector<double> values(const Hwdb& db, const ScenarioData& data, const Model& m, const Side& side, const Pick& pick,
-                           Evaluation* keep = nullptr) {
+                           Evaluation* keep = nullptr, bool hardware_only = false) {
   const System s = db.system(side.id, pick);
   const SystemSpecs sp = system_specs(s);
-  const Evaluation ev = side_at(db, data, m, side, pick);
+  const Evaluation ev = hardware_only ? Evaluation{} : side_at(db, data, m, side, pick);
   const double nan = std::nan("");
   const double kw = sp.all_in_kw();
   const double bf16 = sp.dense_pflops[static_cast<int>(Precision::bf16)];
@@ -138,33 +168,31 @@ std::vector<double> values(const Hwdb& db, const ScenarioData& data, const Model
     if (key == "w_per_hbm_tb_s") return kw * 1000 / sp.hbm_tb_s;
     if (key == "w_per_hbm_tb") return kw * 1000 / sp.hbm_tb;
     if (key == "bf16_pflops_per_kw") return bf16 / kw;
-    if (key == "capex_musd") return ev.econ.tco.capex_usd / 1e6;
+    if (key == "capex_musd") return (hardware_only ? capex_usd(s) : ev.econ.tco.capex_usd) / 1e6;
     if (key == "chip_mfg_usd") return mfg.stated ? mfg.total_usd : nan;
     return nan;
   };
   // The model's own error scales what the workload model predicts: throughput up, cost and time per
   // token down. The error is drawn in log space, ln f on [-ln(1 + e), ln(1 + e)]: a model that over- or
   // under-predicts by the same factor is as likely, and the throughput never reaches zero.
-  double f = 1;
-  if (auto it = pick.per_value.find(side.error_key); it != pick.per_value.end()) f = std::exp(it->second);
-  auto scaled = [f](ResultMetric m, double x) {
-    switch (m) {
-      case ResultMetric::tokens_per_s: case ResultMetric::tokens_per_s_per_chip: case ResultMetric::tokens_per_s_per_busy_chip:
-      case ResultMetric::tokens_per_s_per_kw: case ResultMetric::tokens_per_usd: case ResultMetric::tokens_per_kwh:
-      case ResultMetric::good_tokens_per_s: case ResultMetric::good_tokens_per_kwh:
-        return x * f;
-      case ResultMetric::usd_per_mtok: case ResultMetric::good_usd_per_mtok: case ResultMetric::train_run_musd:
-      case ResultMetric::train_run_weeks: case ResultMetric::train_run_interruptions:
-        return x / f;
-      default:
-        return x;
-    }
-  };
+  double x = 0;
+  if (auto it = pick.per_value.find(side.error_key); it != pick.per_value.end()) x = it->second;
   std::vector<double> v;
   v.reserve(rows().size());
-  for (const Row& r : rows()) {
+  if (hardware_only) {
+    const Reliability rel = reliability(s, side.ev.w.mode, s.chips);
+    for (std::size_t i = 0; i < rows().size(); ++i) {
+      const std::string& key = rows()[i].key;
+      if (!hardware_row(i, side)) v.push_back(nan);
+      else if (!rows()[i].workload) v.push_back(spec(key));
+      else if (!rel.stated) v.push_back(nan);
+      else v.push_back(key == "mtbf_supernode_h" ? rel.mtbf_supernode_h : key == "mtbf_system_h" ? rel.mtbf_system_h : rel.interruptions_per_day);
+    }
+    return v;
+  }
+  for (std::size_t i = 0; i < rows().size(); ++i) {
     ResultMetric m;
-    v.push_back(r.workload && metric_by_id(r.key, m) ? scaled(m, ev.result[m]) : spec(r.key));
+    v.push_back(rows()[i].workload && metric_by_id(rows()[i].key, m) ? ev.result[m] * std::exp(error_power(i) * x) : spec(rows()[i].key));
   }
   if (keep) *keep = ev;
   return v;
@@ -205,10 +233,12 @@ std::string range_text(const Interval& r, int digits = 3) {
   return s;
 }
 
-// Enough draws that the 5-95 % edges move by less than 2 % between seeds (Latin hypercube). The split of
-// the cost band into its two sources is an explanation and takes fewer.
+// Enough draws that the 5-95 % edges move by less than 2 % between seeds: Latin hypercube draws of the
+// hwdb ranges, each side's model error convolved exactly (it scales the rows, so it is not drawn). The
+// split of the cost band into its two sources is an explanation and takes fewer.
 constexpr int kDefaultSamples = 2000;
 constexpr int kSplitSamples = 1000;
+constexpr int kHardwareDrawsPerDraw = 4;
 
 struct Setup {
   std::string a, b, model, site, sites, stack;
@@ -236,8 +266,23 @@ void add_setup_flags(CLI::App* cmd, Setup& o) {
 struct Prepared {
   Model model;
   Side a, b;
-  std::vector<RangedInput> inputs;
+  std::vector<RangedInput> inputs;  // the hwdb's ranges and each side's model error (the tornado's inputs)
+  std::vector<RangedInput> hw;      // the hwdb's ranges alone (drawn)
   ScenarioData data;
+  // Each side's model error as a factor on the ratios A/B of the rows (convolved, not drawn):
+  // all rows, or one row alone.
+  std::vector<LogFactor> errors(std::size_t only = static_cast<std::size_t>(-1)) const {
+    std::vector<LogFactor> out;
+    for (auto [side, sign] : {std::pair{&a, +1}, std::pair{&b, -1}}) {
+      auto it = std::find_if(inputs.begin(), inputs.end(), [&](const RangedInput& in) { return in.key == side->error_key; });
+      if (it == inputs.end()) continue;
+      LogFactor lf{*it, {}};
+      for (std::size_t i = 0; i < rows().size(); ++i)
+        if (only == static_cast<std::size_t>(-1) || i == only) lf.power.push_back(sign * error_power(i));
+      out.push_back(lf);
+    }
+    return out;
+  }
 };
 
 Prepared prepare(Context& ctx, const Setup& o) {
@@ -276,11 +321,16 @@ Prepared prepare(Context& ctx, const Setup& o) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   p.inputs = ranged_inputs(db, ids);
-  // The model's error on each side, from the validation residuals of its case class.
-  const std::vector<ValidationCase> cases = load_cases(default_cases_dir(ctx));
+  p.hw = p.inputs;
+  // The model's error on each side, from calibrate's leave-one-out residuals of its case class (the
+  // current in-sample residuals where there is no such record).
+  const std::string dir = default_cases_dir(ctx);
+  const ResidualRecord record = load_residuals(residuals_file(dir));
+  const std::vector<ValidationCase> cases = record.file.empty() ? load_cases(dir) : std::vector<ValidationCase>{};
   for (auto [side, tag] : {std::pair{&p.a, "A"}, std::pair{&p.b, "B"}}) {
     side->error_key = std::string("model error ") + tag + " (" + side->id + ")";
-    side->err = model_error(db, ctx.models(), cases, side->id, side->ev.w.mode, side->stack_id);
+    side->err = record.file.empty() ? model_error(db, ctx.models(), cases, side->id, side->ev.w.mode, side->stack_id)
+                                    : model_error(db, record, side->id, side->ev.w.mode, side->stack_id);
     if (side->err.frac > 0)
       p.inputs.push_back({side->error_key, -std::log1p(side->err.frac), 0, std::log1p(side->err.frac), "ln(throughput factor)",
                           side->err.validated ? "model error (validated)" : "model error (unvalidated)"});
@@ -378,12 +428,29 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     // Ratios A/B over the same draws.
     auto ratios = [&](const Pick& pick) {
       progress.tick();
-      const std::vector<double> x = values(db, p.data, p.model, p.a, pick), y = values(db, p.data, p.model, p.b, pick);
+      Evaluation ea_, eb_;
+      const std::vector<double> x = values(db, p.data, p.model, p.a, pick, &ea_), y = values(db, p.data, p.model, p.b, pick, &eb_);
+      // A draw where a side's workload does not fit has no workload figures (an idle system's power
+      // and cost are not its deployment's): only its hardware rows count.
+      const bool fit = ea_.econ.est.fits() && eb_.econ.est.fits();
       std::vector<double> r(x.size());
-      for (std::size_t i = 0; i < x.size(); ++i) r[i] = x[i] / y[i];
+      for (std::size_t i = 0; i < x.size(); ++i)
+        r[i] = !fit && rows()[i].workload && !(hardware_row(i, p.a) && hardware_row(i, p.b)) ? std::nan("") : x[i] / y[i];
       return r;
     };
-    const std::vector<Interval> iv = monte_carlo(p.inputs, o->samples, o->seed, ratios);
+    std::vector<Interval> iv = monte_carlo(p.hw, o->samples, o->seed, ratios, p.errors());
+    // The hardware rows need no deployment: many more draws for the time of a few.
+    {
+      const std::vector<Interval> hw = monte_carlo(p.hw, kHardwareDrawsPerDraw * o->samples, o->seed, [&](const Pick& pick) {
+        const std::vector<double> x = values(db, p.data, p.model, p.a, pick, nullptr, true),
+                                  y = values(db, p.data, p.model, p.b, pick, nullptr, true);
+        std::vector<double> r(x.size());
+        for (std::size_t i = 0; i < x.size(); ++i) r[i] = x[i] / y[i];
+        return r;
+      });
+      for (std::size_t i = 0; i < iv.size(); ++i)
+        if (hardware_row(i, p.a) && hardware_row(i, p.b)) iv[i] = hw[i];
+    }
     std::vector<Swing> tornado;
     const std::size_t cost_row = row_index("usd_per_mtok");
     if (o->sensitivity)
@@ -405,6 +472,7 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
         x["ratio"] = iv[i].central;
         x["ratio_low"] = iv[i].low;
         x["ratio_high"] = iv[i].high;
+        x["failed"] = iv[i].failed;
         const bool a_better = r.better * (va[i] - vb[i]) > 0;
         x["better"] = r.better == 0 || !std::isfinite(iv[i].central) || band_crosses_one(iv[i]) || tie(va[i], vb[i]) ? "" : a_better ? p.a.id : p.b.id;
         x["point_outside_band"] = point_outside_band(iv[i]);
@@ -508,13 +576,11 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     if (const std::string home = home_reading(db, p); !home.empty()) std::cout << home;
     if (o->samples > 0 && std::isfinite(iv[cost_row].central)) {
       // Which part of the cost band is the model's error and which the hwdb's input ranges.
-      std::vector<RangedInput> hw, me;
-      for (auto& in : p.inputs) (in.key == p.a.error_key || in.key == p.b.error_key ? me : hw).push_back(in);
       auto cost = [&](const Pick& pick) {
         return values(db, p.data, p.model, p.a, pick)[cost_row] / values(db, p.data, p.model, p.b, pick)[cost_row];
       };
       const int n = std::min(o->samples, kSplitSamples);
-      const Interval only_hw = monte_carlo(hw, n, o->seed, cost), only_me = monte_carlo(me, n, o->seed, cost);
+      const Interval only_hw = monte_carlo(p.hw, n, o->seed, cost), only_me = monte_carlo({}, 1, o->seed, cost, p.errors(cost_row));
       std::cout << "  " << row_label(rows()[cost_row], ea.est.mode, eight) << " A/B: 5-95% " << num(iv[cost_row].low, 3) << "-"
                 << num(iv[cost_row].high, 3) << "; the hwdb ranges alone " << num(only_hw.low, 3) << "-" << num(only_hw.high, 3)
                 << ", the model error alone " << num(only_me.low, 3) << "-" << num(only_me.high, 3) << '\n';
