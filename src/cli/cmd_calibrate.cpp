@@ -12,10 +12,10 @@
 #include <sstream>
 
 #include "context.hpp"
-#include "podperf/calibration.hpp"
-#include "podperf/json.hpp"
-#include "podperf/model_error.hpp"
-#include "podperf/output_file.hpp"
+#include "podperf/app/calibration.hpp"
+#include "podperf/app/model_error.hpp"
+#include "podperf/io/json.hpp"
+#include "podperf/io/output_file.hpp"
 #include "progress.hpp"
 #include "table.hpp"
 
@@ -103,7 +103,7 @@ std::string residuals_text(const Hwdb& db, const ModelDb& models, const CalibRes
                            const std::vector<ValidationCase>& all) {
   std::ostringstream s;
   s << "# The validation cases' residuals (predicted / published - 1) as calibrate leaves them: written by\n"
-       "# `podperf calibrate --write`; compare's model error reads them (include/podperf/model_error.hpp).\n"
+       "# `podperf calibrate --write`; compare's model error reads them (include/podperf/app/model_error.hpp).\n"
        "# error: at the fit; loo_error: the case left out of the fit; loso_error: its stack's terms pooled\n"
        "# from the other stacks' fits; an open case is never fitted and has its error at the fit in both.\n";
   s << "source = \"podperf calibrate --write: bounded least squares from the priors on " << fitted.size()
