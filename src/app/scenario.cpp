@@ -398,10 +398,14 @@ void fill_economics(Result& r, const System& s, const Economics& e) {
   r[ResultMetric::tokens_per_usd] = w(e.tokens_per_usd);
   r[ResultMetric::tokens_per_s_per_kw] = w(e.tokens_per_s_per_kw);
   r[ResultMetric::train_run_musd] = e.train_run_usd > 0 ? e.train_run_usd / 1e6 : std::nan("");
-  if (ok && e.rel.stated) {
+  // MTBF is the hardware's, given whether or not the workload fits; a training job's interruptions
+  // depend on the chips it spans, so they need a plan.
+  if (e.rel.stated) {
     r[ResultMetric::mtbf_supernode_h] = e.rel.mtbf_supernode_h;
     r[ResultMetric::mtbf_system_h] = e.rel.mtbf_system_h;
-    r[ResultMetric::interruptions_per_day] = e.rel.interruptions_per_day;
+    if (ok || e.est.mode != Mode::train) r[ResultMetric::interruptions_per_day] = e.rel.interruptions_per_day;
+  }
+  if (ok && e.rel.stated) {
     r[ResultMetric::goodput] = e.rel.goodput;
     r[ResultMetric::good_tokens_per_s] = e.good_tokens_per_s;
     r[ResultMetric::good_tokens_per_kwh] = e.good_tokens_per_kwh;

@@ -13,6 +13,7 @@
 
 #include "context.hpp"
 #include "estimate_output.hpp"
+#include "podperf/comparison.hpp"
 #include "podperf/economics.hpp"
 #include "podperf/scenario.hpp"
 #include "podperf/error.hpp"
@@ -104,6 +105,37 @@ std::size_t row_index(const std::string& key) {
   return 0;
 }
 
+// The per-chip and per-system views of a matched pair: a total row over the side's chips or over its
+// number of systems, times `scale` for the unit of the label.
+struct Derived {
+  std::string key, label;
+  double scale;
+};
+const std::vector<Derived>& per_chip_rows() {
+  static const std::vector<Derived> r = {
+      {"bf16_dense_pflops", "BF16 dense TFLOPS per chip", 1e3},
+      {"eight_bit_dense_pops", "8-bit dense TFLOPS per chip", 1e3},
+      {"hbm_tb", "HBM GB per chip", 1e3},
+      {"hbm_tb_s", "HBM TB/s per chip", 1},
+      {"all_in_power_kw", "all-in IT power W per chip (peak)", 1e3},
+      {"capex_musd", "capex USD per chip", 1e6},
+      {"tokens_per_s", "tokens/s per chip", 1},
+      {"tco_usd_per_h", "TCO USD per chip-hour", 1},
+  };
+  return r;
+}
+const std::vector<Derived>& per_system_rows() {
+  static const std::vector<Derived> r = {
+      {"chips", "accelerators per system", 1},
+      {"bf16_dense_pflops", "BF16 dense PFLOPS per system", 1},
+      {"all_in_power_kw", "all-in IT power kW per system (peak)", 1},
+      {"capex_musd", "capex M USD per system", 1},
+      {"tokens_per_s", "tokens/s per system", 1},
+      {"tco_usd_per_h", "TCO USD per system-hour", 1},
+  };
+  return r;
+}
+
 // One side's scenario evaluated at a draw of the hwdb's ranges.
 Evaluation side_at(const Hwdb& db, const ScenarioData& data, const Model& m, const Side& side, const Pick& pick) {
   return evaluate_on(data, db.system(side.id, pick), db.site(side.site_id, pick), m, side.sc);
@@ -180,13 +212,15 @@ bool point_outside_band(const Interval& r) {
 bool tie(double a, double b) { return std::isfinite(a) && std::isfinite(b) && std::abs(a - b) <= 0.005 * std::max(std::abs(a), std::abs(b)); }
 
 // What a workload row counts: generated tokens when serving, prompt tokens in prefill, trained tokens.
+std::string tokens_named(std::string l, Mode mode) {
+  const char* what = mode == Mode::prefill ? "input tokens" : mode == Mode::train ? "training tokens" : "output tokens";
+  if (auto at = l.find("tokens"); at != std::string::npos) l.replace(at, 6, what);
+  return l;
+}
 std::string row_label(const Row& r, Mode mode, const std::string& eight_bit) {
   if (r.key == "eight_bit_dense_pops") return "8-bit dense P(FL)OPS (" + eight_bit + ")";
   if (!r.workload || r.key.rfind("train_run", 0) == 0) return r.label;
-  const char* what = mode == Mode::prefill ? "input tokens" : mode == Mode::train ? "training tokens" : "output tokens";
-  std::string l = r.label;
-  if (auto at = l.find("tokens"); at != std::string::npos) l.replace(at, 6, what);
-  return l;
+  return tokens_named(r.label, mode);
 }
 
 // The 8-bit format each side's figure counts (the higher of its FP8 and INT8 rates).
@@ -211,7 +245,7 @@ constexpr int kDefaultSamples = 2000;
 constexpr int kSplitSamples = 1000;
 
 struct Setup {
-  std::string a, b, model, site, sites, stack;
+  std::string a, b, model, site, sites, stack, match, plan_a, plan_b;
   WorkloadFlags f;
   int samples = kDefaultSamples;
   unsigned long seed = 1;
@@ -225,6 +259,16 @@ void add_setup_flags(CLI::App* cmd, Setup& o) {
   cmd->add_option("--site", o.site, "site for both systems (the hardware alone)")->capture_default_str();
   cmd->add_option("--sites", o.sites, "sites for A and B, e.g. china,us (default: both at --site)");
   cmd->add_option("--stack", o.stack, "run both systems on this software stack (default: each as deployed, on its own)");
+  cmd->add_option("--match", o.match,
+                  "compare equal amounts: scale the smaller side to the whole number of its systems whose total comes "
+                  "nearest the other side's (least absolute difference; a tie takes the larger number) in chips | power "
+                  "(peak all-in IT kW) | fp8 (dense 8-bit FLOPS: FP8, else INT8) | bf16 (dense BF16 FLOPS) | capex; "
+                  "adds per-chip and per-system rows")
+      ->check(CLI::IsMember({"chips", "power", "fp8", "bf16", "capex"}));
+  cmd->add_option("--plan-a", o.plan_a,
+                  "parallel plan of A only, KEY=N pairs on top of the shared flags: tp, dp, ep, pp, cp, batch, prefill-tp, "
+                  "prefill-dp, prefill-ep, prefill-pp (e.g. tp=8,ep=144)");
+  cmd->add_option("--plan-b", o.plan_b, "parallel plan of B only (as --plan-a)");
   cmd->add_option("--samples", o.samples, "Monte Carlo draws over the hwdb ranges and the model error (0 = none)")
       ->check(CLI::Range(0, 1000000))->capture_default_str();
   cmd->add_option("--seed", o.seed, "Monte Carlo seed")->check(CLI::Range(0ul, 1000000000000000000ul))->capture_default_str();
@@ -236,6 +280,8 @@ void add_setup_flags(CLI::App* cmd, Setup& o) {
 struct Prepared {
   Model model;
   Side a, b;
+  bool matched = false;
+  MatchedPair match;
   std::vector<RangedInput> inputs;
   ScenarioData data;
 };
@@ -246,6 +292,14 @@ Prepared prepare(Context& ctx, const Setup& o) {
   p.model = ctx.models().model(o.model);
   p.a.id = with_stack_flag(db, o.a, o.stack);
   p.b.id = with_stack_flag(db, o.b, o.stack);
+  if (!o.match.empty()) {
+    MatchOn on = MatchOn::chips;
+    parse_match(o.match, on);  // the flag's check admits the five names only
+    p.match = match_pair(db, p.a.id, p.b.id, on);
+    p.matched = true;
+    p.a.id = p.match.a;
+    p.b.id = p.match.b;
+  }
   if (!o.sites.empty()) {
     const auto comma = o.sites.find(',');
     if (comma == std::string::npos) throw InputError("flag --sites: give two sites, e.g. china,us (got '" + o.sites + "')");
@@ -257,6 +311,9 @@ Prepared prepare(Context& ctx, const Setup& o) {
   }
   p.data = ctx.scenario_data();
   for (Side* s : {&p.a, &p.b}) {
+    const bool is_a = s == &p.a;
+    const std::string& plan = is_a ? o.plan_a : o.plan_b;
+    const std::string plan_flag = is_a ? "--plan-a" : "--plan-b";
     db.site(s->site_id);  // unknown site: error now
     // Each side is the scenario `estimate` would run: each chip's native precision recipe unless
     // flags say otherwise; impossible plans are rejected with the flag named.
@@ -266,7 +323,19 @@ Prepared prepare(Context& ctx, const Setup& o) {
     s->sc.site = s->site_id;
     s->sc.w = o.f;
     s->sc.w.recipes = p.data.recipes;
-    s->ev = evaluate(p.data, s->sc);
+    if (!plan.empty()) apply_plan_text(s->sc.w, plan, plan_flag);
+    try {
+      s->ev = evaluate(p.data, s->sc);
+    } catch (const InputError& e) {
+      // A plan that cannot exist on this side: name the side's own flag, or say that one exists.
+      const std::string msg = e.what();
+      bool plan_error = false;
+      for (const char* f : {"flag --tp", "flag --dp", "flag --ep", "flag --pp", "flag --cp", "flag --prefill-", "flag --batch"})
+        plan_error = plan_error || msg.rfind(f, 0) == 0;
+      if (!plan_error) throw;
+      if (!plan.empty()) throw InputError("flag " + plan_flag + ": " + msg.substr(msg.find(": ") + 2) + " [" + s->id + "]");
+      throw InputError(msg + " [side " + (is_a ? "A " : "B ") + s->id + "; " + plan_flag + " gives it a plan of its own]");
+    }
     s->stack_id = s->ev.w.mode == Mode::train ? s->ev.sys.train_stack.id : s->ev.sys.stack.id;
   }
   std::vector<std::string> ids = entities_of_system(db, p.a.id);
@@ -299,6 +368,21 @@ Json pair_json(const Prepared& p) {
   j["stack_a"] = p.a.stack_id;
   j["stack_b"] = p.b.stack_id;
   j["stacks"] = p.a.stack_id == p.b.stack_id ? "one stack for both" : "as deployed";
+  if (p.matched) {
+    const MatchedPair& m = p.match;
+    Json x = Json::object();
+    x["on"] = to_string(m.on);
+    x["unit"] = match_unit(m.on);
+    x["unit_a"] = m.unit_a;
+    x["unit_b"] = m.unit_b;
+    x["count_a"] = m.count_a;
+    x["count_b"] = m.count_b;
+    x["quantity_a"] = m.quantity_a;
+    x["quantity_b"] = m.quantity_b;
+    x["scaled"] = m.scaled_a ? "a" : m.scaled_b ? "b" : "";
+    x["summary"] = m.summary();
+    j["match"] = x;
+  }
   return j;
 }
 
@@ -366,6 +450,9 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
   auto o = default_setup();
   auto* cmd = app.add_subcommand("compare", "side-by-side specs, power, cost and workload of two systems, with ratios");
   add_setup_flags(cmd, *o);
+  cmd->footer("Exit codes: 0 the comparison (a side without a workload result under the targets is shown as missing, "
+              "with its reason; --json: no_result_a / no_result_b); 2 bad input (one line naming the file:line:field or "
+              "the flag); 1 an internal error.");
   cmd->callback([&ctx, o] {
     const Hwdb& db = ctx.db();
     const Prepared p = prepare(ctx, *o);
@@ -384,6 +471,42 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
       return r;
     };
     const std::vector<Interval> iv = monte_carlo(p.inputs, o->samples, o->seed, ratios);
+    // Per chip and per system (a matched pair): each total over the side's chips or its number of
+    // systems; the chips and counts are fixed, so the ratio's band scales by the same constant.
+    struct DerivedRow {
+      std::size_t row;
+      std::string label;
+      double a, b;
+      Interval r;
+    };
+    std::vector<DerivedRow> per_chip, per_system;
+    if (p.matched) {
+      const std::size_t ci = row_index("chips");
+      for (int view = 0; view < 2; ++view) {
+        const double da = view == 0 ? va[ci] : p.match.count_a, dbb = view == 0 ? vb[ci] : p.match.count_b;
+        for (const Derived& d : view == 0 ? per_chip_rows() : per_system_rows()) {
+          const std::size_t i = row_index(d.key);
+          DerivedRow x{i, tokens_named(d.label, ea.est.mode), va[i] / da * d.scale, vb[i] / dbb * d.scale, iv[i]};
+          const double k = dbb / da;
+          x.r.central *= k;
+          x.r.low *= k;
+          x.r.high *= k;
+          (view == 0 ? per_chip : per_system).push_back(x);
+        }
+      }
+    }
+    // Which side is better on a row, by how much, or why neither is named.
+    auto better_cell = [&](int dir, double a, double b, const Interval& r) -> std::string {
+      if (dir != 0 && band_crosses_one(r)) return "either (range crosses 1)";
+      if (dir == 0 || !std::isfinite(r.central) || tie(a, b)) return "";
+      const bool a_better = dir * (a - b) > 0;
+      const double f = dir > 0 ? (a_better ? a / b : b / a) : (a_better ? b / a : a / b);
+      return (a_better ? p.a.id : p.b.id) + " " + num(f, 3) + "x";
+    };
+    auto better_id = [&](int dir, double a, double b, const Interval& r) -> std::string {
+      if (dir == 0 || !std::isfinite(r.central) || band_crosses_one(r) || tie(a, b)) return "";
+      return dir * (a - b) > 0 ? p.a.id : p.b.id;
+    };
     std::vector<Swing> tornado;
     const std::size_t cost_row = row_index("usd_per_mtok");
     if (o->sensitivity)
@@ -405,12 +528,31 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
         x["ratio"] = iv[i].central;
         x["ratio_low"] = iv[i].low;
         x["ratio_high"] = iv[i].high;
-        const bool a_better = r.better * (va[i] - vb[i]) > 0;
-        x["better"] = r.better == 0 || !std::isfinite(iv[i].central) || band_crosses_one(iv[i]) || tie(va[i], vb[i]) ? "" : a_better ? p.a.id : p.b.id;
+        x["better"] = better_id(r.better, va[i], vb[i], iv[i]);
         x["point_outside_band"] = point_outside_band(iv[i]);
         rowsj.push(x);
       }
       j["rows"] = rowsj;
+      for (auto [key, list] : {std::pair{"rows_per_chip", &per_chip}, std::pair{"rows_per_system", &per_system}}) {
+        if (!p.matched) break;
+        Json arr = Json::array();
+        for (const DerivedRow& d : *list) {
+          Json x = Json::object();
+          x["key"] = rows()[d.row].key;
+          x["label"] = d.label;
+          x["a"] = d.a;
+          x["b"] = d.b;
+          x["ratio"] = d.r.central;
+          x["ratio_low"] = d.r.low;
+          x["ratio_high"] = d.r.high;
+          x["better"] = better_id(rows()[d.row].better, d.a, d.b, d.r);
+          arr.push(x);
+        }
+        j[key] = arr;
+      }
+      // A side without a workload result: why (null when it has one).
+      j["no_result_a"] = ea.est.fits() ? Json() : Json(reason_text(ea.est.reason));
+      j["no_result_b"] = eb.est.fits() ? Json() : Json(reason_text(eb.est.reason));
       for (auto [key, side] : {std::pair{"model_error_a", &p.a}, std::pair{"model_error_b", &p.b}}) {
         Json x = Json::object();
         x["frac"] = side->err.frac;
@@ -467,6 +609,12 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
       std::cout << ", TPOT <= " << num(o->f.tpot_ms) << " ms";
     std::cout << "\nsoftware: " << (o->stack.empty() ? "each as deployed, A on " + p.a.stack_id + ", B on " + p.b.stack_id
                                                      : "both on " + o->stack + " (--stack)");
+    if (p.matched) {
+      std::cout << "\n" << p.match.summary();
+    } else if (const double ca = va[row_index("chips")], cb = vb[row_index("chips")]; std::max(ca, cb) > 2 * std::min(ca, cb)) {
+      std::cout << "\nsizes differ: A has " << group_digits(num(ca, 6)) << " chips, B " << group_digits(num(cb, 6))
+                << "; the totals below are per system as given (--match chips|power|fp8|bf16|capex compares equal amounts)";
+    }
     std::cout << "\nratios A/B with the 5-95% range over " << o->samples
               << " draws of the hwdb ranges and of each side's model error (seed " << o->seed << ")\n";
     for (auto [tag, side] : {std::pair{"A", &p.a}, std::pair{"B", &p.b}})
@@ -481,16 +629,19 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
         work = true;
         t.section("workload: A " + plan_line(ea.est) + "; B " + plan_line(eb.est));
       }
-      std::string better;
       outside = outside || point_outside_band(iv[i]);
-      if (r.better != 0 && band_crosses_one(iv[i])) {
-        better = "either (range crosses 1)";
-      } else if (r.better != 0 && std::isfinite(iv[i].central) && !tie(va[i], vb[i])) {
-        const bool a_better = r.better * (va[i] - vb[i]) > 0;
-        const double f = r.better > 0 ? (a_better ? va[i] / vb[i] : vb[i] / va[i]) : (a_better ? vb[i] / va[i] : va[i] / vb[i]);
-        better = (a_better ? p.a.id : p.b.id) + " " + num(f, 3) + "x";
+      t.row({row_label(r, ea.est.mode, eight), cell_text(r, va[i], ea.est), cell_text(r, vb[i], eb.est), range_text(iv[i]),
+             better_cell(r.better, va[i], vb[i], iv[i])});
+    }
+    for (auto [title, list] : {std::pair{"per chip", &per_chip}, std::pair{"per system", &per_system}}) {
+      if (!p.matched) break;
+      t.section(std::string(title) + (list == &per_system ? " (each side's total over its " + std::to_string(p.match.count_a) +
+                                                               " and " + std::to_string(p.match.count_b) + " systems)"
+                                                         : " (each side's total over its chips)"));
+      for (const DerivedRow& d : *list) {
+        const Row& r = rows()[d.row];
+        t.row({d.label, cell_text(r, d.a, ea.est), cell_text(r, d.b, eb.est), range_text(d.r), better_cell(r.better, d.a, d.b, d.r)});
       }
-      t.row({row_label(r, ea.est.mode, eight), cell_text(r, va[i], ea.est), cell_text(r, vb[i], eb.est), range_text(iv[i]), better});
     }
     t.print(std::cout);
     if (outside)
@@ -502,9 +653,16 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     if (ea.est.mode == Mode::train)
       std::cout << "  A: " << to_string(eva.w.train.precision) << "; B: " << to_string(evb.w.train.precision)
                 << "; MFU A " << num(ea.est.mfu, 3) << ", B " << num(eb.est.mfu, 3) << '\n';
-    else
+    else {
+      // Prefill has no output tokens: its latency is the TTFT. A side without a result has none.
+      const bool prefill = ea.est.mode == Mode::prefill;
+      auto ms = [&](const Estimate& e) {
+        const double s = prefill ? e.ttft_s : e.tpot_s;
+        return e.fits() && s > 0 ? num(s * 1e3) + " ms" : std::string("n/a");
+      };
       std::cout << "  A: " << to_string(eva.w.infer.main_weight_format()) << " weights; B: " << to_string(evb.w.infer.main_weight_format())
-                << " weights; TPOT A " << num(ea.est.tpot_s * 1e3) << " ms, B " << num(eb.est.tpot_s * 1e3) << " ms\n";
+                << " weights; " << (prefill ? "TTFT" : "TPOT") << " A " << ms(ea.est) << ", B " << ms(eb.est) << '\n';
+    }
     if (const std::string home = home_reading(db, p); !home.empty()) std::cout << home;
     if (o->samples > 0 && std::isfinite(iv[cost_row].central)) {
       // Which part of the cost band is the model's error and which the hwdb's input ranges.

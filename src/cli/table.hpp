@@ -74,16 +74,35 @@ class Table {
   bool left_all_ = false;
 };
 
-// A number with `digits` significant digits, thousands kept readable ("1229", "0.0312").
+// The one number format of text output: `digits` significant digits, thousands grouped, never an
+// exponent ("1,229", "0.0312", "14,010,000", "0.000123"). Integers below 10^7 keep every digit
+// ("15,488" chips); larger magnitudes round to `digits` significant digits.
 inline std::string num(double v, int digits = 4) {
-  char buf[64];
-  if (v != 0 && (std::abs(v) >= 1e7 || std::abs(v) < 1e-3))
-    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  else if (std::abs(v) >= std::pow(10.0, digits))
+  char buf[400];
+  if (!std::isfinite(v) || v == 0) {
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+  }
+  const double a = std::abs(v);
+  const int mag = static_cast<int>(std::floor(std::log10(a)));
+  if (a >= 1e7) {
+    const double q = std::pow(10.0, mag - digits + 1);
+    std::snprintf(buf, sizeof buf, "%.0f", std::round(v / q) * q);
+  } else if (a >= std::pow(10.0, digits)) {
     std::snprintf(buf, sizeof buf, "%.0f", v);
-  else
+  } else if (a < 1e-3) {
+    std::snprintf(buf, sizeof buf, "%.*f", std::min(30, digits - 1 - mag), v);
+    std::string s = buf;
+    if (s.find('.') != std::string::npos) {
+      while (s.back() == '0') s.pop_back();
+      if (s.back() == '.') s.pop_back();
+    }
+    return s;
+  } else {
     std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  return buf;
+    if (std::string(buf).find('e') != std::string::npos) std::snprintf(buf, sizeof buf, "%.0f", v);  // 9999.7 -> 10000
+  }
+  return group_digits(buf);
 }
 
 inline std::string ratio(double a, double b) {
