@@ -497,6 +497,7 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     }
     // Which side is better on a row, by how much, or why neither is named.
     auto better_cell = [&](int dir, double a, double b, const Interval& r) -> std::string {
+      if (!std::isfinite(a) || !std::isfinite(b)) return "";  // a missing value is better on no side
       if (dir != 0 && band_crosses_one(r)) return "either (range crosses 1)";
       if (dir == 0 || !std::isfinite(r.central) || tie(a, b)) return "";
       const bool a_better = dir * (a - b) > 0;
@@ -504,7 +505,7 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
       return (a_better ? p.a.id : p.b.id) + " " + num(f, 3) + "x";
     };
     auto better_id = [&](int dir, double a, double b, const Interval& r) -> std::string {
-      if (dir == 0 || !std::isfinite(r.central) || band_crosses_one(r) || tie(a, b)) return "";
+      if (dir == 0 || !std::isfinite(a) || !std::isfinite(b) || !std::isfinite(r.central) || band_crosses_one(r) || tie(a, b)) return "";
       return dir * (a - b) > 0 ? p.a.id : p.b.id;
     };
     std::vector<Swing> tornado;
@@ -545,7 +546,7 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
           x["ratio"] = d.r.central;
           x["ratio_low"] = d.r.low;
           x["ratio_high"] = d.r.high;
-          x["better"] = better_id(rows()[d.row].better, d.a, d.b, d.r);
+          x["better"] = list == &per_chip ? better_id(rows()[d.row].better, d.a, d.b, d.r) : "";
           arr.push(x);
         }
         j[key] = arr;
@@ -638,9 +639,12 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
       t.section(std::string(title) + (list == &per_system ? " (each side's total over its " + std::to_string(p.match.count_a) +
                                                                " and " + std::to_string(p.match.count_b) + " systems)"
                                                          : " (each side's total over its chips)"));
+      // Per system, a larger total is a larger system, not a better one: no side is named.
+      const bool named = list == &per_chip;
       for (const DerivedRow& d : *list) {
         const Row& r = rows()[d.row];
-        t.row({d.label, cell_text(r, d.a, ea.est), cell_text(r, d.b, eb.est), range_text(d.r), better_cell(r.better, d.a, d.b, d.r)});
+        t.row({d.label, cell_text(r, d.a, ea.est), cell_text(r, d.b, eb.est), range_text(d.r),
+               named ? better_cell(r.better, d.a, d.b, d.r) : ""});
       }
     }
     t.print(std::cout);
@@ -677,7 +681,9 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
                 << num(iv[cost_row].high, 3) << "; the hwdb ranges alone " << num(only_hw.low, 3) << "-" << num(only_hw.high, 3)
                 << ", the model error alone " << num(only_me.low, 3) << "-" << num(only_me.high, 3) << '\n';
     }
-    if (o->sensitivity) {
+    if (o->sensitivity && !std::isfinite(iv[cost_row].central)) {
+      std::cout << "\nno sensitivity of the cost-per-token ratio: a side has no cost per token (no result under the targets)\n";
+    } else if (o->sensitivity) {
       std::cout << "\ninputs that move the cost-per-token ratio A/B most (each at its low and high end):\n";
       Table s({"input", "range", "kind", "A/B at low", "A/B at high"});
       int shown = 0;

@@ -93,8 +93,11 @@ TEST_CASE("match refuses what it cannot scale, naming the flag") {
   // A cluster on the smaller side: 1,152 GPUs of the Vera Rubin pod against 8,192.
   CHECK_THROWS_WITH_AS(match_pair(db, "vera-rubin-pod", "atlas-950-superpod", MatchOn::chips),
                        doctest::Contains("flag --match: 'vera-rubin-pod' is a cluster"), InputError);
-  // The larger side may be a cluster.
-  CHECK(match_pair(db, "atlas-950-superpod", "vera-rubin-pod", MatchOn::chips).a == "atlas-950-superpod");
+  // The larger side may be a cluster: 1,152 GPUs against 384 NPUs -> 3 x 384, exactly.
+  const MatchedPair m = match_pair(db, "vera-rubin-pod", "cloudmatrix-384", MatchOn::chips);
+  CHECK(m.a == "vera-rubin-pod");
+  CHECK(m.b == "3xcloudmatrix-384");
+  CHECK(m.quantity_b == 1152);
 }
 
 TEST_CASE("per-side plans: KEY=N pairs on top of the shared flags; bad text names the flag") {
@@ -122,7 +125,7 @@ TEST_CASE("compare --match prints the matched counts and per-chip and per-system
   const CliResult j = run_podperf(
       "compare atlas-950-superpod vera-rubin-nvl72 --match chips --samples 0 --model llama3-70b --mode decode --tpot-ms 50 --json");
   REQUIRE(j.rc == 0);
-  CHECK(j.out.find("\"count_a\":1") != std::string::npos);
-  CHECK(j.out.find("\"count_b\":114") != std::string::npos);
-  CHECK(j.out.find("\"b\":\"114xvera-rubin-nvl72\"") != std::string::npos);
+  CHECK(j.out.find("\"count_a\": 1,") != std::string::npos);
+  CHECK(j.out.find("\"count_b\": 114,") != std::string::npos);
+  CHECK(j.out.find("\"b\": \"114xvera-rubin-nvl72") != std::string::npos);  // with the stack a dense model runs
 }
