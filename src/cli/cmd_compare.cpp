@@ -409,7 +409,7 @@ std::string home_reading(const Hwdb& db, const Prepared& p) {
   if (h.site_a == p.a.site_id && h.site_b == p.b.site_id) return "";
   if (!h.a.est.fits() || !h.b.est.fits()) return "";
   std::ostringstream s;
-  s << "  at home sites (A " << h.site_a << ", B " << h.site_b << "): USD per million output tokens A " << num(h.a.usd_per_mtok)
+  s << "  at home sites (A " << h.site_a << ", B " << h.site_b << "): " << tokens_named("USD per million tokens", p.a.ev.w.mode) << " A " << num(h.a.usd_per_mtok)
     << ", B " << num(h.b.usd_per_mtok) << ", A/B " << num(h.a.usd_per_mtok / h.b.usd_per_mtok, 3) << "x";
   if (std::isfinite(h.a.good_usd_per_mtok) && std::isfinite(h.b.good_usd_per_mtok))
     s << "; after failures A/B " << num(h.a.good_usd_per_mtok / h.b.good_usd_per_mtok, 3) << "x";
