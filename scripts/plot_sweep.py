@@ -138,9 +138,25 @@ def legend(fig, axs):
     return 0.0
 
 
+def suptitle(fig, text, fontsize=10):
+    """The figure title, each line wrapped to the figure's width; returns the figure fraction below it
+    (the top of the panels)."""
+    import textwrap
+    chars = max(40, int(fig.get_figwidth() * 72 / (0.56 * fontsize)))
+    lines = [w for line in text.split("\n") for w in (textwrap.wrap(line, chars) or [""])]
+    t = fig.suptitle("\n".join(lines), fontsize=fontsize)
+    box = t.get_window_extent(fig.canvas.get_renderer())
+    return max(0.5, 1 - box.height / fig.bbox.height - 0.015)
+
+
 def layout(fig, bottom, top):
     """tight_layout between the legend (bottom, a figure fraction) and the title (top)."""
     fig.tight_layout(rect=(0, min(bottom, 0.45), 1, top))
+
+
+def is_train(sw):
+    """A training sweep: every point trains (its seq_in is the sequence length)."""
+    return "mode" in sw.labels and all(x == "train" for x in sw.labels["mode"])
 
 
 def frontier(x, y):
@@ -242,10 +258,10 @@ def serving_frontier(sw, outdir, title):
                 ax.set_ylabel(label)
     bottom = legend(fig, axs)
     knobs = [a for a in KNOBS if a in sw.axes and a not in series]
-    fig.suptitle(f"{title}: throughput against interactivity" + (f" ({fixed})" if fixed and many else "") +
+    top = suptitle(fig, f"{title}: throughput against interactivity" + (f" ({fixed})" if fixed and many else "") +
                  f"\nfrontier over {', '.join(knobs) or 'the plan'} and every TPOT target, points meeting their target only"
                  + (f"; per kW and per dollar at {filter_note(sw, cost_axes, picks)}" if cost_axes else ""), fontsize=10)
-    layout(fig, bottom, 0.93)
+    layout(fig, bottom, top)
     p = os.path.join(outdir, "frontier.png")
     save_png(fig, p)
     plt.close(fig)
@@ -262,7 +278,8 @@ def cost_vs_price(sw, outdir, title):
     series = [a for a in ("system", "site") if a in sw.axes]
     workload = [a for a in sw.axes if a not in KNOBS + COST_AXES + series] + [a for a in COST_AXES if a in sw.axes and
                                                                             a not in ("site", "electricity_usd_kwh")]
-    many, combos, fixed = facets(sw, workload)
+    train = is_train(sw)
+    many, combos, fixed = facets(sw, workload, train=train)
     ncol = min(len(combos), 5)
     nrow = (len(combos) + ncol - 1) // ncol
     fig, axs = plt.subplots(nrow, ncol, figsize=(3.9 * ncol + 0.6, 3.1 * nrow + 1.4), squeeze=False, sharex=True)
@@ -289,7 +306,7 @@ def cost_vs_price(sw, outdir, title):
                 if not np.isfinite(best).any():
                     continue
                 name = sw.word("system", s) + (f" in {sw.word('site', t)}" if t is not None else "")
-                ax.plot(prices, best, STYLES[ti % 4], color=COLORS[si % 6], label=name)
+                ax.plot(prices, best, STYLES[ti % 4], color=COLORS[si % 6], marker="o", ms=2.5, label=name)
                 if low is not None and high is not None:
                     ax.fill_between(prices, lo, hi, color=COLORS[si % 6], alpha=0.15, lw=0)
                 curves.append(best)
@@ -299,7 +316,7 @@ def cost_vs_price(sw, outdir, title):
                 x0 = prices[i] - d[i] * (prices[i + 1] - prices[i]) / (d[i + 1] - d[i])
                 ax.axvline(x0, color="k", ls=":", lw=1)
                 ax.annotate(f"crossing {x0:.3f}", (x0, ax.get_ylim()[1]), fontsize=7, ha="left", va="top", rotation=90)
-        ax.set_title(", ".join(sw.word(a, v) for a, v in zip(many, combo)) or fixed, fontsize=9)
+        ax.set_title(", ".join(sw.word(a, v, train) for a, v in zip(many, combo)) or fixed, fontsize=9)
         if not curves:
             ax.text(0.5, 0.5, "no plan meets the target", transform=ax.transAxes, ha="center", va="center", fontsize=9)
         ax.grid(True, alpha=0.3)
@@ -312,10 +329,10 @@ def cost_vs_price(sw, outdir, title):
         axs[c // ncol][c % ncol].axis("off")
     bottom = legend(fig, axs)
     knobs = [a for a in KNOBS if a in sw.axes]
-    fig.suptitle(f"{title}: cost per million tokens against electricity price" + (f" ({fixed})" if fixed and many else "")
+    top = suptitle(fig, f"{title}: cost per million tokens against electricity price" + (f" ({fixed})" if fixed and many else "")
                  + f"\nbest plan over {', '.join(knobs) or 'the plan'} among points meeting their target; first and last "
                    "series' crossings marked", fontsize=10)
-    layout(fig, bottom, 0.92)
+    layout(fig, bottom, top)
     p = os.path.join(outdir, "cost_vs_price.png")
     save_png(fig, p)
     plt.close(fig)
@@ -363,9 +380,9 @@ def training(sw, outdir, title):
         ax.grid(True, axis="x", alpha=0.3)
         ax.invert_yaxis()
     knobs = [a for a in KNOBS if a in sw.axes]
-    fig.suptitle(f"{title}: best training plan per model" + (f" ({fixed})" if fixed and many else "") +
+    top = suptitle(fig, f"{title}: best training plan per model" + (f" ({fixed})" if fixed and many else "") +
                  f"\nbest over {', '.join(knobs)}; per kW and per dollar at {filter_note(sw, cost_axes, picks)}", fontsize=10)
-    layout(fig, 0, 0.9)
+    layout(fig, 0, top)
     p = os.path.join(outdir, "training.png")
     save_png(fig, p)
     plt.close(fig)
@@ -377,7 +394,7 @@ def power(sw, outdir, title):
     kw, kwh = sw.metric("avg_facility_kw"), sw.metric("tokens_per_kwh")
     if kw is None or kwh is None:
         return None
-    train = "mode" in sw.labels and all(x == "train" for x in sw.labels["mode"])
+    train = is_train(sw)
     # Facility power depends on the site (PUE and utilisation) and not on the electricity price: take
     # one site and one price, as the other figures do, and say so.
     cost_axes = [a for a in COST_AXES if a in sw.axes]
@@ -420,10 +437,10 @@ def power(sw, outdir, title):
         ax.grid(True, axis="x", alpha=0.3)
         ax.invert_yaxis()
     knobs = [a for a in KNOBS if a in sw.axes]
-    fig.suptitle(f"{title}: facility power at the most energy-efficient plan" + (f" ({fixed})" if fixed and many else "") +
+    top = suptitle(fig, f"{title}: facility power at the most energy-efficient plan" + (f" ({fixed})" if fixed and many else "") +
                  f"\nbest over {', '.join(knobs) or 'the plan'} by tokens per kWh, points meeting their target only"
                  + (f"; at {filter_note(sw, cost_axes, picks)}" if cost_axes else ""), fontsize=10)
-    layout(fig, 0, 0.9)
+    layout(fig, 0, top)
     p = os.path.join(outdir, "power.png")
     save_png(fig, p)
     plt.close(fig)
@@ -470,9 +487,9 @@ def supply_frontier(f, outdir, title, names):
     ax.set_title("fleet with imports", fontsize=10)
     ax.grid(alpha=0.3)
     swept = ", ".join(a for a in ax_names)
-    fig.suptitle(f"{title}\nevery point one combination of {swept}; NVIDIA at the same facility power and at the same wafers",
+    top = suptitle(fig, f"{title}\nevery point one combination of {swept}; NVIDIA at the same facility power and at the same wafers",
                  fontsize=10)
-    layout(fig, legend(fig, axs), 0.9)
+    layout(fig, legend(fig, axs), top)
     p = os.path.join(outdir, "supply_frontier.png")
     save_png(fig, p)
     plt.close(fig)
