@@ -7,11 +7,11 @@
 #include <new>
 #include <string>
 
-#include "podperf/collectives.hpp"
-#include "podperf/hwdb.hpp"
-#include "podperf/models.hpp"
-#include "podperf/operators.hpp"
-#include "podperf/plan.hpp"
+#include "podperf/core/collectives.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/io/models.hpp"
+#include "podperf/core/operators.hpp"
+#include "podperf/core/plan.hpp"
 
 namespace {
 std::atomic<long> g_allocs{0};

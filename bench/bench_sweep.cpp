@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "podperf/h5_output.hpp"
-#include "podperf/sweep.hpp"
+#include "podperf/app/h5_output.hpp"
+#include "podperf/app/sweep.hpp"
 
 using namespace podperf;
 using Clock = std::chrono::steady_clock;

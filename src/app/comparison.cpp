@@ -1,6 +1,4 @@
-// Comparisons on equal terms (include/podperf/comparison.hpp): matching the smaller side to the
-// larger on one quantity, and a parallel plan per side.
-#include "podperf/comparison.hpp"
+#include "podperf/app/comparison.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,13 +6,16 @@
 #include <regex>
 #include <set>
 
-#include "podperf/cost.hpp"
-#include "podperf/error.hpp"
-#include "podperf/system_specs.hpp"
-#include "table.hpp"
+#include "podperf/app/number_text.hpp"
+#include "podperf/core/cost.hpp"
+#include "podperf/io/error.hpp"
+#include "podperf/core/power.hpp"
+#include "podperf/core/system_specs.hpp"
 
 namespace podperf {
 
+// Comparisons on equal terms: matching the smaller side to the larger on one quantity, and a
+// parallel plan per side.
 bool parse_match(const std::string& text, MatchOn& out) {
   for (MatchOn m : {MatchOn::chips, MatchOn::power, MatchOn::fp8, MatchOn::bf16, MatchOn::capex})
     if (text == to_string(m)) {
@@ -95,7 +96,7 @@ std::string composite_id(const SideId& s, int n) {
 }
 
 std::string amount(double v, MatchOn m) {
-  using cli::num;
+  using text::num;
   switch (m) {
     case MatchOn::chips: return num(v, 6) + " chips";
     case MatchOn::power: return v >= 1000 ? num(v / 1000, 3) + " MW" : num(v, 3) + " kW";
@@ -126,7 +127,7 @@ MatchedPair match_pair(const Hwdb& db, const std::string& a, const std::string& 
   for (auto [q, id] : {std::pair{qa, &a}, std::pair{qb, &b}})
     if (!(q > 0) || !std::isfinite(q))
       throw InputError("flag " + flag + ": '" + *id + "' has no " + to_string(on) + " figure to match on (" +
-                       cli::num(q) + " " + match_unit(on) + ")");
+                       text::num(q) + " " + match_unit(on) + ")");
   p.quantity_a = qa;
   p.quantity_b = qb;
   if (qa == qb) return p;
@@ -204,6 +205,297 @@ void apply_plan_text(WorkloadInputs& w, const std::string& text, const std::stri
       throw InputError("flag " + flag + ": " + key + " must be a whole number in [1, 100000000] (got '" + value + "')");
     w.*(k->field) = static_cast<int>(v);
   }
+}
+
+// The comparison pipeline.
+
+namespace {
+const std::vector<ComparisonRow>& raw_rows() {
+  static const std::vector<ComparisonRow> r = {
+      {"chips", "accelerators", 0, false, "chips"},
+      {"bf16_dense_pflops", "BF16 dense PFLOPS", +1, false, "PFLOPS"},
+      {"eight_bit_dense_pops", "8-bit dense P(FL)OPS (FP8 or INT8)", +1, false, "P(FL)OPS"},
+      {"hbm_tb", "HBM capacity TB", +1, false, "TB"},
+      {"hbm_tb_s", "HBM bandwidth TB/s", +1, false, "TB/s"},
+      {"scaleup_tb_s_per_dir", "scale-up TB/s per direction", +1, false, "TB/s"},
+      {"scaleout_tb_s_per_dir", "scale-out TB/s per direction", +1, false, "TB/s"},
+      {"racks", "racks", -1, false, "racks"},
+      {"transceivers", "optical transceivers", -1, false, "modules"},
+      {"all_in_power_kw", "all-in IT power kW (peak)", -1, false, "kW"},
+      {"w_per_bf16_tflop", "W per dense BF16 TFLOPS", -1, false, "W/TFLOPS"},
+      {"w_per_hbm_tb_s", "W per TB/s of HBM bandwidth", -1, false, "W/(TB/s)"},
+      {"w_per_hbm_tb", "W per TB of HBM", -1, false, "W/TB"},
+      {"bf16_pflops_per_kw", "dense BF16 PFLOPS per kW", +1, false, "PFLOPS/kW"},
+      {"capex_musd", "capex M USD (system + scale-out share)", -1, false, "M USD"},
+      {"chip_mfg_usd", "chip cost from manufacturing USD", -1, false, "USD"},
+  };
+  return r;
+}
+
+const char* kWorkloadRows[] = {"tokens_per_s", "tokens_per_s_per_chip", "tokens_per_s_per_busy_chip", "tokens_per_s_per_kw",
+                               "tokens_per_usd", "usd_per_mtok", "tokens_per_kwh", "avg_facility_kw", "tco_usd_per_h",
+                               "tco_usd_per_chip_h", "train_run_musd", "train_run_weeks", "train_run_interruptions",
+                               "electricity_usd_kwh", "utilization", "mtbf_supernode_h", "mtbf_system_h",
+                               "interruptions_per_day", "goodput", "good_tokens_per_s", "good_tokens_per_kwh",
+                               "good_usd_per_mtok"};
+
+// One side's scenario evaluated at a draw of the hwdb's ranges.
+Evaluation side_at(const Comparison& c, const ComparisonSide& side, const Pick& pick) {
+  const Hwdb& db = *c.data.db;
+  return evaluate_on(c.data, db.system(side.id, pick), db.site(side.site_id, pick), c.model, side.sc);
+}
+}  // namespace
+
+const std::vector<ComparisonRow>& comparison_rows() {
+  static const std::vector<ComparisonRow> rows = [] {
+    std::vector<ComparisonRow> out = raw_rows();
+    for (const char* key : kWorkloadRows) {  // workload rows: the result catalogue's label, unit and direction
+      ResultMetric m;
+      if (!metric_by_id(key, m)) throw std::logic_error(std::string("comparison row without a metric: ") + key);
+      out.push_back({key, info(m).description, info(m).better, true, info(m).unit});
+    }
+    return out;
+  }();
+  return rows;
+}
+
+std::size_t comparison_row(const std::string& key) {
+  for (std::size_t i = 0; i < comparison_rows().size(); ++i)
+    if (comparison_rows()[i].key == key) return i;
+  return 0;
+}
+
+std::string comparison_row_label(const ComparisonRow& r, Mode mode, const std::string& eight_bit) {
+  if (r.key == "eight_bit_dense_pops") return "8-bit dense P(FL)OPS (" + eight_bit + ")";
+  if (!r.workload || r.key.rfind("train_run", 0) == 0) return r.label;
+  return tokens_named(r.label, mode);
+}
+
+std::string tokens_named(std::string l, Mode mode) {
+  const char* what = mode == Mode::prefill ? "input tokens" : mode == Mode::train ? "training tokens" : "output tokens";
+  if (auto at = l.find("tokens"); at != std::string::npos) l.replace(at, 6, what);
+  return l;
+}
+
+std::string eight_bit_format(const System& s) {
+  const SystemSpecs sp = system_specs(s);
+  return sp.dense_pflops[static_cast<int>(Precision::fp8)] >= sp.dense_pflops[static_cast<int>(Precision::int8)] ? "FP8" : "INT8";
+}
+
+Comparison prepare_comparison(const ScenarioData& data, const ComparisonSpec& spec, const std::vector<ValidationCase>& cases) {
+  const Hwdb& db = *data.db;
+  Comparison c;
+  c.spec = spec;
+  c.data = data;
+  c.model = data.models->model(spec.model);
+  c.a.id = spec.a;
+  c.b.id = spec.b;
+  if (!spec.match.empty()) {
+    MatchOn on = MatchOn::chips;
+    if (!parse_match(spec.match, on))
+      throw InputError("flag --match: '" + spec.match + "' is not one of chips, power, fp8, bf16, capex");
+    c.match = match_pair(db, c.a.id, c.b.id, on);
+    c.matched = true;
+    c.a.id = c.match.a;
+    c.b.id = c.match.b;
+  }
+  c.a.site_id = spec.site_a;
+  c.b.site_id = spec.site_b;
+  for (ComparisonSide* s : {&c.a, &c.b}) {
+    const bool is_a = s == &c.a;
+    const std::string& plan = is_a ? spec.plan_a : spec.plan_b;
+    const std::string plan_flag = is_a ? "--plan-a" : "--plan-b";
+    db.site(s->site_id);  // unknown site: error now
+    // Each side is the scenario `estimate` would run: each chip's native precision recipe unless
+    // flags say otherwise; impossible plans are rejected with the flag named.
+    s->id = with_model_stack(db, s->id, c.model.moe());  // a dense model runs the system's dense-model stack
+    s->sc.system = s->id;
+    s->sc.model = c.model.id;
+    s->sc.site = s->site_id;
+    s->sc.w = spec.w;
+    s->sc.w.recipes = data.recipes;
+    if (!plan.empty()) apply_plan_text(s->sc.w, plan, plan_flag);
+    try {
+      s->ev = evaluate(data, s->sc);
+    } catch (const InputError& e) {
+      // A plan that cannot exist on this side: name the side's own flag, or say that one exists.
+      const std::string msg = e.what();
+      bool plan_error = false;
+      for (const char* f : {"flag --tp", "flag --dp", "flag --ep", "flag --pp", "flag --cp", "flag --prefill-", "flag --batch"})
+        plan_error = plan_error || msg.rfind(f, 0) == 0;
+      if (!plan_error) throw;
+      if (!plan.empty()) throw InputError("flag " + plan_flag + ": " + msg.substr(msg.find(": ") + 2) + " [" + s->id + "]");
+      throw InputError(msg + " [side " + (is_a ? "A " : "B ") + s->id + "; " + plan_flag + " gives it a plan of its own]");
+    }
+    s->stack_id = s->ev.w.mode == Mode::train ? s->ev.sys.train_stack.id : s->ev.sys.stack.id;
+  }
+  std::vector<std::string> ids = entities_of_system(db, c.a.id);
+  for (auto& id : entities_of_system(db, c.b.id)) ids.push_back(id);
+  ids.push_back(c.a.site_id);
+  if (c.b.site_id != c.a.site_id) ids.push_back(c.b.site_id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  c.inputs = ranged_inputs(db, ids);
+  // The model's error on each side, from the validation residuals of its case class.
+  for (auto [side, tag] : {std::pair{&c.a, "A"}, std::pair{&c.b, "B"}}) {
+    side->error_key = std::string("model error ") + tag + " (" + side->id + ")";
+    side->err = model_error(db, *data.models, cases, side->id, side->ev.w.mode, side->stack_id);
+    if (side->err.frac > 0)
+      c.inputs.push_back({side->error_key, -std::log1p(side->err.frac), 0, std::log1p(side->err.frac), "ln(throughput factor)",
+                          side->err.validated ? "model error (validated)" : "model error (unvalidated)"});
+  }
+  return c;
+}
+
+std::vector<double> comparison_values(const Comparison& c, const ComparisonSide& side, const Pick& pick, Evaluation* keep) {
+  const Hwdb& db = *c.data.db;
+  const System s = db.system(side.id, pick);
+  const SystemSpecs sp = system_specs(s);
+  const Evaluation ev = side_at(c, side, pick);
+  const double nan = std::nan("");
+  const double kw = sp.all_in_kw();
+  const double bf16 = sp.dense_pflops[static_cast<int>(Precision::bf16)];
+  const double eight = std::max(sp.dense_pflops[static_cast<int>(Precision::fp8)], sp.dense_pflops[static_cast<int>(Precision::int8)]);
+  const double modules = s.supernodes * s.scaleup.transceivers +
+                         s.chips * (scaleout_ports_per_chip(s.scaleout) + 1) * s.scaleout.transceivers;
+  const ChipCost mfg = chip_cost(s.chip);
+  auto spec = [&](const std::string& key) {
+    if (key == "chips") return double(sp.chips);
+    if (key == "bf16_dense_pflops") return bf16;
+    if (key == "eight_bit_dense_pops") return eight;
+    if (key == "hbm_tb") return sp.hbm_tb;
+    if (key == "hbm_tb_s") return sp.hbm_tb_s;
+    if (key == "scaleup_tb_s_per_dir") return sp.scaleup_tb_s_per_dir;
+    if (key == "scaleout_tb_s_per_dir") return sp.scaleout_tbit_s_per_dir / 8;
+    if (key == "racks") return double(sp.racks);
+    if (key == "transceivers") return modules;
+    if (key == "all_in_power_kw") return kw;
+    if (key == "w_per_bf16_tflop") return kw * 1000 / (bf16 * 1000);
+    if (key == "w_per_hbm_tb_s") return kw * 1000 / sp.hbm_tb_s;
+    if (key == "w_per_hbm_tb") return kw * 1000 / sp.hbm_tb;
+    if (key == "bf16_pflops_per_kw") return bf16 / kw;
+    if (key == "capex_musd") return ev.econ.tco.capex_usd / 1e6;
+    if (key == "chip_mfg_usd") return mfg.stated ? mfg.total_usd : nan;
+    return nan;
+  };
+  // The model's own error scales what the workload model predicts: throughput up, cost and time per
+  // token down. The error is drawn in log space, ln f on [-ln(1 + e), ln(1 + e)]: a model that over- or
+  // under-predicts by the same factor is as likely, and the throughput never reaches zero.
+  double f = 1;
+  if (auto it = pick.per_value.find(side.error_key); it != pick.per_value.end()) f = std::exp(it->second);
+  auto scaled = [f](ResultMetric m, double x) {
+    switch (m) {
+      case ResultMetric::tokens_per_s: case ResultMetric::tokens_per_s_per_chip: case ResultMetric::tokens_per_s_per_busy_chip:
+      case ResultMetric::tokens_per_s_per_kw: case ResultMetric::tokens_per_usd: case ResultMetric::tokens_per_kwh:
+      case ResultMetric::good_tokens_per_s: case ResultMetric::good_tokens_per_kwh:
+        return x * f;
+      case ResultMetric::usd_per_mtok: case ResultMetric::good_usd_per_mtok: case ResultMetric::train_run_musd:
+      case ResultMetric::train_run_weeks: case ResultMetric::train_run_interruptions:
+        return x / f;
+      default:
+        return x;
+    }
+  };
+  std::vector<double> v;
+  v.reserve(comparison_rows().size());
+  for (const ComparisonRow& r : comparison_rows()) {
+    ResultMetric m;
+    v.push_back(r.workload && metric_by_id(r.key, m) ? scaled(m, ev.result[m]) : spec(r.key));
+  }
+  if (keep) *keep = ev;
+  return v;
+}
+
+long comparison_draws(const Comparison& c) {
+  return c.spec.samples + (c.spec.sensitivity ? 2 * static_cast<long>(c.inputs.size()) : 0);
+}
+
+void run_comparison(Comparison& c, const std::function<void()>& tick) {
+  Evaluation eva, evb;
+  c.va = comparison_values(c, c.a, Pick{}, &eva);
+  c.vb = comparison_values(c, c.b, Pick{}, &evb);
+  c.a.ev = eva;
+  c.b.ev = evb;
+  // Ratios A/B over the same draws.
+  auto ratios = [&](const Pick& pick) {
+    if (tick) tick();
+    const std::vector<double> x = comparison_values(c, c.a, pick), y = comparison_values(c, c.b, pick);
+    std::vector<double> r(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) r[i] = x[i] / y[i];
+    return r;
+  };
+  c.ratio = monte_carlo(c.inputs, c.spec.samples, c.spec.seed, ratios);
+  const std::size_t cost_row = comparison_row("usd_per_mtok");
+  c.tornado.clear();
+  if (c.spec.sensitivity) c.tornado = sensitivity(c.inputs, [&](const Pick& pick) { return ratios(pick)[cost_row]; });
+  c.has_split = false;
+  if (c.spec.split && c.spec.samples > 0 && std::isfinite(c.ratio[cost_row].central)) {
+    // Which part of the cost band is the model's error and which the hwdb's input ranges.
+    std::vector<RangedInput> hw, me;
+    for (auto& in : c.inputs) (in.key == c.a.error_key || in.key == c.b.error_key ? me : hw).push_back(in);
+    auto cost = [&](const Pick& pick) {
+      return comparison_values(c, c.a, pick)[cost_row] / comparison_values(c, c.b, pick)[cost_row];
+    };
+    c.split_samples = std::min(c.spec.samples, kCompareSplitSamples);
+    c.cost_hwdb_only = monte_carlo(hw, c.split_samples, c.spec.seed, cost);
+    c.cost_model_error_only = monte_carlo(me, c.split_samples, c.spec.seed, cost);
+    c.has_split = true;
+  }
+}
+
+Comparison make_comparison(const ScenarioData& data, const ComparisonSpec& spec, const std::vector<ValidationCase>& cases,
+                           const std::function<void()>& tick) {
+  Comparison c = prepare_comparison(data, spec, cases);
+  run_comparison(c, tick);
+  return c;
+}
+
+HomeReading home_costs(const Comparison& c) {
+  const Hwdb& db = *c.data.db;
+  HomeReading h;
+  h.site_a = db.system(c.a.id).home_site;
+  h.site_b = db.system(c.b.id).home_site;
+  h.a = evaluate_on(c.data, db.system(c.a.id), db.site(h.site_a), c.model, c.a.sc).econ;
+  h.b = evaluate_on(c.data, db.system(c.b.id), db.site(h.site_b), c.model, c.b.sc).econ;
+  return h;
+}
+
+// The point puts every input at its central value (the mode of its triangular range); where ranges
+// are skewed, the 5-95 % band of the draws can miss it.
+bool has_band(const Interval& r) { return r.high > r.low * (1 + 1e-9); }
+bool point_outside_band(const Interval& r) {
+  return has_band(r) && std::isfinite(r.central) && (r.central < r.low || r.central > r.high);
+}
+bool band_crosses_one(const Interval& r) { return has_band(r) && r.low < 1 && r.high > 1; }
+bool even(double a, double b) {
+  return std::isfinite(a) && std::isfinite(b) && std::abs(a - b) <= 0.005 * std::max(std::abs(a), std::abs(b));
+}
+
+std::string better_side(const Comparison& c, std::size_t i) {
+  const ComparisonRow& r = comparison_rows()[i];
+  const Interval& iv = c.ratio[i];
+  // A missing value is better on no side.
+  if (r.better == 0 || !std::isfinite(c.va[i]) || !std::isfinite(c.vb[i]) || !std::isfinite(iv.central) ||
+      band_crosses_one(iv) || even(c.va[i], c.vb[i]))
+    return "";
+  return r.better * (c.va[i] - c.vb[i]) > 0 ? "a" : "b";
+}
+
+Breakeven breakeven(const Comparison& c, int samples, unsigned long seed) {
+  const Hwdb& db = *c.data.db;
+  auto solve = [&](const Pick& pick) {
+    const Site ta = db.site(c.a.site_id, pick);
+    const Economics ea = side_at(c, c.a, pick).econ, eb = side_at(c, c.b, pick).econ;
+    const double nan = std::nan("");
+    if (!ea.est.fits() || !eb.est.fits()) return std::vector<double>(Breakeven::count, nan);
+    return std::vector<double>{breakeven_electricity(ea, eb.usd_per_mtok), breakeven_capex(ea, ta, eb.usd_per_mtok),
+                               ea.usd_per_mtok, eb.usd_per_mtok,
+                               breakeven_utilization(ea, eb.usd_per_mtok), breakeven_utilization(eb, ea.usd_per_mtok),
+                               ea.good_usd_per_mtok, eb.good_usd_per_mtok, ea.tco.utilization};
+  };
+  Breakeven b;
+  b.v = monte_carlo(c.inputs, samples, seed, solve);
+  return b;
 }
 
 }  // namespace podperf

@@ -1,4 +1,4 @@
-#include "podperf/result.hpp"
+#include "podperf/app/result.hpp"
 
 namespace podperf {
 

@@ -1,6 +1,6 @@
 // The scenario layer: one resolution of a question's defaults and one evaluation of it, which every
-// front end calls (include/podperf/scenario.hpp).
-#include "podperf/scenario.hpp"
+// front end calls (include/podperf/app/scenario.hpp).
+#include "podperf/app/scenario.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,12 +8,12 @@
 #include <cstdlib>
 #include <limits>
 
-#include "podperf/cost.hpp"
-#include "podperf/error.hpp"
-#include "podperf/power.hpp"
-#include "podperf/precision_choice.hpp"
-#include "podperf/reliability.hpp"
-#include "podperf/serving_data.hpp"
+#include "podperf/core/cost.hpp"
+#include "podperf/io/error.hpp"
+#include "podperf/core/power.hpp"
+#include "podperf/core/precision_choice.hpp"
+#include "podperf/core/reliability.hpp"
+#include "podperf/io/serving_data.hpp"
 
 namespace podperf {
 

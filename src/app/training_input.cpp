@@ -3,9 +3,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "podperf/scenario.hpp"
-#include "podperf/error.hpp"
-#include "podperf/plan.hpp"
+#include "podperf/app/scenario.hpp"
+#include "podperf/io/error.hpp"
+#include "podperf/core/plan.hpp"
 
 namespace podperf {
 

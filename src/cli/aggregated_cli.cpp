@@ -3,10 +3,10 @@
 #include <cmath>
 
 #include "deploy_cli.hpp"
-#include "podperf/scenario.hpp"
-#include "podperf/aggregated.hpp"
-#include "podperf/plan.hpp"
-#include "podperf/serving_data.hpp"
+#include "podperf/app/scenario.hpp"
+#include "podperf/core/aggregated.hpp"
+#include "podperf/core/plan.hpp"
+#include "podperf/io/serving_data.hpp"
 #include "table.hpp"
 
 namespace podperf::cli {

@@ -12,9 +12,9 @@
 #include <sstream>
 
 #include "context.hpp"
-#include "podperf/calibration.hpp"
-#include "podperf/json.hpp"
-#include "podperf/output_file.hpp"
+#include "podperf/app/calibration.hpp"
+#include "podperf/io/json.hpp"
+#include "podperf/io/output_file.hpp"
 #include "progress.hpp"
 #include "table.hpp"
 

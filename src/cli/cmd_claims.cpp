@@ -7,9 +7,10 @@
 #include <memory>
 
 #include "context.hpp"
-#include "podperf/claims.hpp"
-#include "podperf/scenario.hpp"
-#include "podperf/json.hpp"
+#include "estimate_output.hpp"
+#include "podperf/app/claims.hpp"
+#include "podperf/app/scenario.hpp"
+#include "podperf/io/json.hpp"
 #include "table.hpp"
 
 namespace podperf::cli {
@@ -41,28 +42,12 @@ void add_claims_command(CLI::App& app, Context& ctx) {
     };
     // Workload readings are scenarios, evaluated as `estimate` evaluates them.
     const ScenarioData data = ctx.scenario_data();
-    const ClaimWorkload run = [&](const System& s, const Site& site, const Model& m, const ClaimReading& r, bool a) {
-      Scenario sc;
-      sc.w.mode = r.mode;
-      sc.w.recipes = data.recipes;
-      const std::string& weights = a ? r.weights_a : r.weights_b;
-      if (r.mode == "train") {
-        sc.w.seq = r.seq;
-        if (!weights.empty()) sc.w.precision = weights;
-      } else {
-        if (!weights.empty()) sc.w.weights = weights;
-        sc.w.seq_in = r.seq_in;
-        sc.w.seq_out = r.seq_out;
-        sc.w.tpot_ms = r.tpot_ms;
-      }
-      return evaluate_on(data, s, site, m, sc).econ;
-    };
     Json out = Json::array();
     int shown = 0;
     for (auto& c : claims) {
       if (!o->only.empty() && c.id != o->only) continue;
       ++shown;
-      const ClaimResult r = evaluate_claim(c, hwdb_for, ctx.models(), Pick{}, o->samples, o->seed, run);
+      const ClaimResult r = evaluate_claim(c, hwdb_for, data, Pick{}, o->samples, o->seed);
       if (o->json) {
         Json j = Json::object();
         j["id"] = c.id;
@@ -81,6 +66,8 @@ void add_claims_command(CLI::App& app, Context& ctx) {
           k["high"] = x.range.high;
           k["holds"] = x.holds;
           if (!x.note.empty()) k["note"] = x.note;
+          if (x.has_a) k["result_a"] = result_json(x.a);  // each side's figures, as `estimate --json` gives them
+          if (x.has_b) k["result_b"] = result_json(x.b);
           rs.push(k);
         }
         j["readings"] = rs;

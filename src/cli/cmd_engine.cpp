@@ -3,9 +3,9 @@
 #include <memory>
 
 #include "context.hpp"
-#include "podperf/collectives.hpp"
-#include "podperf/json.hpp"
-#include "podperf/roofline.hpp"
+#include "podperf/core/collectives.hpp"
+#include "podperf/io/json.hpp"
+#include "podperf/core/roofline.hpp"
 #include "table.hpp"
 #include "units.hpp"
 

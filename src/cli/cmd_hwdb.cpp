@@ -4,13 +4,13 @@
 #include <memory>
 
 #include "context.hpp"
-#include "podperf/supply_db.hpp"
-#include "podperf/error.hpp"
-#include "podperf/json.hpp"
-#include "podperf/power.hpp"
-#include "podperf/sources.hpp"
-#include "podperf/suggest.hpp"
-#include "podperf/system_specs.hpp"
+#include "podperf/io/supply_db.hpp"
+#include "podperf/io/error.hpp"
+#include "podperf/io/json.hpp"
+#include "podperf/core/power.hpp"
+#include "podperf/io/sources.hpp"
+#include "podperf/io/suggest.hpp"
+#include "podperf/core/system_specs.hpp"
 #include "table.hpp"
 
 namespace podperf::cli {

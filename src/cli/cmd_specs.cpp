@@ -4,9 +4,9 @@
 #include <memory>
 
 #include "context.hpp"
-#include "podperf/json.hpp"
-#include "podperf/system_specs.hpp"
-#include "podperf/uncertainty.hpp"
+#include "podperf/io/json.hpp"
+#include "podperf/core/system_specs.hpp"
+#include "podperf/app/uncertainty.hpp"
 #include "table.hpp"
 
 namespace podperf::cli {

@@ -13,12 +13,12 @@
 #include <memory>
 
 #include "estimate_output.hpp"
-#include "podperf/cost.hpp"
-#include "podperf/economics.hpp"
-#include "podperf/scenario.hpp"
-#include "podperf/fleet.hpp"
-#include "podperf/json.hpp"
-#include "podperf/supply_db.hpp"
+#include "podperf/core/cost.hpp"
+#include "podperf/core/economics.hpp"
+#include "podperf/app/scenario.hpp"
+#include "podperf/app/fleet.hpp"
+#include "podperf/io/json.hpp"
+#include "podperf/io/supply_db.hpp"
 #include "table.hpp"
 
 namespace podperf::cli {
@@ -358,9 +358,9 @@ void add_supply_commands(CLI::App& app, Context& ctx) {
 
 // ---- the supply sweep ----
 
-#include "podperf/supply_sweep.hpp"
-#include "podperf/sweep.hpp"
-#include "podperf/table_h5.hpp"
+#include "podperf/app/supply_sweep.hpp"
+#include "podperf/app/sweep.hpp"
+#include "podperf/io/table_h5.hpp"
 
 namespace podperf::cli {
 

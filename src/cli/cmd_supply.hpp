@@ -3,7 +3,7 @@
 #include <string>
 
 #include "context.hpp"
-#include "podperf/model.hpp"
+#include "podperf/core/model.hpp"
 
 namespace podperf::cli {
 

@@ -25,11 +25,11 @@
 
 #include "cmd_supply.hpp"
 #include "context.hpp"
-#include "podperf/scenario.hpp"
-#include "podperf/h5_output.hpp"
-#include "podperf/json.hpp"
-#include "podperf/output_file.hpp"
-#include "podperf/sweep.hpp"
+#include "podperf/app/scenario.hpp"
+#include "podperf/app/h5_output.hpp"
+#include "podperf/io/json.hpp"
+#include "podperf/io/output_file.hpp"
+#include "podperf/app/sweep.hpp"
 #include "table.hpp"
 
 #ifdef PODPERF_HAVE_MPI

@@ -8,8 +8,8 @@
 #include <memory>
 
 #include "context.hpp"
-#include "podperf/json.hpp"
-#include "podperf/validation.hpp"
+#include "podperf/io/json.hpp"
+#include "podperf/app/validation.hpp"
 #include "table.hpp"
 
 namespace podperf::cli {

@@ -6,11 +6,11 @@
 
 #include <CLI/CLI.hpp>
 
-#include "podperf/error.hpp"
-#include "podperf/hwdb.hpp"
-#include "podperf/models.hpp"
-#include "podperf/recipes.hpp"
-#include "podperf/scenario.hpp"
+#include "podperf/io/error.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/io/models.hpp"
+#include "podperf/io/recipes.hpp"
+#include "podperf/app/scenario.hpp"
 
 namespace podperf::cli {
 

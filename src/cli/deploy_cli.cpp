@@ -2,11 +2,11 @@
 
 #include <cmath>
 
-#include "podperf/cost.hpp"
-#include "podperf/deployment.hpp"
-#include "podperf/plan.hpp"
-#include "podperf/power.hpp"
-#include "podperf/serving_data.hpp"
+#include "podperf/core/cost.hpp"
+#include "podperf/core/deployment.hpp"
+#include "podperf/core/plan.hpp"
+#include "podperf/core/power.hpp"
+#include "podperf/io/serving_data.hpp"
 #include "table.hpp"
 
 namespace podperf::cli {

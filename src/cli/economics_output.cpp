@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "podperf/uncertainty.hpp"
+#include "podperf/app/uncertainty.hpp"
 #include "table.hpp"
 
 namespace podperf::cli {

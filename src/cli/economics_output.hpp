@@ -6,7 +6,7 @@
 
 #include "context.hpp"
 #include "estimate_output.hpp"
-#include "podperf/economics.hpp"
+#include "podperf/core/economics.hpp"
 
 namespace podperf::cli {
 

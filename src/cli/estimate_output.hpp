@@ -5,11 +5,11 @@
 
 #include <CLI/CLI.hpp>
 
-#include "podperf/json.hpp"
-#include "podperf/plan.hpp"
-#include "podperf/recipes.hpp"
-#include "podperf/scenario.hpp"
-#include "podperf/workload.hpp"
+#include "podperf/io/json.hpp"
+#include "podperf/core/plan.hpp"
+#include "podperf/io/recipes.hpp"
+#include "podperf/app/scenario.hpp"
+#include "podperf/core/workload.hpp"
 
 namespace podperf::cli {
 

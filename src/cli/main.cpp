@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "context.hpp"
-#include "podperf/error.hpp"
-#include "podperf/limits.hpp"
-#include "podperf/suggest.hpp"
+#include "podperf/io/error.hpp"
+#include "podperf/io/limits.hpp"
+#include "podperf/io/suggest.hpp"
 #include "cmd_supply.hpp"
 #include "command_line.hpp"
 #include "json_read.hpp"

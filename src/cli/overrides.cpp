@@ -1,8 +1,8 @@
 // Per-run overrides of hwdb numbers: --set ENTITY.FIELD=VALUE (repeatable), and the site inputs
 // --electricity-usd-kwh, --pue and --utilization applied to every site. Validated like the hwdb.
 #include "context.hpp"
-#include "podperf/suggest.hpp"
-#include "podperf/hwdb.hpp"
+#include "podperf/io/suggest.hpp"
+#include "podperf/io/hwdb.hpp"
 
 namespace podperf::cli {
 

@@ -16,8 +16,8 @@
 #include <set>
 #include <sstream>
 
-#include "podperf/json.hpp"
-#include "podperf/suggest.hpp"
+#include "podperf/io/json.hpp"
+#include "podperf/io/suggest.hpp"
 #include "table.hpp"
 
 #ifndef PODPERF_PYTHON_EXECUTABLE

@@ -1,7 +1,7 @@
 // Commands and helpers around the model: models list|show, report, plot, the generated man page and
 // bash completion, --csv, and "did you mean" for command names.
 #pragma once
-#include "podperf/output_file.hpp"
+#include "podperf/io/output_file.hpp"
 #include <ostream>
 #include <string>
 #include <vector>
@@ -12,7 +12,7 @@ namespace podperf::cli {
 
 // models, report, plot and the hidden docs command.
 void add_tool_commands(CLI::App& app, Context& ctx);
-void add_report_command(CLI::App& app, Context& ctx);  // src/app/report.cpp
+void add_report_command(CLI::App& app, Context& ctx);  // cmd_report.cpp
 
 // Adds --csv to estimate, compare, validate, claims and hwdb list. When the command line asks for
 // it, swaps it for the command's --json (in args) and returns true: the caller tables the JSON.

@@ -1,6 +1,6 @@
 #include "training_run_output.hpp"
 
-#include "podperf/training_run.hpp"
+#include "podperf/core/training_run.hpp"
 #include "table.hpp"
 
 namespace podperf::cli {

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "podperf/error.hpp"
+#include "podperf/io/error.hpp"
 
 namespace podperf::cli {
 

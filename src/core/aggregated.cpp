@@ -1,6 +1,6 @@
 // Aggregated serving: the engine step schedule (chunked prefill under a token budget, in-flight
 // batching) simulated request by request under closed-loop, Poisson or offline load.
-#include "podperf/aggregated.hpp"
+#include "podperf/core/aggregated.hpp"
 
 #include <algorithm>
 #include <cmath>

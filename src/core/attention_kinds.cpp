@@ -1,9 +1,9 @@
 // One dispatch per attention kind. Shapes and sources in model.hpp and docs/methodology.md.
-#include "podperf/attention_kinds.hpp"
+#include "podperf/core/attention_kinds.hpp"
 
 #include <algorithm>
 
-#include "podperf/operators.hpp"
+#include "podperf/core/operators.hpp"
 
 namespace podperf {
 

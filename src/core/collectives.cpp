@@ -1,10 +1,10 @@
-#include "podperf/collectives.hpp"
+#include "podperf/core/collectives.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include "podperf/topology.hpp"
+#include "podperf/core/topology.hpp"
 
 namespace podperf {
 
@@ -175,10 +175,11 @@ topo::TierTime scaleup(const Fabric& f, Coll c, int n, double S, Algo algo) noex
 }
 }  // namespace
 
-CollResult collective(const System& s, Coll c, int n, double S, Algo algo) noexcept {
+CollResult collective(const System& s, Coll c, int n, double S, Algo algo, int stride) noexcept {
   CollResult r;
   if (n <= 1 || S <= 0) return r;
-  const int m = std::min(n, s.chips_per_supernode);  // ranks per supernode in the group
+  // Ranks per supernode in the group: ranks `stride` chips apart, so cps / stride of them share one.
+  const int m = std::clamp(s.chips_per_supernode / std::max(1, stride), 1, n);
   const int g = (n + m - 1) / m;                      // supernodes spanned
   const Fabric& out = s.scaleout;
   if (g == 1) {
@@ -189,26 +190,28 @@ CollResult collective(const System& s, Coll c, int n, double S, Algo algo) noexc
   } else {
     // Hierarchical: scale-up phase inside each supernode, scale-out phase between them, each rank
     // driving its own NIC (rail-aligned), so the scale-out phase moves 1/m of the data per rank.
+    // A supernode holding one rank of the group has no scale-up phase.
     const Algo inner = algo == Algo::hierarchical ? Algo::automatic : algo;
+    auto up = [&](Coll k, double bytes) { return m > 1 ? scaleup(s.scaleup, k, m, bytes, inner).time_s : 0.0; };
     switch (c) {
       case Coll::all_reduce:
-        r.scaleup_s = 2 * scaleup(s.scaleup, Coll::reduce_scatter, m, S, inner).time_s;
+        r.scaleup_s = 2 * up(Coll::reduce_scatter, S);
         r.scaleout_s = topo::scaleout_collective(out, Coll::all_reduce, g, S / m, inner).time_s;
         break;
       case Coll::reduce_scatter:
       case Coll::all_gather:
-        r.scaleup_s = scaleup(s.scaleup, c, m, S, inner).time_s;
+        r.scaleup_s = up(c, S);
         r.scaleout_s = topo::scaleout_collective(out, c, g, S / m, inner).time_s;
         break;
       case Coll::all_to_all: {
         // Peers inside the supernode over scale-up, the n - m others over scale-out, concurrently.
-        r.scaleup_s = scaleup(s.scaleup, c, m, S * m / n, inner).time_s;
+        r.scaleup_s = up(c, S * m / n);
         r.scaleout_s = topo::all_to_all_kernel_s(out, n - m, S * (n - m) / n);
         break;
       }
       case Coll::broadcast:
         r.scaleout_s = topo::scaleout_collective(out, c, g, S, inner).time_s;
-        r.scaleup_s = scaleup(s.scaleup, c, m, S, inner).time_s;
+        r.scaleup_s = up(c, S);
         break;
       case Coll::p2p:  // first and last rank sit in different supernodes
         r.scaleout_s = topo::scaleout_collective(out, c, 2, S, inner).time_s;
@@ -220,6 +223,21 @@ CollResult collective(const System& s, Coll c, int n, double S, Algo algo) noexc
   }
   r.bus_gb_s = r.time_s > 0 ? S / r.time_s * bus_factor(c, n) / 1e9 : 0;
   return r;
+}
+
+// MoE dispatch or combine over the same tiers: `tokens` tokens leave each chip, each for k experts
+// spread over ep chips, `bytes` per copy. Inside one supernode this is one all-to-all. Across g
+// supernodes the dispatch is hierarchical (DeepEP; DeepSeek-V3 report sec. 3.2.2): a token crosses
+// scale-out once per distinct remote supernode it targets, (g - 1)(1 - (1 - 1/g)^k) on average for
+// uniform routing, and fans out to its experts over scale-up; both phases run at once.
+double moe_all_to_all(const System& s, int ep, double tokens, double k, double bytes) noexcept {
+  const int cps = s.chips_per_supernode;
+  if (ep <= cps) return collective(s, Coll::all_to_all, ep, tokens * k * bytes).time_s;
+  const double g = std::ceil(double(ep) / cps);
+  const double remote = (g - 1) * (1 - std::pow(1 - 1 / g, k));
+  const double out = topo::all_to_all_kernel_s(s.scaleout, ep - cps, tokens * remote * bytes);
+  const double up = collective(s, Coll::all_to_all, cps, tokens * k * bytes).time_s;
+  return std::max(out, up);
 }
 
 }  // namespace podperf

@@ -1,4 +1,4 @@
-#include "podperf/cost.hpp"
+#include "podperf/core/cost.hpp"
 
 #include <algorithm>
 #include <cmath>

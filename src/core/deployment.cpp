@@ -1,11 +1,11 @@
 // Deployments: whole prefill and decode instances, their sizes, the integer split and the
 // operating point under a latency rule (docs/deployments.md).
-#include "podperf/deployment.hpp"
+#include "podperf/core/deployment.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-#include "podperf/plan.hpp"
+#include "podperf/core/plan.hpp"
 
 namespace podperf {
 

@@ -1,4 +1,4 @@
-#include "podperf/economics.hpp"
+#include "podperf/core/economics.hpp"
 
 #include <cmath>
 #include <limits>

@@ -10,11 +10,11 @@
 #include <algorithm>
 #include <cmath>
 
-#include "podperf/aggregated.hpp"
-#include "podperf/attention_kinds.hpp"
-#include "podperf/operators.hpp"
-#include "podperf/topology.hpp"
-#include "podperf/workload.hpp"
+#include "podperf/core/aggregated.hpp"
+#include "podperf/core/attention_kinds.hpp"
+#include "podperf/core/operators.hpp"
+#include "podperf/core/topology.hpp"
+#include "podperf/core/workload.hpp"
 
 namespace podperf {
 
@@ -144,21 +144,6 @@ double exposed(double comm, double compute, double f) { return comm * (1 - f) + 
 
 double experts_per_chip(const Model& m, const Parallel& p, int redundant) {
   return m.moe() ? double(m.experts + redundant) / p.ep : 0;
-}
-
-// MoE dispatch or combine: `tokens` tokens leave each chip, each for k experts spread over ep chips,
-// `bytes` per copy. Inside one supernode this is one all-to-all. Across g supernodes the dispatch is
-// hierarchical (DeepEP; DeepSeek-V3 report sec. 3.2.2): a token crosses scale-out once per distinct
-// remote supernode it targets, (g - 1)(1 - (1 - 1/g)^k) on average for uniform routing, and fans out
-// to its experts over scale-up; both phases run at once.
-double moe_all_to_all(const System& s, int ep, double tokens, double k, double bytes) {
-  const int cps = s.chips_per_supernode;
-  if (ep <= cps) return collective(s, Coll::all_to_all, ep, tokens * k * bytes).time_s;
-  const double g = std::ceil(double(ep) / cps);
-  const double remote = (g - 1) * (1 - std::pow(1 - 1 / g, k));
-  const double out = topo::all_to_all_kernel_s(s.scaleout, ep - cps, tokens * remote * bytes);
-  const double up = collective(s, Coll::all_to_all, cps, tokens * k * bytes).time_s;
-  return std::max(out, up);
 }
 
 // One transformer layer's operators and communication on one chip for T tokens of `seqs` sequences
@@ -463,7 +448,7 @@ Estimate estimate_prefill(const System& s, const Model& m, const InferenceSetup&
   return e;
 }
 
-Estimate estimate_decode(const System& s, const Model& m, const InferenceSetup& x) {
+Estimate estimate_decode(const System& s, const Model& m, const InferenceSetup& x, DecodeCurve* curve) {
   if (x.batch > 0) {
     Estimate e = decode_at(s, m, x, x.batch);
     if (e.fits() && x.tpot_target_ms > 0 && e.tpot_s * 1e3 > x.tpot_target_ms) e.reason = Reason::tpot_unreachable;
@@ -476,7 +461,19 @@ Estimate estimate_decode(const System& s, const Model& m, const InferenceSetup& 
   // estimates where bisection needs log2 of the batches that fit. It returns the same batch as any
   // search of a monotone TPOT would.
   const int unit = x.par.dp * x.par.pp;
-  Estimate probe = decode_at(s, m, x, unit);
+  // Every estimate of the search: from the curve when an earlier search of this setup made it.
+  auto at = [&](int batch) -> Estimate {
+    if (curve)
+      for (int i = 0; i < curve->n; ++i)
+        if (curve->batch[i] == batch) return curve->est[i];
+    Estimate e = decode_at(s, m, x, batch);
+    if (curve && curve->n < DecodeCurve::kMax) {
+      curve->batch[curve->n] = batch;
+      curve->est[curve->n++] = e;
+    }
+    return e;
+  };
+  Estimate probe = at(unit);
   if (!probe.fits()) return probe;
   const double target = x.tpot_target_ms > 0 ? x.tpot_target_ms * 1e-3 : 0;
   auto ok = [&](const Estimate& e) { return e.fits() && (x.tpot_target_ms <= 0 || e.tpot_s * 1e3 <= x.tpot_target_ms); };
@@ -486,8 +483,21 @@ Estimate estimate_decode(const System& s, const Model& m, const InferenceSetup& 
   }
   int lo = 1, hi = std::max(unit, probe.max_batch / unit * unit) / unit;  // in units
   if (hi <= lo) return probe;
-  Estimate at_lo = probe, at_hi = decode_at(s, m, x, hi * unit);
+  Estimate at_lo = probe, at_hi = at(hi * unit);
   if (ok(at_hi)) return at_hi;
+  // The bracket the curve's other estimates leave (TPOT does not fall as the batch grows).
+  if (curve)
+    for (int i = 0; i < curve->n; ++i) {
+      const int u = curve->batch[i] / unit;
+      if (curve->batch[i] % unit != 0 || u <= lo || u >= hi) continue;
+      if (ok(curve->est[i])) lo = u, at_lo = curve->est[i];
+    }
+  if (curve)
+    for (int i = 0; i < curve->n; ++i) {
+      const int u = curve->batch[i] / unit;
+      if (curve->batch[i] % unit != 0 || u <= lo || u >= hi) continue;
+      if (!ok(curve->est[i])) hi = u, at_hi = curve->est[i];
+    }
   bool interpolate = true;
   while (hi - lo > 1) {
     int u = lo + (hi - lo) / 2;
@@ -495,11 +505,11 @@ Estimate estimate_decode(const System& s, const Model& m, const InferenceSetup& 
       const double f = (target - at_lo.tpot_s) / (at_hi.tpot_s - at_lo.tpot_s);
       u = std::clamp(lo + static_cast<int>(std::floor(f * (hi - lo))), lo + 1, hi - 1);
     }
-    Estimate e = decode_at(s, m, x, u * unit);
+    Estimate e = at(u * unit);
     if (ok(e)) {
       lo = u, at_lo = e;
       if (hi - lo > 1) {  // the crossing is likely between u and u + 1
-        Estimate n = decode_at(s, m, x, (u + 1) * unit);
+        Estimate n = at((u + 1) * unit);
         if (ok(n)) lo = u + 1, at_lo = n;
         else hi = u + 1, at_hi = n;
       }

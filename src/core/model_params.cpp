@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "podperf/model.hpp"
+#include "podperf/core/model.hpp"
 
 namespace podperf {
 

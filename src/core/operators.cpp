@@ -1,4 +1,4 @@
-#include "podperf/operators.hpp"
+#include "podperf/core/operators.hpp"
 
 namespace podperf::ops {
 

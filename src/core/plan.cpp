@@ -1,5 +1,5 @@
-#include "podperf/plan.hpp"
-#include "podperf/training_memo.hpp"
+#include "podperf/core/plan.hpp"
+#include "podperf/core/training_memo.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,11 +9,11 @@ namespace podperf {
 namespace {
 double weights_gb(const Model& m, Precision w) { return total_params(m) * bytes_per_element(w) * 1e-9; }
 
-Estimate run(const System& s, const Model& m, const InferenceSetup& x, Mode mode) {
+Estimate run(const System& s, const Model& m, const InferenceSetup& x, Mode mode, DecodeCurve* curve = nullptr) {
   switch (mode) {
     case Mode::prefill: return estimate_prefill(s, m, x);
     case Mode::serve: return estimate_serve(s, m, x);
-    default: return estimate_decode(s, m, x);
+    default: return estimate_decode(s, m, x, curve);
   }
 }
 }  // namespace
@@ -221,10 +221,10 @@ void count_whole_instances(const System& s, Estimate& e) {
     e.tokens_per_s = double(s.chips / e.instance_chips) * e.instance_chips * e.tokens_per_s_per_chip;
 }
 
-Estimate run_workload(const System& sys, const Model& m, const Workload& w) {
+Estimate run_workload(const System& sys, const Model& m, const Workload& w, DecodeCurve* curve) {
   if (w.mode == Mode::train) return w.search ? search_training(sys, m, w.train) : estimate_train(sys, m, w.train);
   if (w.search) return search_inference(sys, m, w.infer, w.mode);
-  return run(sys, m, w.infer, w.mode);
+  return run(sys, m, w.infer, w.mode, curve);
 }
 
 }  // namespace podperf

@@ -1,4 +1,4 @@
-#include "podperf/power.hpp"
+#include "podperf/core/power.hpp"
 
 namespace podperf {
 

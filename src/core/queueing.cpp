@@ -22,7 +22,7 @@
 #include <cmath>
 #include <limits>
 
-#include "podperf/deployment.hpp"
+#include "podperf/core/deployment.hpp"
 
 namespace podperf {
 

@@ -1,9 +1,9 @@
-#include "podperf/reliability.hpp"
+#include "podperf/core/reliability.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-#include "podperf/power.hpp"
+#include "podperf/core/power.hpp"
 
 namespace podperf {
 

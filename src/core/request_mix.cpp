@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "podperf/deployment.hpp"
+#include "podperf/core/deployment.hpp"
 
 namespace podperf {
 

@@ -1,4 +1,4 @@
-#include "podperf/roofline.hpp"
+#include "podperf/core/roofline.hpp"
 
 #include <algorithm>
 #include <cmath>

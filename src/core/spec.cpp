@@ -1,4 +1,4 @@
-#include "podperf/spec.hpp"
+#include "podperf/core/spec.hpp"
 
 namespace podperf {
 

@@ -1,9 +1,9 @@
-#include "podperf/supply.hpp"
+#include "podperf/core/supply.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-#include "podperf/cost.hpp"
+#include "podperf/core/cost.hpp"
 
 namespace podperf {
 

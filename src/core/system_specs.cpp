@@ -1,4 +1,4 @@
-#include "podperf/system_specs.hpp"
+#include "podperf/core/system_specs.hpp"
 
 namespace podperf {
 

@@ -44,10 +44,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "podperf/operators.hpp"
-#include "podperf/topology.hpp"
-#include "podperf/training_memo.hpp"
-#include "podperf/workload.hpp"
+#include "podperf/core/operators.hpp"
+#include "podperf/core/topology.hpp"
+#include "podperf/core/training_memo.hpp"
+#include "podperf/core/workload.hpp"
 
 namespace podperf {
 
@@ -95,27 +95,9 @@ void add(Pass& p, const Pass& q, double times) {
   p.flops += q.flops * times;
 }
 
-// Collective among n ranks spaced `stride` chips apart: m = cps / stride of them share a supernode.
-// Inside one supernode: the scale-up collective; beyond: hierarchical as in collective() (scale-up
-// phase among the m, scale-out phase among the supernodes on 1/m of the data; all-to-all peers
-// inside and outside concurrently).
+// Collective among n ranks spaced `stride` chips apart (collective() composes the tiers).
 double group_time(const System& s, Coll c, int n, int stride, double S) {
-  if (n <= 1 || S <= 0) return 0;
-  const int cps = s.chips_per_supernode;
-  if (double(stride) * n <= cps) return collective(s, c, n, S).time_s;
-  const int m = std::clamp(cps / std::max(1, stride), 1, n);
-  const int g = (n + m - 1) / m;
-  const Fabric& out = s.scaleout;
-  auto up = [&](Coll k, double bytes) { return m > 1 ? collective(s, k, m, bytes).time_s : 0.0; };
-  switch (c) {
-    case Coll::all_reduce:
-      return 2 * up(Coll::reduce_scatter, S) + topo::scaleout_collective(out, c, g, S / m, Algo::automatic).time_s;
-    case Coll::reduce_scatter:
-    case Coll::all_gather:
-      return up(c, S) + topo::scaleout_collective(out, c, g, S / m, Algo::automatic).time_s;
-    case Coll::all_to_all: return std::max(up(c, S * m / n), topo::all_to_all_kernel_s(out, n - m, S * (n - m) / n));
-    default: return topo::scaleout_collective(out, c, 2, S, Algo::automatic).time_s;
-  }
+  return collective(s, c, n, S, Algo::automatic, stride).time_s;
 }
 
 // Adds an operator's forward and its backward (`bf` x the FLOPs, `bb` x the bytes, one more launch).

@@ -1,4 +1,4 @@
-#include "podperf/training_run.hpp"
+#include "podperf/core/training_run.hpp"
 
 namespace podperf {
 

@@ -1,7 +1,7 @@
 // Loading the hwdb directory: one file per entity, validated against hwdb_schema, cross-checked
 // (unique ids, references, topology shapes), optionally overridden by figure sets (overlays).
-#include "podperf/hwdb.hpp"
-#include "podperf/suggest.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/io/suggest.hpp"
 
 #include <algorithm>
 #include <sstream>
@@ -11,7 +11,7 @@
 #include <regex>
 
 #include "hwdb_schema.hpp"
-#include "podperf/topology.hpp"
+#include "podperf/core/topology.hpp"
 
 namespace fs = std::filesystem;
 

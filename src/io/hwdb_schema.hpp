@@ -2,7 +2,7 @@
 #include <string>
 #include <vector>
 
-#include "toml_fields.hpp"
+#include "podperf/io/toml_fields.hpp"
 
 namespace podperf::io {
 

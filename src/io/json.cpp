@@ -1,4 +1,4 @@
-#include "podperf/json.hpp"
+#include "podperf/io/json.hpp"
 
 #include <cmath>
 #include <cstdio>

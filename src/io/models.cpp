@@ -1,5 +1,5 @@
-#include "podperf/models.hpp"
-#include "podperf/suggest.hpp"
+#include "podperf/io/models.hpp"
+#include "podperf/io/suggest.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <functional>
 
-#include "toml_fields.hpp"
+#include "podperf/io/toml_fields.hpp"
 
 namespace fs = std::filesystem;
 

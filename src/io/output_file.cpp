@@ -1,4 +1,4 @@
-#include "podperf/output_file.hpp"
+#include "podperf/io/output_file.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +12,7 @@
 #include <memory>
 #include <random>
 
-#include "podperf/error.hpp"
+#include "podperf/io/error.hpp"
 
 namespace podperf {
 

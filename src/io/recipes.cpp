@@ -1,9 +1,9 @@
-#include "podperf/recipes.hpp"
+#include "podperf/io/recipes.hpp"
 
 #include <algorithm>
 #include <filesystem>
 
-#include "toml_fields.hpp"
+#include "podperf/io/toml_fields.hpp"
 
 namespace fs = std::filesystem;
 

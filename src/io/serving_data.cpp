@@ -1,9 +1,9 @@
-#include "podperf/serving_data.hpp"
+#include "podperf/io/serving_data.hpp"
 
 #include <cmath>
 #include <filesystem>
 
-#include "toml_fields.hpp"
+#include "podperf/io/toml_fields.hpp"
 
 namespace fs = std::filesystem;
 

@@ -1,4 +1,4 @@
-#include "podperf/sources.hpp"
+#include "podperf/io/sources.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -6,8 +6,8 @@
 #include <regex>
 #include <set>
 
-#include "podperf/error.hpp"
-#include "toml_fields.hpp"
+#include "podperf/io/error.hpp"
+#include "podperf/io/toml_fields.hpp"
 
 namespace podperf {
 

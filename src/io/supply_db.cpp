@@ -1,11 +1,11 @@
-#include "podperf/supply_db.hpp"
+#include "podperf/io/supply_db.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 
-#include "podperf/suggest.hpp"
-#include "toml_fields.hpp"
+#include "podperf/io/suggest.hpp"
+#include "podperf/io/toml_fields.hpp"
 
 namespace fs = std::filesystem;
 

@@ -1,4 +1,4 @@
-#include "podperf/sweep_spec.hpp"
+#include "podperf/io/sweep_spec.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "podperf/error.hpp"
-#include "toml_fields.hpp"
+#include "podperf/io/error.hpp"
+#include "podperf/io/toml_fields.hpp"
 
 namespace podperf {
 

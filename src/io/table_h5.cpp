@@ -1,4 +1,4 @@
-#include "podperf/table_h5.hpp"
+#include "podperf/io/table_h5.hpp"
 
 #include <H5Cpp.h>
 
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "podperf/error.hpp"
+#include "podperf/io/error.hpp"
 
 namespace podperf {
 

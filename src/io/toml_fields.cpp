@@ -1,5 +1,5 @@
-#include "toml_fields.hpp"
-#include "podperf/limits.hpp"
+#include "podperf/io/toml_fields.hpp"
+#include "podperf/io/limits.hpp"
 
 #include <algorithm>
 #include <cstdint>

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "podperf/economics.hpp"
-#include "podperf/hwdb.hpp"
-#include "podperf/models.hpp"
+#include "podperf/core/economics.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/io/models.hpp"
 
 using namespace podperf;
 

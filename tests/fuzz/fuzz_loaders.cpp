@@ -9,12 +9,12 @@
 #include <fstream>
 #include <string>
 
-#include "podperf/claims.hpp"
-#include "podperf/error.hpp"
-#include "podperf/hwdb.hpp"
-#include "podperf/models.hpp"
-#include "podperf/sweep.hpp"
-#include "podperf/validation.hpp"
+#include "podperf/app/claims.hpp"
+#include "podperf/io/error.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/io/models.hpp"
+#include "podperf/app/sweep.hpp"
+#include "podperf/app/validation.hpp"
 
 namespace fs = std::filesystem;
 using namespace podperf;
@@ -91,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       default: {
         write(dir / "claims" / "fuzz.toml", data + 1, size - 1);
         for (auto& c : load_claims((dir / "claims").string()))
-          evaluate_claim(c, [&](const std::string&) -> const Hwdb& { return shipped; }, models, Pick{}, 0, 1);
+          evaluate_claim(c, [&](const std::string&) -> const Hwdb& { return shipped; }, ScenarioData{&shipped, &models, nullptr, ""}, Pick{}, 0, 1);
         break;
       }
     }

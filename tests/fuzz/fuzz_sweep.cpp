@@ -14,11 +14,11 @@
 #include <fstream>
 #include <string>
 
-#include "podperf/error.hpp"
-#include "podperf/h5_output.hpp"
-#include "podperf/hwdb.hpp"
-#include "podperf/models.hpp"
-#include "podperf/sweep.hpp"
+#include "podperf/io/error.hpp"
+#include "podperf/app/h5_output.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/io/models.hpp"
+#include "podperf/app/sweep.hpp"
 
 namespace fs = std::filesystem;
 using namespace podperf;

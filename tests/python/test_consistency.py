@@ -7,11 +7,16 @@ For each scenario (system, model, mode, TPOT target, precision recipe or format,
   - for prefill, decode and train, a one-point sweep of the same point (its HDF5 row), with the plan
     the sweep resolved passed to `estimate` as flags,
   - the Python module (`podperf.estimate`), when it is built,
+  - `podperf claims --json` over a claim written for the scenario (its reading's `result_a`), where
+    the scenario names no plan or recipe (a claim's reading takes neither),
+  - for every REPORT_EVERY-th scenario, `podperf report A B --json --samples 0` (its first view's
+    `a.result` / `b.result`: the figures the HTML report shows),
 and asserts that tokens/s, tokens/s per chip, TPOT, TTFT, USD per million tokens, power and MTBF
 agree to 1e-9 (relative). A scenario that is bad input must be refused by every front end.
 Then the shipped DeepSeek sweep's best point per system under a TPOT target must equal `estimate`
 at that point's plan and format with that target.
-Environment: PODPERF_SOURCE, PODPERF_BUILD, CONSISTENCY_SCENARIOS (default 200), CONSISTENCY_SEED."""
+Environment: PODPERF_SOURCE, PODPERF_BUILD, CONSISTENCY_SCENARIOS (default 200), CONSISTENCY_SEED,
+CONSISTENCY_REPORT_EVERY (default 8; 0: no reports)."""
 import json
 import math
 import os
@@ -25,6 +30,7 @@ BUILD = os.environ.get("PODPERF_BUILD", os.path.join(SRC, "build"))
 BIN = os.path.join(BUILD, "podperf")
 N = int(os.environ.get("CONSISTENCY_SCENARIOS", "200"))
 SEED = int(os.environ.get("CONSISTENCY_SEED", "1"))
+REPORT_EVERY = int(os.environ.get("CONSISTENCY_REPORT_EVERY", "8"))
 
 SYSTEMS = ["cloudmatrix-384", "gb200-nvl72", "gb300-nvl72", "hgx-h100", "hgx-h200", "hgx-b200", "atlas-800i-a3",
            "atlas-950-superpod", "hgx-h20"]
@@ -160,10 +166,32 @@ def sweep_check(sysid, flags, est, tmp, fails):
     return 1
 
 
+def write_claim(i, sysid, flags, tmp):
+    """A claim whose one reading is the scenario on A (and on B, the same system); returns its id."""
+    def flag(name, default=None):
+        return flags[flags.index(name) + 1] if name in flags else default
+    cid = f"scenario-{i}"
+    lines = [f'id = "{cid}"', 'sentence = "the scenario as a claim"', 'source = "test"', 'quantity = "tokens/s per chip"',
+             f'a = "{sysid}"', f'b = "{sysid}"', "claimed = 1", 'relation = "about"', "", "[[reading]]",
+             'label = "scenario"', 'metric = "tokens_per_s_per_chip"', f'model = "{flag("--model")}"',
+             f'mode = "{flag("--mode")}"', f'site_a = "{flag("--site")}"', f'site_b = "{flag("--site")}"']
+    if "--tpot-ms" in flags:
+        lines.append(f"tpot_ms = {flag('--tpot-ms')}")
+    if "--seq-in" in flags:
+        lines.append(f"seq_in = {flag('--seq-in')}")
+    if "--weights" in flags:
+        lines += [f'weights_a = "{flag("--weights")}"', f'weights_b = "{flag("--weights")}"']
+    os.makedirs(os.path.join(tmp, "claims"), exist_ok=True)
+    with open(os.path.join(tmp, "claims", cid + ".toml"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return cid
+
+
 def main():
     rng = random.Random(SEED)
     fails = []
-    counts = {"scenarios": 0, "refused": 0, "compare": 0, "sweep": 0, "python": 0}
+    counts = {"scenarios": 0, "refused": 0, "compare": 0, "sweep": 0, "python": 0, "report": 0, "claims": 0}
+    claims = {}  # claim id -> (flags, estimate's result)
     podperf = None
     if os.environ.get("CONSISTENCY_PYTHON", "1") != "0":
         try:
@@ -200,7 +228,20 @@ def main():
             cj = json.loads(cout)
             check(f"compare {pair} {cflags}", est, cj["result_a" if as_a else "result_b"], KEYS, fails)
             counts["compare"] += 1
+            if REPORT_EVERY and i % REPORT_EVERY == 0:
+                html = os.path.join(tmp, "report.html")
+                rrc, rout, rerr = run(["report"] + pair + ["--model", model, "--samples", "0", "--json", "-o", html] + cflags)
+                if rrc != 0:
+                    fails.append(f"report {pair} {cflags}: exit {rrc}: {rerr}")
+                else:
+                    view = json.loads(rout)["views"][0]
+                    check(f"report {pair} {cflags}", est, view["a" if as_a else "b"]["result"], KEYS, fails)
+                    check(f"report vs compare {pair} {cflags}", cj["result_b" if as_a else "result_a"],
+                          view["b" if as_a else "a"]["result"], KEYS, fails)
+                    counts["report"] += 1
             counts["sweep"] += sweep_check(sysid, flags, est, tmp, fails)
+            if not any(f in flags for f in ("--tp", "--pp", "--recipe")):
+                claims[write_claim(i, sysid, flags, tmp)] = (flags, est)
             if podperf is not None and hasattr(podperf, "estimate"):
                 kw = {}
                 rest = without(without(without(flags, "--system"), "--model"), "--mode")
@@ -210,6 +251,21 @@ def main():
                 py = podperf.estimate(sysid, model, mode=mode, **kw)
                 check(f"python {flags}", est, py["result"], KEYS, fails)
                 counts["python"] += 1
+
+        # The claims written above, in one run: each reading's A figures are estimate's.
+        if claims:
+            rc, out, err = run(["claims", "--claims", os.path.join(tmp, "claims"), "--samples", "0", "--json"])
+            if rc != 0:
+                fails.append(f"claims failed: {err}")
+            else:
+                for c in json.loads(out):
+                    flags, est = claims[c["id"]]
+                    got = c["readings"][0].get("result_a")
+                    if got is None:
+                        fails.append(f"claims {flags}: no result_a")
+                        continue
+                    check(f"claims {flags}", est, got, KEYS, fails)
+                    counts["claims"] += 1
 
         # The shipped DeepSeek sweep: the best point per system under each TPOT target is `estimate`
         # with that target at the point's plan and format.

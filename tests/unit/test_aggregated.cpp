@@ -6,7 +6,7 @@
 #include <cmath>
 #include <string>
 
-#include "podperf/aggregated.hpp"
+#include "podperf/core/aggregated.hpp"
 #include "run_cli.hpp"
 
 using namespace podperf;

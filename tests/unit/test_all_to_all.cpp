@@ -11,9 +11,9 @@
 
 #include <toml++/toml.h>
 
-#include "podperf/collectives.hpp"
-#include "podperf/hwdb.hpp"
-#include "podperf/topology.hpp"
+#include "podperf/core/collectives.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/core/topology.hpp"
 
 using namespace podperf;
 using doctest::Approx;

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <string>
 
-#include "podperf/error.hpp"
-#include "podperf/hwdb.hpp"
+#include "podperf/io/error.hpp"
+#include "podperf/io/hwdb.hpp"
 #include "run_cli.hpp"
 
 namespace fs = std::filesystem;

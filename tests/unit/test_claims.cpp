@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "podperf/claims.hpp"
+#include "podperf/app/claims.hpp"
 
 using namespace podperf;
 
@@ -15,6 +15,7 @@ struct Fixture {
   Hwdb db = load_hwdb(kSrc + "/hwdb");
   Hwdb sa = load_hwdb(kSrc + "/hwdb", {"semianalysis"});
   ModelDb models = load_models(kSrc + "/configs");
+  RecipeDb recipes = load_recipes(kSrc + "/hwdb");
   std::vector<Claim> claims = load_claims(kSrc + "/configs/claims");
   const Claim& claim(const std::string& id) const {
     for (auto& c : claims)
@@ -22,8 +23,8 @@ struct Fixture {
     throw std::runtime_error("no claim " + id);
   }
   ClaimResult eval(const std::string& id, const Pick& pick = {}) const {
-    return evaluate_claim(claim(id), [&](const std::string& f) -> const Hwdb& { return f.empty() ? db : sa; }, models,
-                          pick, 0, 1);
+    return evaluate_claim(claim(id), [&](const std::string& f) -> const Hwdb& { return f.empty() ? db : sa; },
+                          ScenarioData{&db, &models, &recipes, kSrc + "/configs"}, pick, 0, 1);
   }
 };
 }  // namespace

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "podperf/hwdb.hpp"
+#include "podperf/io/hwdb.hpp"
 #include "run_cli.hpp"
 
 TEST_CASE("podperf hwdb check passes on the shipped hwdb") {

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <string>
 
-#include "podperf/collectives.hpp"
-#include "podperf/hwdb.hpp"
-#include "podperf/topology.hpp"
+#include "podperf/core/collectives.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/core/topology.hpp"
 
 using namespace podperf;
 using doctest::Approx;

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <string>
 
-#include "podperf/comparison.hpp"
-#include "podperf/error.hpp"
+#include "podperf/app/comparison.hpp"
+#include "podperf/io/error.hpp"
 #include "run_cli.hpp"
 
 using namespace podperf;

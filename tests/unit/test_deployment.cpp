@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "podperf/deployment.hpp"
+#include "podperf/core/deployment.hpp"
 #include "run_cli.hpp"
 
 using namespace podperf;

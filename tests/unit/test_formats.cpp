@@ -4,9 +4,9 @@
 
 #include <string>
 
-#include "podperf/hwdb.hpp"
-#include "podperf/models.hpp"
-#include "podperf/workload.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/io/models.hpp"
+#include "podperf/core/workload.hpp"
 
 using namespace podperf;
 using doctest::Approx;

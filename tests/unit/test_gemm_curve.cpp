@@ -11,9 +11,9 @@
 
 #include <toml++/toml.h>
 
-#include "podperf/error.hpp"
-#include "podperf/hwdb.hpp"
-#include "podperf/roofline.hpp"
+#include "podperf/io/error.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/core/roofline.hpp"
 
 using namespace podperf;
 using doctest::Approx;

@@ -3,10 +3,10 @@
 
 #include <string>
 
-#include "podperf/error.hpp"
-#include "podperf/hwdb.hpp"
-#include "podperf/power.hpp"
-#include "podperf/system_specs.hpp"
+#include "podperf/io/error.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/core/power.hpp"
+#include "podperf/core/system_specs.hpp"
 
 using namespace podperf;
 

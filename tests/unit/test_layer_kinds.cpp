@@ -5,9 +5,9 @@
 
 #include <string>
 
-#include "podperf/attention_kinds.hpp"
-#include "podperf/models.hpp"
-#include "podperf/workload.hpp"
+#include "podperf/core/attention_kinds.hpp"
+#include "podperf/io/models.hpp"
+#include "podperf/core/workload.hpp"
 
 using namespace podperf;
 using doctest::Approx;

@@ -7,9 +7,9 @@
 #include <new>
 #include <string>
 
-#include "podperf/collectives.hpp"
-#include "podperf/hwdb.hpp"
-#include "podperf/operators.hpp"
+#include "podperf/core/collectives.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/core/operators.hpp"
 
 // AddressSanitizer replaces the allocator itself; the counting replacement only runs without it.
 #if defined(__SANITIZE_ADDRESS__)

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <string>
 
-#include "podperf/sweep.hpp"
+#include "podperf/app/sweep.hpp"
 
 using namespace podperf;
 

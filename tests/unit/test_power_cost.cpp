@@ -5,12 +5,12 @@
 #include <string>
 #include <vector>
 
-#include "podperf/economics.hpp"
-#include "podperf/hwdb.hpp"
-#include "podperf/models.hpp"
-#include "podperf/plan.hpp"
-#include "podperf/system_specs.hpp"
-#include "podperf/uncertainty.hpp"
+#include "podperf/core/economics.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/io/models.hpp"
+#include "podperf/core/plan.hpp"
+#include "podperf/core/system_specs.hpp"
+#include "podperf/app/uncertainty.hpp"
 
 using namespace podperf;
 using doctest::Approx;

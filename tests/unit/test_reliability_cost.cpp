@@ -9,11 +9,11 @@
 #include <regex>
 #include <string>
 
-#include "podperf/economics.hpp"
-#include "podperf/hwdb.hpp"
-#include "podperf/models.hpp"
-#include "podperf/plan.hpp"
-#include "podperf/uncertainty.hpp"
+#include "podperf/core/economics.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/io/models.hpp"
+#include "podperf/core/plan.hpp"
+#include "podperf/app/uncertainty.hpp"
 #include "run_cli.hpp"
 
 using namespace podperf;

@@ -1,8 +1,8 @@
 // Roofline and operator FLOP/byte counts against hand-derived numbers.
 #include <doctest/doctest.h>
 
-#include "podperf/operators.hpp"
-#include "podperf/roofline.hpp"
+#include "podperf/core/operators.hpp"
+#include "podperf/core/roofline.hpp"
 
 using namespace podperf;
 using doctest::Approx;

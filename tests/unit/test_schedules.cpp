@@ -11,10 +11,10 @@
 #include <tuple>
 #include <vector>
 
-#include "podperf/hwdb.hpp"
-#include "podperf/models.hpp"
-#include "podperf/plan.hpp"
-#include "podperf/workload.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/io/models.hpp"
+#include "podperf/core/plan.hpp"
+#include "podperf/core/workload.hpp"
 
 using namespace podperf;
 using doctest::Approx;

@@ -10,10 +10,10 @@
 
 #include <toml++/toml.h>
 
-#include "podperf/hwdb.hpp"
-#include "podperf/models.hpp"
-#include "podperf/roofline.hpp"
-#include "podperf/workload.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/io/models.hpp"
+#include "podperf/core/roofline.hpp"
+#include "podperf/core/workload.hpp"
 #include "run_cli.hpp"
 
 using namespace podperf;

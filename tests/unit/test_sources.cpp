@@ -10,8 +10,8 @@
 #include <string>
 #include <unistd.h>
 
-#include "podperf/hwdb.hpp"
-#include "podperf/sources.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/io/sources.hpp"
 #include "run_cli.hpp"
 
 using namespace podperf;

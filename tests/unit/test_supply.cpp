@@ -7,11 +7,11 @@
 #include <filesystem>
 #include <string>
 
-#include "podperf/claims.hpp"
-#include "podperf/cost.hpp"
-#include "podperf/hwdb.hpp"
-#include "podperf/supply.hpp"
-#include "podperf/supply_db.hpp"
+#include "podperf/app/claims.hpp"
+#include "podperf/core/cost.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/core/supply.hpp"
+#include "podperf/io/supply_db.hpp"
 #include "run_cli.hpp"
 
 using namespace podperf;
@@ -209,9 +209,11 @@ TEST_CASE("supply claims: verdicts from the supply model, figures by hand") {
   const Hwdb db = load_hwdb(src + "/hwdb");
   const ModelDb models = load_models(src + "/configs");
   const std::vector<Claim> claims = load_claims(src + "/configs/claims");
+  const RecipeDb recipes = load_recipes(src + "/hwdb");
+  const ScenarioData data{&db, &models, &recipes, src + "/configs"};
   auto eval = [&](const std::string& id) {
     for (auto& c : claims)
-      if (c.id == id) return evaluate_claim(c, [&](const std::string&) -> const Hwdb& { return db; }, models, Pick{}, 0, 1);
+      if (c.id == id) return evaluate_claim(c, [&](const std::string&) -> const Hwdb& { return db; }, data, Pick{}, 0, 1);
     FAIL("no claim " << id);
     return ClaimResult{};
   };

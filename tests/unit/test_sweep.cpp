@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <string>
 
-#include "podperf/error.hpp"
-#include "podperf/sweep.hpp"
+#include "podperf/io/error.hpp"
+#include "podperf/app/sweep.hpp"
 #include "run_cli.hpp"
 
 using namespace podperf;

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "podperf/collectives.hpp"
-#include "podperf/cost.hpp"
-#include "podperf/hwdb.hpp"
-#include "podperf/power.hpp"
-#include "podperf/topology.hpp"
+#include "podperf/core/collectives.hpp"
+#include "podperf/core/cost.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/core/power.hpp"
+#include "podperf/core/topology.hpp"
 
 using namespace podperf;
 using doctest::Approx;

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "podperf/calibration.hpp"
+#include "podperf/app/calibration.hpp"
 #include "run_cli.hpp"
 
 using namespace podperf;

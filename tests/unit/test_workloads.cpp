@@ -6,10 +6,10 @@
 #include <cmath>
 #include <string>
 
-#include "podperf/hwdb.hpp"
-#include "podperf/models.hpp"
-#include "podperf/plan.hpp"
-#include "podperf/workload.hpp"
+#include "podperf/io/hwdb.hpp"
+#include "podperf/io/models.hpp"
+#include "podperf/core/plan.hpp"
+#include "podperf/core/workload.hpp"
 
 using namespace podperf;
 using doctest::Approx;

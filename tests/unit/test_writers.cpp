@@ -126,9 +126,10 @@ TEST_CASE("calibrate --write replaces every stack file or none") {
   const CliResult r = sh(d, "(prlimit --fsize=2000 env " + kBin + " --hwdb hwdb calibrate --write --cases " + kSrc +
                                 "/validation/cases >/dev/null 2>&1; echo $? > rc)");
   CHECK(bytes_of(d + "/rc") == "2\n");
-  for (auto& [path, bytes] : before) {
+  for (const auto& entry : before) {
+    const std::string& path = entry.first;  // named outside the binding: CAPTURE takes it by reference
     CAPTURE(path);
-    CHECK(bytes_of(path) == bytes);
+    CHECK(bytes_of(path) == entry.second);
   }
   CHECK(temporaries(d + "/hwdb/stacks") == 0);
   fs::remove_all(d);

@@ -3,7 +3,7 @@
 // the placement; Zuo et al. (arXiv 2506.12708, sec. 3) measure < 3% bandwidth loss and < 1 us more
 // latency between nodes than inside one, within the per-step latency the hwdb gives. So the cost
 // is that of one non-blocking tier; the piece stays separate so a blocking L2 can be modelled here.
-#include "podperf/topology.hpp"
+#include "podperf/core/topology.hpp"
 
 namespace podperf::topo {
 

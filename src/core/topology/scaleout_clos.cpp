@@ -1,7 +1,7 @@
 // Multi-tier scale-out Clos (RoCE / InfiniBand / UBoE) between supernodes. Each rank drives its own
 // NIC; traffic that leaves a leaf is thinned by the oversubscription ratio, which podperf applies to
 // all inter-supernode traffic (a group that spans supernodes crosses the leaf uplinks).
-#include "podperf/topology.hpp"
+#include "podperf/core/topology.hpp"
 
 namespace podperf::topo {
 

@@ -1,6 +1,6 @@
 // Single-tier non-blocking switch (NVLink Switch in NVL72, NVSwitch in HGX): every rank reaches
 // every other in one hop at its full per-direction link bandwidth.
-#include "podperf/topology.hpp"
+#include "podperf/core/topology.hpp"
 
 namespace podperf::topo {
 

@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "podperf/topology.hpp"
+#include "podperf/core/topology.hpp"
 
 namespace podperf::topo {
 
