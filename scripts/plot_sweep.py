@@ -513,11 +513,13 @@ def save_png(fig, path):
             out.flush()
             os.fsync(out.fileno())
         os.rename(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(e, OSError):  # a full disk: the target named, as every podperf writer does
+            raise PlotError(f"{path}: writing failed ({e.strerror or e}); the target is left as it was") from e
         raise
 
 

@@ -3,10 +3,12 @@
 # suite under them, then runs each libFuzzer target for FUZZ_SECONDS (default 60) on its corpus.
 # The OpenMP sweep is covered by the determinism tests (same file for 1 and 2 threads). The Python
 # module is left out: a sanitized extension cannot load into Debian's unsanitized interpreter. The
-# three end-to-end tests that replay the README, the tutorial and 200 random scenarios through
-# every front end (hundreds of whole-command runs each) run in the plain build of `make test`; under
-# the sanitizers the command paths are exercised by the CLI tests, the bad-input corpus and the
-# fuzz targets.
+# four end-to-end tests that replay the README, the tutorial, 200 random scenarios through every
+# front end and the grid of adversarial flag values (hundreds to thousands of whole-command runs
+# each) run in the plain build of `make test`; under the sanitizers the command paths are exercised
+# by the CLI tests, the bad-input corpus and the fuzz targets (fuzz_flags runs the command line
+# in-process on adversarial values). An input may take tens of seconds on a slow machine (a whole
+# training plan search under ASan), so a hang is one that runs past 300 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PODPERF_FUZZ=ON bash scripts/install-deps.sh
@@ -15,14 +17,14 @@ cmake -S . -B build-san -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=c
       -DPODPERF_SANITIZE=address,undefined -DPODPERF_FUZZ=ON -DPODPERF_PYTHON=OFF > /dev/null
 cmake --build build-san -j "$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-san && ctest --output-on-failure -j "$(nproc)" -E "README commands|tutorial commands|one scenario, one answer")
+(cd build-san && ctest --output-on-failure -j "$(nproc)" -E "README commands|tutorial commands|one scenario, one answer|adversarial flag")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for target in fuzz_loaders fuzz_estimate fuzz_sweep; do
+for target in fuzz_loaders fuzz_estimate fuzz_sweep fuzz_flags; do
   cp -r "tests/fuzz/corpus/$target" "$work/$target"
   log="$work/$target.log"
   mkdir -p build-san/fuzz-artifacts
-  if ./build-san/fuzz/$target "$work/$target" -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=30 \
+  if ./build-san/fuzz/$target "$work/$target" -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=300 \
        -artifact_prefix=build-san/fuzz-artifacts/$target- \
        -print_final_stats=1 > "$log" 2>&1; then
     runs=$(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")

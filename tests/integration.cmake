@@ -18,6 +18,11 @@ add_test(NAME "one scenario, one answer (front ends agree)" COMMAND ${Python3_EX
          ${CMAKE_CURRENT_SOURCE_DIR}/python/test_consistency.py)
 set_tests_properties("one scenario, one answer (front ends agree)" PROPERTIES ENVIRONMENT "${podperf_test_env}"
                      TIMEOUT 3600 RUN_SERIAL ON)
+# Adversarial values (NaN, +-inf, denormals, empty, INT_MAX, 2^64, negative, huge) for every numeric
+# flag of estimate and compare, --set and the numeric sweep axes: one line and exit 2, or finite figures.
+add_test(NAME "adversarial flag, --set and axis values" COMMAND ${Python3_EXECUTABLE}
+         ${CMAKE_CURRENT_SOURCE_DIR}/python/test_flag_values.py)
+set_tests_properties("adversarial flag, --set and axis values" PROPERTIES ENVIRONMENT "${podperf_test_env}" TIMEOUT 3600)
 add_test(NAME "report in headless chromium" COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/python/test_report.py)
 set_tests_properties("report in headless chromium" PROPERTIES ENVIRONMENT
                      "${podperf_test_env};REPORT_OUT=${CMAKE_BINARY_DIR}/report-test" SKIP_RETURN_CODE 77 TIMEOUT 600)

@@ -10,6 +10,7 @@
 #include "podperf/core/cost.hpp"
 #include "podperf/io/error.hpp"
 #include "podperf/core/power.hpp"
+#include "podperf/core/reliability.hpp"
 #include "podperf/core/system_specs.hpp"
 
 namespace podperf {
@@ -282,7 +283,46 @@ std::string eight_bit_format(const System& s) {
   return sp.dense_pflops[static_cast<int>(Precision::fp8)] >= sp.dense_pflops[static_cast<int>(Precision::int8)] ? "FP8" : "INT8";
 }
 
-Comparison prepare_comparison(const ScenarioData& data, const ComparisonSpec& spec, const std::vector<ValidationCase>& cases) {
+int comparison_error_power(std::size_t row) {
+  ResultMetric m;
+  if (!comparison_rows()[row].workload || !metric_by_id(comparison_rows()[row].key, m)) return 0;
+  switch (m) {
+    case ResultMetric::tokens_per_s: case ResultMetric::tokens_per_s_per_chip: case ResultMetric::tokens_per_s_per_busy_chip:
+    case ResultMetric::tokens_per_s_per_kw: case ResultMetric::tokens_per_usd: case ResultMetric::tokens_per_kwh:
+    case ResultMetric::good_tokens_per_s: case ResultMetric::good_tokens_per_kwh:
+      return +1;
+    case ResultMetric::usd_per_mtok: case ResultMetric::good_usd_per_mtok: case ResultMetric::train_run_musd:
+    case ResultMetric::train_run_weeks: case ResultMetric::train_run_interruptions:
+      return -1;
+    default:
+      return 0;
+  }
+}
+
+bool comparison_hardware_row(std::size_t row, const ComparisonSide& side) {
+  const ComparisonRow& r = comparison_rows()[row];
+  if (r.key == "capex_musd") return !side.ev.serving.separate_prefill;
+  if (!r.workload) return true;
+  return r.key == "mtbf_supernode_h" || r.key == "mtbf_system_h" || (r.key == "interruptions_per_day" && side.ev.w.mode != Mode::train);
+}
+
+std::vector<LogFactor> comparison_errors(const Comparison& c, std::size_t only) {
+  std::vector<LogFactor> out;
+  for (const auto& side_sign : {std::pair{&c.a, +1}, std::pair{&c.b, -1}}) {
+    const ComparisonSide* side = side_sign.first;
+    const int sign = side_sign.second;
+    auto it = std::find_if(c.inputs.begin(), c.inputs.end(), [side](const RangedInput& in) { return in.key == side->error_key; });
+    if (it == c.inputs.end()) continue;
+    LogFactor lf{*it, {}};
+    for (std::size_t i = 0; i < comparison_rows().size(); ++i)
+      if (only == static_cast<std::size_t>(-1) || i == only) lf.power.push_back(sign * comparison_error_power(i));
+    out.push_back(lf);
+  }
+  return out;
+}
+
+Comparison prepare_comparison(const ScenarioData& data, const ComparisonSpec& spec, const std::vector<ValidationCase>& cases,
+                              const ResidualRecord& residuals) {
   const Hwdb& db = *data.db;
   Comparison c;
   c.spec = spec;
@@ -336,10 +376,13 @@ Comparison prepare_comparison(const ScenarioData& data, const ComparisonSpec& sp
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   c.inputs = ranged_inputs(db, ids);
-  // The model's error on each side, from the validation residuals of its case class.
+  c.hw = c.inputs;
+  // The model's error on each side, from calibrate's leave-one-out residuals of its case class (the
+  // current in-sample residuals where there is no such record).
   for (auto [side, tag] : {std::pair{&c.a, "A"}, std::pair{&c.b, "B"}}) {
     side->error_key = std::string("model error ") + tag + " (" + side->id + ")";
-    side->err = model_error(db, *data.models, cases, side->id, side->ev.w.mode, side->stack_id);
+    side->err = residuals.file.empty() ? model_error(db, *data.models, cases, side->id, side->ev.w.mode, side->stack_id)
+                                       : model_error(db, residuals, side->id, side->ev.w.mode, side->stack_id);
     if (side->err.frac > 0)
       c.inputs.push_back({side->error_key, -std::log1p(side->err.frac), 0, std::log1p(side->err.frac), "ln(throughput factor)",
                           side->err.validated ? "model error (validated)" : "model error (unvalidated)"});
@@ -347,11 +390,12 @@ Comparison prepare_comparison(const ScenarioData& data, const ComparisonSpec& sp
   return c;
 }
 
-std::vector<double> comparison_values(const Comparison& c, const ComparisonSide& side, const Pick& pick, Evaluation* keep) {
+std::vector<double> comparison_values(const Comparison& c, const ComparisonSide& side, const Pick& pick, Evaluation* keep,
+                                      bool hardware_only) {
   const Hwdb& db = *c.data.db;
   const System s = db.system(side.id, pick);
   const SystemSpecs sp = system_specs(s);
-  const Evaluation ev = side_at(c, side, pick);
+  const Evaluation ev = hardware_only ? Evaluation{} : side_at(c, side, pick);
   const double nan = std::nan("");
   const double kw = sp.all_in_kw();
   const double bf16 = sp.dense_pflops[static_cast<int>(Precision::bf16)];
@@ -374,33 +418,35 @@ std::vector<double> comparison_values(const Comparison& c, const ComparisonSide&
     if (key == "w_per_hbm_tb_s") return kw * 1000 / sp.hbm_tb_s;
     if (key == "w_per_hbm_tb") return kw * 1000 / sp.hbm_tb;
     if (key == "bf16_pflops_per_kw") return bf16 / kw;
-    if (key == "capex_musd") return ev.econ.tco.capex_usd / 1e6;
+    if (key == "capex_musd") return (hardware_only ? capex_usd(s) : ev.econ.tco.capex_usd) / 1e6;
     if (key == "chip_mfg_usd") return mfg.stated ? mfg.total_usd : nan;
     return nan;
   };
   // The model's own error scales what the workload model predicts: throughput up, cost and time per
   // token down. The error is drawn in log space, ln f on [-ln(1 + e), ln(1 + e)]: a model that over- or
   // under-predicts by the same factor is as likely, and the throughput never reaches zero.
-  double f = 1;
-  if (auto it = pick.per_value.find(side.error_key); it != pick.per_value.end()) f = std::exp(it->second);
-  auto scaled = [f](ResultMetric m, double x) {
-    switch (m) {
-      case ResultMetric::tokens_per_s: case ResultMetric::tokens_per_s_per_chip: case ResultMetric::tokens_per_s_per_busy_chip:
-      case ResultMetric::tokens_per_s_per_kw: case ResultMetric::tokens_per_usd: case ResultMetric::tokens_per_kwh:
-      case ResultMetric::good_tokens_per_s: case ResultMetric::good_tokens_per_kwh:
-        return x * f;
-      case ResultMetric::usd_per_mtok: case ResultMetric::good_usd_per_mtok: case ResultMetric::train_run_musd:
-      case ResultMetric::train_run_weeks: case ResultMetric::train_run_interruptions:
-        return x / f;
-      default:
-        return x;
-    }
-  };
+  // In the bands the error is not drawn but convolved (comparison_errors); a pick that carries it
+  // (the tornado) scales the rows here.
+  double x = 0;
+  if (auto it = pick.per_value.find(side.error_key); it != pick.per_value.end()) x = it->second;
+  const std::vector<ComparisonRow>& rows = comparison_rows();
   std::vector<double> v;
-  v.reserve(comparison_rows().size());
-  for (const ComparisonRow& r : comparison_rows()) {
+  v.reserve(rows.size());
+  if (hardware_only) {
+    const Reliability rel = reliability(s, side.ev.w.mode, s.chips);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const std::string& key = rows[i].key;
+      if (!comparison_hardware_row(i, side)) v.push_back(nan);
+      else if (!rows[i].workload) v.push_back(spec(key));
+      else if (!rel.stated) v.push_back(nan);
+      else v.push_back(key == "mtbf_supernode_h" ? rel.mtbf_supernode_h : key == "mtbf_system_h" ? rel.mtbf_system_h : rel.interruptions_per_day);
+    }
+    return v;
+  }
+  for (std::size_t i = 0; i < rows.size(); ++i) {
     ResultMetric m;
-    v.push_back(r.workload && metric_by_id(r.key, m) ? scaled(m, ev.result[m]) : spec(r.key));
+    v.push_back(rows[i].workload && metric_by_id(rows[i].key, m) ? ev.result[m] * std::exp(comparison_error_power(i) * x)
+                                                                 : spec(rows[i].key));
   }
   if (keep) *keep = ev;
   return v;
@@ -417,35 +463,54 @@ void run_comparison(Comparison& c, const std::function<void()>& tick) {
   c.a.ev = eva;
   c.b.ev = evb;
   // Ratios A/B over the same draws.
+  const std::vector<ComparisonRow>& rows = comparison_rows();
   auto ratios = [&](const Pick& pick) {
     if (tick) tick();
-    const std::vector<double> x = comparison_values(c, c.a, pick), y = comparison_values(c, c.b, pick);
+    Evaluation ea, eb;
+    const std::vector<double> x = comparison_values(c, c.a, pick, &ea), y = comparison_values(c, c.b, pick, &eb);
+    // A draw where a side's workload does not fit has no workload figures (an idle system's power
+    // and cost are not its deployment's): only its hardware rows count.
+    const bool fit = ea.econ.est.fits() && eb.econ.est.fits();
     std::vector<double> r(x.size());
-    for (std::size_t i = 0; i < x.size(); ++i) r[i] = x[i] / y[i];
+    for (std::size_t i = 0; i < x.size(); ++i)
+      r[i] = !fit && rows[i].workload && !(comparison_hardware_row(i, c.a) && comparison_hardware_row(i, c.b)) ? std::nan("")
+                                                                                                             : x[i] / y[i];
     return r;
   };
-  c.ratio = monte_carlo(c.inputs, c.spec.samples, c.spec.seed, ratios);
+  c.ratio = monte_carlo(c.hw, c.spec.samples, c.spec.seed, ratios, comparison_errors(c));
+  // The hardware rows need no deployment: many more draws for the time of a few.
+  {
+    const std::vector<Interval> hw =
+        monte_carlo(c.hw, kCompareHardwareDrawsPerDraw * c.spec.samples, c.spec.seed, [&](const Pick& pick) {
+          const std::vector<double> x = comparison_values(c, c.a, pick, nullptr, true),
+                                    y = comparison_values(c, c.b, pick, nullptr, true);
+          std::vector<double> r(x.size());
+          for (std::size_t i = 0; i < x.size(); ++i) r[i] = x[i] / y[i];
+          return r;
+        });
+    for (std::size_t i = 0; i < c.ratio.size(); ++i)
+      if (comparison_hardware_row(i, c.a) && comparison_hardware_row(i, c.b)) c.ratio[i] = hw[i];
+  }
   const std::size_t cost_row = comparison_row("usd_per_mtok");
   c.tornado.clear();
   if (c.spec.sensitivity) c.tornado = sensitivity(c.inputs, [&](const Pick& pick) { return ratios(pick)[cost_row]; });
   c.has_split = false;
   if (c.spec.split && c.spec.samples > 0 && std::isfinite(c.ratio[cost_row].central)) {
-    // Which part of the cost band is the model's error and which the hwdb's input ranges.
-    std::vector<RangedInput> hw, me;
-    for (auto& in : c.inputs) (in.key == c.a.error_key || in.key == c.b.error_key ? me : hw).push_back(in);
+    // Which part of the cost band is the model's error and which the hwdb's input ranges: the hwdb
+    // ranges drawn without the model error, and the model error convolved exactly at the central values.
     auto cost = [&](const Pick& pick) {
       return comparison_values(c, c.a, pick)[cost_row] / comparison_values(c, c.b, pick)[cost_row];
     };
     c.split_samples = std::min(c.spec.samples, kCompareSplitSamples);
-    c.cost_hwdb_only = monte_carlo(hw, c.split_samples, c.spec.seed, cost);
-    c.cost_model_error_only = monte_carlo(me, c.split_samples, c.spec.seed, cost);
+    c.cost_hwdb_only = monte_carlo(c.hw, c.split_samples, c.spec.seed, cost);
+    c.cost_model_error_only = monte_carlo({}, 1, c.spec.seed, cost, comparison_errors(c, cost_row));
     c.has_split = true;
   }
 }
 
 Comparison make_comparison(const ScenarioData& data, const ComparisonSpec& spec, const std::vector<ValidationCase>& cases,
-                           const std::function<void()>& tick) {
-  Comparison c = prepare_comparison(data, spec, cases);
+                           const ResidualRecord& residuals, const std::function<void()>& tick) {
+  Comparison c = prepare_comparison(data, spec, cases, residuals);
   run_comparison(c, tick);
   return c;
 }

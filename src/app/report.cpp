@@ -405,7 +405,7 @@ Verdict verdict(const Comparison& c, const std::string& base) {
     const double wme = has_band(c.cost_model_error_only) ? std::log(c.cost_model_error_only.high / c.cost_model_error_only.low) : 0;
     v.dominant = wme > whw ? "model_error" : "hwdb_ranges";
     v.segs.push_back(T(std::string(" The band is dominated by ") +
-                       (wme > whw ? "the model's own error (the validation residuals of each side's case class)"
+                       (wme > whw ? "the model's own error (the leave-one-out residuals of each side's case class)"
                                   : "the input ranges of the hardware database") +
                        ": the input ranges alone give "));
     v.segs.push_back(N(base + "/split/hwdb_low", c.cost_hwdb_only.low, 3));
@@ -646,7 +646,7 @@ Report build_report(const ScenarioData& data, const ReportRequest& req) {
   if (req.views.empty()) throw std::logic_error("report without a comparison");
   const Hwdb& db = *data.db;
   Report r;
-  for (const ReportViewSpec& v : req.views) r.views.push_back({v.title, v.note, make_comparison(data, v.spec, req.cases)});
+  for (const ReportViewSpec& v : req.views) r.views.push_back({v.title, v.note, make_comparison(data, v.spec, req.cases, req.residuals)});
   const Comparison& c = r.views.front().c;
   r.be = breakeven(c, c.spec.samples, c.spec.seed);
   // Throughput against interactivity: each side's scenario under a ladder of TPOT targets.
@@ -932,7 +932,7 @@ std::string report_html(const Report& rep) {
   h << "</dd><dt>sites</dt><dd>A at " << name_id(c.a.ev.site.name, c.a.site_id) << ", B at " << name_id(c.b.ev.site.name, c.b.site_id)
     << (c.a.site_id == c.b.site_id ? " (one site: the hardware alone)" : "") << "</dd>";
   h << "<dt>software</dt><dd>" << (c.spec.stack.empty() ? "each system on its own stack, as deployed" : "both on " + esc(c.spec.stack)) << "</dd>";
-  h << "<dt>uncertainty</dt><dd>" << (c.spec.samples > 0 ? std::to_string(c.spec.samples) + " draws of the hwdb's ranges and of each side's model error (seed " +
+  h << "<dt>uncertainty</dt><dd>" << (c.spec.samples > 0 ? std::to_string(c.spec.samples) + " draws of the hwdb's ranges, each side's model error convolved exactly (seed " +
                                                                 std::to_string(c.spec.seed) + ")"
                                                           : std::string("no draws (--samples 0): central values only"))
     << "</dd><dt>podperf</dt><dd>" PODPERF_VERSION " (" PODPERF_GIT_REV ")</dd></dl>";

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <limits>
 
 #include "podperf/core/cost.hpp"
@@ -201,7 +202,7 @@ Workload resolve_workload(const System& sys, const Model& m, const WorkloadInput
   }
   if (!f.search && (plan_given || f.interleave > 1 || !f.schedule.empty())) reject_schedule(m, f, t);
   if (!f.search && t.global_batch < t.par.dp) {
-    const std::string what = std::string(f.batch || f.batch_tokens > 0 ? "" : "default ") + "global batch (" +
+    const std::string what = std::string(f.batch || f.batch_tokens > 0 || m.train_batch_tokens > 0 ? "" : "default ") + "global batch (" +
                              std::to_string(t.global_batch) + " sequences of " + std::to_string(t.seq) + " tokens)";
     throw InputError((f.batch ? std::string("flag --batch") : batch_source) + ": the " + what + " is smaller than DP " + std::to_string(t.par.dp) +
                      " (each data-parallel replica needs at least one sequence)");
@@ -210,7 +211,7 @@ Workload resolve_workload(const System& sys, const Model& m, const WorkloadInput
 }
 
 // A plan that cannot exist is bad input (exit 2, naming the flag); 'does not fit' is a result.
-void reject_impossible(const System& sys, const Model& m, const Workload& r) {
+void reject_impossible(const System& sys, const Model& m, const Workload& r, const WorkloadInputs* given) {
   if (r.search) return;
   const Parallel& p = r.mode == Mode::train ? r.train.par : r.infer.par;
   Reason why = check_parallel(sys, m, p, r.mode == Mode::train ? r.train.seq : 0);
@@ -218,14 +219,27 @@ void reject_impossible(const System& sys, const Model& m, const Workload& r) {
     const int red = r.mode == Mode::train ? r.train.redundant_experts : r.infer.redundant_experts;
     if (p.ep > m.experts + red || (m.experts + red) % p.ep != 0) why = Reason::ep_experts;
   }
-  const char* flag = nullptr;
+  // The flags given among those that shape the failing check (a DP derived from --ep is --ep's).
+  auto named = [&](std::initializer_list<std::pair<const char*, bool>> flags, const char* otherwise) {
+    std::string s;
+    if (given)
+      for (auto& [name, on] : flags)
+        if (on) s += (s.empty() ? "" : "/") + std::string(name);
+    return s.empty() ? std::string(otherwise) : s;
+  };
+  const WorkloadInputs none;
+  const WorkloadInputs& g = given ? *given : none;
+  std::string flag;
   switch (why) {
-    case Reason::too_many_chips: flag = "--tp/--dp/--pp/--cp"; break;
+    case Reason::too_many_chips:
+      flag = named({{"--tp", g.tp > 0}, {"--dp", g.dp > 0}, {"--ep", g.ep > 0}, {"--pp", g.pp > 0}, {"--cp", g.cp > 0}},
+                   "--tp/--dp/--pp/--cp");
+      break;
     case Reason::tp_beyond_scaleup:
     case Reason::tp_heads: flag = "--tp"; break;
     case Reason::ep_dense:
-    case Reason::ep_group:
-    case Reason::ep_experts: flag = "--ep"; break;
+    case Reason::ep_group: flag = "--ep"; break;
+    case Reason::ep_experts: flag = named({{"--ep", g.ep > 0}, {"--redundant-experts", g.redundant >= 0}}, "--ep"); break;
     case Reason::pp_layers: flag = "--pp"; break;
     case Reason::cp_seq: flag = "--cp"; break;
     default: return;
@@ -234,11 +248,11 @@ void reject_impossible(const System& sys, const Model& m, const Workload& r) {
                        " PP" + std::to_string(p.pp) + " CP" + std::to_string(p.cp) + " on " + std::to_string(sys.chips) +
                        " chips, " + std::to_string(sys.chips_per_supernode) + " per supernode; model: " +
                        std::to_string(m.heads) + " heads, " + std::to_string(m.experts) + " experts)";
-  throw InputError(std::string("flag ") + flag + ": " + reason_text(why) + detail);
+  throw InputError("flag " + flag + ": " + reason_text(why) + detail);
 }
 
-Estimate run_request(const System& sys, const Model& m, const Workload& r) {
-  reject_impossible(sys, m, r);
+Estimate run_request(const System& sys, const Model& m, const Workload& r, const WorkloadInputs* given) {
+  reject_impossible(sys, m, r, given);
   Estimate e = run_workload(sys, m, r);
   count_whole_instances(sys, e);
   return e;
@@ -336,7 +350,7 @@ ServingResolved resolve_serving(const ScenarioData& data, const System& sys, con
   d.prefill = rp.infer;
   d.prefill_plan_given = f.prefill_tp || f.prefill_dp || f.prefill_ep || f.prefill_pp;
   // Plans given must exist (one line naming the flag).
-  if (d.decode_plan_given) reject_impossible(sys, m, rd);
+  if (d.decode_plan_given) reject_impossible(sys, m, rd, &f);
   if (d.prefill_plan_given) {
     d.prefill.par = rd.infer.prefill;
     Reason why = check_parallel(ps, m, d.prefill.par);
@@ -497,7 +511,7 @@ Evaluation evaluate_on(const ScenarioData& data, const System& sys, const Site& 
     return ev;
   }
   ev.w = resolve_workload(sys, m, f);
-  Estimate e = run_request(sys, m, ev.w);
+  Estimate e = run_request(sys, m, ev.w, &f);
   ev.econ = economics_of(sys, ev.site, e);
   ev.capex_usd = ev.econ.tco.capex_usd;
   ev.it_power_w = e.fits() ? ev.econ.tco.it_load_w : 0;

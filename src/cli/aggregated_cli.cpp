@@ -35,7 +35,7 @@ void run_aggregated(std::ostream& os, const System& sys, const Model& m, const W
   fd.batch = 0;
   fd.tpot_ms = 0;
   const WorkloadRequest r = resolve_workload(sys, m, fd);
-  if (f.tp || f.dp || f.ep || f.pp) reject_impossible(sys, m, r);
+  if (f.tp || f.dp || f.ep || f.pp) reject_impossible(sys, m, r, &f);
   const InferenceSetup& x = r.infer;
   const int clients = af.concurrency_given ? af.concurrency : 0;
   // An MLPerf scenario: offline, or the highest Poisson rate whose p99 TTFT and TPOT meet its rule.

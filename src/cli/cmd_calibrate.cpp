@@ -13,6 +13,7 @@
 
 #include "context.hpp"
 #include "podperf/app/calibration.hpp"
+#include "podperf/app/model_error.hpp"
 #include "podperf/io/json.hpp"
 #include "podperf/io/output_file.hpp"
 #include "progress.hpp"
@@ -54,7 +55,8 @@ std::string pooled_from(const PooledValue& v) {
   return from;
 }
 
-void write_back(const Hwdb& db, const CalibResult& r, const std::vector<ValidationCase>& cases) {
+void write_back(const Hwdb& db, const CalibResult& r, const std::vector<ValidationCase>& cases, const std::string& residuals_path,
+                const std::string& residuals) {
   Edits edits;
   for (std::size_t i = 0; i < r.params.size(); ++i) {
     const CalibParam& p = r.params[i];
@@ -90,7 +92,51 @@ void write_back(const Hwdb& db, const CalibResult& r, const std::vector<Validati
     for (auto& l : lines) text += l + '\n';
     files.emplace_back(file, std::move(text));
   }
+  if (!residuals.empty()) files.emplace_back(residuals_path, residuals);
   write_files_atomic(files, "--write");
+}
+
+// calibrate's record of the system-level cases' residuals (validation/residuals.toml), which compare's
+// model error reads: in-sample at the fit, left out of the fit, with the stack's terms pooled from the
+// other stacks; the open cases (never fitted) at the fit.
+std::string residuals_text(const Hwdb& db, const ModelDb& models, const CalibResult& r, const std::vector<ValidationCase>& fitted,
+                           const std::vector<ValidationCase>& all) {
+  std::ostringstream s;
+  s << "# The validation cases' residuals (predicted / published - 1) as calibrate leaves them: written by\n"
+       "# `podperf calibrate --write`; compare's model error reads them (include/podperf/app/model_error.hpp).\n"
+       "# error: at the fit; loo_error: the case left out of the fit; loso_error: its stack's terms pooled\n"
+       "# from the other stacks' fits; an open case is never fitted and has its error at the fit in both.\n";
+  s << "source = \"podperf calibrate --write: bounded least squares from the priors on " << fitted.size()
+    << " validation cases (validation/cases), each refitted without it (leave-one-out) and without its stack (leave-one-stack-out)\"\n";
+  s << "kind = \"measured-fit\"\n";
+  const Pick at_fit = calibration_pick(r.params, r.fitted);
+  auto entry = [&](const ValidationCase& c, double err, double loo, double loso) {
+    const std::string sys = base_system(db, c.system);
+    s << "\n[[case]]\nid = \"" << c.id << "\"\nsystem = \"" << sys << "\"\nchip = \""
+      << (db.systems.count(sys) ? db.systems.at(sys).str("chip") : std::string("?")) << "\"\nmode = \""
+      << (c.mode == "train" ? "training" : "serving") << "\"\nstack = \"" << case_stack(db, c) << "\"\n";
+    if (!c.open.empty()) s << "open = true\n";
+    s << "error = " << fmt(err) << "\nloo_error = " << fmt(loo) << "\n";
+    if (std::isfinite(loso)) s << "loso_error = " << fmt(loso) << "\n";
+  };
+  for (std::size_t i = 0; i < fitted.size() && i < r.error.size(); ++i) {
+    const ValidationCase& c = fitted[i];
+    if (c.micro() || c.mode == "gemm" || c.mode == "stream" || !std::isfinite(r.error[i])) continue;
+    const double loo = i < r.loo_error.size() ? r.loo_error[i] : std::nan("");
+    if (!std::isfinite(loo)) continue;
+    entry(c, r.error[i], loo, i < r.loso_error.size() ? r.loso_error[i] : std::nan(""));
+  }
+  for (const ValidationCase& c : all) {
+    if (c.open.empty() || c.micro() || c.mode == "gemm" || c.mode == "stream") continue;
+    double err;
+    try {
+      err = evaluate(db, models, c, at_fit).error;
+    } catch (const InputError&) {
+      continue;
+    }
+    if (std::isfinite(err)) entry(c, err, err, std::nan(""));
+  }
+  return s.str();
 }
 
 // Median and largest |error| over the system-level cases (micro cases apart).
@@ -137,7 +183,9 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
     if (o->write && (!ctx.sets.empty() || !ctx.pue.empty() || !ctx.electricity_usd_kwh.empty() || !ctx.utilization.empty()))
       throw InputError("flag --write: the hwdb would store fits made under per-run overrides (--set, --pue, "
                        "--electricity-usd-kwh, --utilization); run --write without them");
-    std::vector<ValidationCase> cases = fit_cases(load_cases(o->dir.empty() ? default_cases_dir(ctx) : o->dir));
+    const std::string dir = o->dir.empty() ? default_cases_dir(ctx) : o->dir;
+    const std::vector<ValidationCase> loaded = load_cases(dir);
+    std::vector<ValidationCase> cases = fit_cases(loaded);
     if (!o->only.empty()) {
       std::vector<ValidationCase> keep;
       for (auto& id : o->only) {
@@ -281,8 +329,11 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
       }
     }
     if (o->write) {
-      write_back(db, r, cases);
-      std::cerr << "wrote the fitted values into " << db.dir << "/stacks\n";
+      // The residual record holds every case: a fit on some (--fit-on) leaves it as it is.
+      const std::string text = o->only.empty() ? residuals_text(db, ctx.models(), r, cases, loaded) : "";
+      write_back(db, r, cases, residuals_file(dir), text);
+      std::cerr << "wrote the fitted values into " << db.dir << "/stacks"
+                << (text.empty() ? std::string() : " and the residuals into " + residuals_file(dir)) << "\n";
     }
   });
 }

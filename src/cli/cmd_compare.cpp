@@ -13,6 +13,7 @@
 
 #include "compare_cli.hpp"
 #include "podperf/io/error.hpp"
+#include "podperf/app/model_error.hpp"
 #include "podperf/app/validation.hpp"
 #include "progress.hpp"
 #include "table.hpp"
@@ -20,6 +21,20 @@
 namespace podperf::cli {
 
 namespace {
+// The model error's sources: calibrate's leave-one-out record, or (without one) the validation cases
+// for the in-sample residuals.
+struct ErrorBasis {
+  ResidualRecord residuals;
+  std::vector<ValidationCase> cases;
+};
+ErrorBasis error_basis(Context& ctx) {
+  ErrorBasis e;
+  const std::string dir = default_cases_dir(ctx);
+  e.residuals = load_residuals(residuals_file(dir));
+  if (e.residuals.file.empty()) e.cases = load_cases(dir);
+  return e;
+}
+
 std::string range_text(const Interval& r, int digits = 3) {
   if (!std::isfinite(r.central)) return "-";
   std::string s = num(r.central, digits) + "x";
@@ -190,7 +205,8 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     const Hwdb& db = ctx.db();
     ComparisonSpec spec = comparison_spec(ctx, *o);
     spec.split = !o->json;  // the text table explains the cost band by source
-    Comparison p = prepare_comparison(ctx.scenario_data(), spec, load_cases(default_cases_dir(ctx)));
+    const ErrorBasis basis = error_basis(ctx);
+    Comparison p = prepare_comparison(ctx.scenario_data(), spec, basis.cases, basis.residuals);
     Progress progress("compare", comparison_draws(p), !o->json);
     run_comparison(p, [&] { progress.tick(); });
     progress.finish();
@@ -254,6 +270,7 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
         x["ratio"] = iv[i].central;
         x["ratio_low"] = iv[i].low;
         x["ratio_high"] = iv[i].high;
+        x["failed"] = iv[i].failed;
         const std::string better = better_side(p, i);
         x["better"] = better.empty() ? "" : better == "a" ? p.a.id : p.b.id;
         x["point_outside_band"] = point_outside_band(iv[i]);
@@ -420,7 +437,8 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
   be->callback([&ctx, ob] {
     const Hwdb& db = ctx.db();
     ComparisonSpec spec = comparison_spec(ctx, *ob);
-    const Comparison p = prepare_comparison(ctx.scenario_data(), spec, load_cases(default_cases_dir(ctx)));
+    const ErrorBasis basis = error_basis(ctx);
+    const Comparison p = prepare_comparison(ctx.scenario_data(), spec, basis.cases, basis.residuals);
     const std::vector<Interval> iv = breakeven(p, ob->samples, ob->seed).v;
     const Site ta = db.site(p.a.site_id);
     const System sa = db.system(p.a.id);

@@ -28,6 +28,7 @@ void add_report_command(CLI::App& app, Context& ctx) {
     view.spec.sensitivity = true;  // the page always draws the tornado
     req.views.push_back(view);
     req.cases = load_cases(default_cases_dir(ctx));
+    req.residuals = load_residuals(residuals_file(default_cases_dir(ctx)));
     const Report rep = build_report(ctx.scenario_data(), req);
     const std::string html = report_html(rep);
     write_file_atomic(o->out, html, "--output");

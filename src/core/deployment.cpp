@@ -140,7 +140,8 @@ std::vector<Parallel> deployable_plans(const System& s, const Model& m, int max_
   return out;
 }
 
-Split best_split(int chips, int prefill_pool, int decode_pool, int cp, double mu_p, int cd, double mu_d) {
+Split best_split(int chips, int prefill_pool, int decode_pool, int cp, double mu_p, int cd, double mu_d,
+                 bool prefill_headroom) {
   Split best;
   if (cp <= 0 || cd <= 0) return best;
   if (prefill_pool > 0 || decode_pool > 0) {
@@ -151,7 +152,11 @@ Split best_split(int chips, int prefill_pool, int decode_pool, int cp, double mu
   }
   int best_used = 0;
   for (int np = 1; np * cp + cd <= chips; ++np) {
-    const int nd = (chips - np * cp) / cd;
+    int nd = (chips - np * cp) / cd;
+    // With headroom, the decode instances carry less than the prefill ones: at most the largest
+    // count strictly below n_p mu_p / mu_d.
+    if (prefill_headroom) nd = std::min(nd, static_cast<int>(std::ceil(np * mu_p / mu_d * (1 - 1e-9))) - 1);
+    if (nd < 1) continue;
     const double rps = std::min(np * mu_p, nd * mu_d);
     const int used = np * cp + nd * cd;
     if (rps > best.rps * (1 + 1e-12) || (rps >= best.rps * (1 - 1e-12) && best.rps > 0 && used < best_used)) {
@@ -161,7 +166,8 @@ Split best_split(int chips, int prefill_pool, int decode_pool, int cp, double mu
   }
   if (best.rps > 0) {
     // Fewest instances that carry the same rate: the rest are idle.
-    best.n_prefill = std::max(1, static_cast<int>(std::ceil(best.rps / mu_p * (1 - 1e-12))));
+    best.n_prefill = prefill_headroom ? static_cast<int>(std::floor(best.rps / mu_p * (1 + 1e-9))) + 1
+                                      : std::max(1, static_cast<int>(std::ceil(best.rps / mu_p * (1 - 1e-12))));
     best.n_decode = std::max(1, static_cast<int>(std::ceil(best.rps / mu_d * (1 - 1e-12))));
   }
   return best;
@@ -228,7 +234,11 @@ Deployment plan_deployment(const System& s, const System& ps, const Fabric* kv_f
     out.prefill = pre.front();
     return out;
   }
-  // The integer split over every pair of candidate instance sizes.
+  // The integer split over every pair of candidate instance sizes. Without a TTFT bound (and with
+  // neither an offered rate nor fixed pools) the operating point is the most the decode instances
+  // carry while the prefill instances keep up: a split whose prefill pool would run saturated has an
+  // unbounded TTFT and is not one, so one more prefill instance (or one decode instance fewer) is.
+  const bool headroom = !d.rule.offline && d.rule.ttft_ms <= 0 && d.mix.arrival_rate <= 0;
   int best_used = 0;
   bool have = false;
   for (const InstanceChoice& a : pre) {
@@ -236,7 +246,7 @@ Deployment plan_deployment(const System& s, const System& ps, const Fabric* kv_f
     for (const InstanceChoice& b : dec) {
       if (b.capacity_rps <= 0) continue;
       if (!out.heterogeneous && pre_pool == 0 && a.chips + b.chips > s.chips) continue;
-      const Split sp = best_split(s.chips, pre_pool, dec_pool, a.chips, a.capacity_rps, b.chips, b.capacity_rps);
+      const Split sp = best_split(s.chips, pre_pool, dec_pool, a.chips, a.capacity_rps, b.chips, b.capacity_rps, headroom);
       if (sp.n_prefill < 1 || sp.n_decode < 1) continue;
       const int used = sp.n_prefill * a.chips + sp.n_decode * b.chips;
       if (!have || sp.rps > out.split.rps * (1 + 1e-9) || (sp.rps >= out.split.rps * (1 - 1e-9) && used < best_used)) {
@@ -249,8 +259,10 @@ Deployment plan_deployment(const System& s, const System& ps, const Fabric* kv_f
     }
   }
   if (!have) {
-    out.reason = Reason::too_many_chips;
-    out.why = "no whole prefill and decode instance fit in the chips given";
+    const bool slow_prefill = headroom && pre_pool == 0 && dec_pool == 0;
+    out.reason = slow_prefill ? Reason::ttft_unreachable : Reason::too_many_chips;
+    out.why = slow_prefill ? "without a TTFT bound no split of whole instances keeps the prefill instances below saturation (give --ttft-ms)"
+                           : "no whole prefill and decode instance fit in the chips given";
     out.prefill = pre.front();
     out.decode = dec.front();
     return out;

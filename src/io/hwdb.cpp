@@ -33,10 +33,21 @@ std::string known_ids(const std::map<std::string, Record>& m) {
   return s.empty() ? "none" : s;
 }
 
-// Cross-field checks that one field at a time cannot make.
-void check_shape(const Record& r) {
+// Cross-field checks that one field at a time cannot make. After a figure set changed the record
+// (overlay: its path, overlay_line: the line of the first field it gave this entity), a failure is
+// the figure set's: it names the figure set's line of the field when the set gave it, else overlay_line.
+void check_shape(const Record& r, const std::string& overlay = "", int overlay_line = 0) {
   auto num = [&](const std::string& k) { return r.numbers.at(k).value; };
   auto fail = [&](const std::string& key, const std::string& shown, const std::string& msg) {
+    if (!overlay.empty()) {
+      if (r.numbers.count(key) && r.numbers.at(key).file == overlay) throw InputError(overlay, r.numbers.at(key).line, shown, msg);
+      // A field of the base file failed against one the figure set gave: name the figure set's field
+      // that the message names (idle_w from the base file above a tdp_w from the figure set).
+      for (auto& [k, n] : r.numbers)
+        if (n.file == overlay && msg.find(k.substr(k.find('.') + 1)) != std::string::npos)
+          throw InputError(overlay, n.line, k, msg);
+      throw InputError(overlay, overlay_line, shown, msg);
+    }
     int line = r.numbers.count(key) ? r.numbers.at(key).line
                : r.text_line.count(key) ? r.text_line.at(key) : r.id_line;
     throw InputError(r.file, line, shown, msg);
@@ -53,11 +64,9 @@ void check_shape(const Record& r) {
   if (r.entity == "chip" && r.has("efficiency.gemm_row_tile") && !r.has("efficiency.gemm_hbm_eff"))
     fail("efficiency.gemm_row_tile", "efficiency.gemm_hbm_eff", "missing (required with efficiency.gemm_row_tile)");
   if (r.entity == "chip" && !r.has("efficiency.gemm_eff_by_m") && !r.has("efficiency.small_gemm_m") &&
-      !r.has("efficiency.gemm_row_tile")) {
-    const int line = r.numbers.count("efficiency.gemm_eff") ? r.numbers.at("efficiency.gemm_eff").line : r.id_line;
-    throw InputError(r.file, line, "efficiency.small_gemm_m",
-                     "missing (required without efficiency.gemm_eff_by_m or efficiency.gemm_row_tile, in GEMM rows at half efficiency)");
-  }
+      !r.has("efficiency.gemm_row_tile"))
+    fail(r.has("efficiency.gemm_eff") ? "efficiency.gemm_eff" : "id", "efficiency.small_gemm_m",
+         "missing (required without efficiency.gemm_eff_by_m or efficiency.gemm_row_tile, in GEMM rows at half efficiency)");
   if (r.entity == "chip" && r.has("specs.fp4_dense_tflops") && !r.has("efficiency.fp4_gemm_eff_ratio"))
     fail("specs.fp4_dense_tflops", "efficiency.fp4_gemm_eff_ratio",
          "missing (required with specs.fp4_dense_tflops: the FP4 GEMM fraction of peak over the FP8 one)");
@@ -173,6 +182,7 @@ void apply_overlay(Hwdb& db, const std::string& path) {
         throw InputError(path, io::line_of(entity), folder + "." + id,
                          "unknown " + kind->schema.entity + " id (known: " + known_ids(records) + ")");
       if (!entity.is_table()) throw InputError(path, io::line_of(entity), id, "must be a table");
+      int first_line = 0;  // the first field this figure set gives the entity
       for (auto&& [seck, sec] : *entity.as_table()) {
         const std::string section(seck.str());
         if (!sec.is_table()) io::unknown_key(path, io::line_of(sec), kind->schema, "", section, true);
@@ -181,12 +191,13 @@ void apply_overlay(Hwdb& db, const std::string& path) {
           if (!rule || !rule->is_number())
             io::unknown_key(path, io::line_of(fv), kind->schema, section, std::string(fk.str()), false);
           it->second.numbers[rule->path()] = io::read_number(fv, path, *rule, sources);
+          if (first_line == 0) first_line = io::line_of(fv);
           drop_replaced(it->second, rule->path());
           auto& order = it->second.order;
           if (std::find(order.begin(), order.end(), rule->path()) == order.end()) order.push_back(rule->path());
         }
       }
-      check_shape(it->second);
+      check_shape(it->second, path, first_line > 0 ? first_line : io::line_of(entity));
     }
   }
 }

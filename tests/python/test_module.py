@@ -107,6 +107,23 @@ class Module(unittest.TestCase):
             finally:
                 resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
             self.assertFalse(os.path.exists(os.path.join(d, "man.1")))
+            # A sweep that runs out of room part-way: InputError naming the file, its journal kept.
+            big = os.path.join(d, "big.toml")
+            with open(big, "w") as f:
+                f.write('id = "big"\ndescription = "room"\n[axes]\nsystem = ["gb200-nvl72", "cloudmatrix-384"]\n'
+                        'model = ["llama3-70b", "deepseek-v3"]\ntp = [1, 2, 4, 8]\n'
+                        'batch = { from = 1, to = 256, scale = "log2" }\nseq_in = [1024, 2048, 4096, 8192]\n'
+                        'electricity_usd_kwh = { from = 0.002, to = 0.3, step = 0.002 }\n')
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1400000, hard))
+            try:
+                with self.assertRaises(podperf.InputError) as e:
+                    podperf.run("sweep", big, "-o", os.path.join(d, "big.h5"), "--quiet", "--threads", "1",
+                                "--chunk", "500")
+            finally:
+                resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+            self.assertTrue(str(e.exception).startswith(os.path.join(d, "big.h5") + ": "), str(e.exception))
+            self.assertTrue(os.path.exists(os.path.join(d, "big.h5.part")))
+            self.assertFalse(os.path.exists(os.path.join(d, "big.h5")))
             # SIGINT: Python's handler is back after a sweep.
             before = signal.getsignal(signal.SIGINT)
             podperf.sweep(spec, out=os.path.join(d, "a.h5"), threads=1)

@@ -123,6 +123,21 @@ TEST_CASE("integer split: whole instances, hand-derived") {
   CHECK(s.n_prefill == 6);
   CHECK(s.n_decode == 1);
   CHECK(s.rps == doctest::Approx(5.0));
+  // With prefill headroom (no TTFT bound) the first case's 4 + 2 runs prefill at 8 of 8 req/s. Two
+  // decode instances (10 req/s) need more than 5 prefill instances (n_p > 5), which leave 304 chips:
+  // one decode instance. So one decode instance at 5 req/s, fed by the fewest prefill instances that
+  // carry more than 5: 3 (6 req/s, utilisation 5/6), 208 chips in use.
+  s = best_split(384, 0, 0, 16, 2.0, 160, 5.0, true);
+  CHECK(s.n_prefill == 3);
+  CHECK(s.n_decode == 1);
+  CHECK(s.rps == doctest::Approx(5.0));
+  CHECK(s.n_prefill * 2.0 > s.rps);
+  // Decode at 1 req/s per instance: 2 decode instances (320 chips) leave 64 for 4 prefill instances
+  // (8 req/s > 2): 2 req/s with 2 prefill instances (4 > 2); without headroom the same (decode binds).
+  s = best_split(384, 0, 0, 16, 2.0, 160, 1.0, true);
+  CHECK(s.n_decode == 2);
+  CHECK(s.n_prefill == 2);
+  CHECK(s.rps == doctest::Approx(2.0));
 }
 
 TEST_CASE("prefill queue: M/D/1 percentile by hand") {

@@ -211,3 +211,70 @@ TEST_CASE("a journal killed before its first record is refused untouched") {
   CHECK(bytes_of(d + "/out.h5.part") == "podperf");
   fs::remove_all(d);
 }
+
+TEST_CASE("plot against a regular file, a device, a FIFO, a link, another writer's temporary and a full disk") {
+  const std::string d = scratch("plot");
+  put(d + "/w.toml", kSpec);
+  REQUIRE(sh(d, "SOURCE_DATE_EPOCH=1700000000 " + kBin + " sweep w.toml -o s.h5 --quiet").rc == 0);
+  fs::create_directories(d + "/p");
+  const std::string plot = kBin + " plot s.h5 --outdir p";
+  CliResult r = sh(d, plot + " --json");
+  if (r.rc != 0 && r.err.find("python3-matplotlib") != std::string::npos) {
+    MESSAGE("plot skipped: " << r.err);
+    fs::remove_all(d);
+    return;
+  }
+  REQUIRE(r.rc == 0);
+  const std::string png = "p/frontier.png";  // the serving frontier, the one plot of this sweep
+  REQUIRE(r.out.find(png) != std::string::npos);
+  auto is_png = [](const std::string& b) { return b.rfind("\x89PNG\r\n\x1a\n", 0) == 0 && b.find("IEND") != std::string::npos; };
+  // An existing regular file: replaced by a complete PNG.
+  put(d + "/" + png, "old contents\n");
+  r = sh(d, plot);
+  CHECK(r.rc == 0);
+  CHECK(is_png(bytes_of(d + "/" + png)));
+  const std::string before = bytes_of(d + "/" + png);
+  // A device node, a FIFO, a symbolic link in its place: refused in one line, left as they are.
+  put(d + "/linked", "the link's target\n");
+  for (const char* kind : {"dev", "fifo", "link"}) {
+    CAPTURE(kind);
+    fs::remove(d + "/" + png);
+    const std::string t = d + "/" + png;
+    if (std::string(kind) == "dev") REQUIRE(::mknod(t.c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0);
+    if (std::string(kind) == "fifo") REQUIRE(::mkfifo(t.c_str(), 0644) == 0);
+    if (std::string(kind) == "link") fs::create_symlink("../linked", t);
+    r = sh(d, plot);
+    CHECK(r.rc == 2);
+    CHECK(r.err == png + ": exists and is not a regular file; --outdir must hold regular files or new paths\n");
+    struct stat st;
+    REQUIRE(::lstat(t.c_str(), &st) == 0);
+    CHECK((std::string(kind) != "dev" || S_ISCHR(st.st_mode)));
+    CHECK((std::string(kind) != "fifo" || S_ISFIFO(st.st_mode)));
+    CHECK((std::string(kind) != "link" || S_ISLNK(st.st_mode)));
+  }
+  CHECK(bytes_of(d + "/linked") == "the link's target\n");
+  fs::remove(d + "/" + png);
+  put(d + "/" + png, before);
+  // Another writer's temporary beside the target, held under its lock: left alone.
+  const std::string other = d + "/" + png + ".tmp-1-0123456789abcdef";
+  put(other, "another writer's bytes");
+  const int fd = ::open(other.c_str(), O_RDWR);
+  struct flock lk {};
+  lk.l_type = F_WRLCK;
+  lk.l_whence = SEEK_SET;
+  REQUIRE(::fcntl(fd, F_OFD_SETLK, &lk) == 0);
+  r = sh(d, plot);
+  CHECK(r.rc == 0);
+  CHECK(is_png(bytes_of(d + "/" + png)));
+  CHECK(bytes_of(other) == "another writer's bytes");
+  ::close(fd);
+  fs::remove(other);
+  // A full disk (a file-size limit of 8 KiB): one line naming the file, the old file as it was, no temporary.
+  const std::string complete = bytes_of(d + "/" + png);
+  r = sh(d, "prlimit --fsize=8192 env " + plot);
+  CHECK(r.rc == 2);
+  CHECK(r.err == png + ": writing failed (File too large); the target is left as it was\n");
+  CHECK(bytes_of(d + "/" + png) == complete);
+  CHECK(temporaries(d + "/p") == 0);
+  fs::remove_all(d);
+}

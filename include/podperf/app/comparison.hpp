@@ -1,8 +1,8 @@
 // Two scenarios side by side: the pipeline behind `compare`, `breakeven` and the HTML report. Each
 // side is the scenario `estimate` would run on its system and site; the rows are the hardware specs
 // and the scenario's result by metric id; the ratios A/B carry their 5-95 % band over the hwdb's
-// ranges and each side's model error (the validation residuals of its case class), and the cost
-// band is split into those two sources. Renderers (the CLI's table and JSON, the report) read it.
+// ranges (Latin hypercube draws) and each side's model error (calibrate's leave-one-out residuals of
+// its case class, convolved exactly with the draws), and the cost band is split into those two sources. Renderers (the CLI's table and JSON, the report) read it.
 // A pair may be matched first (the smaller side scaled to the other on one quantity) and each side
 // given a plan of its own.
 #pragma once
@@ -114,7 +114,8 @@ struct Comparison {
   ComparisonSide a, b;
   bool matched = false;              // spec.match given: the ids are match's
   MatchedPair match;
-  std::vector<RangedInput> inputs;   // hwdb ranges of both sides, then each side's model error
+  std::vector<RangedInput> inputs;   // hwdb ranges of both sides, then each side's model error (the tornado's inputs)
+  std::vector<RangedInput> hw;       // the hwdb ranges alone (drawn; the model errors are convolved)
   std::vector<double> va, vb;        // every row at the central values
   std::vector<Interval> ratio;       // A/B per row, central and 5-95 % band
   std::vector<Swing> tornado;        // cost-per-token ratio (spec.sensitivity)
@@ -123,21 +124,38 @@ struct Comparison {
   int split_samples = 0;
 };
 
-// Enough draws that the 5-95 % edges move by less than 2 % between seeds (Latin hypercube); the split
-// of the cost band into its sources is an explanation and takes fewer.
-inline constexpr int kCompareSamples = 2000, kCompareSplitSamples = 1000;
+// Enough draws that the 5-95 % edges move by less than 2 % between seeds: Latin hypercube draws of the
+// hwdb ranges, each side's model error convolved exactly (it scales the rows, so it is not drawn). The
+// rows the hardware alone gives need no deployment and take kCompareHardwareDrawsPerDraw times the
+// draws. The split of the cost band into its sources is an explanation and takes fewer.
+inline constexpr int kCompareSamples = 2000, kCompareSplitSamples = 1000, kCompareHardwareDrawsPerDraw = 4;
 
 // The sides resolved and evaluated at the central values (bad input throws InputError naming the flag).
-// `cases` are the validation cases behind the model error.
-Comparison prepare_comparison(const ScenarioData& data, const ComparisonSpec& spec, const std::vector<ValidationCase>& cases);
-// Every row's value for one side at a draw (the model error scales the workload rows).
+// The model error comes from `residuals` (calibrate's leave-one-out record, validation/residuals.toml);
+// where that record is empty, from the current in-sample residuals of `cases`.
+Comparison prepare_comparison(const ScenarioData& data, const ComparisonSpec& spec, const std::vector<ValidationCase>& cases,
+                              const ResidualRecord& residuals = {});
+// Every row's value for one side at a draw (the model error scales the workload rows by
+// e^{comparison_error_power(row) x}, x the pick's value of side.error_key, 0 when absent).
+// hardware_only: the hardware rows alone (comparison_hardware_row; the rest NaN), without evaluating
+// the deployment.
 std::vector<double> comparison_values(const Comparison& c, const ComparisonSide& side, const Pick& pick,
-                                      Evaluation* keep = nullptr);
+                                      Evaluation* keep = nullptr, bool hardware_only = false);
+// How the model's error e (ln of the throughput factor) moves a row: x e^{power e}. Throughput up
+// (+1), cost and time per token down (-1), the rest not at all.
+int comparison_error_power(std::size_t row);
+// A row the side's hardware alone gives, without its deployment: specs, capex (unless another system
+// runs prefill), MTBF, and serving's interruptions.
+bool comparison_hardware_row(std::size_t row, const ComparisonSide& side);
+// Each side's model error as a factor on the ratios A/B of the rows (convolved, not drawn): on every
+// row, or (only set) on that row alone as output 0.
+std::vector<LogFactor> comparison_errors(const Comparison& c, std::size_t only = static_cast<std::size_t>(-1));
 // The ratios and their bands, the tornado and the cost split; `tick` (may be empty) is called per draw.
+// A workload row counts only the draws where both sides' workloads fit.
 void run_comparison(Comparison& c, const std::function<void()>& tick = {});
 // prepare_comparison and run_comparison.
 Comparison make_comparison(const ScenarioData& data, const ComparisonSpec& spec, const std::vector<ValidationCase>& cases,
-                   const std::function<void()>& tick = {});
+                           const ResidualRecord& residuals = {}, const std::function<void()>& tick = {});
 // Draws run_comparison makes (for a progress bar).
 long comparison_draws(const Comparison& c);
 

@@ -25,7 +25,8 @@ struct ReportViewSpec {
 
 struct ReportRequest {
   std::vector<ReportViewSpec> views;  // at least one
-  std::vector<ValidationCase> cases;  // the validation cases (model error and the validation panel)
+  std::vector<ValidationCase> cases;  // the validation cases (the validation panel; the model error without `residuals`)
+  ResidualRecord residuals;           // calibrate's leave-one-out record (the model error; empty: in-sample from `cases`)
   bool frontier = true;               // serve and decode: tokens/s per chip at a ladder of TPOT targets
 };
 

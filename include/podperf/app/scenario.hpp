@@ -110,9 +110,11 @@ void reject_schedule(const Model& m, const WorkloadInputs& f, const TrainingSetu
 // every default filled in; bad inputs throw InputError naming the flag.
 Workload resolve_workload(const System& sys, const Model& m, const WorkloadInputs& f);
 // A plan that cannot exist is bad input (InputError naming the flag); 'does not fit' is a result.
-void reject_impossible(const System& sys, const Model& m, const Workload& r);
+// `given` (the inputs the workload was resolved from) names the flags that were given, not those
+// whose values were derived from them.
+void reject_impossible(const System& sys, const Model& m, const Workload& r, const WorkloadInputs* given = nullptr);
 // Rejects impossible plans, then runs the workload; prefill and decode count whole instances only.
-Estimate run_request(const System& sys, const Model& m, const Workload& r);
+Estimate run_request(const System& sys, const Model& m, const Workload& r, const WorkloadInputs* given = nullptr);
 
 // A serve scenario resolved: the deployment setup and the system(s) it runs on.
 struct ServingResolved {

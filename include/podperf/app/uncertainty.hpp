@@ -23,7 +23,7 @@ std::vector<RangedInput> ranged_inputs(const Hwdb& db, const std::vector<std::st
 
 struct Interval {
   double central = 0;     // at the central values
-  double low = 0, high = 0;  // 5th and 95th percentiles of the draws
+  double low = 0, high = 0;  // 5th and 95th percentiles of the draws (with the log factors convolved in)
   double positive = 0;       // fraction of finite draws above zero
   int samples = 0, failed = 0;  // draws run, draws with no finite result
 };
@@ -37,6 +37,20 @@ Interval monte_carlo(const std::vector<RangedInput>& inputs, int samples, std::u
 // Many outputs from the same draws (f returns one value per output, the same count every call).
 std::vector<Interval> monte_carlo(const std::vector<RangedInput>& inputs, int samples, std::uint64_t seed,
                                   const std::function<std::vector<double>(const Pick&)>& f);
+
+// An uncertain input whose whole effect is a factor exp(power[k] x) on output k, x triangular on
+// [low, high] with mode `central` (a model error in log space). It is not drawn: the distribution of
+// the factors is convolved exactly with the draws of the other inputs (conditional Monte Carlo), so
+// it adds no sampling noise to the band edges. f is called without it (as if x were 0).
+struct LogFactor {
+  RangedInput input;
+  std::vector<int> power;  // per output; missing entries are 0
+};
+std::vector<Interval> monte_carlo(const std::vector<RangedInput>& inputs, int samples, std::uint64_t seed,
+                                  const std::function<std::vector<double>(const Pick&)>& f,
+                                  const std::vector<LogFactor>& factors);
+Interval monte_carlo(const std::vector<RangedInput>& inputs, int samples, std::uint64_t seed, const Metric& f,
+                     const std::vector<LogFactor>& factors);
 
 struct Swing {
   RangedInput input;

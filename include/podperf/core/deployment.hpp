@@ -102,9 +102,10 @@ struct Split {
 };
 // The integer split of `chips` (or two pools) into whole instances: most requests/s, then fewest
 // chips. `prefill_pool` / `decode_pool` > 0 fix the pools (heterogeneous or --pd-split); else both
-// come from one pool of `chips`.
+// come from one pool of `chips`. `prefill_headroom` (one pool): only splits whose prefill instances
+// carry more than the decode instances, so that the prefill queue is stable (rps = n_d mu_d < n_p mu_p).
 Split best_split(int chips, int prefill_pool, int decode_pool, int prefill_chips, double mu_p, int decode_chips,
-                 double mu_d);
+                 double mu_d, bool prefill_headroom = false);
 
 struct DeploymentSetup {
   InferenceSetup prefill, decode;   // per-instance setups; par.chips() == 0: search deployable sizes
