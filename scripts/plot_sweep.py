@@ -14,6 +14,9 @@ target, ...), a series (system, site), or a design knob that a frontier or a "be
   cost_vs_price.png  USD per million tokens of the best plan against electricity price, one panel per
                      workload and TPOT target, one line per system and site; crossings marked
   training.png       training: tokens/s per system, per kW and per dollar of the best plan, per model
+  power.png          average facility power (kW, IT x PUE over loaded and idle hours) of each system at
+                     the plan with the most tokens per kWh, beside those tokens/s per kW; one row per
+                     workload (and TPOT target)
   supply_frontier.png  a supply sweep (sweep_kind = "supply", docs/supply.md): tokens/s of the fleet a
                      year's Ascend supply fills against the NVIDIA fleet at equal facility power and at
                      equal wafers, every supply point drawn, its frontier marked, coloured by the
@@ -96,7 +99,9 @@ class Sweep:
     def values(self, axis):
         return list(np.unique(self.axes[axis]))
 
-    def word(self, axis, v):
+    def word(self, axis, v, train=False):
+        if train and axis == "seq_in":  # a training sweep's seq_in is the sequence length, not a prompt
+            return f"{v:,.10g} tokens per sequence"
         if axis in self.labels:
             label = self.labels[axis][int(v)]
             if label in self.names:
@@ -112,14 +117,46 @@ class Sweep:
 
 
 def legend(fig, axs):
-    """One legend for the figure, from every panel (a panel may be empty)."""
+    """One legend for the figure, from every panel (a panel may be empty), at the bottom and inside the
+    figure: as many columns as fit its width. Returns the figure fraction it takes from the bottom (what
+    the layout must leave free)."""
     seen = {}
     for row in axs:
         for ax in row:
             for h, label in zip(*ax.get_legend_handles_labels()):
                 seen.setdefault(label, h)
-    if seen:
-        fig.legend(list(seen.values()), list(seen.keys()), loc="lower center", ncol=min(4, len(seen)), fontsize=8)
+    if not seen:
+        return 0.0
+    renderer = fig.canvas.get_renderer()
+    for ncol in range(min(4, len(seen)), 0, -1):
+        leg = fig.legend(list(seen.values()), list(seen.keys()), loc="lower center", bbox_to_anchor=(0.5, 0.005),
+                         ncol=ncol, fontsize=8)
+        box = leg.get_window_extent(renderer)
+        if box.width <= 0.98 * fig.bbox.width or ncol == 1:
+            return box.height / fig.bbox.height + 0.015
+        leg.remove()
+    return 0.0
+
+
+def suptitle(fig, text, fontsize=10):
+    """The figure title, each line wrapped to the figure's width; returns the figure fraction below it
+    (the top of the panels)."""
+    import textwrap
+    chars = max(40, int(fig.get_figwidth() * 72 / (0.56 * fontsize)))
+    lines = [w for line in text.split("\n") for w in (textwrap.wrap(line, chars) or [""])]
+    t = fig.suptitle("\n".join(lines), fontsize=fontsize)
+    box = t.get_window_extent(fig.canvas.get_renderer())
+    return max(0.5, 1 - box.height / fig.bbox.height - 0.015)
+
+
+def layout(fig, bottom, top):
+    """tight_layout between the legend (bottom, a figure fraction) and the title (top)."""
+    fig.tight_layout(rect=(0, min(bottom, 0.45), 1, top))
+
+
+def is_train(sw):
+    """A training sweep: every point trains (its seq_in is the sequence length)."""
+    return "mode" in sw.labels and all(x == "train" for x in sw.labels["mode"])
 
 
 def frontier(x, y):
@@ -144,12 +181,12 @@ def readable_log(ax, which="xy"):
         axis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
 
 
-def facets(sw, axes):
+def facets(sw, axes, train=False):
     """Panels: every combination of the values of `axes` (axes with one value go into the title)."""
     many = [a for a in axes if len(sw.values(a)) > 1]
     one = [a for a in axes if len(sw.values(a)) == 1]
     combos = list(itertools.product(*[sw.values(a) for a in many])) or [()]
-    fixed = ", ".join(sw.word(a, sw.values(a)[0]) for a in one)
+    fixed = ", ".join(sw.word(a, sw.values(a)[0], train) for a in one)
     return many, combos, fixed
 
 
@@ -219,12 +256,12 @@ def serving_frontier(sw, outdir, title):
                 ax.set_xlabel("tokens/s per user (interactivity)")
             if c == 0:
                 ax.set_ylabel(label)
-    legend(fig, axs)
+    bottom = legend(fig, axs)
     knobs = [a for a in KNOBS if a in sw.axes and a not in series]
-    fig.suptitle(f"{title}: throughput against interactivity" + (f" ({fixed})" if fixed and many else "") +
+    top = suptitle(fig, f"{title}: throughput against interactivity" + (f" ({fixed})" if fixed and many else "") +
                  f"\nfrontier over {', '.join(knobs) or 'the plan'} and every TPOT target, points meeting their target only"
                  + (f"; per kW and per dollar at {filter_note(sw, cost_axes, picks)}" if cost_axes else ""), fontsize=10)
-    fig.tight_layout(rect=(0, 0.06, 1, 0.93))
+    layout(fig, bottom, top)
     p = os.path.join(outdir, "frontier.png")
     save_png(fig, p)
     plt.close(fig)
@@ -241,7 +278,8 @@ def cost_vs_price(sw, outdir, title):
     series = [a for a in ("system", "site") if a in sw.axes]
     workload = [a for a in sw.axes if a not in KNOBS + COST_AXES + series] + [a for a in COST_AXES if a in sw.axes and
                                                                             a not in ("site", "electricity_usd_kwh")]
-    many, combos, fixed = facets(sw, workload)
+    train = is_train(sw)
+    many, combos, fixed = facets(sw, workload, train=train)
     ncol = min(len(combos), 5)
     nrow = (len(combos) + ncol - 1) // ncol
     fig, axs = plt.subplots(nrow, ncol, figsize=(3.9 * ncol + 0.6, 3.1 * nrow + 1.4), squeeze=False, sharex=True)
@@ -268,7 +306,7 @@ def cost_vs_price(sw, outdir, title):
                 if not np.isfinite(best).any():
                     continue
                 name = sw.word("system", s) + (f" in {sw.word('site', t)}" if t is not None else "")
-                ax.plot(prices, best, STYLES[ti % 4], color=COLORS[si % 6], label=name)
+                ax.plot(prices, best, STYLES[ti % 4], color=COLORS[si % 6], marker="o", ms=2.5, label=name)
                 if low is not None and high is not None:
                     ax.fill_between(prices, lo, hi, color=COLORS[si % 6], alpha=0.15, lw=0)
                 curves.append(best)
@@ -278,7 +316,7 @@ def cost_vs_price(sw, outdir, title):
                 x0 = prices[i] - d[i] * (prices[i + 1] - prices[i]) / (d[i + 1] - d[i])
                 ax.axvline(x0, color="k", ls=":", lw=1)
                 ax.annotate(f"crossing {x0:.3f}", (x0, ax.get_ylim()[1]), fontsize=7, ha="left", va="top", rotation=90)
-        ax.set_title(", ".join(sw.word(a, v) for a, v in zip(many, combo)) or fixed, fontsize=9)
+        ax.set_title(", ".join(sw.word(a, v, train) for a, v in zip(many, combo)) or fixed, fontsize=9)
         if not curves:
             ax.text(0.5, 0.5, "no plan meets the target", transform=ax.transAxes, ha="center", va="center", fontsize=9)
         ax.grid(True, alpha=0.3)
@@ -289,12 +327,12 @@ def cost_vs_price(sw, outdir, title):
             ax.set_xlabel("electricity price, USD per kWh")
     for c in range(len(combos), nrow * ncol):
         axs[c // ncol][c % ncol].axis("off")
-    legend(fig, axs)
+    bottom = legend(fig, axs)
     knobs = [a for a in KNOBS if a in sw.axes]
-    fig.suptitle(f"{title}: cost per million tokens against electricity price" + (f" ({fixed})" if fixed and many else "")
+    top = suptitle(fig, f"{title}: cost per million tokens against electricity price" + (f" ({fixed})" if fixed and many else "")
                  + f"\nbest plan over {', '.join(knobs) or 'the plan'} among points meeting their target; first and last "
                    "series' crossings marked", fontsize=10)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.92))
+    layout(fig, bottom, top)
     p = os.path.join(outdir, "cost_vs_price.png")
     save_png(fig, p)
     plt.close(fig)
@@ -319,7 +357,7 @@ def training(sw, outdir, title):
         base &= sw.axes[a] == v
         picks.append(v)
     workload = [a for a in sw.axes if a not in KNOBS + COST_AXES + ["system"]]
-    many, combos, fixed = facets(sw, workload)
+    many, combos, fixed = facets(sw, workload, train=True)
     systems = sw.values("system")
     fig, axs = plt.subplots(1, len(views), figsize=(4.2 * len(views) + 0.5, 0.5 * len(combos) * len(systems) + 2.2),
                             squeeze=False)
@@ -333,7 +371,7 @@ def training(sw, outdir, title):
                 if m.any():
                     ax.barh(pos, np.max(y[m]), color=COLORS[si % 6])
                 ticks.append(pos)
-                names.append(f"{sw.word('system', s)}\n" + ", ".join(sw.word(a, v) for a, v in zip(many, combo)))
+                names.append(f"{sw.word('system', s)}\n" + ", ".join(sw.word(a, v, train=True) for a, v in zip(many, combo)))
         ax.set_yticks(ticks)
         ax.set_yticklabels(names if r == 0 else [""] * len(names), fontsize=7)
         ax.set_xlabel(label)
@@ -342,10 +380,68 @@ def training(sw, outdir, title):
         ax.grid(True, axis="x", alpha=0.3)
         ax.invert_yaxis()
     knobs = [a for a in KNOBS if a in sw.axes]
-    fig.suptitle(f"{title}: best training plan per model" + (f" ({fixed})" if fixed and many else "") +
+    top = suptitle(fig, f"{title}: best training plan per model" + (f" ({fixed})" if fixed and many else "") +
                  f"\nbest over {', '.join(knobs)}; per kW and per dollar at {filter_note(sw, cost_axes, picks)}", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    layout(fig, 0, top)
     p = os.path.join(outdir, "training.png")
+    save_png(fig, p)
+    plt.close(fig)
+    return p
+
+
+def power(sw, outdir, title):
+    """Average facility power of each system at its most energy-efficient plan, and its tokens/s per kW."""
+    kw, kwh = sw.metric("avg_facility_kw"), sw.metric("tokens_per_kwh")
+    if kw is None or kwh is None:
+        return None
+    train = is_train(sw)
+    # Facility power depends on the site (PUE and utilisation) and not on the electricity price: take
+    # one site and one price, as the other figures do, and say so.
+    cost_axes = [a for a in COST_AXES if a in sw.axes]
+    picks = []
+    base = sw.ok & np.isfinite(kw) & np.isfinite(kwh)
+    for a in cost_axes:
+        vals = sw.values(a)
+        v = vals[int(np.argmin(np.abs(np.array(vals) - 0.08)))] if a == "electricity_usd_kwh" else vals[-1]
+        base &= sw.axes[a] == v
+        picks.append(v)
+    workload = [a for a in sw.axes if a not in KNOBS + COST_AXES + ["system"]]
+    many, combos, fixed = facets(sw, workload, train=train)
+    systems = sw.values("system")
+    views = [("average facility power kW (IT x PUE)", lambda i: kw[i]), ("tokens/s per kW (facility)", lambda i: kwh[i] / 3600)]
+    fig, axs = plt.subplots(1, len(views), figsize=(4.6 * len(views) + 1.5, 0.45 * len(combos) * len(systems) + 2.4),
+                            squeeze=False)
+    for r, (label, value) in enumerate(views):
+        ax = axs[0][r]
+        ticks, names = [], []
+        for c, combo in enumerate(combos):
+            for si, s in enumerate(systems):
+                m = base & mask_of(sw, many, combo) & (sw.axes["system"] == s)
+                pos = c * (len(systems) + 1) + si
+                if m.any():
+                    i = np.where(m)[0][np.argmax(kwh[m])]  # the plan with the most tokens per kWh
+                    ax.barh(pos, value(i), color=COLORS[si % 6])
+                    ax.annotate(f"{value(i):,.0f}" if value(i) >= 10 else f"{value(i):.3g}", (value(i), pos), fontsize=7,
+                                va="center", ha="left", xytext=(2, 0), textcoords="offset points")
+                else:
+                    ax.annotate("no plan meets the target", (0, pos), fontsize=7, va="center", ha="left")
+                ticks.append(pos)
+                names.append(f"{sw.word('system', s)}\n" + ", ".join(sw.word(a, v, train) for a, v in zip(many, combo)))
+        ax.set_yticks(ticks)
+        ax.set_yticklabels(names if r == 0 else [""] * len(names), fontsize=7)
+        ax.set_xlabel(label)
+        ax.margins(x=0.18)
+        ax.set_xlim(left=0)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 else f"{v:g}"))
+        ax.tick_params(axis="x", labelrotation=30)
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.invert_yaxis()
+    knobs = [a for a in KNOBS if a in sw.axes]
+    top = suptitle(fig, f"{title}: facility power at the most energy-efficient plan" + (f" ({fixed})" if fixed and many else "") +
+                 f"\nbest over {', '.join(knobs) or 'the plan'} by tokens per kWh, points meeting their target only"
+                 + (f"; at {filter_note(sw, cost_axes, picks)}" if cost_axes else ""), fontsize=10)
+    layout(fig, 0, top)
+    p = os.path.join(outdir, "power.png")
     save_png(fig, p)
     plt.close(fig)
     return p
@@ -391,10 +487,9 @@ def supply_frontier(f, outdir, title, names):
     ax.set_title("fleet with imports", fontsize=10)
     ax.grid(alpha=0.3)
     swept = ", ".join(a for a in ax_names)
-    fig.suptitle(f"{title}\nevery point one combination of {swept}; NVIDIA at the same facility power and at the same wafers",
+    top = suptitle(fig, f"{title}\nevery point one combination of {swept}; NVIDIA at the same facility power and at the same wafers",
                  fontsize=10)
-    legend(fig, axs)
-    fig.tight_layout(rect=(0, 0.1, 1, 0.9))
+    layout(fig, legend(fig, axs), top)
     p = os.path.join(outdir, "supply_frontier.png")
     save_png(fig, p)
     plt.close(fig)
@@ -477,7 +572,7 @@ def plot():
         else:
             sw = Sweep(f, names)
             written = [p for p in (serving_frontier(sw, args.outdir, title), cost_vs_price(sw, args.outdir, title),
-                                   training(sw, args.outdir, title)) if p]
+                                   training(sw, args.outdir, title), power(sw, args.outdir, title)) if p]
     if args.json:
         print(json.dumps({"files": written}))
     else:

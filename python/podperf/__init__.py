@@ -98,7 +98,8 @@ def _flags(kw):
 def run(*args, hwdb=None, configs=None, figures=None):
     """Runs `podperf ARGS...` in-process; returns its standard output as text.
 
-    Raises InputError (exit code 2) or PodperfError (exit code 1 with no output)."""
+    Raises InputError (exit code 2) or PodperfError (exit code 1 with no output). A command with no
+    result under its targets (exit code 3: estimate's NO RESULT or DOES NOT FIT) returns its output."""
     argv = ["podperf"] + _globals(hwdb, configs, figures) + [str(a) for a in args]
     rc, out, err = _podperf.run(argv)
     out = out.decode("utf-8", "replace")

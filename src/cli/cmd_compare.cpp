@@ -53,6 +53,21 @@ Json pair_json(const Comparison& p) {
   j["stack_a"] = p.a.stack_id;
   j["stack_b"] = p.b.stack_id;
   j["stacks"] = p.a.stack_id == p.b.stack_id ? "one stack for both" : "as deployed";
+  if (p.matched) {
+    const MatchedPair& m = p.match;
+    Json x = Json::object();
+    x["on"] = to_string(m.on);
+    x["unit"] = match_unit(m.on);
+    x["unit_a"] = m.unit_a;
+    x["unit_b"] = m.unit_b;
+    x["count_a"] = m.count_a;
+    x["count_b"] = m.count_b;
+    x["quantity_a"] = m.quantity_a;
+    x["quantity_b"] = m.quantity_b;
+    x["scaled"] = m.scaled_a ? "a" : m.scaled_b ? "b" : "";
+    x["summary"] = m.summary();
+    j["match"] = x;
+  }
   return j;
 }
 
@@ -62,7 +77,7 @@ std::string home_reading(const Comparison& p) {
   if (h.site_a == p.a.site_id && h.site_b == p.b.site_id) return "";
   if (!h.a.est.fits() || !h.b.est.fits()) return "";
   std::ostringstream s;
-  s << "  at home sites (A " << h.site_a << ", B " << h.site_b << "): USD per million output tokens A " << num(h.a.usd_per_mtok)
+  s << "  at home sites (A " << h.site_a << ", B " << h.site_b << "): " << tokens_named("USD per million tokens", p.a.ev.w.mode) << " A " << num(h.a.usd_per_mtok)
     << ", B " << num(h.b.usd_per_mtok) << ", A/B " << num(h.a.usd_per_mtok / h.b.usd_per_mtok, 3) << "x";
   if (std::isfinite(h.a.good_usd_per_mtok) && std::isfinite(h.b.good_usd_per_mtok))
     s << "; after failures A/B " << num(h.a.good_usd_per_mtok / h.b.good_usd_per_mtok, 3) << "x";
@@ -81,6 +96,37 @@ std::string cell_text(const ComparisonRow& r, double v, const Estimate& e) {
     case Reason::ttft_unreachable: return "misses TTFT";
     default: return "no plan";
   }
+}
+
+// The per-chip and per-system views of a matched pair: a total row over the side's chips or over its
+// number of systems, times `scale` for the unit of the label.
+struct Derived {
+  std::string key, label;
+  double scale;
+};
+const std::vector<Derived>& per_chip_rows() {
+  static const std::vector<Derived> r = {
+      {"bf16_dense_pflops", "BF16 dense TFLOPS per chip", 1e3},
+      {"eight_bit_dense_pops", "8-bit dense TFLOPS per chip", 1e3},
+      {"hbm_tb", "HBM GB per chip", 1e3},
+      {"hbm_tb_s", "HBM TB/s per chip", 1},
+      {"all_in_power_kw", "all-in IT power W per chip (peak)", 1e3},
+      {"capex_musd", "capex USD per chip", 1e6},
+      {"tokens_per_s", "tokens/s per chip", 1},
+      {"tco_usd_per_h", "TCO USD per chip-hour", 1},
+  };
+  return r;
+}
+const std::vector<Derived>& per_system_rows() {
+  static const std::vector<Derived> r = {
+      {"chips", "accelerators per system", 1},
+      {"bf16_dense_pflops", "BF16 dense PFLOPS per system", 1},
+      {"all_in_power_kw", "all-in IT power kW per system (peak)", 1},
+      {"capex_musd", "capex M USD per system", 1},
+      {"tokens_per_s", "tokens/s per system", 1},
+      {"tco_usd_per_h", "TCO USD per system-hour", 1},
+  };
+  return r;
 }
 
 std::string plan_line(const Estimate& e) {
@@ -105,6 +151,16 @@ void add_compare_flags(CLI::App* cmd, CompareSetup& o) {
   cmd->add_option("--site", o.site, "site for both systems (the hardware alone)")->capture_default_str();
   cmd->add_option("--sites", o.sites, "sites for A and B, e.g. china,us (default: both at --site)");
   cmd->add_option("--stack", o.stack, "run both systems on this software stack (default: each as deployed, on its own)");
+  cmd->add_option("--match", o.match,
+                  "compare equal amounts: scale the smaller side to the whole number of its systems whose total comes "
+                  "nearest the other side's (least absolute difference; a tie takes the larger number) in chips | power "
+                  "(peak all-in IT kW) | fp8 (dense 8-bit FLOPS: FP8, else INT8) | bf16 (dense BF16 FLOPS) | capex; "
+                  "adds per-chip and per-system rows")
+      ->check(CLI::IsMember({"chips", "power", "fp8", "bf16", "capex"}));
+  cmd->add_option("--plan-a", o.plan_a,
+                  "parallel plan of A only, KEY=N pairs on top of the shared flags: tp, dp, ep, pp, cp, batch, prefill-tp, "
+                  "prefill-dp, prefill-ep, prefill-pp (e.g. tp=8,ep=144)");
+  cmd->add_option("--plan-b", o.plan_b, "parallel plan of B only (as --plan-a)");
   cmd->add_option("--samples", o.samples, "Monte Carlo draws over the hwdb ranges and the model error (0 = none)")
       ->check(CLI::Range(0, 1000000))->capture_default_str();
   cmd->add_option("--seed", o.seed, "Monte Carlo seed")->check(CLI::Range(0ul, 1000000000000000000ul))->capture_default_str();
@@ -132,6 +188,9 @@ ComparisonSpec comparison_spec(Context& ctx, const CompareSetup& o) {
   s.samples = o.samples;
   s.seed = o.seed;
   s.sensitivity = o.sensitivity;
+  s.match = o.match;
+  s.plan_a = o.plan_a;
+  s.plan_b = o.plan_b;
   return s;
 }
 
@@ -139,6 +198,9 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
   auto o = default_compare_setup();
   auto* cmd = app.add_subcommand("compare", "side-by-side specs, power, cost and workload of two systems, with ratios");
   add_compare_flags(cmd, *o);
+  cmd->footer("Exit codes: 0 the comparison (a side without a workload result under the targets is shown as missing, "
+              "with its reason; --json: no_result_a / no_result_b); 2 bad input (one line naming the file:line:field or "
+              "the flag); 1 an internal error.");
   cmd->callback([&ctx, o] {
     const Hwdb& db = ctx.db();
     ComparisonSpec spec = comparison_spec(ctx, *o);
@@ -155,6 +217,43 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     const std::vector<Interval>& iv = p.ratio;
     const std::vector<Swing>& tornado = p.tornado;
     const std::size_t cost_row = comparison_row("usd_per_mtok");
+    // Per chip and per system (a matched pair): each total over the side's chips or its number of
+    // systems; the chips and counts are fixed, so the ratio's band scales by the same constant.
+    struct DerivedRow {
+      std::size_t row;
+      std::string label;
+      double a, b;
+      Interval r;
+    };
+    std::vector<DerivedRow> per_chip, per_system;
+    if (p.matched) {
+      const std::size_t ci = comparison_row("chips");
+      for (int view = 0; view < 2; ++view) {
+        const double da = view == 0 ? va[ci] : p.match.count_a, dbb = view == 0 ? vb[ci] : p.match.count_b;
+        for (const Derived& d : view == 0 ? per_chip_rows() : per_system_rows()) {
+          const std::size_t i = comparison_row(d.key);
+          DerivedRow x{i, tokens_named(d.label, ea.est.mode), va[i] / da * d.scale, vb[i] / dbb * d.scale, iv[i]};
+          const double k = dbb / da;
+          x.r.central *= k;
+          x.r.low *= k;
+          x.r.high *= k;
+          (view == 0 ? per_chip : per_system).push_back(x);
+        }
+      }
+    }
+    // Which side is better on a row, by how much, or why neither is named.
+    auto better_cell = [&](int dir, double a, double b, const Interval& r) -> std::string {
+      if (!std::isfinite(a) || !std::isfinite(b)) return "";  // a missing value is better on no side
+      if (dir != 0 && band_crosses_one(r)) return "either (range crosses 1)";
+      if (dir == 0 || !std::isfinite(r.central) || even(a, b)) return "";
+      const bool a_better = dir * (a - b) > 0;
+      const double f = dir > 0 ? (a_better ? a / b : b / a) : (a_better ? b / a : a / b);
+      return (a_better ? p.a.id : p.b.id) + " " + num(f, 3) + "x";
+    };
+    auto better_id = [&](int dir, double a, double b, const Interval& r) -> std::string {
+      if (dir == 0 || !std::isfinite(a) || !std::isfinite(b) || !std::isfinite(r.central) || band_crosses_one(r) || even(a, b)) return "";
+      return dir * (a - b) > 0 ? p.a.id : p.b.id;
+    };
     if (o->json) {
       Json j = pair_json(p);
       j["mode"] = to_string(ea.est.mode);
@@ -178,6 +277,26 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
         rowsj.push(x);
       }
       j["rows"] = rowsj;
+      for (auto [key, list] : {std::pair{"rows_per_chip", &per_chip}, std::pair{"rows_per_system", &per_system}}) {
+        if (!p.matched) break;
+        Json arr = Json::array();
+        for (const DerivedRow& d : *list) {
+          Json x = Json::object();
+          x["key"] = comparison_rows()[d.row].key;
+          x["label"] = d.label;
+          x["a"] = d.a;
+          x["b"] = d.b;
+          x["ratio"] = d.r.central;
+          x["ratio_low"] = d.r.low;
+          x["ratio_high"] = d.r.high;
+          x["better"] = list == &per_chip ? better_id(comparison_rows()[d.row].better, d.a, d.b, d.r) : "";
+          arr.push(x);
+        }
+        j[key] = arr;
+      }
+      // A side without a workload result: why (null when it has one).
+      j["no_result_a"] = ea.est.fits() ? Json() : Json(reason_text(ea.est.reason));
+      j["no_result_b"] = eb.est.fits() ? Json() : Json(reason_text(eb.est.reason));
       for (auto [key, side] : {std::pair{"model_error_a", &p.a}, std::pair{"model_error_b", &p.b}}) {
         Json x = Json::object();
         x["frac"] = side->err.frac;
@@ -234,6 +353,12 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
       std::cout << ", TPOT <= " << num(o->f.tpot_ms) << " ms";
     std::cout << "\nsoftware: " << (o->stack.empty() ? "each as deployed, A on " + p.a.stack_id + ", B on " + p.b.stack_id
                                                      : "both on " + o->stack + " (--stack)");
+    if (p.matched) {
+      std::cout << "\n" << p.match.summary();
+    } else if (const double ca = va[comparison_row("chips")], cb = vb[comparison_row("chips")]; std::max(ca, cb) > 2 * std::min(ca, cb)) {
+      std::cout << "\nsizes differ: A has " << group_digits(num(ca, 6)) << " chips, B " << group_digits(num(cb, 6))
+                << "; the totals below are per system as given (--match chips|power|fp8|bf16|capex compares equal amounts)";
+    }
     std::cout << "\nratios A/B with the 5-95% range over " << o->samples
               << " draws of the hwdb ranges and of each side's model error (seed " << o->seed << ")\n";
     for (auto [tag, side] : {std::pair{"A", &p.a}, std::pair{"B", &p.b}})
@@ -248,16 +373,22 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
         work = true;
         t.section("workload: A " + plan_line(ea.est) + "; B " + plan_line(eb.est));
       }
-      std::string better;
       outside = outside || point_outside_band(iv[i]);
-      if (r.better != 0 && band_crosses_one(iv[i])) {
-        better = "either (range crosses 1)";
-      } else if (r.better != 0 && std::isfinite(iv[i].central) && !even(va[i], vb[i])) {
-        const bool a_better = r.better * (va[i] - vb[i]) > 0;
-        const double f = r.better > 0 ? (a_better ? va[i] / vb[i] : vb[i] / va[i]) : (a_better ? vb[i] / va[i] : va[i] / vb[i]);
-        better = (a_better ? p.a.id : p.b.id) + " " + num(f, 3) + "x";
+      t.row({comparison_row_label(r, ea.est.mode, eight), cell_text(r, va[i], ea.est), cell_text(r, vb[i], eb.est), range_text(iv[i]),
+             better_cell(r.better, va[i], vb[i], iv[i])});
+    }
+    for (auto [title, list] : {std::pair{"per chip", &per_chip}, std::pair{"per system", &per_system}}) {
+      if (!p.matched) break;
+      t.section(std::string(title) + (list == &per_system ? " (each side's total over its " + std::to_string(p.match.count_a) +
+                                                               " and " + std::to_string(p.match.count_b) + " systems)"
+                                                         : " (each side's total over its chips)"));
+      // Per system, a larger total is a larger system, not a better one: no side is named.
+      const bool named = list == &per_chip;
+      for (const DerivedRow& d : *list) {
+        const ComparisonRow& r = comparison_rows()[d.row];
+        t.row({d.label, cell_text(r, d.a, ea.est), cell_text(r, d.b, eb.est), range_text(d.r),
+               named ? better_cell(r.better, d.a, d.b, d.r) : ""});
       }
-      t.row({comparison_row_label(r, ea.est.mode, eight), cell_text(r, va[i], ea.est), cell_text(r, vb[i], eb.est), range_text(iv[i]), better});
     }
     t.print(std::cout);
     if (outside)
@@ -269,16 +400,25 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
     if (ea.est.mode == Mode::train)
       std::cout << "  A: " << to_string(eva.w.train.precision) << "; B: " << to_string(evb.w.train.precision)
                 << "; MFU A " << num(ea.est.mfu, 3) << ", B " << num(eb.est.mfu, 3) << '\n';
-    else
+    else {
+      // Prefill has no output tokens: its latency is the TTFT. A side without a result has none.
+      const bool prefill = ea.est.mode == Mode::prefill;
+      auto ms = [&](const Estimate& e) {
+        const double s = prefill ? e.ttft_s : e.tpot_s;
+        return e.fits() && s > 0 ? num(s * 1e3) + " ms" : std::string("n/a");
+      };
       std::cout << "  A: " << to_string(eva.w.infer.main_weight_format()) << " weights; B: " << to_string(evb.w.infer.main_weight_format())
-                << " weights; TPOT A " << num(ea.est.tpot_s * 1e3) << " ms, B " << num(eb.est.tpot_s * 1e3) << " ms\n";
+                << " weights; " << (prefill ? "TTFT" : "TPOT") << " A " << ms(ea.est) << ", B " << ms(eb.est) << '\n';
+    }
     if (const std::string home = home_reading(p); !home.empty()) std::cout << home;
     if (p.has_split)
       std::cout << "  " << comparison_row_label(comparison_rows()[cost_row], ea.est.mode, eight) << " A/B: 5-95% " << num(iv[cost_row].low, 3)
                 << "-" << num(iv[cost_row].high, 3) << "; the hwdb ranges alone " << num(p.cost_hwdb_only.low, 3) << "-"
                 << num(p.cost_hwdb_only.high, 3) << ", the model error alone " << num(p.cost_model_error_only.low, 3) << "-"
                 << num(p.cost_model_error_only.high, 3) << '\n';
-    if (o->sensitivity) {
+    if (o->sensitivity && !std::isfinite(iv[cost_row].central)) {
+      std::cout << "\nno sensitivity of the cost-per-token ratio: a side has no cost per token (no result under the targets)\n";
+    } else if (o->sensitivity) {
       std::cout << "\ninputs that move the cost-per-token ratio A/B most (each at its low and high end):\n";
       Table s({"input", "range", "kind", "A/B at low", "A/B at high"});
       int shown = 0;

@@ -93,7 +93,7 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
 }
 
 // Training plan search: the best plan in full, then the best plans and the rejections by reason.
-void print_training_search(std::ostream& os, const System& sys, const Model& m, WorkloadRequest req,
+bool print_training_search(std::ostream& os, const System& sys, const Model& m, WorkloadRequest req,
                            const TrainingPins& pins, bool json) {
   const auto t0 = std::chrono::steady_clock::now();
   const TrainingSearch r = search_training_plans(sys, m, req.train, pins);
@@ -140,7 +140,7 @@ void print_training_search(std::ostream& os, const System& sys, const Model& m, 
     sj["best"] = top;
     j["search"] = sj;
     os << j.dump() << '\n';
-    return;
+    return best.fits();
   }
   print_estimate(os, sys, m, req, best);
   os << "  plan search: " << r.evaluated << " plans evaluated in " << num(secs, 3) << " s ("
@@ -154,7 +154,7 @@ void print_training_search(std::ostream& os, const System& sys, const Model& m, 
       any = true;
     }
   os << (any ? "\n" : " none\n");
-  if (r.found == 0) return;
+  if (r.found == 0) return best.fits();
   Table t({"#", "plan", "schedule", "micro-batch", "interleave", "recompute", "ZeRO", "SP", "step s", "MFU", "tokens/s", "GB/chip"});
   for (int i = 0; i < r.found; ++i) {
     const TrainingSetup& x = r.setup[i];
@@ -164,6 +164,7 @@ void print_training_search(std::ostream& os, const System& sys, const Model& m, 
            num(e.tokens_per_s), num(e.mem.used())});
   }
   t.print(os);
+  return best.fits();
 }
 
 void add_metrics_command(CLI::App& app) {
@@ -205,6 +206,7 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<Opts>();
   add_metrics_command(app);
   auto* cmd = app.add_subcommand("estimate", "tokens/s, latency, MFU and memory of a model on a system");
+  cmd->footer(kExitCodesHelp);
   cmd->add_option("--system", o->system, "system or cluster id (or NxSYSTEM; SYSTEM@STACK runs that software stack)")->required();
   cmd->add_option("--stack", o->stack, "software stack from hwdb/stacks in place of the system's default (hwdb list --kind stacks)");
   cmd->add_option("--model", o->model, "model id (configs/models)")->required();
@@ -267,12 +269,13 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
       const Evaluation ev = evaluate(data, sc);
       Json j = Json::object();
       print_deployment(std::cout, ev, sc.w, o->json ? &j : nullptr);
-      if (!o->json && !ev.dep.fits()) return;
+      if (!o->json && !ev.dep.fits()) throw ExitCode{kExitNoResult};
       economics_output(std::cout, o->json ? &j : nullptr, ctx.db(), ev, draw, o->econ);
       if (o->json) {
         j["result"] = result_json(ev.result);
         std::cout << j.dump() << '\n';
       }
+      if (!ev.dep.fits()) throw ExitCode{kExitNoResult};
       return;
     }
     for (const char* flag : {"--pd-split", "--prefill-system", "--scenario", "--percentile", "--prefix-hit",
@@ -281,7 +284,8 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
     if (sc.w.mode == "train" && sc.w.search) {
       const System sys = ctx.db().system(sc.system);
       const Model m = ctx.models().model(sc.model);
-      print_training_search(std::cout, sys, m, resolve_workload(sys, m, sc.w), training_pins(sc.w), o->json);
+      if (!print_training_search(std::cout, sys, m, resolve_workload(sys, m, sc.w), training_pins(sc.w), o->json))
+        throw ExitCode{kExitNoResult};
       return;
     }
     const Evaluation ev = evaluate(data, sc);
@@ -304,6 +308,7 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
       economics_output(std::cout, nullptr, ctx.db(), ev, draw, o->econ);
       training_run_output(std::cout, nullptr, ev);
     }
+    if (!ev.econ.est.fits()) throw ExitCode{kExitNoResult};
   });
 }
 

@@ -51,12 +51,12 @@ Json number_json(const Number& n, const std::string& unit) {
 std::string value_text(const Number& n) {
   if (!n.curve_x.empty()) {
     std::string s;
-    for (std::size_t i = 0; i < n.list.size(); ++i) s += (i ? ", " : "") + num(n.curve_x[i], 6) + ": " + num(n.list[i], 6);
+    for (std::size_t i = 0; i < n.list.size(); ++i) s += (i ? "; " : "") + num(n.curve_x[i], 6) + ": " + num(n.list[i], 6);
     return "{" + s + "}";
   }
   if (n.list.empty()) return num(n.value, 6);
   std::string s = "[";
-  for (std::size_t i = 0; i < n.list.size(); ++i) s += (i ? ", " : "") + num(n.list[i], 6);
+  for (std::size_t i = 0; i < n.list.size(); ++i) s += (i ? "; " : "") + num(n.list[i], 6);
   return s + "]";
 }
 

@@ -13,7 +13,7 @@
 namespace podperf::cli {
 
 struct CompareSetup {
-  std::string a, b, model, site, sites, stack;
+  std::string a, b, model, site, sites, stack, match, plan_a, plan_b;
   WorkloadFlags f;
   int samples = kCompareSamples;
   unsigned long seed = 1;

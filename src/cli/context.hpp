@@ -78,5 +78,12 @@ std::string with_stack_flag(const Hwdb& db, const std::string& system_id, const 
 struct ExitCode {
   int code;
 };
+// The exit codes of every command: a result; an internal error (a bug); bad input (one line naming
+// file:line:field or the flag); no result under the targets (estimate: NO RESULT or DOES NOT FIT,
+// with the reason printed and the output otherwise complete).
+inline constexpr int kExitResult = 0, kExitBug = 1, kExitBadInput = 2, kExitNoResult = 3;
+inline constexpr const char* kExitCodesHelp =
+    "Exit codes: 0 a result; 2 bad input (one line naming the file:line:field or the flag); 3 no result under the "
+    "targets (estimate prints NO RESULT or DOES NOT FIT and why); 1 an internal error.";
 
 }  // namespace podperf::cli

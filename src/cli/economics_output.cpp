@@ -55,10 +55,10 @@ std::vector<double> values(const Economics& e) {
           e.tco.facility_avg_w / 1000,
           w(e.usd_per_mtok),
           w(e.tokens_per_kwh),
-          r(e.rel.mtbf_supernode_h),
+          r(e.rel.mtbf_supernode_h),  // the hardware's, whether or not the workload fits
           r(e.rel.mtbf_system_h),
-          r(e.rel.interruptions_per_day),
-          r(e.est.mode == Mode::train ? e.rel.checkpoint_interval_s / 60 : nan),
+          r(e.est.mode == Mode::train ? w(e.rel.interruptions_per_day) : e.rel.interruptions_per_day),
+          r(e.est.mode == Mode::train ? w(e.rel.checkpoint_interval_s / 60) : nan),
           r(w(e.rel.goodput)),
           r(w(e.good_tokens_per_s)),
           r(w(e.good_tokens_per_kwh)),

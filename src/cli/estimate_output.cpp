@@ -149,7 +149,7 @@ void print_estimate(std::ostream& os, const System& sys, const Model& m, const W
     os << (e.reason == Reason::memory ? "  DOES NOT FIT: " : "  NO RESULT: ") << reason_text(e.reason) << '\n';
   } else {
     Table t({"result", "value"});
-    t.row({"tokens/s (system, " + std::to_string(sys.chips) + " chips)", num(e.tokens_per_s)});
+    t.row({"tokens/s (system, " + group_digits(std::to_string(sys.chips)) + " chips)", num(e.tokens_per_s)});
     // Per chip over the chips as bought; per busy chip beside it where chips idle.
     t.row({"tokens/s per chip (all chips)", num(e.tokens_per_s / sys.chips)});
     if (std::abs(e.tokens_per_s / sys.chips - e.tokens_per_s_per_chip) > 1e-9 * e.tokens_per_s_per_chip)

@@ -1,5 +1,6 @@
 // podperf: analytic performance, power and cost model of AI supernodes.
-// Exit codes: 0 success, 2 bad input (one line on stderr naming file, line and field), 1 bug.
+// Exit codes (context.hpp): 0 a result, 2 bad input (one line on stderr naming file, line and field,
+// or the flag), 3 no result under the targets (estimate: NO RESULT / DOES NOT FIT), 1 a bug.
 // run_cli() is the whole command line as a function (argv in, streams out, exit code back): the
 // podperf binary and the Python module both call it.
 #include <iostream>
@@ -83,6 +84,7 @@ int run(std::vector<std::string> args, std::ostream& out) {
                "podperf"};
   app.set_version_flag("--version", std::string("podperf ") + PODPERF_VERSION + " (" + PODPERF_GIT_REV + ")");
   app.require_subcommand(1);
+  app.footer(kExitCodesHelp);
   ctx.hwdb_dir = default_hwdb_dir(args.empty() ? nullptr : args[0].c_str());
   app.add_option("--hwdb", ctx.hwdb_dir, "hardware database directory (default: the shipped hwdb, or $PODPERF_HWDB)")
       ->capture_default_str();
@@ -140,6 +142,11 @@ int run(std::vector<std::string> args, std::ostream& out) {
     std::cerr << "podperf: " << msg << " (see --help)\n";
     return 2;
   } catch (const cli::ExitCode& e) {
+    if (csv && e.code == kExitNoResult && restore.b) {  // the command's JSON is complete: table it
+      std::cout.rdbuf(shown);
+      restore.b = nullptr;
+      out << csv_from_json(json_text.str());
+    }
     return e.code;
   } catch (const InputError& e) {
     std::cerr << e.what() << '\n';

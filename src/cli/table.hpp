@@ -7,27 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "podperf/app/number_text.hpp"
+
 namespace podperf::cli {
 
-// "1234567.8" -> "1,234,567.8": thousands separators for a cell that is a plain decimal number with
-// four or more integer digits; any other text is returned as is.
-inline std::string group_digits(const std::string& s) {
-  const std::size_t i = !s.empty() && s[0] == '-' ? 1 : 0;
-  std::size_t j = i;
-  while (j < s.size() && s[j] >= '0' && s[j] <= '9') ++j;
-  if (j - i < 4) return s;
-  if (j < s.size()) {
-    if (s[j] != '.') return s;
-    for (std::size_t k = j + 1; k < s.size(); ++k)
-      if (s[k] < '0' || s[k] > '9') return s;
-  }
-  std::string out = s.substr(0, i);
-  for (std::size_t k = i; k < j; ++k) {
-    out += s[k];
-    if (k + 1 < j && (j - k - 1) % 3 == 0) out += ',';
-  }
-  return out + s.substr(j);
-}
+// group_digits(): thousands separators for a plain decimal number (podperf/app/number_text.hpp).
+using text::group_digits;
 
 class Table {
  public:
@@ -74,17 +59,8 @@ class Table {
   bool left_all_ = false;
 };
 
-// A number with `digits` significant digits, thousands kept readable ("1229", "0.0312").
-inline std::string num(double v, int digits = 4) {
-  char buf[64];
-  if (v != 0 && (std::abs(v) >= 1e7 || std::abs(v) < 1e-3))
-    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  else if (std::abs(v) >= std::pow(10.0, digits))
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  else
-    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  return buf;
-}
+// num(): the one number format of text output (podperf/app/number_text.hpp).
+using text::num;
 
 inline std::string ratio(double a, double b) {
   if (b == 0 || a == 0) return "-";

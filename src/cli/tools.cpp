@@ -229,7 +229,7 @@ void add_plot_command(CLI::App& app) {
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
-  auto* cmd = app.add_subcommand("plot", "plots of a sweep file: frontiers, cost against electricity price, power (PNG)");
+  auto* cmd = app.add_subcommand("plot", "plots of a sweep file (PNG): serving frontiers, cost against electricity price, training, facility power, supply");
   cmd->add_option("h5", o->h5, "sweep output (podperf sweep ... -o out.h5)")->required();
   cmd->add_option("--outdir", o->outdir, "directory for the PNG files")->capture_default_str();
   cmd->add_flag("--json", o->json, "list the files written as JSON");

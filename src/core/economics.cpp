@@ -22,7 +22,11 @@ Economics economics_of(const System& s, const Site& site, const Estimate& est, c
     t.energy_per_h_per_usd_kwh += other->energy_per_h_per_usd_kwh;
     t.it_load_w += other->it_load_w, t.it_idle_w += other->it_idle_w;
   }
-  if (!e.est.fits() || e.est.tokens_per_s <= 0) {
+  // Reliability is the hardware's: stated whether or not the workload fits (the job then spans the system).
+  const bool ok = e.est.fits() && e.est.tokens_per_s > 0;
+  const double job_chips = !ok ? 0 : e.est.mode == Mode::train ? e.est.par.chips() : e.est.instance_chips;
+  e.rel = reliability(s, e.est.mode, job_chips > 0 ? job_chips : s.chips);
+  if (!ok) {
     e.usd_per_mtok = std::numeric_limits<double>::quiet_NaN();
     return e;
   }
@@ -33,8 +37,6 @@ Economics economics_of(const System& s, const Site& site, const Estimate& est, c
   e.tokens_per_kwh = tok_h / (e.tco.facility_avg_w / 1000);
   e.tokens_per_s_per_kw = tok_h / 3600 / (e.tco.facility_avg_w / 1000);
   if (e.est.mode == Mode::train && e.est.train_time_s > 0) e.train_run_usd = e.tco.per_h() * e.est.train_time_s / 3600;
-  const double job_chips = e.est.mode == Mode::train ? e.est.par.chips() : e.est.instance_chips;
-  e.rel = reliability(s, e.est.mode, job_chips > 0 ? job_chips : s.chips);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   if (e.rel.stated && e.rel.goodput > 0) {
     e.good_tokens_per_s = e.est.tokens_per_s * e.rel.goodput;

@@ -109,9 +109,9 @@ TEST_CASE("podperf estimate: DeepSeek-R1 on CloudMatrix 384, GB200 NVL72 and H80
                    "\"mfu\"", "\"memory_gb_per_chip\"", "\"fits\": true", "\"bound\"", "\"breakdown\""})
     CHECK_MESSAGE(cm.out.find(key) != std::string::npos, key);
   CHECK(run_podperf("estimate --system gb200-nvl72 --model deepseek-v3 --weights fp8 --kv fp8 --tpot-ms 50").rc == 0);
-  // One HGX H800 cannot hold the model: a clear 'does not fit', with no throughput.
+  // One HGX H800 cannot hold the model: a clear 'does not fit', with no throughput, and the no-result exit code.
   const CliResult one = run_podperf("estimate --system hgx-h800 --model deepseek-v3 --mode decode --weights fp8 --json");
-  CHECK(one.rc == 0);
+  CHECK(one.rc == 3);
   CHECK(one.out.find("\"fits\": false") != std::string::npos);
   CHECK(one.out.find("\"reason\": \"does not fit in HBM\"") != std::string::npos);
   CHECK(one.out.find("\"tokens_per_s_per_chip\": null") != std::string::npos);

@@ -3,18 +3,62 @@
 // and the scenario's result by metric id; the ratios A/B carry their 5-95 % band over the hwdb's
 // ranges (Latin hypercube draws) and each side's model error (calibrate's leave-one-out residuals of
 // its case class, convolved exactly with the draws), and the cost band is split into those two sources. Renderers (the CLI's table and JSON, the report) read it.
+// A pair may be matched first (the smaller side scaled to the other on one quantity) and each side
+// given a plan of its own.
 #pragma once
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "podperf/core/economics.hpp"
+#include "podperf/io/hwdb.hpp"
 #include "podperf/app/model_error.hpp"
 #include "podperf/app/scenario.hpp"
 #include "podperf/app/uncertainty.hpp"
 #include "podperf/app/validation.hpp"
 
 namespace podperf {
+
+// Comparisons on equal terms: the smaller side scaled to the whole number of its systems that comes
+// nearest the other side on one quantity (chips, peak all-in IT power, dense 8-bit or BF16 compute,
+// capex), and a parallel plan per side.
+enum class MatchOn { chips, power, fp8, bf16, capex };
+
+// "chips" | "power" | "fp8" | "bf16" | "capex"; false for anything else.
+bool parse_match(const std::string& text, MatchOn& out);
+const char* to_string(MatchOn m);
+// The unit a quantity is counted in ("chips", "kW", "PFLOPS", "USD").
+const char* match_unit(MatchOn m);
+
+// A system's total of the quantity: chips; peak all-in IT power kW (chips at TDP, hosts, switches,
+// optics, overhead: the compare table's all-in row); dense 8-bit PFLOPS (FP8, else INT8, as the
+// compare table's 8-bit row); dense BF16 PFLOPS; capex USD (system and its scale-out share).
+double match_quantity(const System& s, MatchOn m);
+
+// The pair after matching. The side with the smaller total is scaled: its unit is the system it is
+// (or N x that system, for an NxSYSTEM id), and its count the whole number n >= 1 of units whose
+// total comes nearest the other side's total (|Q(n) - Q(other)| least, with Q(n) the total of
+// "nxUNIT" as the hwdb builds it; a tie goes to the larger count). The larger side is unchanged.
+struct MatchedPair {
+  MatchOn on = MatchOn::chips;
+  std::string a, b;                // the ids to run (NxUNIT[:os=R][@STACK] on the scaled side)
+  std::string unit_a, unit_b;      // the unit system of each side (SYSTEM, without count or stack)
+  int count_a = 1, count_b = 1;    // units on each side after matching
+  bool scaled_a = false, scaled_b = false;
+  double quantity_a = 0, quantity_b = 0;  // each side's total after matching, in match_unit(on)
+  // The one line a front end prints: "matched on power: 1 x A vs 114 x B (16.3 MW vs 16.4 MW)".
+  std::string summary() const;
+};
+
+// Matches a and b (system ids as the command line takes them: SYSTEM, NxSYSTEM[:os=R], either with
+// @STACK). Bad input (InputError naming `flag`): a side that is a cluster from hwdb/clusters and
+// would have to be scaled, or a quantity of zero on either side (e.g. no 8-bit units).
+MatchedPair match_pair(const Hwdb& db, const std::string& a, const std::string& b, MatchOn on,
+                       const std::string& flag = "--match");
+
+// A per-side plan, "tp=8,ep=144" (keys tp, dp, ep, pp, cp, batch, prefill-tp, prefill-dp, prefill-ep,
+// prefill-pp; whole numbers >= 1, each key once), set on top of `w`. Bad text: InputError naming `flag`.
+void apply_plan_text(WorkloadInputs& w, const std::string& text, const std::string& flag);
 
 // What a comparison asks: two systems (ids as the scenario runs them, SYSTEM@STACK included), one
 // model and workload, the site of each side, and the draws of the bands.
@@ -26,6 +70,8 @@ struct ComparisonSpec {
   unsigned long seed = 1;
   bool sensitivity = false;  // the tornado of the cost ratio
   bool split = true;         // split the cost band into the hwdb ranges and the model error
+  std::string match;         // "" or a MatchOn name: scale the smaller side to the other (match_pair)
+  std::string plan_a, plan_b;  // per-side plans on top of `w` (apply_plan_text; flags --plan-a, --plan-b)
 };
 
 struct ComparisonSide {
@@ -49,6 +95,9 @@ std::size_t comparison_row(const std::string& key);  // index of a row key (0 wh
 // A row's label for this mode: what the tokens count (output, input or training tokens); the 8-bit
 // row names the formats counted.
 std::string comparison_row_label(const ComparisonRow& r, Mode mode, const std::string& eight_bit);
+// A label's "tokens" named for the mode: output tokens when serving, input tokens in prefill,
+// training tokens.
+std::string tokens_named(std::string label, Mode mode);
 // The 8-bit format a system's figure counts (the higher of its FP8 and INT8 rates): "FP8" or "INT8".
 std::string eight_bit_format(const System& s);
 
@@ -63,6 +112,8 @@ struct Comparison {
   ScenarioData data;
   Model model;
   ComparisonSide a, b;
+  bool matched = false;              // spec.match given: the ids are match's
+  MatchedPair match;
   std::vector<RangedInput> inputs;   // hwdb ranges of both sides, then each side's model error (the tornado's inputs)
   std::vector<RangedInput> hw;       // the hwdb ranges alone (drawn; the model errors are convolved)
   std::vector<double> va, vb;        // every row at the central values

@@ -1,0 +1,76 @@
+// Exit codes and the text conventions of the command line: 0 a result, 2 bad input, 3 no result under
+// the targets; one number format (grouped thousands, no exponent); latency and MTBF wording.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "run_cli.hpp"
+#include "table.hpp"
+
+using podperf::cli::num;
+
+TEST_CASE("estimate exits 3 when no result meets the targets, with its output complete") {
+  // 0.5 ms per output token is below one pass over Llama 3 70B's weights on any GB200.
+  const CliResult r = run_podperf("estimate --system gb200-nvl72 --model llama3-70b --mode decode --tpot-ms 0.5");
+  CHECK(r.rc == 3);
+  CHECK(r.out.find("NO RESULT: no batch meets the TPOT target") != std::string::npos);
+  CHECK(r.err.empty());
+  const CliResult j = run_podperf("estimate --system gb200-nvl72 --model llama3-70b --mode decode --tpot-ms 0.5 --json");
+  CHECK(j.rc == 3);
+  CHECK(j.out.find("\"tokens_per_s\": null") != std::string::npos);
+  CHECK(j.out.rfind("}\n") == j.out.size() - 2);
+  const CliResult c = run_podperf("estimate --system gb200-nvl72 --model llama3-70b --mode decode --tpot-ms 0.5 --csv");
+  CHECK(c.rc == 3);
+  CHECK_FALSE(c.out.empty());
+  // Llama 3.1 405B in BF16 is 810 GB of weights; eight H100 hold 640 GB: DOES NOT FIT, exit 3, and the
+  // MTBF (a property of the hardware) is still given.
+  const CliResult m = run_podperf("estimate --system hgx-h100 --model llama3-405b --mode decode --weights bf16");
+  CHECK(m.rc == 3);
+  CHECK(m.out.find("DOES NOT FIT") != std::string::npos);
+  CHECK(m.out.find("MTBF of the system h") != std::string::npos);
+  // A result: 0.
+  CHECK(run_podperf("estimate --system gb200-nvl72 --model llama3-70b --mode decode --tpot-ms 50").rc == 0);
+  // Bad input stays 2.
+  CHECK(run_podperf("estimate --system gb200-nvl72 --model llama3-70b --mode decode --tpot-ms 0").rc == 2);
+  // The codes are in --help.
+  CHECK(run_podperf("estimate --help").out.find("3 no result under the targets") != std::string::npos);
+  CHECK(run_podperf("--help").out.find("3 no result under the targets") != std::string::npos);
+}
+
+TEST_CASE("one number format: grouped thousands, significant digits, never an exponent") {
+  CHECK(num(14012345.0) == "14,010,000");   // 4 significant digits above 10^7
+  CHECK(num(14012345.0, 6) == "14,012,300");
+  CHECK(num(123456.0) == "123,456");        // integers below 10^7 keep every digit
+  CHECK(num(15488.0, 6) == "15,488");
+  CHECK(num(1229.4) == "1,229");
+  CHECK(num(-1234.6) == "-1,235");
+  CHECK(num(9999.7) == "10,000");           // rounds up past four digits without an exponent
+  CHECK(num(0.0312) == "0.0312");
+  CHECK(num(0.000123) == "0.000123");
+  CHECK(num(0.00012346) == "0.0001235");
+  CHECK(num(2.5e-9, 2) == "0.0000000025");
+  CHECK(num(0) == "0");
+  CHECK(num(47.63) == "47.63");
+  // estimate's text carries no exponent.
+  const CliResult r = run_podperf("estimate --system 64xgb200-nvl72 --model llama3-70b --mode decode --tpot-ms 50");
+  REQUIRE(r.rc == 0);
+  CHECK(r.out.find("e+0") == std::string::npos);
+  CHECK(r.out.find("e-0") == std::string::npos);
+}
+
+TEST_CASE("compare in prefill names the TTFT, not a TPOT of 0; a side without a result reads n/a") {
+  const CliResult r = run_podperf("compare cloudmatrix-384 gb200-nvl72 --mode prefill --model llama3-70b --samples 0");
+  REQUIRE(r.rc == 0);
+  CHECK(r.out.find("TPOT A") == std::string::npos);
+  CHECK(r.out.find("; TTFT A ") != std::string::npos);
+  CHECK(r.out.find("USD per million output tokens") == std::string::npos);
+  // The Atlas side meets no 18 ms TPOT here (Vera Rubin does); its latency is n/a, its MTBF still
+  // given, and no side is named better against its missing values.
+  const CliResult m = run_podperf("compare atlas-950-superpod vera-rubin-nvl72 --match power --samples 0 --tpot-ms 18");
+  REQUIRE(m.rc == 0);
+  CHECK(m.out.find("; TPOT A n/a, B ") != std::string::npos);
+  CHECK(m.out.find("either (range crosses 1)") == std::string::npos);
+  const auto mtbf = m.out.find("MTBF of the system h");
+  REQUIRE(mtbf != std::string::npos);
+  CHECK(m.out.substr(mtbf, m.out.find('\n', mtbf) - mtbf).find("misses") == std::string::npos);
+}
