@@ -138,11 +138,13 @@ double quantity(const Hwdb& db, const ScenarioData& base, const Claim& c, const 
     };
     return get(a) / (get(b) * r.b_factor);
   }
-  const System a = db.system(ida, pick), b = db.system(idb, pick);
   if (is_workload(m)) {
     ScenarioData data = base;
     data.db = &db;  // the figure set's hwdb
     const Model model = base.models->model(r.model);
+    // Each system on the stack `estimate` runs this model on (its dense-model stack for a dense one).
+    const System a = db.system(with_model_stack(db, ida, model.moe()), pick),
+                 b = db.system(with_model_stack(db, idb, model.moe()), pick);
     Site sa = db.site(site_of(a, r.site_a), pick), sb = db.site(site_of(b, r.site_b), pick);
     if (r.utilization_a > 0) sa.utilization = r.utilization_a;
     if (r.utilization_b > 0) sb.utilization = r.utilization_b;
@@ -165,6 +167,7 @@ double quantity(const Hwdb& db, const ScenarioData& base, const Claim& c, const 
     const double energy_a = ea.tco.energy_per_h / ea.est.tokens_per_s, energy_b = eb.tco.energy_per_h / eb.est.tokens_per_s;
     return energy_a / energy_b;
   }
+  const System a = db.system(ida, pick), b = db.system(idb, pick);
   auto get = [&](const System& x) {
     const SystemSpecs sp = system_specs(x);
     if (m == "chips") return double(x.chips);
