@@ -1,5 +1,6 @@
 // podperf report A B [compare's flags] -o report.html: the HTML report (src/app/report.cpp) of the
 // comparison compare's flags ask for, with the sensitivity tornado; --json prints the report's figures.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -27,6 +28,19 @@ void add_report_command(CLI::App& app, Context& ctx) {
     view.spec = comparison_spec(ctx, *o->setup);
     view.spec.sensitivity = true;  // the page always draws the tornado
     req.views.push_back(view);
+    // Systems of very different sizes: the page also offers the comparison at equal chip counts (the
+    // smaller side scaled to whole systems, as --match chips), where totals would hide one side.
+    if (view.spec.match.empty()) {
+      const double ca = ctx.db().system(view.spec.a).chips, cb = ctx.db().system(view.spec.b).chips;
+      if (std::max(ca, cb) > 2 * std::min(ca, cb)) {
+        ReportViewSpec matched = view;
+        matched.spec.match = "chips";
+        matched.spec.sensitivity = false;
+        matched.title = "Matched on chips";
+        matched.note = "the smaller side scaled to the whole number of its systems nearest the other side's chip count";
+        req.views.push_back(matched);
+      }
+    }
     req.cases = load_cases(default_cases_dir(ctx));
     req.residuals = load_residuals(residuals_file(default_cases_dir(ctx)));
     const Report rep = build_report(ctx.scenario_data(), req);
