@@ -201,6 +201,20 @@ def filter_note(sw, axes, picks):
     return "; ".join(f"{WORDS.get(a, a)} {sw.word(a, v) if a in sw.labels else f'{v:g}'}" for a, v in zip(axes, picks))
 
 
+def one_cost_point(sw, base):
+    """The sweep's points at one site and one price (the price nearest 0.08 USD/kWh, the last value of
+    any other cost axis): the cost axes, the values picked on them, and `base` narrowed to them."""
+    cost_axes = [a for a in COST_AXES if a in sw.axes]
+    picks = []
+    base = base.copy()
+    for a in cost_axes:
+        vals = sw.values(a)
+        v = vals[int(np.argmin(np.abs(np.array(vals) - 0.08)))] if a == "electricity_usd_kwh" else vals[-1]
+        base &= sw.axes[a] == v
+        picks.append(v)
+    return cost_axes, picks, base
+
+
 def serving_frontier(sw, outdir, title):
     chip, user = sw.metric("tokens_per_s_per_chip"), sw.metric("tokens_per_s_per_user")
     if chip is None or user is None:
@@ -218,14 +232,7 @@ def serving_frontier(sw, outdir, title):
         views.append(("tokens per USD", 1e6 / cost))
     # Throughput does not depend on where the system runs or what power costs; the per-kW and
     # per-dollar views do: take one site and one price and say so.
-    cost_axes = [a for a in COST_AXES if a in sw.axes]
-    picks = []
-    base = sw.ok & np.isfinite(chip) & np.isfinite(user)
-    for a in cost_axes:
-        vals = sw.values(a)
-        v = vals[int(np.argmin(np.abs(np.array(vals) - 0.08)))] if a == "electricity_usd_kwh" else vals[-1]
-        base &= sw.axes[a] == v
-        picks.append(v)
+    cost_axes, picks, base = one_cost_point(sw, sw.ok & np.isfinite(chip) & np.isfinite(user))
     series = [a for a in ("system", "weights") if a in sw.axes]
     workload = [a for a in sw.axes if a not in KNOBS + COST_AXES + TARGETS + series]
     many, combos, fixed = facets(sw, workload)
@@ -348,14 +355,7 @@ def training(sw, outdir, title):
         views.append(("tokens/s per kW (facility)", kwh / 3600))
     if cost is not None:
         views.append(("tokens per USD", 1e6 / cost))
-    cost_axes = [a for a in COST_AXES if a in sw.axes]
-    picks = []
-    base = sw.ok.copy()
-    for a in cost_axes:
-        vals = sw.values(a)
-        v = vals[int(np.argmin(np.abs(np.array(vals) - 0.08)))] if a == "electricity_usd_kwh" else vals[-1]
-        base &= sw.axes[a] == v
-        picks.append(v)
+    cost_axes, picks, base = one_cost_point(sw, sw.ok)
     workload = [a for a in sw.axes if a not in KNOBS + COST_AXES + ["system"]]
     many, combos, fixed = facets(sw, workload, train=True)
     systems = sw.values("system")
@@ -397,14 +397,7 @@ def power(sw, outdir, title):
     train = is_train(sw)
     # Facility power depends on the site (PUE and utilisation) and not on the electricity price: take
     # one site and one price, as the other figures do, and say so.
-    cost_axes = [a for a in COST_AXES if a in sw.axes]
-    picks = []
-    base = sw.ok & np.isfinite(kw) & np.isfinite(kwh)
-    for a in cost_axes:
-        vals = sw.values(a)
-        v = vals[int(np.argmin(np.abs(np.array(vals) - 0.08)))] if a == "electricity_usd_kwh" else vals[-1]
-        base &= sw.axes[a] == v
-        picks.append(v)
+    cost_axes, picks, base = one_cost_point(sw, sw.ok & np.isfinite(kw) & np.isfinite(kwh))
     workload = [a for a in sw.axes if a not in KNOBS + COST_AXES + ["system"]]
     many, combos, fixed = facets(sw, workload, train=train)
     systems = sw.values("system")
