@@ -11,7 +11,6 @@ hwdb=, configs= and figures= set the global options. Bad input raises podperf.In
 command line's one-line message (file:line: field, or the flag).
 """
 import inspect
-import json
 import math
 import os
 import tempfile
@@ -112,9 +111,17 @@ def run(*args, hwdb=None, configs=None, figures=None):
 
 
 def call(*args, hwdb=None, configs=None, figures=None, **flags):
-    """Runs a command with --json and returns the parsed result."""
-    out = run(*args, *_flags(flags), "--json", hwdb=hwdb, configs=configs, figures=figures)
-    return json.loads(out)
+    """Runs a command with --json and returns its document as dicts and lists: the figures the command
+    computed, handed over as built (the JSON text is not parsed back). A command with no result under
+    its targets (exit code 3) returns its document; bad input raises InputError."""
+    argv = ["podperf"] + _globals(hwdb, configs, figures) + [str(a) for a in args] + _flags(flags) + ["--json"]
+    rc, doc, out, err = _podperf.call(argv)
+    err = err.decode("utf-8", "replace").strip()
+    if rc == 2:
+        raise InputError(err.splitlines()[-1] if err else "bad input")
+    if doc is None:
+        raise PodperfError(err or f"podperf {' '.join(str(a) for a in args)} wrote no document (exit code {rc})")
+    return doc
 
 
 def estimate(system, model, mode="serve", *, stack=None, tpot_ms=None, ttft_ms=None, batch=None, seq_in=None,

@@ -8,6 +8,7 @@
 #include "podperf/core/plan.hpp"
 #include "podperf/io/serving_data.hpp"
 #include "table.hpp"
+#include "json_output.hpp"
 
 namespace podperf::cli {
 
@@ -103,7 +104,7 @@ void run_aggregated(std::ostream& os, const System& sys, const Model& m, const W
     j["input_tokens_per_s"] = res.input_tokens_per_s * instances;
     j["mean_running"] = res.mean_running;
     j["mean_step_ms"] = res.mean_step_s * 1e3;
-    os << j.dump() << '\n';
+    write_json(os, j);
     return;
   }
   os << "aggregated serving: " << m.id << " on " << sys.id << " (" << sys.stack.id << "), " << plan_text(x.par) << " x "

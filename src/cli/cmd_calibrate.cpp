@@ -18,6 +18,7 @@
 #include "podperf/io/output_file.hpp"
 #include "progress.hpp"
 #include "table.hpp"
+#include "json_output.hpp"
 
 namespace podperf::cli {
 
@@ -268,7 +269,7 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
       const auto [pmed, pmx] = median_max(r.prior_error, cases);
       j["prior_median_abs_error"] = pmed;
       j["prior_max_abs_error"] = pmx < 1e8 ? Json(pmx) : Json();
-      std::cout << j.dump() << '\n';
+      write_json(std::cout, j);
     } else {
       Table t({"stack", "parameter", "prior", "hwdb now", "fitted", "leave-one-out range", "cases"});
       for (std::size_t i = 0; i < r.params.size(); ++i)

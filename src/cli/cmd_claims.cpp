@@ -12,6 +12,7 @@
 #include "podperf/app/scenario.hpp"
 #include "podperf/io/json.hpp"
 #include "table.hpp"
+#include "json_output.hpp"
 
 namespace podperf::cli {
 
@@ -89,7 +90,7 @@ void add_claims_command(CLI::App& app, Context& ctx) {
       std::cout << "  verdict: " << r.verdict << " - " << r.reason << "\n\n";
     }
     if (!o->only.empty() && shown == 0) throw InputError("flag --id: unknown claim '" + o->only + "'");
-    if (o->json) std::cout << out.dump() << '\n';
+    if (o->json) write_json(std::cout, out);
   });
 }
 

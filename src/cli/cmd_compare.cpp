@@ -17,6 +17,7 @@
 #include "podperf/app/validation.hpp"
 #include "progress.hpp"
 #include "table.hpp"
+#include "json_output.hpp"
 
 namespace podperf::cli {
 
@@ -343,7 +344,7 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
         }
         j["sensitivity_usd_per_mtok_ratio"] = t;
       }
-      std::cout << j.dump() << '\n';
+      write_json(std::cout, j);
       return;
     }
     const System sa = db.system(p.a.id), sb = db.system(p.b.id);
@@ -469,7 +470,7 @@ void add_compare_commands(CLI::App& app, Context& ctx) {
       j["good_usd_per_mtok_a"] = iv[6].central;
       j["good_usd_per_mtok_b"] = iv[7].central;
       j["samples"] = ob->samples;
-      std::cout << j.dump() << '\n';
+      write_json(std::cout, j);
       return;
     }
     std::cout << "break-even of " << p.a.id << " (" << p.a.site_id << ") against " << p.b.id << " (" << p.b.site_id

@@ -8,6 +8,7 @@
 #include "podperf/core/roofline.hpp"
 #include "table.hpp"
 #include "units.hpp"
+#include "json_output.hpp"
 
 namespace podperf::cli {
 
@@ -60,7 +61,7 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
       j["hbm_eff"] = chip.hbm_eff;
       j["achieved_tflops"] = op.flops / t.time_s / 1e12;
       j["achieved_tb_s"] = op.bytes / t.time_s / 1e12;
-      std::cout << j.dump() << '\n';
+      write_json(std::cout, j);
       return;
     }
     // Integer formats count operations, not floating-point operations.
@@ -114,7 +115,7 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
       j["scaleup_s"] = res.scaleup_s;
       j["scaleout_s"] = res.scaleout_s;
       j["topology"] = to_string(sys.scaleup.topology);
-      std::cout << j.dump() << '\n';
+      write_json(std::cout, j);
       return;
     }
     std::cout << to_string(coll) << " of " << num(bytes) << " bytes over " << ranks << " ranks of " << sys.name

@@ -17,6 +17,7 @@
 #include "podperf/core/precision_choice.hpp"
 #include "table.hpp"
 #include "units.hpp"
+#include "json_output.hpp"
 
 namespace podperf::cli {
 
@@ -139,7 +140,7 @@ bool print_training_search(std::ostream& os, const System& sys, const Model& m, 
     }
     sj["best"] = top;
     j["search"] = sj;
-    os << j.dump() << '\n';
+    write_json(os, j);
     return best.fits();
   }
   print_estimate(os, sys, m, req, best);
@@ -185,7 +186,7 @@ void add_metrics_command(CLI::App& app) {
       }
       Json j = Json::object();
       j["metrics"] = list;
-      std::cout << j.dump() << '\n';
+      write_json(std::cout, j);
       return;
     }
     Table t({"id", "unit", "better", "description"});
@@ -273,7 +274,7 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
       economics_output(std::cout, o->json ? &j : nullptr, ctx.db(), ev, draw, o->econ);
       if (o->json) {
         j["result"] = result_json(ev.result);
-        std::cout << j.dump() << '\n';
+        write_json(std::cout, j);
       }
       if (!ev.dep.fits()) throw ExitCode{kExitNoResult};
       return;
@@ -297,7 +298,7 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
       economics_output(std::cout, &j, ctx.db(), ev, draw, o->econ);
       training_run_output(std::cout, &j, ev);
       j["result"] = result_json(ev.result);  // the figures by metric id (podperf metrics)
-      std::cout << j.dump() << '\n';
+      write_json(std::cout, j);
     } else {
       print_estimate(std::cout, sys, ev.model, ev.w, ev.econ.est);
       if (ev.w.mode != Mode::train) {

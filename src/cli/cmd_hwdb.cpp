@@ -12,6 +12,7 @@
 #include "podperf/io/suggest.hpp"
 #include "podperf/core/system_specs.hpp"
 #include "table.hpp"
+#include "json_output.hpp"
 
 namespace podperf::cli {
 
@@ -94,7 +95,7 @@ void list(Context& ctx, const std::string& kind, const std::string& market, bool
     }
     out[k] = ids;
   }
-  if (json) std::cout << out.dump() << '\n';
+  if (json) write_json(std::cout, out);
   else t.print(std::cout);
 }
 
@@ -122,7 +123,7 @@ void show(Context& ctx, const std::string& id, bool json) {
       if (auto t = r->text.find(key); t != r->text.end()) out[key] = t->second;
       else if (auto n = r->numbers.find(key); n != r->numbers.end()) out[key] = number_json(n->second, unit_of(r->entity, key));
     }
-    std::cout << out.dump() << '\n';
+    write_json(std::cout, out);
     return;
   }
   std::cout << r->entity << " " << r->id << " (" << r->file << ")\n";
@@ -197,7 +198,7 @@ void check(Context& ctx, const std::string& dir_arg, bool json, bool sources) {
       j["domains"] = list;
       j["denylist"] = static_cast<int>(deny.size());
       j["ok"] = bad.empty();
-      std::cout << j.dump() << '\n';
+      write_json(std::cout, j);
     } else {
       Table t({"domain", "numbers", "e.g."});
       t.left_align_all();
@@ -221,7 +222,7 @@ void check(Context& ctx, const std::string& dir_arg, bool json, bool sources) {
     j["schedules"] = static_cast<int>(db.schedules.size());
     j["numbers"] = static_cast<double>(numbers);
     j["figure_sets"] = static_cast<int>(sets.size());
-    std::cout << j.dump() << '\n';
+    write_json(std::cout, j);
     return;
   }
   std::cout << "hwdb OK: " << db.chips.size() << " chips, " << db.systems.size() - aliases << " systems, "

@@ -8,6 +8,7 @@
 #include "podperf/app/report.hpp"
 #include "table.hpp"
 #include "tools.hpp"
+#include "json_output.hpp"
 
 namespace podperf::cli {
 
@@ -50,7 +51,7 @@ void add_report_command(CLI::App& app, Context& ctx) {
       Json j = report_json(rep);
       j["output"] = o->out;
       j["bytes"] = static_cast<double>(html.size());
-      std::cout << j.dump() << '\n';
+      write_json(std::cout, j);
     } else {
       std::cout << "wrote " << o->out << " (" << group_digits(std::to_string(html.size())) << " bytes)\n";
     }

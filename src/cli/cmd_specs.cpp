@@ -8,6 +8,7 @@
 #include "podperf/core/system_specs.hpp"
 #include "podperf/app/uncertainty.hpp"
 #include "table.hpp"
+#include "json_output.hpp"
 
 namespace podperf::cli {
 
@@ -83,7 +84,7 @@ void add_specs_command(CLI::App& app, Context& ctx) {
         for (auto& s : db.overlays) f.push(s);
         out["figure_sets"] = f;
       }
-      std::cout << out.dump() << '\n';
+      write_json(std::cout, out);
       return;
     }
     std::vector<std::string> header = {""};
@@ -162,7 +163,7 @@ void add_power_command(CLI::App& app, Context& ctx) {
         j["published_within_range"] = s.published_all_in_kw > 0 ? Json(s.published_all_in_kw >= b.low && s.published_all_in_kw <= b.high) : Json();
         out.push(j);
       }
-      std::cout << out.dump() << '\n';
+      write_json(std::cout, out);
       return;
     }
     std::vector<std::string> header = {"kW"};

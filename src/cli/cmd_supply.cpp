@@ -3,6 +3,7 @@
 // capex, TCO and tokens/s of fleets and scenarios side by side, each system evaluated as `estimate`
 // evaluates it.
 #include "cmd_supply.hpp"
+#include "json_output.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -318,7 +319,7 @@ void add_supply_commands(CLI::App& app, Context& ctx) {
     cmd->callback([&ctx, o] {
       SupplyEntry e = supply_by_name(o->id, ctx.hwdb_dir, ctx.db());
       for (auto& w : o->with) set_supply_value(e, w, "flag --with", 0, "");
-      if (o->json) std::cout << supply_json(e, ctx.db()).dump() << '\n';
+      if (o->json) write_json(std::cout, supply_json(e, ctx.db()));
       else print_supply(std::cout, e, ctx.db());
     });
   }
@@ -346,7 +347,7 @@ void add_supply_commands(CLI::App& app, Context& ctx) {
         Json a = Json::array();
         for (auto& r : rs) a.push(fleet_json(r));
         j["fleets"] = a;
-        std::cout << j.dump() << '\n';
+        write_json(std::cout, j);
       } else {
         print_fleets(std::cout, rs);
       }
@@ -460,7 +461,7 @@ void run_supply_sweep(Context& ctx, const std::string& spec_path, const std::str
     j["output"] = out;
     j["points"] = static_cast<unsigned long>(n);
     j["kind"] = "supply";
-    std::cout << j.dump() << '\n';
+    write_json(std::cout, j);
   } else {
     std::cout << "supply sweep " << s.id << ": " << n << " points to " << out << " (" << s.system << " from " << s.supply
               << ", imports " << s.import_system << ", against " << s.nvidia_system << " at equal power and equal wafers)\n";

@@ -24,6 +24,7 @@
 #include <optional>
 
 #include "cmd_supply.hpp"
+#include "json_output.hpp"
 #include "context.hpp"
 #include "podperf/app/scenario.hpp"
 #include "podperf/app/h5_output.hpp"
@@ -413,7 +414,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
       j["points_per_s"] = (done - start) / std::max(secs, 1e-9);
       j["threads"] = omp_get_max_threads() * ranks.size;
       j["complete"] = done == total;
-      std::cout << j.dump() << '\n';
+      write_json(std::cout, j);
     } else {
       char line[512];
       std::snprintf(line, sizeof line, "%llu points (%llu rows, %llu distinct evaluations, %llu skipped%s",

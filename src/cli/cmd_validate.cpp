@@ -11,6 +11,7 @@
 #include "podperf/io/json.hpp"
 #include "podperf/app/validation.hpp"
 #include "table.hpp"
+#include "json_output.hpp"
 
 namespace podperf::cli {
 
@@ -102,7 +103,7 @@ void add_validate_command(CLI::App& app, Context& ctx) {
       out["failed"] = failed;
       out["open_cases"] = open_cases;
       out["open_without_prediction"] = no_prediction;
-      std::cout << out.dump() << '\n';
+      write_json(std::cout, out);
     } else {
       t.print(std::cout);
       std::cout << '\n';

@@ -12,7 +12,7 @@
 #include "podperf/io/suggest.hpp"
 #include "cmd_supply.hpp"
 #include "command_line.hpp"
-#include "json_read.hpp"
+#include "json_output.hpp"
 #include "tools.hpp"
 
 #ifdef PODPERF_HAVE_MPI
@@ -49,7 +49,7 @@ struct Redirect {
   }
 };
 
-int run(std::vector<std::string> args, std::ostream& out);
+int run(std::vector<std::string> args, Json* tree);
 
 // One check on every option value of every command, before the command's own range: not empty,
 // and a number only when finite and not a denormal (limits.hpp), the same as --set, the hwdb and
@@ -71,13 +71,13 @@ void check_every_value(CLI::App& app) {
 }
 }  // namespace
 
-int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, Json* tree) {
   Redirect redirect(out, err);
-  return run(args, out);
+  return run(args, tree);
 }
 
 namespace {
-int run(std::vector<std::string> args, std::ostream& out) {
+int run(std::vector<std::string> args, Json* tree) {
   cli::Context ctx;
   CLI::App app{"podperf " PODPERF_VERSION
                    ": performance, power and cost of AI supernodes (CloudMatrix / Atlas SuperPoD vs NVL72)",
@@ -108,27 +108,23 @@ int run(std::vector<std::string> args, std::ostream& out) {
   cli::add_supply_commands(app, ctx);
   cli::add_tool_commands(app, ctx);
   check_every_value(app);
-  // --csv (estimate, compare, validate, claims, hwdb list) runs the command's --json and tables it.
-  const bool csv = take_csv_flag(app, args);
-  std::ostringstream json_text;
-  std::streambuf* const shown = csv ? std::cout.rdbuf(json_text.rdbuf()) : nullptr;
-  struct Restore {
-    std::streambuf* b;
-    ~Restore() {
-      if (b) std::cout.rdbuf(b);
-    }
-  } restore{shown};
+  // --csv (estimate, compare, validate, claims, hwdb list) runs the command's --json and writes the
+  // same document as a table; `tree` (the Python module) hands the document over as it is.
+  JsonOutput form;
+  if (take_csv_flag(app, args)) form.form = JsonOutput::Form::csv;
+  else if (tree) form.form = JsonOutput::Form::tree;
+  struct Scope {
+    JsonOutput* before;
+    ~Scope() { json_output() = before; }
+  } scope{json_output()};
+  json_output() = &form;
   try {
     if (const std::string e = unknown_command(app, args); !e.empty()) throw InputError(e);
     if (const std::string e = unknown_flag(app, args); !e.empty()) throw InputError(e);
     // CLI11 takes argv without the program name, last argument first.
     std::vector<std::string> rev(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
     app.parse(rev);
-    if (csv) {
-      std::cout.rdbuf(shown);
-      restore.b = nullptr;
-      out << csv_from_json(json_text.str());
-    }
+    if (tree && form.documents > 0) *tree = std::move(form.tree);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -142,11 +138,7 @@ int run(std::vector<std::string> args, std::ostream& out) {
     std::cerr << "podperf: " << msg << " (see --help)\n";
     return 2;
   } catch (const cli::ExitCode& e) {
-    if (csv && e.code == kExitNoResult && restore.b) {  // the command's JSON is complete: table it
-      std::cout.rdbuf(shown);
-      restore.b = nullptr;
-      out << csv_from_json(json_text.str());
-    }
+    if (tree && form.documents > 0 && e.code == kExitNoResult) *tree = std::move(form.tree);  // complete output
     return e.code;
   } catch (const InputError& e) {
     std::cerr << e.what() << '\n';

@@ -19,6 +19,7 @@
 #include "podperf/io/json.hpp"
 #include "podperf/io/suggest.hpp"
 #include "table.hpp"
+#include "json_output.hpp"
 
 #ifndef PODPERF_PYTHON_EXECUTABLE
 #define PODPERF_PYTHON_EXECUTABLE "/usr/bin/python3"
@@ -170,7 +171,7 @@ void add_models_command(CLI::App& app, Context& ctx) {
     if (o->json) {
       Json out = Json::object();
       out["models"] = rows;
-      std::cout << out.dump() << '\n';
+      write_json(std::cout, out);
     } else {
       t.print(std::cout);
     }
@@ -204,7 +205,7 @@ void add_models_command(CLI::App& app, Context& ctx) {
       }
       out["total_params_b"] = total_params(m) / 1e9;
       out["active_params_b"] = active_params(m) / 1e9;
-      std::cout << out.dump() << '\n';
+      write_json(std::cout, out);
       return;
     }
     std::cout << "model " << r.id << " (" << r.file << "): " << m.name << "\n  parameters: " << num(total_params(m) / 1e9, 4)

@@ -1,5 +1,6 @@
 #include "podperf/io/json.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -121,6 +122,91 @@ void Json::write(std::string& out, int indent, int depth) const {
       out += '}';
       break;
   }
+}
+
+namespace {
+std::string number_text(double v) {
+  if (!std::isfinite(v)) return "";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
+std::string cell(const Json& v) {
+  switch (v.kind()) {
+    case Json::Kind::number: return number_text(v.number());
+    case Json::Kind::text: return v.text();
+    case Json::Kind::boolean: return v.boolean() ? "true" : "false";
+    default: return "";
+  }
+}
+
+std::string quoted(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+bool scalar(const Json& v) { return v.kind() != Json::Kind::array && v.kind() != Json::Kind::object; }
+
+bool rows_of_objects(const Json& v) {
+  return v.kind() == Json::Kind::array && !v.items().empty() && v.items()[0].kind() == Json::Kind::object;
+}
+
+void flatten(const Json& v, const std::string& path, std::string& out) {
+  if (v.kind() == Json::Kind::object) {
+    for (auto& m : v.members()) flatten(m.second, path.empty() ? m.first : path + "." + m.first, out);
+  } else if (v.kind() == Json::Kind::array) {
+    for (std::size_t j = 0; j < v.items().size(); ++j) flatten(v.items()[j], path + "." + std::to_string(j), out);
+  } else {
+    out += quoted(path) + "," + quoted(cell(v)) + "\n";
+  }
+}
+}  // namespace
+
+std::string Json::csv() const {
+  const Json* rows = rows_of_objects(*this) ? this : nullptr;
+  bool lists = t_ == T::obj && !o_.empty();
+  for (auto& m : o_) {
+    if (!rows && rows_of_objects(m.second)) rows = &m.second;
+    if (m.second.t_ != T::arr) lists = false;
+  }
+  std::string out;
+  if (rows) {
+    std::vector<std::string> cols;
+    for (auto& r : rows->a_)
+      for (auto& m : r.o_)
+        if (scalar(m.second) && std::find(cols.begin(), cols.end(), m.first) == cols.end()) cols.push_back(m.first);
+    for (std::size_t c = 0; c < cols.size(); ++c) {
+      if (c) out += ',';
+      out += quoted(cols[c]);
+    }
+    out += '\n';
+    for (auto& r : rows->a_) {
+      for (std::size_t c = 0; c < cols.size(); ++c) {
+        std::string v;
+        for (auto& m : r.o_)
+          if (m.first == cols[c]) {
+            v = cell(m.second);
+            break;
+          }
+        if (c) out += ',';
+        out += quoted(v);
+      }
+      out += '\n';
+    }
+    return out;
+  }
+  if (lists) {
+    out = "key,value\n";
+    for (auto& m : o_)
+      for (auto& x : m.second.a_) out += quoted(m.first) + "," + quoted(cell(x)) + "\n";
+    return out;
+  }
+  out = "field,value\n";
+  flatten(*this, "", out);
+  return out;
 }
 
 std::string Json::dump(int indent) const {

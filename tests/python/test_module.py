@@ -16,6 +16,25 @@ ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
 BINARY = os.environ["PODPERF_BINARY"]
 
 
+def same_document(test, text_doc, tree_doc, path="$"):
+    """The CLI's JSON text (numbers to 10 significant digits) against the module's document (full
+    precision): equal structure and text, numbers within the text's rounding."""
+    if isinstance(text_doc, dict):
+        test.assertIsInstance(tree_doc, dict, path)
+        test.assertEqual(list(text_doc), list(tree_doc), path)
+        for k in text_doc:
+            same_document(test, text_doc[k], tree_doc[k], f"{path}.{k}")
+    elif isinstance(text_doc, list):
+        test.assertEqual(len(text_doc), len(tree_doc), path)
+        for i, (x, y) in enumerate(zip(text_doc, tree_doc)):
+            same_document(test, x, y, f"{path}[{i}]")
+    elif isinstance(text_doc, (int, float)) and not isinstance(text_doc, bool):
+        test.assertIsInstance(tree_doc, (int, float), path)
+        test.assertLessEqual(abs(text_doc - tree_doc), 6e-10 * abs(tree_doc), path)
+    else:
+        test.assertEqual(text_doc, tree_doc, path)
+
+
 def cli(*args):
     return subprocess.run([BINARY, *args], capture_output=True, text=True, cwd=ROOT)
 
@@ -28,7 +47,7 @@ class Module(unittest.TestCase):
         self.assertEqual((first["a"], first["b"]), (384, 72))  # 384 Ascend 910C, 72 B200
         out = cli("compare", "cloudmatrix-384", "gb200-nvl72", "--samples", "20", "--json")
         self.assertEqual(out.returncode, 0)
-        self.assertEqual(json.loads(out.stdout)["rows"], c["rows"])
+        same_document(self, json.loads(out.stdout)["rows"], c["rows"])
         df = podperf.compare_frame("cloudmatrix-384", "gb200-nvl72", samples=0)
         self.assertAlmostEqual(df.loc["usd_per_mtok", "a"] / df.loc["usd_per_mtok", "b"], df.loc["usd_per_mtok", "ratio"])
 
