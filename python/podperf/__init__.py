@@ -156,7 +156,8 @@ def estimate(system, model, mode="serve", *, stack=None, tpot_ms=None, ttft_ms=N
     scenario, percentile, arrival_rate (requests/s), mix, pd_split ("P:D" chips), prefill_system --
                serve mode's latency rule and deployment (docs/deployments.md)
     hwdb, configs, figures -- data directories and figure sets
-    more    -- any other `estimate` flag by its name (e.g. eplb="default", micro_batch=2)
+    more    -- any other `estimate` flag by its name (e.g. eplb="default", micro_batch=2; serving="aggregated",
+               concurrency=64, chunk_tokens=8192 for aggregated serving under a closed loop)
 
     Raises InputError for a bad value (the message names the flag); TypeError for an unknown keyword
     of this signature."""
@@ -177,7 +178,7 @@ def estimate(system, model, mode="serve", *, stack=None, tpot_ms=None, ttft_ms=N
 _ESTIMATE_MORE = {"prefill_tp", "prefill_dp", "prefill_ep", "prefill_pp", "w_attn", "w_ffn", "w_experts", "w_shared",
                   "w_head", "mtp_accept", "overlap", "eplb", "redundant_experts", "imbalance", "micro_batch",
                   "interleave", "zero", "recompute", "sp", "tp_overlap", "attention_kernel", "seed", "prefix_hit",
-                  "seq_in_range", "seq_out_range", "hbm_reserve"}
+                  "seq_in_range", "seq_out_range", "hbm_reserve", "serving", "concurrency", "chunk_tokens"}
 
 
 def metrics():

@@ -353,6 +353,7 @@ Comparison prepare_comparison(const ScenarioData& data, const ComparisonSpec& sp
     s->sc.model = c.model.id;
     s->sc.site = s->site_id;
     s->sc.w = spec.w;
+    s->sc.serve = spec.serve;
     s->sc.w.recipes = data.recipes;
     if (!plan.empty()) apply_plan_text(s->sc.w, plan, plan_flag);
     try {

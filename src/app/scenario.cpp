@@ -289,6 +289,25 @@ std::string plan_text(const Parallel& p) {
 }
 }  // namespace
 
+// The request lengths of a serve scenario: the fixed --seq-in/--seq-out, a mix file, or uniform ranges.
+RequestMix request_lengths(const ScenarioData& data, const WorkloadInputs& f, const ServingInputs& df) {
+  RequestMix mix;
+  mix.input = LengthDist::make_fixed(f.seq_in);
+  mix.output = LengthDist::make_fixed(f.seq_out);
+  if (!df.mix.empty()) load_mix(df.mix, data.configs_dir, mix);
+  if (!df.seq_in_range.empty()) {
+    const auto [lo, hi] = parse_pair(df.seq_in_range, "--seq-in-range", "LO:HI tokens");
+    if (lo > hi) throw InputError("flag --seq-in-range: LO > HI ('" + df.seq_in_range + "')");
+    mix.input = LengthDist::make_uniform(lo, hi);
+  }
+  if (!df.seq_out_range.empty()) {
+    const auto [lo, hi] = parse_pair(df.seq_out_range, "--seq-out-range", "LO:HI tokens");
+    if (lo > hi) throw InputError("flag --seq-out-range: LO > HI ('" + df.seq_out_range + "')");
+    mix.output = LengthDist::make_uniform(lo, hi);
+  }
+  return mix;
+}
+
 ServingResolved resolve_serving(const ScenarioData& data, const System& sys, const Model& m, const WorkloadInputs& f,
                                 const ServingInputs& df) {
   // ---- checks of the inputs (one line, naming the flag) ----
@@ -364,19 +383,7 @@ ServingResolved resolve_serving(const ScenarioData& data, const System& sys, con
   }
 
   // Request mix.
-  d.mix.input = LengthDist::make_fixed(f.seq_in);
-  d.mix.output = LengthDist::make_fixed(f.seq_out);
-  if (!df.mix.empty()) load_mix(df.mix, data.configs_dir, d.mix);
-  if (!df.seq_in_range.empty()) {
-    const auto [lo, hi] = parse_pair(df.seq_in_range, "--seq-in-range", "LO:HI tokens");
-    if (lo > hi) throw InputError("flag --seq-in-range: LO > HI ('" + df.seq_in_range + "')");
-    d.mix.input = LengthDist::make_uniform(lo, hi);
-  }
-  if (!df.seq_out_range.empty()) {
-    const auto [lo, hi] = parse_pair(df.seq_out_range, "--seq-out-range", "LO:HI tokens");
-    if (lo > hi) throw InputError("flag --seq-out-range: LO > HI ('" + df.seq_out_range + "')");
-    d.mix.output = LengthDist::make_uniform(lo, hi);
-  }
+  d.mix = request_lengths(data, f, df);
   d.mix.prefix_hit = df.prefix_hit;
   d.mix.arrival_rate = df.arrival_rate;
 
@@ -445,6 +452,98 @@ void fill_estimate(Result& r, const Estimate& e, int chips, double busy) {
   r[ResultMetric::batch] = e.batch;
   r[ResultMetric::instance_chips] = e.mode == Mode::train ? e.par.chips() : e.instance_chips;
 }
+
+// Aggregated serving resolved and run (docs/deployments.md): the instance's plan as a decode
+// scenario would have it, the load from the inputs, the MLPerf rule's highest rate when one is named.
+void evaluate_aggregated(const ScenarioData& data, const System& sys, const Model& m, const WorkloadInputs& f0,
+                         const ServingInputs& s, Evaluation& ev) {
+  if (!s.pd_split.empty())
+    throw InputError("flag --pd-split: not with --serving aggregated (prefill and decode share every chip)");
+  if (!s.prefill_system.empty()) throw InputError("flag --prefill-system: not with --serving aggregated");
+  if (f0.search) throw InputError("flag --search: not with --serving aggregated (give the instance's plan)");
+  if (s.concurrency < 0) throw InputError("flag --concurrency: must be a whole number >= 1 (got " + std::to_string(s.concurrency) + ")");
+  if (s.chunk_tokens < 0)
+    throw InputError("flag --chunk-tokens: must be a whole number >= 1 tokens per step (got " + std::to_string(s.chunk_tokens) + ")");
+  if (s.arrival_given && (!(s.arrival_rate > 0) || !std::isfinite(s.arrival_rate)))
+    throw InputError("flag --arrival-rate: must be > 0 requests/s (got " + fmt(s.arrival_rate) + ")");
+  if (s.arrival_given && s.concurrency > 0)
+    throw InputError("flag --arrival-rate: not with --concurrency (a closed loop sets its own rate)");
+  if (!s.scenario.empty() && (s.arrival_given || s.concurrency > 0))
+    throw InputError("flag --scenario: not with --arrival-rate or --concurrency (the scenario sets the load)");
+  if (f0.seq_out < 1) throw InputError("flag --seq-out: must be >= 1");
+  if (s.prefix_hit > 0) throw InputError("flag --prefix-hit: not with --serving aggregated (every prompt token is prefilled)");
+  // The request lengths: fixed, a mix or ranges; the instance's step cost is taken at their means.
+  const RequestMix mix = request_lengths(data, f0, s);
+  // The instance: the decode plan (given, or the default serving plan) and its precisions.
+  WorkloadInputs fd = f0;
+  fd.mode = "decode";
+  fd.batch = 0;
+  fd.tpot_ms = 0;
+  fd.seq_in = std::max(1, static_cast<int>(std::lround(mix.input.mean())));
+  fd.seq_out = std::max(1, static_cast<int>(std::lround(mix.output.mean())));
+  const Workload r = resolve_workload(sys, m, fd);
+  if (f0.tp || f0.dp || f0.ep || f0.pp) reject_impossible(sys, m, r, &f0);
+  AggregatedServing& a = ev.agg;
+  ev.aggregated = true;
+  a.x = r.infer;
+  a.clients = s.concurrency;
+  a.rate = s.arrival_given ? s.arrival_rate : 0;
+  if (!s.scenario.empty()) {
+    a.rule = load_scenario(s.scenario, m.id, data.configs_dir);
+    if (!a.rule.offline) {
+      const AggregatedEstimate off = estimate_aggregated(sys, m, a.x, Load::offline, 0, 0, s.chunk_tokens, s.instances, &mix);
+      if (off.fits()) {
+        a.rate = aggregated_capacity(off.setup, a.rule) * off.instances;
+        a.rule_rate = true;
+        if (!(a.rate > 0))
+          throw InputError("flag --scenario: no arrival rate meets the " + a.rule.name + " rule on " + sys.id +
+                           " (p99 TTFT <= " + fmt(a.rule.ttft_ms) + " ms, TPOT <= " + fmt(a.rule.tpot_ms) + " ms)");
+      }
+    }
+  }
+  a.load = a.rate > 0 ? Load::poisson : a.clients > 0 ? Load::closed_loop : Load::offline;
+  a.est = estimate_aggregated(sys, m, a.x, a.load, a.clients, a.rate, s.chunk_tokens, s.instances, &mix);
+  const AggregatedEstimate& g = a.est;
+  const AggregatedResult& res = g.result;
+  // As an estimate: the system's output rate; power from the chips in instances at the activity of
+  // the step's decode and prompt parts (time shares), the rest idle.
+  Estimate& e = ev.econ.est;
+  e.mode = Mode::serve;
+  e.reason = g.reason;
+  e.par = a.x.par;
+  e.instance_chips = a.x.par.chips();
+  const int busy = g.instances * e.instance_chips;
+  if (g.fits()) {
+    e.batch = static_cast<int>(std::lround(res.mean_running));
+    e.tokens_per_s = g.output_tokens_per_s;
+    e.tokens_per_s_per_chip = g.output_tokens_per_s / sys.chips;
+    e.tpot_s = res.tpot_mean_s;
+    e.ttft_s = res.ttft_mean_s;
+    e.tokens_per_s_per_user = e.tpot_s > 0 ? 1 / e.tpot_s : 0;
+    e.step_time_s = res.mean_step_s;
+    // Prompt tokens per step P from their share of step tokens, P / (P + running); their time c P.
+    const double share = std::min(res.prefill_share, 0.999999);
+    const double prompt = res.mean_running * share / (1 - share);
+    const double tp = res.mean_step_s > 0 ? std::min(1.0, g.setup.step.c_s * prompt / res.mean_step_s) : 0;
+    const StepCost& c = g.setup.step;
+    const double act = tp * c.activity_prefill + (1 - tp) * c.activity_decode;
+    e.mfu = tp * c.mfu_prefill + (1 - tp) * c.mfu_decode;
+    e.activity = sys.chips > 0 ? act * busy / sys.chips : 0;
+  }
+  ev.w.mode = Mode::serve;
+  ev.w.infer = a.x;
+  ev.econ = economics_of(sys, ev.site, e);
+  ev.capex_usd = ev.econ.tco.capex_usd;
+  ev.it_power_w = g.fits() ? ev.econ.tco.it_load_w : 0;
+  Result& out = ev.result;
+  fill_estimate(out, e, sys.chips, busy);
+  if (g.fits()) {
+    out[ResultMetric::requests_per_s] = res.requests_per_s * g.instances;
+    out[ResultMetric::memory_gb_per_chip] = std::nan("");
+  }
+  fill_economics(out, sys, ev.econ);
+  out[ResultMetric::electricity_usd_kwh] = ev.site.electricity_usd_kwh;
+}
 }  // namespace
 
 Evaluation evaluate_on(const ScenarioData& data, const System& sys, const Site& site, const Model& m,
@@ -459,6 +558,13 @@ Evaluation evaluate_on(const ScenarioData& data, const System& sys, const Site& 
   WorkloadInputs f = sc.w;
   if (!f.recipes) f.recipes = data.recipes;
   Result& r = ev.result;
+  if (f.mode == "serve" && runs_aggregated(sys, sc.serve)) {
+    evaluate_aggregated(data, sys, m, f, sc.serve, ev);
+    return ev;
+  }
+  if (sc.serve.concurrency > 0 || sc.serve.chunk_tokens > 0)
+    throw InputError(std::string("flag ") + (sc.serve.concurrency > 0 ? "--concurrency" : "--chunk-tokens") +
+                     ": only with --serving aggregated");
   if (f.mode == "serve" && !f.search) {
     // Serve: whole prefill and decode instances as deployed, queueing under the latency rule.
     ev.serve = true;
@@ -528,6 +634,10 @@ Evaluation evaluate_on(const ScenarioData& data, const System& sys, const Site& 
     }
   }
   return ev;
+}
+
+bool runs_aggregated(const System& sys, const ServingInputs& s) {
+  return s.serving == "aggregated" || (s.serving.empty() && sys.stack.aggregated && (s.concurrency > 0 || s.chunk_tokens > 0));
 }
 
 std::string with_model_stack(const Hwdb& db, const std::string& system_id, bool moe) {

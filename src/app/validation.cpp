@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -165,9 +166,40 @@ std::vector<ValidationCase> load_cases(const std::string& dir) {
           throw InputError(file, io::line_of(*s.t.get("serving")), "setup.serving",
                            "only \"aggregated\", with mode = \"serve\" (disaggregated is the serve default)");
         c.aggregated = serving == "aggregated";
+        const std::string load = s.str("load", false);
+        if (!load.empty() && (!c.aggregated || (load != "offline" && load != "closed-loop")))
+          throw InputError(file, io::line_of(*s.t.get("load")), "setup.load",
+                           c.aggregated ? "must be \"closed-loop\" or \"offline\" (got \"" + load + "\")"
+                                        : "only with serving = \"aggregated\"");
+        c.offline = load == "offline";
         if (c.aggregated) {
-          c.concurrency = s.integer("concurrency", 1);
+          if (c.offline && s.t.get("concurrency"))
+            throw InputError(file, io::line_of(*s.t.get("concurrency")), "setup.concurrency",
+                             "an offline load keeps the running batch at its KV cap: no concurrency");
+          c.concurrency = c.offline ? 0 : s.integer("concurrency", 1);
           c.instances = s.integer("instances", 1);
+          if (s.t.get("chunk_tokens")) c.chunk_tokens = s.integer("chunk_tokens", 1);
+          c.mix.input = LengthDist::make_fixed(x.seq_in);
+          c.mix.output = LengthDist::make_fixed(x.seq_out);
+          for (const char* k : {"seq_in_range", "seq_out_range"}) {
+            const std::string v = s.str(k, false);
+            if (v.empty()) continue;
+            const int line = io::line_of(*s.t.get(k));
+            const auto colon = v.find(':');
+            char* e1 = nullptr;
+            char* e2 = nullptr;
+            const double lo = std::strtod(v.c_str(), &e1);
+            const double hi = colon == std::string::npos ? 0 : std::strtod(v.c_str() + colon + 1, &e2);
+            if (colon == std::string::npos || e1 != v.c_str() + colon || !e2 || *e2 != '\0' || !(lo >= 1) || !(hi >= lo) ||
+                hi > 1e8 || std::floor(lo) != lo || std::floor(hi) != hi)
+              throw InputError(file, line, std::string("setup.") + k, "must be \"LO:HI\" whole tokens, 1 <= LO <= HI (got \"" + v + "\")");
+            (k[4] == 'i' ? c.mix.input : c.mix.output) = LengthDist::make_uniform(lo, hi);
+            (k[4] == 'i' ? x.seq_in : x.seq_out) = static_cast<int>(std::lround((lo + hi) / 2));
+            c.mix_given = true;
+          }
+        } else {
+          for (const char* k : {"seq_in_range", "seq_out_range"})
+            if (s.t.get(k)) throw InputError(file, io::line_of(*s.t.get(k)), std::string("setup.") + k, "only with serving = \"aggregated\"");
         }
       }
       const std::string eplb = s.str("eplb", false);
@@ -226,7 +258,8 @@ CaseResult evaluate(const Hwdb& db, const ModelDb& models, const ValidationCase&
     Workload w = c.w;
     w.infer.default_eplb = c.default_eplb;
     if (c.aggregated) {
-      const AggregatedEstimate a = estimate_aggregated(sys, m, w.infer, Load::closed_loop, c.concurrency, 0, 0, c.instances);
+      const AggregatedEstimate a = estimate_aggregated(sys, m, w.infer, c.offline ? Load::offline : Load::closed_loop,
+                                                       c.concurrency, 0, c.chunk_tokens, c.instances, c.mix_given ? &c.mix : nullptr);
       if (!a.fits()) {
         r.note = reason_text(a.reason);
         r.predicted = r.error = std::nan("");

@@ -1,5 +1,6 @@
 // estimate --serving aggregated: prefill and decode on the same chips under a per-step token budget,
-// driven by a closed loop of clients, Poisson arrivals or an offline batch (flags, checks, output).
+// driven by a closed loop of clients, Poisson arrivals or an offline batch; the scenario layer runs it
+// (app/scenario.hpp), this prints it.
 #include <cmath>
 
 #include "deploy_cli.hpp"
@@ -8,68 +9,44 @@
 #include "podperf/core/plan.hpp"
 #include "podperf/io/serving_data.hpp"
 #include "table.hpp"
-#include "json_output.hpp"
 
 namespace podperf::cli {
 
 
-void run_aggregated(std::ostream& os, const System& sys, const Model& m, const WorkloadFlags& f, const DeployFlags& df,
-                    const AggregatedFlags& af, const std::string& configs_dir, bool json) {
-  if (!df.pd_split.empty())
-    throw InputError("flag --pd-split: not with --serving aggregated (prefill and decode share every chip)");
-  if (!df.prefill_system.empty()) throw InputError("flag --prefill-system: not with --serving aggregated");
-  if (af.concurrency_given && af.concurrency < 1)
-    throw InputError("flag --concurrency: must be a whole number >= 1 (got " + std::to_string(af.concurrency) + ")");
-  if (af.budget_given && af.token_budget < 1)
-    throw InputError("flag --chunk-tokens: must be a whole number >= 1 tokens per step (got " +
-                     std::to_string(af.token_budget) + ")");
-  const bool rate_given = df.arrival_opt && df.arrival_opt->count() > 0;
-  if (rate_given && (!(df.arrival_rate > 0) || !std::isfinite(df.arrival_rate)))
-    throw InputError("flag --arrival-rate: must be > 0 requests/s (got " + num(df.arrival_rate) + ")");
-  if (rate_given && af.concurrency_given)
-    throw InputError("flag --arrival-rate: not with --concurrency (a closed loop sets its own rate)");
-  if (f.seq_out < 1) throw InputError("flag --seq-out: must be >= 1");
-
-  // The instance: the decode plan (given, or the default serving plan) and its precisions.
-  WorkloadFlags fd = f;
-  fd.mode = "decode";
-  fd.batch = 0;
-  fd.tpot_ms = 0;
-  const WorkloadRequest r = resolve_workload(sys, m, fd);
-  if (f.tp || f.dp || f.ep || f.pp) reject_impossible(sys, m, r, &f);
-  const InferenceSetup& x = r.infer;
-  const int clients = af.concurrency_given ? af.concurrency : 0;
-  // An MLPerf scenario: offline, or the highest Poisson rate whose p99 TTFT and TPOT meet its rule.
-  ServiceRule rule;
-  double rate = df.arrival_rate;
-  bool scenario_rate = false;
-  if (!df.scenario.empty()) {
-    if (rate_given || af.concurrency_given)
-      throw InputError("flag --scenario: not with --arrival-rate or --concurrency (the scenario sets the load)");
-    rule = load_scenario(df.scenario, m.id, configs_dir);
-    if (!rule.offline) {
-      const AggregatedEstimate off = estimate_aggregated(sys, m, x, Load::offline, 0, 0, af.budget_given ? af.token_budget : 0);
-      if (off.fits()) {
-        rate = aggregated_capacity(off.setup, rule) * off.instances;
-        scenario_rate = true;
-        if (!(rate > 0))
-          throw InputError("flag --scenario: no arrival rate meets the " + rule.name + " rule on " + sys.id +
-                           " (p99 TTFT <= " + num(rule.ttft_ms) + " ms, TPOT <= " + num(rule.tpot_ms) + " ms)");
-      }
+void print_aggregated(std::ostream& os, const Evaluation& ev, const ServingInputs& si, Json* json) {
+  const System& sys = ev.sys;
+  const Model& m = ev.model;
+  const AggregatedServing& g = ev.agg;
+  const InferenceSetup& x = g.x;
+  const AggregatedEstimate& e = g.est;
+  const Load ld = g.load;
+  const double rate = g.rate;
+  const int clients = g.clients;
+  const bool scenario_rate = g.rule_rate;
+  const ServiceRule& rule = g.rule;
+  if (!e.fits()) {
+    if (json) {
+      Json& j = *json;
+      j["system"] = sys.id;
+      j["stack"] = sys.stack.id;
+      j["model"] = m.id;
+      j["serving"] = "aggregated";
+      j["fits"] = false;
+      j["reason"] = reason_text(e.reason);
+      j["plan"] = plan_text(x.par);
+      return;
     }
+    os << "aggregated serving: " << m.id << " on " << sys.id << " (" << sys.stack.id << "), " << plan_text(x.par) << "\n";
+    os << "  DOES NOT FIT: " << reason_text(e.reason) << "\n";
+    return;
   }
-  const Load ld = rate_given || scenario_rate ? Load::poisson : clients > 0 ? Load::closed_loop : Load::offline;
-  const AggregatedEstimate e =
-      estimate_aggregated(sys, m, x, ld, clients, rate, af.budget_given ? af.token_budget : 0);
-  if (!e.fits())
-    throw InputError(std::string("--serving aggregated: ") + reason_text(e.reason) + " (" + plan_text(x.par) + " on " + sys.id + ")");
   const AggregatedSetup& a = e.setup;
   const AggregatedResult& res = e.result;
   const int instances = e.instances;
   const double out_tps = e.output_tokens_per_s;
   const char* load = ld == Load::closed_loop ? "closed loop" : ld == Load::poisson ? "poisson" : "offline";
   if (json) {
-    Json j = Json::object();
+    Json& j = *json;
     j["system"] = sys.id;
     j["stack"] = sys.stack.id;
     j["model"] = m.id;
@@ -78,7 +55,7 @@ void run_aggregated(std::ostream& os, const System& sys, const Model& m, const W
     j["plan"] = plan_text(x.par);
     j["instances"] = instances;
     j["load"] = load;
-    if (!df.scenario.empty()) j["scenario"] = df.scenario;
+    if (!si.scenario.empty()) j["scenario"] = si.scenario;
     if (ld == Load::poisson) j["arrival_rate"] = rate;
     if (ld == Load::closed_loop) j["clients_per_instance"] = a.concurrency;
     j["token_budget"] = a.token_budget;
@@ -104,7 +81,6 @@ void run_aggregated(std::ostream& os, const System& sys, const Model& m, const W
     j["input_tokens_per_s"] = res.input_tokens_per_s * instances;
     j["mean_running"] = res.mean_running;
     j["mean_step_ms"] = res.mean_step_s * 1e3;
-    write_json(os, j);
     return;
   }
   os << "aggregated serving: " << m.id << " on " << sys.id << " (" << sys.stack.id << "), " << plan_text(x.par) << " x "
@@ -115,9 +91,9 @@ void run_aggregated(std::ostream& os, const System& sys, const Model& m, const W
   if (ld == Load::poisson) os << ", " << num(rate) << " requests/s";
   if (scenario_rate)
     os << " (the highest at which p99 TTFT <= " << num(rule.ttft_ms) << " ms and p99 TPOT <= " << num(rule.tpot_ms)
-       << " ms: MLPerf " << df.scenario << ")";
+       << " ms: MLPerf " << si.scenario << ")";
   if (ld == Load::offline) os << ", requests always waiting (the running batch at its KV cap)";
-  os << "; prompts " << f.seq_in << ", outputs " << f.seq_out << " tokens\n";
+  os << "; prompts " << x.seq_in << ", outputs " << x.seq_out << " tokens\n";
   os << "  step: " << num(a.step.a_s * 1e3, 3) << " ms + " << num(a.step.b_s * 1e6, 3) << " us per running sequence + "
      << num(a.step.c_s * 1e6, 3) << " us per prompt token\n";
   if (!res.stable) os << "  overloaded: the waiting queue grows without bound at this arrival rate\n";

@@ -167,6 +167,12 @@ void add_compare_flags(CLI::App* cmd, CompareSetup& o) {
   cmd->add_option("--seed", o.seed, "Monte Carlo seed")->check(CLI::Range(0ul, 1000000000000000000ul))->capture_default_str();
   cmd->add_flag("--sensitivity", o.sensitivity, "list the inputs that move the result most (tornado)");
   cmd->add_flag("--json", o.json, "machine-readable output");
+  cmd->add_option("--serving", o.serving, "serve: prefill and decode on the same chips (aggregated) or in separate pools (disaggregated); default: each stack's as deployed")
+      ->check(CLI::IsMember({"aggregated", "disaggregated"}));
+  cmd->add_option("--concurrency", o.concurrency, "aggregated serving: closed-loop clients on each system")
+      ->check(CLI::Range(1, 100000000));
+  cmd->add_option("--chunk-tokens", o.chunk_tokens, "aggregated serving: tokens per engine step (default: each stack's)")
+      ->check(CLI::Range(1, 100000000));
   add_workload_flags(cmd, o.f);
 }
 
@@ -186,6 +192,9 @@ ComparisonSpec comparison_spec(Context& ctx, const CompareSetup& o) {
     s.site_a = s.site_b = o.site;
   }
   s.w = o.f;
+  s.serve.serving = o.serving;
+  s.serve.concurrency = o.concurrency;
+  s.serve.chunk_tokens = o.chunk_tokens;
   s.samples = o.samples;
   s.seed = o.seed;
   s.sensitivity = o.sensitivity;

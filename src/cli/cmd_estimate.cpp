@@ -226,24 +226,13 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
       if (!train && cmd->count(flag) > 0) throw InputError(std::string("flag ") + flag + ": only with --mode train (it does nothing in " + o->f.mode + ")");
     for (const char* flag : {"--tpot-ms", "--ttft-ms"})
       if (train && cmd->count(flag) > 0) throw InputError(std::string("flag ") + flag + ": not with --mode train (it does nothing there)");
-    const Model agg_model = ctx.models().model(o->model);
     o->agg.concurrency_given = cmd->count("--concurrency") > 0;
     o->agg.budget_given = cmd->count("--chunk-tokens") > 0;
-    {
-      const System agg_sys = ctx.db().system(
-          o->stack.empty() ? with_model_stack(ctx.db(), with_stack_flag(ctx.db(), o->system, o->stack), agg_model.moe())
-                           : with_stack_flag(ctx.db(), o->system, o->stack));
-      if (o->agg.serving == "aggregated" ||
-          (o->agg.serving.empty() && agg_sys.stack.aggregated && (o->agg.concurrency_given || o->agg.budget_given))) {
-        WorkloadFlags fa = o->f;
-        fa.recipes = &ctx.recipes();
-        fa.db = &ctx.db();
-        run_aggregated(std::cout, agg_sys, agg_model, fa, o->d, o->agg, ctx.configs_dir, o->json);
-        return;
-      }
-    }
-    for (const char* flag : {"--concurrency", "--chunk-tokens"})
-      if (cmd->count(flag) > 0) throw InputError(std::string("flag ") + flag + ": only with --serving aggregated");
+    if (o->agg.concurrency_given && o->agg.concurrency < 1)
+      throw InputError("flag --concurrency: must be a whole number >= 1 (got " + std::to_string(o->agg.concurrency) + ")");
+    if (o->agg.budget_given && o->agg.token_budget < 1)
+      throw InputError("flag --chunk-tokens: must be a whole number >= 1 tokens per step (got " +
+                       std::to_string(o->agg.token_budget) + ")");
     Scenario sc;
     sc.system = with_stack_flag(ctx.db(), o->system, o->stack);
     sc.model = o->model;
@@ -252,6 +241,9 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
     sc.w.recipes = &ctx.recipes();
     sc.w.db = &ctx.db();
     sc.serve = serving_inputs(o->d);
+    sc.serve.serving = o->agg.serving;
+    sc.serve.concurrency = o->agg.concurrency_given ? o->agg.concurrency : 0;
+    sc.serve.chunk_tokens = o->agg.budget_given ? o->agg.token_budget : 0;
     if (cmd->count("--hbm-reserve") > 0) {
       if (!(o->d.hbm_reserve >= 0 && o->d.hbm_reserve < 1))
         throw InputError("flag --hbm-reserve: must be in [0, 1) (got " + std::to_string(o->d.hbm_reserve) + ")");
@@ -266,9 +258,19 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
       }
     }
     auto draw = [&](const Pick& pick) { return evaluate(data, sc, pick).econ; };
-    if (sc.w.mode == "serve" && !sc.w.search) {
+    if (sc.w.mode == "serve" && (!sc.w.search || sc.serve.serving == "aggregated" || sc.serve.concurrency > 0 || sc.serve.chunk_tokens > 0)) {
       const Evaluation ev = evaluate(data, sc);
       Json j = Json::object();
+      if (ev.aggregated) {
+        print_aggregated(std::cout, ev, sc.serve, o->json ? &j : nullptr);
+        if (ev.agg.est.fits()) economics_output(std::cout, o->json ? &j : nullptr, ctx.db(), ev, draw, o->econ);
+        if (o->json) {
+          j["result"] = result_json(ev.result);
+          write_json(std::cout, j);
+        }
+        if (!ev.agg.est.fits()) throw ExitCode{kExitNoResult};
+        return;
+      }
       print_deployment(std::cout, ev, sc.w, o->json ? &j : nullptr);
       if (!o->json && !ev.dep.fits()) throw ExitCode{kExitNoResult};
       economics_output(std::cout, o->json ? &j : nullptr, ctx.db(), ev, draw, o->econ);

@@ -15,6 +15,8 @@ namespace podperf::cli {
 struct CompareSetup {
   std::string a, b, model, site, sites, stack, match, plan_a, plan_b;
   WorkloadFlags f;
+  std::string serving;               // serve: "aggregated", "disaggregated" or "" (each stack's as deployed)
+  int concurrency = 0, chunk_tokens = 0;  // serve, aggregated: closed-loop clients, tokens per step (0: not given)
   int samples = kCompareSamples;
   unsigned long seed = 1;
   bool sensitivity = false, json = false;

@@ -32,7 +32,8 @@ struct AggregatedFlags {
   int concurrency = 0, token_budget = 0;
   bool concurrency_given = false, budget_given = false;
 };
-void run_aggregated(std::ostream& os, const System& sys, const Model& m, const WorkloadFlags& f, const DeployFlags& df,
-                    const AggregatedFlags& af, const std::string& configs_dir, bool json);
+// An aggregated serve evaluation: its instance, load, step cost and TTFT/TPOT percentiles, as text
+// or into `json`.
+void print_aggregated(std::ostream& os, const Evaluation& ev, const ServingInputs& si, Json* json);
 
 }  // namespace podperf::cli

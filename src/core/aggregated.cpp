@@ -142,7 +142,7 @@ AggregatedResult simulate_aggregated(const AggregatedSetup& a) {
       if (in_window) out_tokens += 1;
       if (r.out_done >= r.out_total) {
         if (r.id >= warm) {
-          tpot.push_back((t - r.first) / (r.out_total - 1));
+          if (r.out_total > 1) tpot.push_back((t - r.first) / (r.out_total - 1));  // one token: no TPOT
           ++measured_done;
         }
         if (closed) waiting.push_back(make(t));

@@ -594,11 +594,15 @@ StepCost aggregated_step_cost(const System& s, const Model& m, const InferenceSe
   px.ttft_target_ms = 0;
   const Estimate pre = estimate_prefill(s, m, px);
   c.c_s = pre.step_time_s / (double(px.batch) * x.seq_in);
+  c.activity_decode = hi.activity;
+  c.activity_prefill = pre.activity;
+  c.mfu_decode = hi.mfu;
+  c.mfu_prefill = pre.mfu;
   return c;
 }
 
 AggregatedEstimate estimate_aggregated(const System& s, const Model& m, const InferenceSetup& x0, Load load, int clients,
-                                       double rate, int budget, int instances) {
+                                       double rate, int budget, int instances, const RequestMix* mix) {
   AggregatedEstimate r;
   InferenceSetup x = x0;
   x.tpot_target_ms = x.ttft_target_ms = 0;
@@ -610,8 +614,8 @@ AggregatedEstimate estimate_aggregated(const System& s, const Model& m, const In
   AggregatedSetup& a = r.setup;
   a.token_budget = budget > 0 ? budget : static_cast<int>(s.stack.token_budget);
   a.max_running = probe.max_batch;
-  a.mix.input = LengthDist::make_fixed(x.seq_in);
-  a.mix.output = LengthDist::make_fixed(x.seq_out);
+  a.mix.input = mix ? mix->input : LengthDist::make_fixed(x.seq_in);
+  a.mix.output = mix ? mix->output : LengthDist::make_fixed(x.seq_out);
   a.load = load;
   if (load == Load::poisson) a.arrival_rate = rate / r.instances;
   else if (load == Load::closed_loop) a.concurrency = (std::max(1, clients) + r.instances - 1) / r.instances;

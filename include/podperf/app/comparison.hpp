@@ -66,6 +66,7 @@ struct ComparisonSpec {
   std::string a, b, model, site_a, site_b;
   std::string stack;  // the one stack both sides run ("" : each as deployed); the ids already name it
   WorkloadInputs w;
+  ServingInputs serve;  // serve: the deployment both sides run (aggregated serving and its load)
   int samples = 2000;  // Monte Carlo draws (0: none)
   unsigned long seed = 1;
   bool sensitivity = false;  // the tornado of the cost ratio

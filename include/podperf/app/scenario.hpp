@@ -6,6 +6,7 @@
 #pragma once
 #include <string>
 
+#include "podperf/core/aggregated.hpp"
 #include "podperf/core/deployment.hpp"
 #include "podperf/core/economics.hpp"
 #include "podperf/io/hwdb.hpp"
@@ -73,6 +74,15 @@ struct ServingInputs {
   std::string pd_split, prefill_system, scenario, mix, seq_in_range, seq_out_range;
   double percentile = defaults::percentile, prefix_hit = 0, arrival_rate = 0;
   bool percentile_given = false, arrival_given = false;
+  // Aggregated serving (prefill and decode on the same chips, core/aggregated.hpp): "aggregated",
+  // "disaggregated", or empty for the stack's as deployed (aggregated when the stack runs so and a
+  // concurrency or chunk size is given). Load: a closed loop of `concurrency` clients over the
+  // system, Poisson at `arrival_rate`, an MLPerf `scenario`'s highest rate under its rule, else
+  // offline (requests always waiting).
+  std::string serving;
+  int concurrency = 0;   // 0: not given
+  int chunk_tokens = 0;  // tokens per engine step; 0: the stack's
+  int instances = 0;     // instances that carry the load (one server benchmarked); 0: every whole instance
 };
 
 struct Scenario {
@@ -126,6 +136,20 @@ struct ServingResolved {
 ServingResolved resolve_serving(const ScenarioData& data, const System& sys, const Model& m, const WorkloadInputs& f,
                                 const ServingInputs& s);
 
+// Whether a serve scenario on `sys` runs aggregated (ServingInputs::serving).
+bool runs_aggregated(const System& sys, const ServingInputs& s);
+
+// An aggregated serve scenario resolved and run.
+struct AggregatedServing {
+  InferenceSetup x;           // one instance: plan, precisions, prompt and output lengths
+  Load load = Load::offline;
+  int clients = 0;            // closed loop: clients over the system
+  double rate = 0;            // poisson: requests/s over the system
+  ServiceRule rule;           // an MLPerf scenario's rule; its rate is the highest that meets it
+  bool rule_rate = false;
+  AggregatedEstimate est;
+};
+
 // A scenario evaluated: what it resolved to and its figures.
 struct Evaluation {
   std::string system_id, site_id;
@@ -135,8 +159,10 @@ struct Evaluation {
   Workload w;        // the resolved workload (serve: the decode instance's setup)
   Economics econ;    // econ.est: the estimate (serve: the deployment as an estimate)
   bool serve = false;
-  ServingResolved serving;  // serve only
-  Deployment dep;           // serve only
+  ServingResolved serving;  // serve only (disaggregated)
+  Deployment dep;           // serve only (disaggregated)
+  bool aggregated = false;  // serve, aggregated: `agg` holds it
+  AggregatedServing agg;
   TrainingRun run;          // train with tokens to train only
   double capex_usd = 0, it_power_w = 0;
   Result result;

@@ -6,6 +6,7 @@
 
 #include "podperf/io/hwdb.hpp"
 #include "podperf/io/models.hpp"
+#include "podperf/core/deployment.hpp"
 #include "podperf/core/workload.hpp"
 
 namespace podperf {
@@ -21,10 +22,18 @@ struct ValidationCase {
   bool default_eplb = false; // the run used the framework's default expert balancing
   double gemm_m = 0;         // gemm: rows (square GEMM m = n = k)
   Precision precision = Precision::bf16;
-  // Aggregated serving under a closed loop (mode serve, setup.serving = "aggregated"): `concurrency`
-  // clients on `instances` instances; tpot_ms and ttft_ms are then the means over requests.
+  // Aggregated serving (mode serve, setup.serving = "aggregated") on `instances` instances, under a
+  // closed loop of `concurrency` clients (setup.load = "closed-loop", the default) or offline
+  // (setup.load = "offline": requests always waiting, as trtllm-bench throughput runs); tpot_ms and
+  // ttft_ms are then the means over requests.
   bool aggregated = false;
+  bool offline = false;
   int concurrency = 0, instances = 1;
+  int chunk_tokens = 0;      // the engine's tokens per step as run (setup.chunk_tokens); 0: the stack's
+  // Request lengths drawn uniformly (setup.seq_in_range / seq_out_range = "LO:HI", as the flags);
+  // the instance's step cost is taken at their means (seq_in, seq_out).
+  RequestMix mix;
+  bool mix_given = false;
   std::string metric;        // tokens_per_s_per_chip | mfu | achieved_tflops | achieved_tb_s | step_time_s | tpot_ms | ttft_ms
   double measured = 0;
   std::string unit;

@@ -20,6 +20,9 @@ const char* to_string(Serving s);
 // decode sequence (its KV read, GEMM rows, host time); c: the cost of a prompt token in a chunk.
 struct StepCost {
   double a_s = 0, b_s = 0, c_s = 0;
+  // The fraction of the step the chips run operators (for power) and the MFU, of the decode pass at
+  // the running batch and of the prefill pass the prompt-token cost comes from.
+  double activity_decode = 0, activity_prefill = 0, mfu_decode = 0, mfu_prefill = 0;
   double at(double decode, double prefill) const { return a_s + b_s * decode + c_s * prefill; }
 };
 
@@ -65,8 +68,9 @@ struct AggregatedEstimate {
 // load: closed_loop with `clients` over the system, poisson at `rate` requests/s over the system, or
 // offline (every instance full). budget <= 0: the stack's token budget. instances > 0: that many
 // instances carry the load (a benchmark of one server), else every whole instance of the system.
+// mix: the request lengths (null: fixed at x.seq_in and x.seq_out); the step cost is taken at x's.
 AggregatedEstimate estimate_aggregated(const System& s, const Model& m, const InferenceSetup& x, Load load, int clients,
-                                       double rate, int budget, int instances = 0);
+                                       double rate, int budget, int instances = 0, const RequestMix* mix = nullptr);
 
 // Simulates the engine's step schedule (first-come first-served prompts, chunked under the budget
 // left after the running sequences' decode tokens; a prompt's first token comes at the end of the
