@@ -488,21 +488,38 @@ void evaluate_aggregated(const ScenarioData& data, const System& sys, const Mode
   a.x = r.infer;
   a.clients = s.concurrency;
   a.rate = s.arrival_given ? s.arrival_rate : 0;
-  if (!s.scenario.empty()) {
-    a.rule = load_scenario(s.scenario, m.id, data.configs_dir);
+  const bool targets = f0.tpot_ms > 0 || f0.ttft_ms > 0;
+  if (targets && (s.arrival_given || s.concurrency > 0))
+    throw InputError(std::string("flag ") + (f0.tpot_ms > 0 ? "--tpot-ms" : "--ttft-ms") +
+                     ": not with --concurrency or --arrival-rate under --serving aggregated (a target sets the load: the "
+                     "highest arrival rate that meets it)");
+  if (s.percentile_given && s.percentile != 50 && s.percentile != 90 && s.percentile != 99)
+    throw InputError("flag --percentile: aggregated serving gives p50, p90 and p99 (got " + fmt(s.percentile) + ")");
+  if (!s.scenario.empty() || targets) {
+    if (!s.scenario.empty()) a.rule = load_scenario(s.scenario, m.id, data.configs_dir);
+    if (targets) {  // the targets override the scenario's bounds, at the percentile
+      if (s.scenario.empty()) a.rule.name = "latency targets";
+      a.rule.offline = false;
+      if (f0.ttft_ms > 0) a.rule.ttft_ms = f0.ttft_ms;
+      if (f0.tpot_ms > 0) a.rule.tpot_ms = f0.tpot_ms;
+      a.rule.percentile = s.percentile_given ? s.percentile : defaults::percentile;
+    }
     if (!a.rule.offline) {
       const AggregatedEstimate off = estimate_aggregated(sys, m, a.x, Load::offline, 0, 0, s.chunk_tokens, s.instances, &mix);
       if (off.fits()) {
         a.rate = aggregated_capacity(off.setup, a.rule) * off.instances;
         a.rule_rate = true;
-        if (!(a.rate > 0))
-          throw InputError("flag --scenario: no arrival rate meets the " + a.rule.name + " rule on " + sys.id +
-                           " (p99 TTFT <= " + fmt(a.rule.ttft_ms) + " ms, TPOT <= " + fmt(a.rule.tpot_ms) + " ms)");
       }
     }
   }
+  Reason unmet = Reason::ok;  // a rule no arrival rate meets: a result without figures, and why
+  if (a.rule_rate && !(a.rate > 0)) {
+    unmet = a.rule.tpot_ms > 0 ? Reason::tpot_unreachable : Reason::ttft_unreachable;
+    a.rate = 0;
+  }
   a.load = a.rate > 0 ? Load::poisson : a.clients > 0 ? Load::closed_loop : Load::offline;
   a.est = estimate_aggregated(sys, m, a.x, a.load, a.clients, a.rate, s.chunk_tokens, s.instances, &mix);
+  if (unmet != Reason::ok && a.est.fits()) a.est.reason = unmet;
   const AggregatedEstimate& g = a.est;
   const AggregatedResult& res = g.result;
   // As an estimate: the system's output rate; power from the chips in instances at the activity of

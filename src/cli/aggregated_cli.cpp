@@ -37,7 +37,7 @@ void print_aggregated(std::ostream& os, const Evaluation& ev, const ServingInput
       return;
     }
     os << "aggregated serving: " << m.id << " on " << sys.id << " (" << sys.stack.id << "), " << plan_text(x.par) << "\n";
-    os << "  DOES NOT FIT: " << reason_text(e.reason) << "\n";
+    os << (e.reason == Reason::memory ? "  DOES NOT FIT: " : "  NO RESULT: ") << reason_text(e.reason) << "\n";
     return;
   }
   const AggregatedSetup& a = e.setup;
@@ -90,8 +90,8 @@ void print_aggregated(std::ostream& os, const Evaluation& ev, const ServingInput
   if (ld == Load::closed_loop) os << ", " << clients << " clients (" << a.concurrency << " per instance)";
   if (ld == Load::poisson) os << ", " << num(rate) << " requests/s";
   if (scenario_rate)
-    os << " (the highest at which p99 TTFT <= " << num(rule.ttft_ms) << " ms and p99 TPOT <= " << num(rule.tpot_ms)
-       << " ms: MLPerf " << si.scenario << ")";
+    os << " (the highest at which p" << num(rule.percentile) << " TTFT <= " << num(rule.ttft_ms) << " ms and TPOT <= "
+       << num(rule.tpot_ms) << " ms: " << (si.scenario.empty() ? std::string("the targets") : "MLPerf " + si.scenario) << ")";
   if (ld == Load::offline) os << ", requests always waiting (the running batch at its KV cap)";
   os << "; prompts " << x.seq_in << ", outputs " << x.seq_out << " tokens\n";
   os << "  step: " << num(a.step.a_s * 1e3, 3) << " ms + " << num(a.step.b_s * 1e6, 3) << " us per running sequence + "

@@ -174,6 +174,7 @@ void add_compare_flags(CLI::App* cmd, CompareSetup& o) {
   cmd->add_option("--chunk-tokens", o.chunk_tokens, "aggregated serving: tokens per engine step (default: each stack's)")
       ->check(CLI::Range(1, 100000000));
   add_workload_flags(cmd, o.f);
+  o.tpot_opt = cmd->get_option_no_throw("--tpot-ms");
 }
 
 ComparisonSpec comparison_spec(Context& ctx, const CompareSetup& o) {
@@ -194,6 +195,8 @@ ComparisonSpec comparison_spec(Context& ctx, const CompareSetup& o) {
   s.w = o.f;
   s.serve.serving = o.serving;
   s.serve.concurrency = o.concurrency;
+  // A closed loop sets its own load: compare's default TPOT target gives way to it (a given one does not).
+  if (o.concurrency > 0 && o.tpot_opt && o.tpot_opt->count() == 0) s.w.tpot_ms = 0;
   s.serve.chunk_tokens = o.chunk_tokens;
   s.samples = o.samples;
   s.seed = o.seed;

@@ -17,6 +17,7 @@ struct CompareSetup {
   WorkloadFlags f;
   std::string serving;               // serve: "aggregated", "disaggregated" or "" (each stack's as deployed)
   int concurrency = 0, chunk_tokens = 0;  // serve, aggregated: closed-loop clients, tokens per step (0: not given)
+  const CLI::Option* tpot_opt = nullptr;  // --tpot-ms, to tell the default target from a given one
   int samples = kCompareSamples;
   unsigned long seed = 1;
   bool sensitivity = false, json = false;

@@ -198,11 +198,13 @@ double aggregated_capacity(AggregatedSetup a, const ServiceRule& rule) {
   const double sat = simulate_aggregated(off).requests_per_s;
   if (rule.offline || !(sat > 0)) return sat;
   a.load = Load::poisson;
+  // The rule's percentile among those the simulation gives (p50, p90, p99).
+  const int q = rule.percentile <= 50 ? 0 : rule.percentile <= 90 ? 1 : 2;
   auto meets = [&](double rate) {
     a.arrival_rate = rate;
     const AggregatedResult r = simulate_aggregated(a);
-    return r.stable && (rule.ttft_ms <= 0 || r.ttft_s[2] * 1e3 <= rule.ttft_ms) &&
-           (rule.tpot_ms <= 0 || r.tpot_s[2] * 1e3 <= rule.tpot_ms);
+    return r.stable && (rule.ttft_ms <= 0 || r.ttft_s[q] * 1e3 <= rule.ttft_ms) &&
+           (rule.tpot_ms <= 0 || r.tpot_s[q] * 1e3 <= rule.tpot_ms);
   };
   double lo = 0, hi = sat;
   if (!meets(sat * 1e-3)) return 0;

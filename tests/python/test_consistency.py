@@ -1,6 +1,7 @@
 """One scenario, one answer: random scenarios (seeded) put to every front end give identical figures.
 
-For each scenario (system, model, mode, TPOT target, precision recipe or format, plan) this runs
+For each scenario (system, model, mode, TPOT target, precision recipe or format, plan; serve scenarios
+aggregated or disaggregated) this runs
   - `podperf estimate --json` (its `result`),
   - `podperf compare A B --json --samples 0` with the scenario's system as A or as B (`result_a` /
     `result_b`),
@@ -61,7 +62,14 @@ def draw(rng):
     sysid = rng.choice(SYSTEMS)
     model = rng.choice(TRAIN_MODELS if mode == "train" else MODELS)
     flags = ["--system", sysid, "--model", model, "--mode", mode, "--site", rng.choice(["us", "china"])]
-    if mode in ("decode", "serve"):  # compare asks under 50 ms unless told: every scenario names its target
+    aggregated = mode == "serve" and rng.random() < 0.3
+    if aggregated:  # prefill and decode on the same chips: a closed loop of clients, or a TPOT target's rate
+        flags += ["--serving", "aggregated"]
+        if rng.random() < 0.5:
+            flags += ["--concurrency", str(rng.choice([1, 16, 256]))]
+        else:
+            flags += ["--tpot-ms", str(rng.choice([25, 50, 100]))]
+    elif mode in ("decode", "serve"):  # compare asks under 50 ms unless told: every scenario names its target
         flags += ["--tpot-ms", str(rng.choice([15, 25, 50, 100]))]
     if mode != "train":
         r = rng.random()
@@ -240,7 +248,7 @@ def main():
                           view["b" if as_a else "a"]["result"], KEYS, fails)
                     counts["report"] += 1
             counts["sweep"] += sweep_check(sysid, flags, est, tmp, fails)
-            if not any(f in flags for f in ("--tp", "--pp", "--recipe")):
+            if not any(f in flags for f in ("--tp", "--pp", "--recipe", "--serving")):  # claims: no plan or deployment
                 claims[write_claim(i, sysid, flags, tmp)] = (flags, est)
             if podperf is not None and hasattr(podperf, "estimate"):
                 kw = {}

@@ -3,6 +3,7 @@
 // a step schedule must show (TPOT up with clients and prompt length, TTFT up with clients).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -155,5 +156,88 @@ TEST_CASE("a serve result that fits has a finite TTFT: without a TTFT bound a sa
     const auto at = b.out.find("\"p99\":", b.out.find("\"ttft_ms\""));
     REQUIRE(at != std::string::npos);
     CHECK(std::stod(b.out.substr(at + 6)) <= 60000 + 1e-6);
+  }
+}
+
+TEST_CASE("aggregated: request lengths drawn from a range give TTFT tails that follow a + c L") {
+  // One client, prompts uniform in [200, 1,800] tokens (each fits one 2,048-token step): a prompt of
+  // L tokens waits for nothing and prefills in one step of 10 ms + L x 10 us. The simulation draws a
+  // uniform range as 64 equal-mass points, so the quantiles of TTFT are those of a + c L over them:
+  // the median near L = 1,000 (20 ms), p99 near the top point L = 1,787.5 (27.9 ms).
+  AggregatedSetup a = base(1, 1000, 11);
+  a.mix.input = LengthDist::make_uniform(200, 1800);
+  a.requests = 4000;
+  const AggregatedResult r = simulate_aggregated(a);
+  CHECK(r.ttft_s[0] == Approx(20e-3).epsilon(0.02));
+  CHECK(r.ttft_s[2] == Approx(10e-3 + 1787.5 * 0.01e-3).epsilon(0.02));
+  CHECK(r.ttft_mean_s == Approx(20e-3).epsilon(0.02));
+  // Fixed lengths: no tail at all.
+  const AggregatedResult f = simulate_aggregated(base(1, 1000, 11));
+  CHECK(f.ttft_s[2] == Approx(f.ttft_s[0]));
+}
+
+TEST_CASE("aggregated: clients with drawn lengths fall out of step; with fixed lengths they stay in it") {
+  // 16 clients started together: with equal lengths every request meets the same queue of prompt
+  // chunks (p50 = p99); with lengths drawn from a range the arrivals spread and TTFT gains a tail.
+  AggregatedSetup fixed = base(16, 500, 500);
+  AggregatedSetup drawn = fixed;
+  drawn.mix.input = LengthDist::make_uniform(1, 1000);
+  drawn.mix.output = LengthDist::make_uniform(2, 1000);
+  const AggregatedResult f = simulate_aggregated(fixed), d = simulate_aggregated(drawn);
+  CHECK(f.ttft_s[2] == Approx(f.ttft_s[0]).epsilon(0.01));
+  CHECK(d.ttft_s[2] > 1.2 * d.ttft_s[0]);
+}
+
+TEST_CASE("estimate --serving aggregated: a TPOT target picks the highest arrival rate that meets it at p99") {
+  double last = 0;
+  for (int target : {20, 40, 80}) {
+    const CliResult r = run_podperf("estimate --system hgx-h200 --model llama3-70b --tp 2 --serving aggregated --tpot-ms " +
+                                    std::to_string(target) + " --seq-in-range 500:1500 --seq-out-range 200:600 --json");
+    CAPTURE(target);
+    CAPTURE(r.err);
+    REQUIRE(r.rc == 0);
+    const auto at = r.out.find("\"p99\":", r.out.find("\"tpot_ms\""));
+    REQUIRE(at != std::string::npos);
+    CHECK(std::stod(r.out.substr(at + 6)) <= target + 1e-9);
+    const auto tps = r.out.find("\"output_tokens_per_s\":");
+    REQUIRE(tps != std::string::npos);
+    const double v = std::stod(r.out.substr(tps + 22));
+    CHECK(v > last);  // a looser target admits more load
+    last = v;
+  }
+  // A target nothing meets: no result (exit 3), and says why.
+  const CliResult n = run_podperf("estimate --system hgx-h200 --model llama3-70b --tp 2 --serving aggregated --tpot-ms 1");
+  CHECK(n.rc == 3);
+  CHECK(n.out.find("TPOT") != std::string::npos);
+}
+
+TEST_CASE("aggregated serving is a scenario: estimate, compare and its cost rows agree") {
+  const std::string flags = " --model llama3-70b --serving aggregated --concurrency 32 --seq-in 2048 --seq-out 256 --json";
+  const CliResult e = run_podperf("estimate --system hgx-h200" + flags);
+  const CliResult c = run_podperf("compare hgx-h200 gb200-nvl72 --samples 0" + flags);
+  REQUIRE(e.rc == 0);
+  REQUIRE(c.rc == 0);
+  for (const char* key : {"\"tokens_per_s\":", "\"usd_per_mtok\":", "\"ttft_ms\":", "\"tpot_ms\":", "\"it_power_kw\":"}) {
+    CAPTURE(key);
+    const auto er = e.out.find(key, e.out.find("\"result\""));
+    const auto cr = c.out.find(key, c.out.find("\"result_a\""));
+    REQUIRE(er != std::string::npos);
+    REQUIRE(cr != std::string::npos);
+    const double ev = std::stod(e.out.substr(er + std::string(key).size()));
+    const double cv = std::stod(c.out.substr(cr + std::string(key).size()));
+    CHECK(std::isfinite(ev));
+    CHECK(ev == Approx(cv).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("aggregated serving: bad flags get one line naming the flag and exit 2") {
+  for (const char* bad : {"--concurrency 0", "--chunk-tokens 0", "--pd-split 8:8", "--prefix-hit 0.5", "--percentile 95 --tpot-ms 50",
+                          "--concurrency 8 --tpot-ms 50", "--concurrency 8 --arrival-rate 2"}) {
+    const CliResult r = run_podperf(std::string("estimate --system hgx-h200 --model llama3-70b --serving aggregated ") + bad);
+    CAPTURE(bad);
+    CAPTURE(r.err);
+    CHECK(r.rc == 2);
+    CHECK(r.err.find("--") != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   }
 }

@@ -78,8 +78,9 @@ AggregatedEstimate estimate_aggregated(const System& s, const Model& m, const In
 // percentiles over the measured requests. Deterministic for a given seed.
 AggregatedResult simulate_aggregated(const AggregatedSetup& a);
 
-// Highest Poisson arrival rate (requests/s, one instance) at which the simulated p99 TTFT and p99
-// TPOT meet the rule's bounds (MLPerf server and interactive rules are p99), found by bisection
+// Highest Poisson arrival rate (requests/s, one instance) at which the simulated TTFT and TPOT at the
+// rule's percentile (p50, p90 or p99: the one at or above it) meet its bounds (MLPerf server and
+// interactive rules are p99), found by bisection
 // between zero and the offline rate; the setup's load and rate are replaced. 0 when even a trickle
 // misses the rule; the offline rate when the rule is offline.
 double aggregated_capacity(AggregatedSetup a, const ServiceRule& rule);
