@@ -51,13 +51,26 @@ struct Redirect {
 
 int run(std::vector<std::string> args, Json* tree);
 
+// A message on one line: a control character a value carried in (a newline in a flag's value, a file
+// name) is written as an escape, so that a refusal is always exactly one line.
+std::string one_line(const std::string& m) {
+  std::string out;
+  for (const char c : m) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (static_cast<unsigned char>(c) < 0x20 && c != '\t') out += '?';
+    else out += c;
+  }
+  return out;
+}
+
 // One check on every option value of every command, before the command's own range: not empty,
 // and a number only when finite and not a denormal (limits.hpp), the same as --set, the hwdb and
 // sweep axes. An option whose value may be left out (--recompute) keeps its empty value.
 void check_every_value(CLI::App& app) {
   static const CLI::Validator value_check(
       [](std::string& v) -> std::string {
-        if (v.find_first_not_of(" \t") == std::string::npos) return "empty value";
+        if (v.find_first_not_of(" \t\r\n\v\f") == std::string::npos) return "empty value";
         char* end = nullptr;
         const double x = std::strtod(v.c_str(), &end);
         if (end != v.c_str() && *end == '\0')
@@ -135,16 +148,16 @@ int run(std::vector<std::string> args, Json* tree) {
     std::string msg = e.what();
     if (msg.rfind("podperf: ", 0) == 0) msg.erase(0, 9);
     while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-    std::cerr << "podperf: " << msg << " (see --help)\n";
+    std::cerr << "podperf: " << one_line(msg) << " (see --help)\n";
     return 2;
   } catch (const cli::ExitCode& e) {
     if (tree && form.documents > 0 && e.code == kExitNoResult) *tree = std::move(form.tree);  // complete output
     return e.code;
   } catch (const InputError& e) {
-    std::cerr << e.what() << '\n';
+    std::cerr << one_line(e.what()) << '\n';
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "podperf: internal error: " << e.what() << '\n';
+    std::cerr << "podperf: internal error: " << one_line(e.what()) << '\n';
     return 1;
   }
   return 0;

@@ -3,6 +3,7 @@
 #include "podperf/core/aggregated.hpp"
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <cstdint>
 #include <deque>
@@ -80,7 +81,11 @@ AggregatedResult simulate_aggregated(const AggregatedSetup& a) {
     return r;
   };
   std::deque<Req> waiting;   // prompts not yet fully prefilled, first come first served
-  std::vector<Req> running;  // sequences in decode
+  // Sequences in decode, by the step at which each emits its last token (a sequence that joins at step
+  // S with its first token finishes at S + out - 1), each step's in the order they joined: the order a
+  // list of running sequences would visit them, at a cost per finishing sequence, not per running one.
+  std::map<long, std::vector<Req>> finishing;
+  long running_n = 0;
   std::vector<Req> joined;
   std::vector<double> ttft, tpot;
   double t = 0, next_arrival = 0;
@@ -96,7 +101,7 @@ AggregatedResult simulate_aggregated(const AggregatedSetup& a) {
   while (measured_done < target && steps < max_steps) {
     // Poisson arrivals up to now; an idle engine waits for the next one.
     if (!closed && !offline) {
-      if (waiting.empty() && running.empty() && next_arrival > t) t = next_arrival;
+      if (waiting.empty() && running_n == 0 && next_arrival > t) t = next_arrival;
       while (next_arrival <= t) {
         waiting.push_back(make(next_arrival));
         next_arrival += -std::log(g.uniform()) / a.arrival_rate;
@@ -106,11 +111,11 @@ AggregatedResult simulate_aggregated(const AggregatedSetup& a) {
         break;
       }
     }
-    if (offline && waiting.empty() && running.empty()) break;
+    if (offline && waiting.empty() && running_n == 0) break;
     if (window_start < 0 && next_id > warm) window_start = t;
     // The step: every running sequence's next token, then prompt chunks under the budget left, for
     // as many prompts as the KV cache can hold beside the running ones.
-    const int decode = static_cast<int>(running.size());
+    const int decode = static_cast<int>(running_n);
     int left = budget - decode, prefill = 0, admitted = 0;
     joined.clear();
     for (std::size_t i = 0; i < waiting.size() && left > 0 && decode + admitted < cap; ++i) {
@@ -135,22 +140,18 @@ AggregatedResult simulate_aggregated(const AggregatedSetup& a) {
       in_tokens += prefill;
     }
     // Decode tokens: one per running sequence; finished ones leave (a closed-loop client sends its next).
-    std::size_t keep = 0;
-    for (std::size_t i = 0; i < running.size(); ++i) {
-      Req& r = running[i];
-      ++r.out_done;
-      if (in_window) out_tokens += 1;
-      if (r.out_done >= r.out_total) {
+    if (in_window) out_tokens += decode;
+    if (const auto it = finishing.find(steps); it != finishing.end()) {
+      for (const Req& r : it->second) {
         if (r.id >= warm) {
           if (r.out_total > 1) tpot.push_back((t - r.first) / (r.out_total - 1));  // one token: no TPOT
           ++measured_done;
         }
         if (closed) waiting.push_back(make(t));
-      } else {
-        running[keep++] = r;
       }
+      running_n -= static_cast<long>(it->second.size());
+      finishing.erase(it);
     }
-    running.resize(keep);
     // Prompts whose prefill finished: their first token now.
     while (!waiting.empty() && waiting.front().in_left == 0) {
       Req r = waiting.front();
@@ -163,7 +164,8 @@ AggregatedResult simulate_aggregated(const AggregatedSetup& a) {
         if (r.id >= warm) ++measured_done;
         if (closed) waiting.push_back(make(t));
       } else {
-        running.push_back(r);
+        finishing[steps + r.out_total - 1].push_back(r);
+        ++running_n;
       }
     }
   }
@@ -190,12 +192,37 @@ AggregatedResult simulate_aggregated(const AggregatedSetup& a) {
   return res;
 }
 
+AggregatedResult offline_steady_state(const AggregatedSetup& a) {
+  AggregatedResult res;
+  const double in = a.mix.input.mean(), out = std::max(1.0, a.mix.output.mean());
+  const double budget = std::max(1, a.token_budget);
+  // R running sequences: the KV cap, or fewer where the budget left after their decode tokens cannot
+  // prefill their replacements (R out tokens per R / out finishing requests: R in / out prompt tokens).
+  const double cap = a.max_running > 0 ? a.max_running : budget;
+  const double R = std::min(cap, budget / (1 + in / out));
+  const double P = R * in / out;
+  const double tau = a.step.at(R, P);
+  if (!(tau > 0)) return res;
+  res.output_tokens_per_s = R / tau;
+  res.input_tokens_per_s = P / tau;
+  res.requests_per_s = R / (out * tau);
+  res.mean_running = R;
+  res.mean_step_s = tau;
+  res.prefill_share = P / (R + P);
+  // Every running sequence emits a token a step; a request waits in a closed loop of twice the
+  // running batch, N = X (TTFT + (out - 1) TPOT) with N = 2R, X = R / (out tau): TTFT = (out + 1) tau.
+  res.tpot_mean_s = tau;
+  res.ttft_mean_s = (out + 1) * tau;
+  for (int i = 0; i < 3; ++i) {
+    res.tpot_s[i] = tau;
+    res.ttft_s[i] = res.ttft_mean_s;
+  }
+  return res;
+}
+
 double aggregated_capacity(AggregatedSetup a, const ServiceRule& rule) {
   // The offline rate: requests always waiting, the running batch at its cap.
-  AggregatedSetup off = a;
-  off.load = Load::closed_loop;
-  off.concurrency = 2 * std::max(1, std::min(a.max_running > 0 ? a.max_running : 4096, 1 << 16));
-  const double sat = simulate_aggregated(off).requests_per_s;
+  const double sat = offline_steady_state(a).requests_per_s;
   if (rule.offline || !(sat > 0)) return sat;
   a.load = Load::poisson;
   // The rule's percentile among those the simulation gives (p50, p90, p99).

@@ -619,15 +619,10 @@ AggregatedEstimate estimate_aggregated(const System& s, const Model& m, const In
   a.load = load;
   if (load == Load::poisson) a.arrival_rate = rate / r.instances;
   else if (load == Load::closed_loop) a.concurrency = (std::max(1, clients) + r.instances - 1) / r.instances;
-  else {
-    // Offline at steady state: requests always waiting, the running batch at its KV cap (a closed
-    // loop of twice the cap).
-    a.load = Load::closed_loop;
-    a.concurrency = 2 * std::max(1, std::min(probe.max_batch, 1 << 16));
-  }
+  else a.concurrency = 2 * std::max(1, std::min(probe.max_batch, 1 << 16));  // offline: always waiting
   const int running = std::max(1, std::min(a.max_running, load == Load::poisson ? a.max_running : a.concurrency));
   a.step = aggregated_step_cost(s, m, x, running, a.token_budget);
-  r.result = simulate_aggregated(a);
+  r.result = load == Load::offline ? offline_steady_state(a) : simulate_aggregated(a);
   r.output_tokens_per_s = r.result.output_tokens_per_s * r.instances;
   r.output_tokens_per_s_per_chip = r.output_tokens_per_s / (double(r.instances) * x.par.chips());
   return r;

@@ -373,7 +373,21 @@ Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, boo
   fwd_mb += head.fwd.total();
   add(mb, head.bwd, 1);
   gemm_s += head.gemm_s;
-  const double head_s = head.fwd.total() + head.bwd.total();
+  double head_s = head.fwd.total() + head.bwd.total();
+  // Communication kernels that run beside compute hold a share u of the compute units (the training
+  // stack's comm_units_prefill: DualPipe's all-to-all takes 20 of H800's 132 SMs, arXiv 2412.19437
+  // sec. 3.2.2); while there is communication to hide, compute runs on the rest, 1 / (1 - u) slower.
+  double slow = 1, grow = 1;  // compute time, and all the micro-batch's operator time, scaled by
+  if (const double u = s.train_stack.comm_units_prefill; u > 0 && u < 1 && f > 0 && tp_s + ep_s + cp_s > 0) {
+    const double before = mb.total();
+    slow = 1 / (1 - u);
+    mb.compute *= slow;
+    grow = before > 0 ? mb.total() / before : 1;
+    fwd_mb *= grow;
+    head_s *= grow;
+    gemm_s *= slow;
+    attn_s *= slow;
+  }
   const double tp_exposed = x.tp_overlap == TpOverlap::pipelined
                                 ? tp_s / p.tp + std::max(0.0, tp_s * (p.tp - 1) / p.tp - gemm_s)
                                 : tp_s;
@@ -417,8 +431,8 @@ Estimate train_step(const System& s, const Model& m, const TrainingSetup& x, boo
   // The schedule's idle time, in micro-batch times of a stage without the LM head.
   const double comm_mb = tp_exposed + ep_exposed + cp_exposed + pp_s;
   const double ops_stage = mb.total() - head_s, stage = ops_stage + comm_mb;
-  const double F = ops_stage > 0 ? stage * (fwd_mb - head.fwd.total()) / ops_stage : 0, B = stage - F;
-  const double W = (gemm_s - head.gemm_s) / 3, FB = std::max(ops_stage, comm_mb);
+  const double F = ops_stage > 0 ? stage * (fwd_mb - head.fwd.total() * grow) / ops_stage : 0, B = stage - F;
+  const double W = (gemm_s - head.gemm_s * slow) / 3, FB = std::max(ops_stage, comm_mb);
   const double idle_slots = (sched.stages_per_pp * p.pp + sched.stages_offset) / (sched.interleaved ? v : 1);
   part(Part::bubble) = p.pp > 1 ? std::max(0.0, idle_slots * (sched.f * F + sched.b * B + sched.w * W + sched.fb * FB)) : 0;
   e.bubble_frac = stage > 0 ? part(Part::bubble) / (micro * stage) : 0;

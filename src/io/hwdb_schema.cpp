@@ -177,7 +177,7 @@ FileSchema stack_schema() {
               {"overlap", "scheme", T::choice, true, "", 0, kOverlapScheme},
               {"overlap", "hidden_frac", T::nonneg_frac, true, "fraction of communication hidden (scheme streams)"},
               {"overlap", "attention_stream_units", T::fraction, false, "fraction of compute units of the attention stream (scheme two-stream)"},
-              {"overlap", "comm_units_prefill", T::nonneg_frac, true, "fraction of compute units held by communication kernels in prefill"},
+              {"overlap", "comm_units_prefill", T::nonneg_frac, true, "fraction of compute units held by communication kernels in prefill (training stacks: beside the forward and backward passes)"},
               {"overlap", "comm_units_decode", T::nonneg_frac, true, "fraction of compute units held by communication kernels in decode"},
               {"host", "step_overhead_ms", T::nonneg, true, "ms of host and framework time per forward pass", 100},
               {"host", "launch_us", T::nonneg, true, "us per operator", 1000},

@@ -241,3 +241,26 @@ TEST_CASE("aggregated serving: bad flags get one line naming the flag and exit 2
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   }
 }
+
+TEST_CASE("aggregated: the offline steady state by hand, and the long simulation converges to it") {
+  // KV cap 100, 1,000 in / 1,000 out, budget 2,048: 100 x (1 + 1) <= 2,048, so 100 run; a step
+  // decodes 100 tokens and prefills 100 prompt tokens: 10 ms + 100 x 0.1 ms + 100 x 10 us = 21 ms.
+  AggregatedSetup a = base(1, 1000, 1000);
+  a.max_running = 100;
+  const AggregatedResult f = offline_steady_state(a);
+  CHECK(f.mean_step_s == Approx(21e-3));
+  CHECK(f.output_tokens_per_s == Approx(100 / 21e-3));
+  CHECK(f.tpot_s[2] == Approx(21e-3));
+  // The budget binds when the replacements' prompts do not fit: 4,000-token prompts, 100-token
+  // outputs: R (1 + 40) <= 2,048 gives R = 49.95 running, prompt tokens 1,998.05 a step.
+  AggregatedSetup b = base(1, 4000, 100);
+  b.max_running = 100;
+  const AggregatedResult g = offline_steady_state(b);
+  CHECK(g.mean_running == Approx(2048.0 / 41));
+  CHECK(g.mean_step_s == Approx(10e-3 + 0.1e-3 * 2048.0 / 41 + 0.01e-3 * 2048.0 * 40 / 41));
+  // A closed loop of twice the cap, simulated long, reaches the same rate.
+  AggregatedSetup c = a;
+  c.concurrency = 200;
+  c.requests = 20000;
+  CHECK(simulate_aggregated(c).output_tokens_per_s == Approx(f.output_tokens_per_s).epsilon(0.02));
+}
