@@ -657,6 +657,10 @@ Report build_report(const ScenarioData& data, const ReportRequest& req) {
       for (auto [side, out] : {std::pair{&c.a, &r.frontier_a}, std::pair{&c.b, &r.frontier_b}}) {
         Scenario sc = side->sc;
         sc.w.tpot_ms = tpot;
+        if (side->ev.aggregated) {  // under a target the load is the highest rate that meets it
+          sc.serve.concurrency = 0;
+          sc.serve.arrival_given = false;
+        }
         const Evaluation ev = evaluate_on(data, db.system(side->id), db.site(side->site_id), c.model, sc);
         const Result& x = ev.result;
         // Only points that meet their target.

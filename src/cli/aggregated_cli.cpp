@@ -93,7 +93,12 @@ void print_aggregated(std::ostream& os, const Evaluation& ev, const ServingInput
     os << " (the highest at which p" << num(rule.percentile) << " TTFT <= " << num(rule.ttft_ms) << " ms and TPOT <= "
        << num(rule.tpot_ms) << " ms: " << (si.scenario.empty() ? std::string("the targets") : "MLPerf " + si.scenario) << ")";
   if (ld == Load::offline) os << ", requests always waiting (the running batch at its KV cap)";
-  os << "; prompts " << x.seq_in << ", outputs " << x.seq_out << " tokens\n";
+  auto lengths = [](const LengthDist& d, int mean) {
+    if (d.kind == LengthDist::uniform) return num(d.lo) + "-" + num(d.hi) + " (mean " + num(mean) + ")";
+    if (d.kind == LengthDist::histogram) return "a mix, mean " + num(mean);
+    return num(mean);
+  };
+  os << "; prompts " << lengths(a.mix.input, x.seq_in) << ", outputs " << lengths(a.mix.output, x.seq_out) << " tokens\n";
   os << "  step: " << num(a.step.a_s * 1e3, 3) << " ms + " << num(a.step.b_s * 1e6, 3) << " us per running sequence + "
      << num(a.step.c_s * 1e6, 3) << " us per prompt token\n";
   if (!res.stable) os << "  overloaded: the waiting queue grows without bound at this arrival rate\n";

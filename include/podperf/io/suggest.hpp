@@ -29,15 +29,19 @@ inline std::size_t edit_distance(const std::string& a, const std::string& b) {
 // longer name, or as long as the shorter one, and no containment).
 inline std::string closest(const std::string& given, const std::vector<std::string>& known) {
   std::string best;
-  std::size_t best_d = static_cast<std::size_t>(-1);
+  std::size_t best_d = static_cast<std::size_t>(-1), best_raw = best_d;
   for (const auto& k : known) {
-    std::size_t d = edit_distance(given, k);
+    const std::size_t raw = edit_distance(given, k);
+    std::size_t d = raw;
     const bool contains = given.size() >= 3 && (k.find(given) != std::string::npos || given.find(k) != std::string::npos);
     if (contains) d = std::min(d, std::size_t{1});
     if (contains && k.size() > given.size() && k.compare(0, given.size(), given) == 0) d = 0;  // "--tpot" -> "--tpot-ms"
     const std::size_t limit = std::max<std::size_t>(1, std::max(given.size(), k.size()) / 4);
-    if (((d <= limit && d < std::min(given.size(), k.size())) || contains) && d < best_d) {
+    // Among equally close names, the one fewest edits away ("sglang-hoper" -> "sglang-hopper", not
+    // the "sglang" it contains).
+    if (((d <= limit && d < std::min(given.size(), k.size())) || contains) && (d < best_d || (d == best_d && raw < best_raw))) {
       best_d = d;
+      best_raw = raw;
       best = k;
     }
   }
