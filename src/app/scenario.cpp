@@ -133,12 +133,21 @@ Workload resolve_workload(const System& sys, const Model& m, const WorkloadInput
     // Prefill and decode alone: the deployable instance size with the most tokens/s over whole
     // instances (serve mode searches its own instances in the deployment).
     const bool given = f.tp || f.dp || f.ep || f.pp;
+    if (given && f.search)
+      throw InputError(std::string("flag ") + (f.tp ? "--tp" : f.dp ? "--dp" : f.ep ? "--ep" : "--pp") +
+                       ": not with --search outside training (the search picks the instance's TP and DP; give the plan or "
+                       "drop --search)");
     Parallel p = r.mode == Mode::serve || given ? default_inference_plan(sys, m, x.weights)
                                                 : default_serving_plan(sys, m, x, r.mode);
     if (given) {
       p.tp = f.tp ? f.tp : 1;
       p.pp = f.pp ? f.pp : 1;
-      p.dp = f.dp ? f.dp : std::max(1, (f.ep && m.moe() ? f.ep : sys.chips_per_supernode) / p.tp);
+      // DP not given: the rest of a supernode's chips after TP and PP (an EP given for an MoE model
+      // spans TP x DP of one stage).
+      p.dp = f.dp ? f.dp
+                  : std::max(1, f.ep && m.moe() ? f.ep / p.tp : sys.chips_per_supernode / (p.tp * p.pp));
+      // ... and no more data-parallel groups than the batch has sequences (a batch of one runs DP1).
+      if (!f.dp && !f.ep && f.batch > 0) p.dp = std::min(p.dp, f.batch);
       p.ep = f.ep ? f.ep : (m.moe() ? p.tp * p.dp : 1);
     }
     x.par = p;

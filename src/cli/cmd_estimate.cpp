@@ -283,7 +283,11 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
     }
     for (const char* flag : {"--pd-split", "--prefill-system", "--scenario", "--percentile", "--prefix-hit",
                              "--arrival-rate", "--mix", "--seq-in-range", "--seq-out-range"})
-      if (cmd->count(flag) > 0) throw InputError(std::string("flag ") + flag + ": only with --mode serve");
+      if (cmd->count(flag) > 0)
+        throw InputError(std::string("flag ") + flag +
+                         (sc.w.mode == "serve" ? ": not with --search (the search times one instance, not a deployment under a "
+                                                 "latency rule; drop --search)"
+                                               : ": only with --mode serve"));
     if (sc.w.mode == "train" && sc.w.search) {
       const System sys = ctx.db().system(sc.system);
       const Model m = ctx.models().model(sc.model);
@@ -296,7 +300,10 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
     const Recipe* rc = chosen_recipe(sys, sc.w);
     if (o->json) {
       Json j = estimate_json(sys, ev.model, ev.w, ev.econ.est);
-      j["recipe"] = rc ? rc->id : std::string("none");
+      // The recipe the formats came from; flags that replaced any of its formats make it custom.
+      const bool overridden = sc.w.weights != "auto" || sc.w.kv != "auto" || sc.w.attn != "auto" || !sc.w.w_attn.empty() ||
+                              !sc.w.w_ffn.empty() || !sc.w.w_experts.empty() || !sc.w.w_shared.empty() || !sc.w.w_head.empty();
+      j["recipe"] = !rc ? std::string("none") : overridden ? "custom (" + rc->id + " with format flags)" : rc->id;
       economics_output(std::cout, &j, ctx.db(), ev, draw, o->econ);
       training_run_output(std::cout, &j, ev);
       j["result"] = result_json(ev.result);  // the figures by metric id (podperf metrics)

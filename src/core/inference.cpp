@@ -424,7 +424,9 @@ Estimate estimate_prefill(const System& s, const Model& m, const InferenceSetup&
   const double auto_batch = double(x.prefill_tokens_per_chip) * p.tp * p.dp * p.pp / x.seq_in;
   const int batch = x.batch > 0 ? x.batch : std::max(p.dp * p.pp, static_cast<int>(std::min(auto_batch, 1e9)));
   e.batch = batch;
-  if (batch < p.dp * p.pp && e.reason == Reason::ok) e.reason = Reason::batch_small;
+  // Every data-parallel group needs a prompt; fewer prompts than pipeline stages split into chunks
+  // that fill the pipeline as micro-batches (a single prompt through PP4 runs as four chunks).
+  if (batch < p.dp && e.reason == Reason::ok) e.reason = Reason::batch_small;
   const double seqs = double(batch) / (p.dp * p.pp);
   const double T = seqs * x.seq_in;
   Acc acc = forward(s, m, x, p, false, T, seqs, x.seq_in, 0);
@@ -435,6 +437,12 @@ Estimate estimate_prefill(const System& s, const Model& m, const InferenceSetup&
   if (p.pp > 1 && s.stack.pp_chunk_tokens > 0) {
     const double chunks = std::max(1.0, seqs * x.seq_in / s.stack.pp_chunk_tokens);
     acc.part[static_cast<int>(Part::bubble)] += acc.total() * (p.pp - 1) / chunks;
+  } else if (p.pp > 1) {
+    // Without a chunk size of the stack's: the pass fills and drains the pipeline once over its
+    // micro-batches, one prompt each (or, with fewer prompts than stages, the pp chunks of them):
+    // (pp - 1) / M of the busy time idle, M = max(pp, prompts per data-parallel group).
+    const double micro = std::max<double>(p.pp, double(batch) / p.dp);
+    acc.part[static_cast<int>(Part::bubble)] += acc.total() * (p.pp - 1) / micro;
   }
   const double t = acc.total();
   fill_memory(s, m, x, p, double(batch) / p.dp, x.seq_in, T / p.tp, e);

@@ -74,3 +74,35 @@ TEST_CASE("compare in prefill names the TTFT, not a TPOT of 0; a side without a 
   REQUIRE(mtbf != std::string::npos);
   CHECK(m.out.substr(mtbf, m.out.find('\n', mtbf) - mtbf).find("misses") == std::string::npos);
 }
+
+TEST_CASE("plan flags: PP alone leaves DP the rest of the node; --search refuses a plan it would ignore; overridden recipes say so") {
+  // 8 H100s, PP4 and TP1 given: DP is 8 / (1 x 4) = 2, not 8 (which needs 32 chips).
+  const CliResult pp = run_podperf("estimate --system hgx-h100 --model llama3-70b --mode decode --pp 4");
+  CHECK(pp.rc == 0);
+  CHECK(pp.out.find("TP1 DP2 EP1 PP4") != std::string::npos);
+  // A single prompt through PP4.
+  // A single prompt through PP4 runs as four chunks: the pipeline fills and drains once, so the four
+  // stages idle (pp - 1) / M = 3 / 4 of the busy time ((M + pp - 1) / M = 7 / 4 of it in all).
+  const CliResult one = run_podperf("estimate --system hgx-h100 --model llama3-70b --mode prefill --pp 4 --batch 1 --json");
+  REQUIRE(one.rc == 0);
+  auto part = [&](const std::string& k) {
+    const auto at = one.out.find("\"" + k + "\": ", one.out.find("\"breakdown\""));
+    REQUIRE(at != std::string::npos);
+    return std::stod(one.out.substr(at + k.size() + 4));
+  };
+  const double busy = part("compute") + part("memory") + part("overhead");
+  CHECK(part("bubble") == doctest::Approx(0.75 * busy).epsilon(0.01));
+  // The inference search picks TP and DP itself: a given plan would be ignored, so it is refused.
+  const CliResult s = run_podperf("estimate --system hgx-h100 --model llama3-70b --mode serve --search --tp 8");
+  CHECK(s.rc == 2);
+  CHECK(s.err.find("flag --tp: not with --search") != std::string::npos);
+  const CliResult sc = run_podperf("estimate --system hgx-h100 --model llama3-70b --mode serve --search --scenario server");
+  CHECK(sc.rc == 2);
+  CHECK(sc.err.find("flag --scenario: not with --search") != std::string::npos);
+  // A recipe whose formats flags replaced is named as custom in the JSON.
+  const CliResult r = run_podperf("estimate --system hgx-h100 --model llama3-70b --mode decode --weights bf16 --json");
+  REQUIRE(r.rc == 0);
+  CHECK(r.out.find("\"recipe\": \"custom (fp8 with format flags)\"") != std::string::npos);
+  const CliResult n = run_podperf("estimate --system hgx-h100 --model llama3-70b --mode decode --json");
+  CHECK(n.out.find("\"recipe\": \"fp8\"") != std::string::npos);
+}
