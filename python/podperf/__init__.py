@@ -178,7 +178,8 @@ def estimate(system, model, mode="serve", *, stack=None, tpot_ms=None, ttft_ms=N
 _ESTIMATE_MORE = {"prefill_tp", "prefill_dp", "prefill_ep", "prefill_pp", "w_attn", "w_ffn", "w_experts", "w_shared",
                   "w_head", "mtp_accept", "overlap", "eplb", "redundant_experts", "imbalance", "micro_batch",
                   "interleave", "zero", "recompute", "sp", "tp_overlap", "attention_kernel", "seed", "prefix_hit",
-                  "seq_in_range", "seq_out_range", "hbm_reserve", "serving", "concurrency", "chunk_tokens"}
+                  "seq_in_range", "seq_out_range", "hbm_reserve", "serving", "concurrency", "chunk_tokens",
+                  "prefill_eplb"}
 
 
 def metrics():

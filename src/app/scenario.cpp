@@ -374,6 +374,7 @@ ServingResolved resolve_serving(const ScenarioData& data, const System& sys, con
   fp.dp = f.prefill_dp;
   fp.ep = f.prefill_ep;
   fp.pp = f.prefill_pp;
+  if (!f.prefill_eplb.empty()) fp.eplb = f.prefill_eplb;  // each pool balances its experts its own way
   const Workload rp = resolve_workload(ps, m, fp);
   d.prefill = rp.infer;
   d.prefill_plan_given = f.prefill_tp || f.prefill_dp || f.prefill_ep || f.prefill_pp;
@@ -469,6 +470,8 @@ void evaluate_aggregated(const ScenarioData& data, const System& sys, const Mode
   if (!s.pd_split.empty())
     throw InputError("flag --pd-split: not with --serving aggregated (prefill and decode share every chip)");
   if (!s.prefill_system.empty()) throw InputError("flag --prefill-system: not with --serving aggregated");
+  if (!f0.prefill_eplb.empty())
+    throw InputError("flag --prefill-eplb: not with --serving aggregated (prefill and decode share every chip: --eplb)");
   if (f0.search) throw InputError("flag --search: not with --serving aggregated (give the instance's plan)");
   if (s.concurrency < 0) throw InputError("flag --concurrency: must be a whole number >= 1 (got " + std::to_string(s.concurrency) + ")");
   if (s.chunk_tokens < 0)

@@ -63,6 +63,8 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--eplb", f.eplb, "expert balancing: perfect, or default (the chip's measured imbalance)")
       ->check(CLI::IsMember({"perfect", "default"}))->capture_default_str();
+  cmd->add_option("--prefill-eplb", f.prefill_eplb, "serve: the prefill pool's expert balancing (default: as --eplb)")
+      ->check(CLI::IsMember({"perfect", "default"}));
   cmd->add_option("--redundant-experts", f.redundant, "EPLB replicas added to the routed experts (default: the fewest that spread evenly)")
       ->check(CLI::Range(0.0, kMaxRedundantExperts));
   cmd->add_option("--imbalance", f.imbalance, "busiest chip's expert load over the mean (1 = perfect EPLB)")
@@ -281,7 +283,7 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
       if (!ev.dep.fits()) throw ExitCode{kExitNoResult};
       return;
     }
-    for (const char* flag : {"--pd-split", "--prefill-system", "--scenario", "--percentile", "--prefix-hit",
+    for (const char* flag : {"--pd-split", "--prefill-system", "--prefill-eplb", "--scenario", "--percentile", "--prefix-hit",
                              "--arrival-rate", "--mix", "--seq-in-range", "--seq-out-range"})
       if (cmd->count(flag) > 0)
         throw InputError(std::string("flag ") + flag +

@@ -106,3 +106,23 @@ TEST_CASE("plan flags: PP alone leaves DP the rest of the node; --search refuses
   const CliResult n = run_podperf("estimate --system hgx-h100 --model llama3-70b --mode decode --json");
   CHECK(n.out.find("\"recipe\": \"fp8\"") != std::string::npos);
 }
+
+TEST_CASE("serve: each pool balances its experts its own way (--prefill-eplb)") {
+  // Production EPLB in prefill, perfect balance in decode: the prefill pool is slower than with
+  // perfect balance in both, and the deployment (which re-picks its split around it) no faster.
+  const std::string base = "estimate --system 4xhgx-h100 --model deepseek-v3 --mode serve --tpot-ms 100 --json";
+  const CliResult both = run_podperf(base + " --eplb perfect");
+  const CliResult mixed = run_podperf(base + " --eplb perfect --prefill-eplb default");
+  REQUIRE(both.rc == 0);
+  REQUIRE(mixed.rc == 0);
+  auto value = [](const std::string& out, const std::string& key) {
+    const auto at = out.find("\"" + key + "\": ");
+    REQUIRE(at != std::string::npos);
+    return std::stod(out.substr(at + key.size() + 4));
+  };
+  CHECK(value(mixed.out, "prefill_tokens_per_s_per_chip") < value(both.out, "prefill_tokens_per_s_per_chip"));
+  CHECK(value(mixed.out, "tokens_per_s_per_chip") <= value(both.out, "tokens_per_s_per_chip"));
+  const CliResult decode = run_podperf("estimate --system hgx-h100 --model deepseek-v3 --mode decode --prefill-eplb default");
+  CHECK(decode.rc == 2);
+  CHECK(decode.err.find("flag --prefill-eplb: only with --mode serve") != std::string::npos);
+}

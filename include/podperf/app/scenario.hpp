@@ -57,6 +57,7 @@ struct WorkloadInputs {
   double mtp_accept = defaults::mtp_accept;
   double overlap = -1;
   std::string eplb = "perfect";
+  std::string prefill_eplb;  // serve: the prefill pool's expert balancing; empty: as eplb
   int redundant = -1;
   double imbalance = 1.0;
   int micro_batch = 0, interleave = 0, zero = -1;  // 0 / -1: not given (1, 1, ZeRO-1; searched)
