@@ -454,7 +454,8 @@ std::vector<double> comparison_values(const Comparison& c, const ComparisonSide&
 }
 
 long comparison_draws(const Comparison& c) {
-  return c.spec.samples + (c.spec.sensitivity ? 2 * static_cast<long>(c.inputs.size()) : 0);
+  // The central evaluation, the draws and the tornado's two ends per input.
+  return 1 + c.spec.samples + (c.spec.sensitivity ? 2 * static_cast<long>(c.inputs.size()) : 0);
 }
 
 void run_comparison(Comparison& c, const std::function<void()>& tick) {

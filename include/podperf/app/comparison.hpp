@@ -157,7 +157,7 @@ void run_comparison(Comparison& c, const std::function<void()>& tick = {});
 // prepare_comparison and run_comparison.
 Comparison make_comparison(const ScenarioData& data, const ComparisonSpec& spec, const std::vector<ValidationCase>& cases,
                            const ResidualRecord& residuals = {}, const std::function<void()>& tick = {});
-// Draws run_comparison makes (for a progress bar).
+// Evaluations run_comparison makes, the central one included (for a progress bar).
 long comparison_draws(const Comparison& c);
 
 HomeReading home_costs(const Comparison& c);
