@@ -505,6 +505,8 @@ void evaluate_aggregated(const ScenarioData& data, const System& sys, const Mode
     throw InputError(std::string("flag ") + (f0.tpot_ms > 0 ? "--tpot-ms" : "--ttft-ms") +
                      ": not with --concurrency or --arrival-rate under --serving aggregated (a target sets the load: the "
                      "highest arrival rate that meets it)");
+  if (s.percentile_given && !targets)
+    throw InputError("flag --percentile: no latency target to hold (give --ttft-ms or --tpot-ms)");
   if (s.percentile_given && s.percentile != 50 && s.percentile != 90 && s.percentile != 99)
     throw InputError("flag --percentile: aggregated serving gives p50, p90 and p99 (got " + fmt(s.percentile) + ")");
   if (!s.scenario.empty() || targets) {

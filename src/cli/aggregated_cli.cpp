@@ -89,9 +89,16 @@ void print_aggregated(std::ostream& os, const Evaluation& ev, const ServingInput
   os << "  load: " << load;
   if (ld == Load::closed_loop) os << ", " << clients << " clients (" << a.concurrency << " per instance)";
   if (ld == Load::poisson) os << ", " << num(rate) << " requests/s";
-  if (scenario_rate)
-    os << " (the highest at which p" << num(rule.percentile) << " TTFT <= " << num(rule.ttft_ms) << " ms and TPOT <= "
-       << num(rule.tpot_ms) << " ms: " << (si.scenario.empty() ? std::string("the targets") : "MLPerf " + si.scenario) << ")";
+  if (scenario_rate) {
+    std::string bounds;  // the bounds the rule holds (a zero bound is none)
+    if (rule.ttft_ms > 0) bounds += "TTFT <= " + num(rule.ttft_ms) + " ms";
+    if (rule.tpot_ms > 0) {
+      if (!bounds.empty()) bounds += " and ";
+      bounds += "TPOT <= " + num(rule.tpot_ms) + " ms";
+    }
+    os << " (the highest at which p" << num(rule.percentile) << " " << bounds << ": "
+       << (si.scenario.empty() ? std::string("the targets") : "MLPerf " + si.scenario) << ")";
+  }
   if (ld == Load::offline) os << ", requests always waiting (the running batch at its KV cap)";
   auto lengths = [](const LengthDist& d, int mean) {
     if (d.kind == LengthDist::uniform) return num(d.lo) + "-" + num(d.hi) + " (mean " + num(mean) + ")";
