@@ -24,18 +24,18 @@ void print_aggregated(std::ostream& os, const Evaluation& ev, const ServingInput
   const int clients = g.clients;
   const bool scenario_rate = g.rule_rate;
   const ServiceRule& rule = g.rule;
+  if (json) {  // what every aggregated result names, with or without figures
+    Json& j = *json;
+    j["system"] = sys.id;
+    j["stack"] = sys.stack.id;
+    j["model"] = m.id;
+    j["serving"] = "aggregated";
+    j["fits"] = e.fits();
+    if (!e.fits()) j["reason"] = reason_text(e.reason);
+    j["plan"] = plan_text(x.par);
+  }
   if (!e.fits()) {
-    if (json) {
-      Json& j = *json;
-      j["system"] = sys.id;
-      j["stack"] = sys.stack.id;
-      j["model"] = m.id;
-      j["serving"] = "aggregated";
-      j["fits"] = false;
-      j["reason"] = reason_text(e.reason);
-      j["plan"] = plan_text(x.par);
-      return;
-    }
+    if (json) return;
     os << "aggregated serving: " << m.id << " on " << sys.id << " (" << sys.stack.id << "), " << plan_text(x.par) << "\n";
     os << (e.reason == Reason::memory ? "  DOES NOT FIT: " : "  NO RESULT: ") << reason_text(e.reason) << "\n";
     return;
@@ -47,12 +47,6 @@ void print_aggregated(std::ostream& os, const Evaluation& ev, const ServingInput
   const char* load = ld == Load::closed_loop ? "closed loop" : ld == Load::poisson ? "poisson" : "offline";
   if (json) {
     Json& j = *json;
-    j["system"] = sys.id;
-    j["stack"] = sys.stack.id;
-    j["model"] = m.id;
-    j["serving"] = "aggregated";
-    j["fits"] = true;
-    j["plan"] = plan_text(x.par);
     j["instances"] = instances;
     j["load"] = load;
     if (!si.scenario.empty()) j["scenario"] = si.scenario;
